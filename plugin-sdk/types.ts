@@ -1,0 +1,117 @@
+/**
+ * The plugin contract: everything a plugin author sees of the kernel.
+ *
+ * Threads: `create`, `command`, `getState`, `setState` and `dispose` run on the audio thread but
+ * between blocks (allocation is fine there); `process` and `gate` run inside a block and must follow
+ * the real-time rules (no allocation, no await, no I/O, no logging, nothing thrown).
+ */
+
+export const API_VERSION = 1;
+
+/** One parameter, declared once as data. The kernel derives schema, OSC route, clamping, smoothing and persistence from it. */
+export interface ParamSpec {
+  /** `float` (default), `int` (rounded), or `enum` (an integer index into `values`). */
+  readonly type?: 'float' | 'int' | 'enum';
+  readonly min: number;
+  readonly max: number;
+  readonly default: number;
+  readonly unit?: string;
+  /** Smoothing time to within 1 % of a new target; 20 ms unless given. 0 steps at once. */
+  readonly smoothingMs?: number;
+  readonly description?: string;
+  /** Labels of an enum, index = value. */
+  readonly values?: readonly string[];
+  /** A retired parameter: still accepted, hidden from docs. Ids are never reused. */
+  readonly deprecated?: boolean;
+}
+
+export type ParamTable = Readonly<Record<string, ParamSpec>>;
+
+/** A kernel-owned, smoothed parameter of one module. Read it in `process`; never write it. */
+export interface Param {
+  readonly spec: ParamSpec;
+  /** The value now (smoothed, modulation applied, clamped). */
+  readonly value: number;
+  /** The value it is moving towards. */
+  readonly target: number;
+  /** True while the value is still moving; when false `value` is constant for the rest of the block. */
+  readonly moving: boolean;
+  /** Advance one sample and return the new value. Cheap; call it per sample only while `moving`. */
+  next(): number;
+}
+
+/** A stereo bus: two preallocated channel buffers of `maxBlock` frames, zeroed by the kernel at each block start. */
+export interface Bus {
+  readonly l: Float32Array;
+  readonly r: Float32Array;
+}
+
+/** Buses every plugin can reach. Sources add into `main` and the send buses; effects work in place on their bus. */
+export type BusName = 'main' | 'master' | 'send:reverb' | 'send:delay' | `tap:${string}`;
+
+export interface PluginLogger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** What `create` receives. */
+export interface PluginContext {
+  readonly sampleRate: number;
+  /** The largest `end - start` `process` will ever be asked for. */
+  readonly maxBlock: number;
+  /** The module ids this instance serves, in order; `module` arguments are indices into it. */
+  readonly modules: readonly string[];
+  /** This plugin's config section (`plugins.<id>` in the config, minus `enabled`). */
+  readonly config: Readonly<Record<string, unknown>>;
+  /** The kernel-owned parameter `name` of module `module` (index or id). Call in `create`, keep the object. */
+  param(module: number | string, name: string): Param;
+  bus(name: BusName): Bus;
+  /** Schedule an event at an absolute frame (controllers use this to play other modules sample-accurately). */
+  readonly events: EventScheduler;
+  readonly log: PluginLogger;
+}
+
+/** Sample-accurate events into the kernel's audio-side queue; safe to call from `process` (no allocation). */
+export interface EventScheduler {
+  /** Resolve `/mod/<module>/<param>` to a parameter handle for `setParam`; -1 if unknown. Call between blocks. */
+  paramIndex(address: string): number;
+  /** Resolve a module id to a gate handle for `gate`; -1 if it has no gate. Call between blocks. */
+  gateIndex(module: string): number;
+  setParam(frame: number, param: number, value: number): void;
+  gate(frame: number, gate: number, value: number): void;
+  /** The frame of the first sample of the block being rendered. */
+  readonly blockStart: number;
+}
+
+export interface PluginInstance {
+  /** Render frames [start, end) of the current block into the buses. */
+  process(start: number, end: number): void;
+  /** Called at the very start of each block, before any `process` (controllers schedule events here). */
+  beginBlock?(blockStart: number, frames: number): void;
+  /** A gate change on module `module` at the current position; value > 0 opens, 0 closes. */
+  gate?(module: number, value: number): void;
+  /** A plugin-specific command from one of its OSC routes; the return value is sent back as the reply. */
+  command?(name: string, args: unknown): unknown;
+  /** Versioned plain JSON (hot reload and patterns). */
+  getState?(): unknown;
+  /** Restore state; must tolerate missing or older fields. */
+  setState?(state: unknown): void;
+  dispose?(): void;
+}
+
+/** An extra OSC route provided by a plugin: `/<prefix>/<name>` with arguments checked by `args` before `command` runs. */
+export interface PluginRoute {
+  readonly address: string;
+  readonly description: string;
+  /** Parses the raw OSC argument list; throw (zod does) with a clear message on bad input. */
+  readonly parse: (args: readonly unknown[]) => unknown;
+}
+
+export interface PluginDefinition {
+  readonly params: ParamTable;
+  /** Modules that accept `/gate/<module>`. */
+  readonly gates?: boolean;
+  readonly routes?: readonly PluginRoute[];
+  create(ctx: PluginContext): PluginInstance;
+}
