@@ -6,6 +6,8 @@
  * the real-time rules (no allocation, no await, no I/O, no logging, nothing thrown).
  */
 
+import type { ZodType } from 'zod';
+
 export const API_VERSION = 1;
 
 /** One parameter, declared once as data. The kernel derives schema, OSC route, clamping, smoothing and persistence from it. */
@@ -100,12 +102,17 @@ export interface PluginInstance {
   dispose?(): void;
 }
 
-/** An extra OSC route provided by a plugin: `/<prefix>/<name>` with arguments checked by `args` before `command` runs. */
+/**
+ * An extra OSC route provided by a plugin (e.g. `/seq/add`). The kernel checks the argument list with
+ * `args` (a zod schema over the array of OSC arguments), then calls the instance's
+ * `command(address, parsedArgs)` between blocks; a returned value other than undefined is sent to
+ * the sender as JSON at `reply`.
+ */
 export interface PluginRoute {
   readonly address: string;
   readonly description: string;
-  /** Parses the raw OSC argument list; throw (zod does) with a clear message on bad input. */
-  readonly parse: (args: readonly unknown[]) => unknown;
+  readonly args: ZodType;
+  readonly reply?: string;
 }
 
 export interface PluginDefinition {

@@ -1,0 +1,75 @@
+/**
+ * The `chronus` command: start | render | send | schema. Errors print one clear message naming the
+ * file and field, and exit non-zero.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../kernel/config.ts';
+import { isChronusError } from '../kernel/errors.ts';
+import { startCommand } from './start.ts';
+import { renderCommand } from './render.ts';
+import { sendCommand } from './send.ts';
+import { schemaCommand } from './schema.ts';
+
+const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const USAGE = `usage: chronus <command> [options]
+
+  start                         run the engine (sound card, or the real-time null backend)
+  render <score.json> -o <out.wav> [--seconds N] [--format int16|int24|float32]
+                                render a score of timed OSC messages offline
+  send <address> [args...]      send one OSC message to a running engine and print any reply
+  schema                        print every module and parameter as JSON
+
+options: --root <dir>  project folder with config/ and plugins/ (default: the package folder)
+         --host, --port  the engine's OSC address for send (default: from config)`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      root: { type: 'string' },
+      out: { type: 'string', short: 'o' },
+      seconds: { type: 'string' },
+      format: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      timeout: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(`${USAGE}\n`);
+    return command || values.help ? 0 : 2;
+  }
+  const root = path.resolve(values.root ?? PACKAGE_ROOT);
+  const config = loadConfig({ root });
+  switch (command) {
+    case 'start':
+      return startCommand(config);
+    case 'render':
+      return renderCommand(config, rest, values);
+    case 'send':
+      return sendCommand(config, rest, values);
+    case 'schema':
+      return schemaCommand(config);
+    default:
+      process.stderr.write(`chronus: unknown command '${command}'\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== undefined) process.exitCode = code;
+  },
+  (e: unknown) => {
+    const message = isChronusError(e) ? e.message : ((e as Error)?.message ?? String(e));
+    process.stderr.write(`chronus: ${message}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,48 @@
+/** `chronus render <score.json> -o out.wav`: offline, as fast as possible, with a progress bar. */
+import cliProgress from 'cli-progress';
+import type { Config } from '../kernel/config.ts';
+import { Engine } from '../kernel/engine.ts';
+import { Logger } from '../kernel/logger.ts';
+import { renderScore } from '../kernel/offline-render.ts';
+import { readScore } from '../kernel/score.ts';
+import type { WavSampleFormat } from '../kernel/wav-writer.ts';
+
+const FORMATS = ['int16', 'int24', 'float32'];
+
+export async function renderCommand(config: Config, args: string[], values: { out?: string; seconds?: string; format?: string }): Promise<number> {
+  const [scoreFile] = args;
+  if (!scoreFile || !values.out) throw new Error('render needs a score and an output file: chronus render score.json -o out.wav');
+  if (values.format !== undefined && !FORMATS.includes(values.format)) throw new Error(`--format must be one of ${FORMATS.join(', ')} (found '${values.format}')`);
+  const seconds = values.seconds === undefined ? undefined : Number(values.seconds);
+  if (seconds !== undefined && !(seconds > 0)) throw new Error(`--seconds must be a positive number (found '${values.seconds}')`);
+  const score = await readScore(scoreFile);
+  const engine = await Engine.start({ config, backend: 'offline', log: new Logger((l) => process.stderr.write(`${l}\n`), true) });
+  const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'rendering [{bar}] {percentage}% {value}/{total} s' }, cliProgress.Presets.shades_classic) : null;
+  let errors = 0;
+  try {
+    const sr = engine.audio.sampleRate;
+    let started = false;
+    const frames = await renderScore(engine, score, {
+      out: values.out,
+      seconds,
+      format: values.format as WavSampleFormat | undefined,
+      onReply: (address, replyArgs) => {
+        if (address === '/error') {
+          errors++;
+          process.stderr.write(`chronus: score: ${replyArgs.join(' ')}\n`);
+        }
+      },
+      onProgress: (done, total) => {
+        if (!bar) return;
+        if (!started) bar.start(Math.round(total / sr), 0);
+        started = true;
+        bar.update(Math.floor(done / sr));
+      },
+    });
+    bar?.stop();
+    process.stdout.write(`chronus: wrote ${values.out} (${(frames / sr).toFixed(3)} s, ${frames} frames)\n`);
+  } finally {
+    await engine.stop();
+  }
+  return errors > 0 ? 1 : 0;
+}

@@ -1,0 +1,15 @@
+/** `chronus schema`: load the plugins offline and print the schema JSON. */
+import type { Config } from '../kernel/config.ts';
+import { Engine } from '../kernel/engine.ts';
+import { Logger } from '../kernel/logger.ts';
+
+export async function schemaCommand(config: Config): Promise<number> {
+  const engine = await Engine.start({ config, backend: 'offline', log: Logger.silent() });
+  try {
+    const schema = engine.registry.toJSON(engine.router.routes().map((r) => r.address));
+    process.stdout.write(`${JSON.stringify(schema, null, 2)}\n`);
+  } finally {
+    await engine.stop();
+  }
+  return 0;
+}

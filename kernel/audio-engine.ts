@@ -1,0 +1,343 @@
+/**
+ * The audio graph (audio thread): plugin slots in signal order, buses, parameters, gates and the
+ * timed event queue. `renderBlock` is the real-time path; every other method runs between blocks.
+ *
+ * Signal order: controllers → modulators → sources (add into `main` and the send buses) →
+ * `main` effects → main is mixed into `master` → sends (read their send bus, add into `master`) →
+ * `master` effects → sinks (read `master`).
+ */
+import type { Bus, BusName, PluginContext, PluginDefinition, PluginInstance } from '../plugin-sdk/types.ts';
+import { ControlRing, type RingRecord } from './control-ring.ts';
+import { EventKind, ReportKind } from './event-kinds.ts';
+import { EventQueue } from './event-queue.ts';
+import { ParamBank } from './param.ts';
+import { SharedState, Slot } from './shared-state.ts';
+import type { SlotSpec } from './slot-spec.ts';
+import { evaluatePlugin } from './plugin-runtime.ts';
+
+export const STAGES = ['controller', 'modulator', 'source', 'effect:main', 'send', 'effect:master', 'sink'] as const;
+
+export function stageOf(role: string, bus: string | undefined): number {
+  if (role === 'effect') return bus === 'master' ? 5 : 3;
+  return STAGES.indexOf(role as (typeof STAGES)[number]);
+}
+
+interface PluginSlot {
+  spec: SlotSpec;
+  stage: number;
+  instance: PluginInstance;
+  /** Set when the plugin threw or made non-finite audio: skipped until replaced. */
+  bypassed: boolean;
+  faults: number;
+  lastError: string;
+}
+
+const NO_LOG = { info() {}, warn() {}, error() {} };
+
+export class AudioEngine {
+  readonly bank: ParamBank;
+  readonly shared: SharedState;
+  readonly queue = new EventQueue();
+  /** Absolute frame of the first sample of the next block. */
+  frame = 0;
+  private readonly buses = new Map<string, Bus>();
+  /** The same buses as an array, so the block path iterates without an iterator object. */
+  private busList: Bus[] = [];
+  private readonly main: Bus;
+  private readonly master: Bus;
+  private slots: PluginSlot[] = [];
+  private gateSlot: (PluginSlot | undefined)[] = [];
+  private gateModule = new Int32Array(0);
+  private gateOpen = new Uint8Array(0);
+  private openGates = 0;
+  private readonly paramAddresses = new Map<string, number>();
+  private readonly gateAddresses = new Map<string, number>();
+  private readonly record: RingRecord = { kind: 0, frame: 0, target: 0, value: 0 };
+  private readonly scheduler;
+
+  constructor(
+    readonly sampleRate: number,
+    readonly maxBlock: number,
+    smoothingMs: number,
+    readonly ring: ControlRing,
+    readonly reports: ControlRing,
+    shared?: SharedState,
+  ) {
+    this.bank = new ParamBank(sampleRate, smoothingMs);
+    this.shared = shared ?? new SharedState();
+    this.shared.values[Slot.SampleRate] = sampleRate;
+    this.main = this.bus('main');
+    this.master = this.bus('master');
+    this.bus('send:reverb');
+    this.bus('send:delay');
+    const engine = this;
+    this.scheduler = {
+      paramIndex: (address: string) => engine.paramAddresses.get(address) ?? -1,
+      gateIndex: (module: string) => engine.gateAddresses.get(module) ?? -1,
+      setParam: (frame: number, param: number, value: number) => {
+        engine.queue.insert(frame, EventKind.SetParam, param, value);
+      },
+      gate: (frame: number, gate: number, value: number) => {
+        engine.queue.insert(frame, EventKind.Gate, gate, value);
+      },
+      get blockStart() {
+        return engine.frame;
+      },
+    };
+  }
+
+  bus(name: BusName | string): Bus {
+    let b = this.buses.get(name);
+    if (!b) {
+      b = { l: new Float32Array(this.maxBlock), r: new Float32Array(this.maxBlock) };
+      this.buses.set(name, b);
+      this.busList = [...this.busList, b];
+    }
+    return b;
+  }
+
+  // ───────────────────────── between blocks ─────────────────────────
+
+  /** Instantiate a plugin version and put it in the graph, replacing any slot of the same plugin. */
+  load(spec: SlotSpec, definition: PluginDefinition = evaluatePlugin(spec.code, spec.filename)): void {
+    for (const p of spec.params) this.bank.define(p.index, p.spec);
+    for (const p of spec.params) this.paramAddresses.set(`/mod/${spec.modules[p.module]}/${p.name}`, p.index);
+    const byName = new Map(spec.params.map((p) => [`${p.module}/${p.name}`, p.index]));
+    const ctx: PluginContext = {
+      sampleRate: this.sampleRate,
+      maxBlock: this.maxBlock,
+      modules: spec.modules,
+      config: spec.config,
+      param: (module, name) => {
+        const m = typeof module === 'number' ? module : spec.modules.indexOf(module);
+        const index = byName.get(`${m}/${name}`);
+        const p = index === undefined ? undefined : this.bank.get(index);
+        if (!p) throw new Error(`${spec.pluginId}: no parameter '${name}' on module ${String(module)}`);
+        return p;
+      },
+      bus: (name) => this.bus(name),
+      events: this.scheduler,
+      log: NO_LOG,
+    };
+    const instance = definition.create(ctx);
+    const old = this.slots.find((s) => s.spec.pluginId === spec.pluginId);
+    if (old?.instance.getState && instance.setState) instance.setState(old.instance.getState());
+    const slot: PluginSlot = { spec, stage: stageOf(spec.role, spec.bus), instance, bypassed: false, faults: 0, lastError: '' };
+    this.slots = this.slots.filter((s) => s !== old).concat(slot);
+    this.slots.sort((a, b) => a.stage - b.stage || a.spec.order - b.spec.order || a.spec.slotId - b.spec.slotId);
+    this.defineGates(slot);
+    old?.instance.dispose?.();
+  }
+
+  unload(pluginId: string): void {
+    const old = this.slots.find((s) => s.spec.pluginId === pluginId);
+    if (!old) return;
+    for (let g = 0; g < this.gateSlot.length; g++) {
+      if (this.gateSlot[g] === old) {
+        if (this.gateOpen[g]) this.openGates--;
+        this.gateSlot[g] = undefined;
+        this.gateOpen[g] = 0;
+      }
+    }
+    for (const m of old.spec.modules) this.gateAddresses.delete(m);
+    for (const p of old.spec.params) this.paramAddresses.delete(`/mod/${old.spec.modules[p.module]}/${p.name}`);
+    this.slots = this.slots.filter((s) => s !== old);
+    old.instance.dispose?.();
+  }
+
+  private defineGates(slot: PluginSlot): void {
+    const max = slot.spec.gates.reduce((m, g) => Math.max(m, g.index + 1), this.gateSlot.length);
+    if (max > this.gateModule.length) {
+      const modules = new Int32Array(max);
+      modules.set(this.gateModule);
+      const open = new Uint8Array(max);
+      open.set(this.gateOpen);
+      this.gateModule = modules;
+      this.gateOpen = open;
+    }
+    for (let g = 0; g < this.gateSlot.length; g++) if (this.gateSlot[g]?.spec.pluginId === slot.spec.pluginId) this.gateSlot[g] = slot;
+    for (const g of slot.spec.gates) {
+      this.gateSlot[g.index] = slot;
+      this.gateModule[g.index] = g.module;
+      this.gateAddresses.set(slot.spec.modules[g.module], g.index);
+    }
+  }
+
+  command(pluginId: string, name: string, args: unknown): unknown {
+    const slot = this.slots.find((s) => s.spec.pluginId === pluginId);
+    if (!slot?.instance.command) throw new Error(`plugin '${pluginId}' takes no command '${name}'`);
+    return slot.instance.command(name, args);
+  }
+
+  /** An engine-wide command (`/engine/stop`, `/engine/start`) to every plugin that takes commands; failures are ignored. */
+  broadcast(name: string): void {
+    for (const s of this.slots) {
+      try {
+        s.instance.command?.(name, []);
+      } catch {
+        // A plugin that does not know the command has nothing to do for it.
+      }
+    }
+  }
+
+  getState(pluginId: string): unknown {
+    return this.slots.find((s) => s.spec.pluginId === pluginId)?.instance.getState?.();
+  }
+
+  setState(pluginId: string, state: unknown): void {
+    this.slots.find((s) => s.spec.pluginId === pluginId)?.instance.setState?.(state);
+  }
+
+  plugins(): { pluginId: string; version: string; bypassed: boolean; faults: number; lastError: string }[] {
+    return this.slots.map((s) => ({ pluginId: s.spec.pluginId, version: s.spec.version, bypassed: s.bypassed, faults: s.faults, lastError: s.lastError }));
+  }
+
+  // ───────────────────────── the real-time path ─────────────────────────
+
+  /** Render one block of `frames` (≤ maxBlock) into `outL`/`outR`. Never throws, never allocates. */
+  renderBlock(outL: Float32Array, outR: Float32Array, frames: number): void {
+    const blockStart = this.frame;
+    const blockEnd = blockStart + frames;
+    const rec = this.record;
+    while (this.ring.pop(rec)) this.queue.insert(rec.frame < blockStart ? blockStart : rec.frame, rec.kind, rec.target, rec.value);
+
+    const slots = this.slots;
+    for (let i = 0; i < slots.length; i++) {
+      const s = slots[i];
+      if (s.bypassed || s.instance.beginBlock === undefined) continue;
+      try {
+        s.instance.beginBlock(blockStart, frames);
+      } catch (e) {
+        this.fault(s, e);
+      }
+    }
+    const buses = this.busList;
+    for (let i = 0; i < buses.length; i++) {
+      buses[i].l.fill(0, 0, frames);
+      buses[i].r.fill(0, 0, frames);
+    }
+
+    let pos = 0;
+    const queue = this.queue;
+    while (pos < frames) {
+      while (queue.peekFrame() <= blockStart + pos) {
+        this.apply(queue.peekKind(), queue.peekTarget(), queue.peekValue());
+        queue.shift();
+      }
+      const next = queue.peekFrame();
+      const end = next < blockEnd ? Math.ceil(next) - blockStart : frames;
+      this.renderSpan(pos, end);
+      pos = end;
+    }
+
+    this.writeOutput(outL, outR, frames);
+    this.frame = blockEnd;
+    const v = this.shared.values;
+    v[Slot.FramesRendered] = blockEnd;
+    v[Slot.BlocksRendered]++;
+    v[Slot.ActiveGates] = this.openGates;
+    v[Slot.EventsDropped] = queue.dropped + this.ring.dropped;
+  }
+
+  private apply(kind: number, target: number, value: number): void {
+    if (kind === EventKind.SetParam) this.bank.setBase(target, value);
+    else if (kind === EventKind.Modulate) this.bank.setMod(target, value);
+    else if (kind === EventKind.Gate) this.applyGate(target, value);
+  }
+
+  private applyGate(gate: number, value: number): void {
+    const slot = this.gateSlot[gate];
+    if (slot === undefined || slot.bypassed || slot.instance.gate === undefined) return;
+    const open = value > 0 ? 1 : 0;
+    if (open !== this.gateOpen[gate]) this.openGates += open ? 1 : -1;
+    this.gateOpen[gate] = open;
+    try {
+      slot.instance.gate(this.gateModule[gate], value);
+    } catch (e) {
+      this.fault(slot, e);
+    }
+  }
+
+  private renderSpan(start: number, end: number): void {
+    const n = end - start;
+    this.bank.beginSpan(n);
+    const slots = this.slots;
+    let mixed = false;
+    for (let i = 0; i < slots.length; i++) {
+      const s = slots[i];
+      if (!mixed && s.stage >= 4) {
+        this.mixMainIntoMaster(start, end);
+        mixed = true;
+      }
+      if (s.bypassed) continue;
+      try {
+        s.instance.process(start, end);
+      } catch (e) {
+        this.fault(s, e);
+        continue;
+      }
+      if (!this.finite(s.stage < 4 ? this.main : this.master, start, end)) this.fault(s, undefined);
+    }
+    if (!mixed) this.mixMainIntoMaster(start, end);
+    this.bank.endSpan();
+  }
+
+  private mixMainIntoMaster(start: number, end: number): void {
+    const ml = this.main.l;
+    const mr = this.main.r;
+    const l = this.master.l;
+    const r = this.master.r;
+    for (let i = start; i < end; i++) {
+      l[i] += ml[i];
+      r[i] += mr[i];
+    }
+  }
+
+  /** True when the bus holds only finite samples in [start, end); otherwise silences that range. */
+  private finite(bus: Bus, start: number, end: number): boolean {
+    let sum = 0;
+    const l = bus.l;
+    const r = bus.r;
+    for (let i = start; i < end; i++) sum += l[i] * 0 + r[i] * 0;
+    if (sum === 0) return true;
+    l.fill(0, start, end);
+    r.fill(0, start, end);
+    return false;
+  }
+
+  private fault(slot: PluginSlot, error: unknown): void {
+    slot.bypassed = true;
+    slot.faults++;
+    slot.lastError = error === undefined ? 'produced non-finite samples (NaN or Infinity)' : String((error as Error)?.stack ?? error);
+    this.shared.values[Slot.PluginFaults]++;
+    this.reports.push(ReportKind.PluginFault, this.frame, slot.spec.slotId, slot.faults);
+  }
+
+  /** Master to the output: NaN guard, hard clip at full scale (the limiter plugin keeps it below), meters. */
+  private writeOutput(outL: Float32Array, outR: Float32Array, frames: number): void {
+    const l = this.master.l;
+    const r = this.master.r;
+    let peakL = 0;
+    let peakR = 0;
+    let sq = 0;
+    for (let i = 0; i < frames; i++) {
+      let a = l[i];
+      let b = r[i];
+      if (!(a > -1)) a = a === a ? -1 : 0;
+      else if (a > 1) a = 1;
+      if (!(b > -1)) b = b === b ? -1 : 0;
+      else if (b > 1) b = 1;
+      outL[i] = a;
+      outR[i] = b;
+      const aa = a < 0 ? -a : a;
+      const bb = b < 0 ? -b : b;
+      if (aa > peakL) peakL = aa;
+      if (bb > peakR) peakR = bb;
+      sq += a * a + b * b;
+    }
+    const v = this.shared.values;
+    v[Slot.PeakL] = peakL;
+    v[Slot.PeakR] = peakR;
+    v[Slot.Rms] = Math.sqrt(sq / (2 * frames));
+  }
+}

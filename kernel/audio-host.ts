@@ -1,0 +1,75 @@
+/**
+ * The control thread's handle on the audio side: the rings and shared figures, and calls that run
+ * on the audio thread between blocks. Two implementations share the same AudioEngine code:
+ * `InProcessHost` (offline renders and tests: the engine lives in this thread) and `WorkerHost`
+ * (real time: the engine lives in a worker paced by the null or device backend).
+ */
+import { AudioEngine } from './audio-engine.ts';
+import { ControlRing } from './control-ring.ts';
+import { SharedState } from './shared-state.ts';
+import type { SlotSpec } from './slot-spec.ts';
+
+export interface AudioCalls {
+  load(spec: SlotSpec): void;
+  unload(pluginId: string): void;
+  command(pluginId: string, name: string, args: unknown): unknown;
+  getState(pluginId: string): unknown;
+  setState(pluginId: string, state: unknown): void;
+  plugins(): ReturnType<AudioEngine['plugins']>;
+  broadcast(name: string): void;
+}
+
+export type AudioCall = keyof AudioCalls;
+
+export interface AudioHost {
+  readonly ring: ControlRing;
+  readonly reports: ControlRing;
+  readonly shared: SharedState;
+  readonly sampleRate: number;
+  readonly blockSize: number;
+  readonly backend: 'null' | 'device' | 'offline';
+  call<K extends AudioCall>(method: K, ...args: Parameters<AudioCalls[K]>): Promise<ReturnType<AudioCalls[K]>>;
+  close(): Promise<void>;
+}
+
+export interface AudioOptions {
+  sampleRate: number;
+  blockSize: number;
+  smoothingMs: number;
+}
+
+export const RING_CAPACITY = 16384;
+
+/** The engine in this thread, rendered on demand (offline). */
+export class InProcessHost implements AudioHost {
+  readonly ring = new ControlRing(RING_CAPACITY);
+  readonly reports = new ControlRing(1024);
+  readonly shared = new SharedState();
+  readonly engine: AudioEngine;
+  readonly backend = 'offline' as const;
+  readonly sampleRate: number;
+  readonly blockSize: number;
+  private readonly outL: Float32Array;
+  private readonly outR: Float32Array;
+
+  constructor(options: AudioOptions) {
+    this.sampleRate = options.sampleRate;
+    this.blockSize = options.blockSize;
+    this.engine = new AudioEngine(options.sampleRate, options.blockSize, options.smoothingMs, this.ring, this.reports, this.shared);
+    this.outL = new Float32Array(options.blockSize);
+    this.outR = new Float32Array(options.blockSize);
+  }
+
+  async call<K extends AudioCall>(method: K, ...args: Parameters<AudioCalls[K]>): Promise<ReturnType<AudioCalls[K]>> {
+    const fn = this.engine[method] as (...a: unknown[]) => ReturnType<AudioCalls[K]>;
+    return fn.apply(this.engine, args);
+  }
+
+  /** Render the next block; the returned arrays are reused by the next call. */
+  render(frames = this.blockSize): { l: Float32Array; r: Float32Array } {
+    this.engine.renderBlock(this.outL, this.outR, frames);
+    return { l: this.outL, r: this.outR };
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,56 @@
+/**
+ * The `null` backend (audio thread): renders blocks in real time with no sound card, paced by a
+ * drift-corrected clock. Block k is due at t0 + k·blockMs; the loop keeps `leadBlocks` blocks
+ * rendered ahead, sleeps with `Atomics.wait` (woken early by the control thread after each message)
+ * and yields once per wake with `setImmediate` so messages get their turn. A block finished after its
+ * deadline is an xrun; the clock then re-anchors so one stall counts once.
+ */
+import type { AudioEngine } from '../audio-engine.ts';
+import { Slot } from '../shared-state.ts';
+import type { WorkerData } from '../worker-host.ts';
+
+export function wallMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+export function runNullBackend(engine: AudioEngine, data: WorkerData, wake: Int32Array): () => Promise<void> {
+  const n = data.blockSize;
+  const blockMs = (n / data.sampleRate) * 1000;
+  const lead = data.leadBlocks;
+  const outL = new Float32Array(n);
+  const outR = new Float32Array(n);
+  const v = engine.shared.values;
+  let running = true;
+  let k = 0;
+  let t0 = wallMs() + lead * blockMs;
+  v[Slot.AnchorWallMs] = t0;
+  v[Slot.AnchorFrame] = 0;
+  v[Slot.Running] = 1;
+
+  const tick = (): void => {
+    if (!running) return;
+    let now = wallMs();
+    while (t0 + (k - lead) * blockMs <= now) {
+      const began = performance.now();
+      engine.renderBlock(outL, outR, n);
+      const ended = performance.now();
+      engine.shared.recordBlockTime(ended - began);
+      now = wallMs();
+      if (now > t0 + k * blockMs) {
+        // Late: the device would have run dry. Count it and move the clock so the next block is on time.
+        v[Slot.Xruns]++;
+        t0 = now - k * blockMs;
+        v[Slot.AnchorWallMs] = t0;
+      }
+      k++;
+    }
+    const sleep = t0 + (k - lead) * blockMs - now;
+    if (sleep > 0) Atomics.wait(wake, 0, 0, sleep);
+    setImmediate(tick);
+  };
+  setImmediate(tick);
+  return async () => {
+    running = false;
+    v[Slot.Running] = 0;
+  };
+}

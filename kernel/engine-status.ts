@@ -1,0 +1,64 @@
+/** The engine's facts at one moment: what /engine/status answers and engine_status.txt shows. */
+import type { Engine } from './engine.ts';
+import { Slot } from './shared-state.ts';
+
+export interface EngineStatus {
+  backend: string;
+  running: boolean;
+  sampleRate: number;
+  blockSize: number;
+  framesRendered: number;
+  seconds: number;
+  xruns: number;
+  peak: number;
+  rms: number;
+  activeGates: number;
+  messages: number;
+  errors: number;
+  lastMessage: string;
+  eventsDropped: number;
+  pluginFaults: number;
+  blockMs: { last: number; p50: number; p99: number; max: number; deadline: number };
+  plugins: string[];
+  recording: boolean;
+  uptimeSeconds: number;
+}
+
+export function engineStatus(engine: Engine): EngineStatus {
+  const v = engine.audio.shared.values;
+  const s = engine.audio.shared;
+  const sr = engine.audio.sampleRate;
+  return {
+    backend: engine.audio.backend,
+    running: v[Slot.Running] === 1 || engine.audio.backend === 'offline',
+    sampleRate: sr,
+    blockSize: engine.audio.blockSize,
+    framesRendered: v[Slot.FramesRendered],
+    seconds: v[Slot.FramesRendered] / sr,
+    xruns: v[Slot.Xruns],
+    peak: Math.max(v[Slot.PeakL], v[Slot.PeakR]),
+    rms: v[Slot.Rms],
+    activeGates: v[Slot.ActiveGates],
+    messages: engine.router.counters.messages,
+    errors: engine.router.counters.errors,
+    lastMessage: engine.router.lastMessage,
+    eventsDropped: v[Slot.EventsDropped],
+    pluginFaults: v[Slot.PluginFaults],
+    blockMs: {
+      last: v[Slot.LastBlockMs],
+      p50: s.blockTimeQuantile(0.5),
+      p99: s.blockTimeQuantile(0.99),
+      max: v[Slot.MaxBlockMs],
+      deadline: (engine.audio.blockSize / sr) * 1000,
+    },
+    plugins: [...engine.plugins.loaded.keys()],
+    recording: engine.recording,
+    uptimeSeconds: (Date.now() - engine.startedAt) / 1000,
+  };
+}
+
+/** `AUDIO: <level> | MSG: <n> | GATES: <n> | REC: <REC|---> | XRUNS: <n> | LAST: <msg> | TIME: HH:MM:SS` (OSC.md). */
+export function statusLine(s: EngineStatus, now = new Date()): string {
+  const time = now.toTimeString().slice(0, 8);
+  return `AUDIO: ${s.peak.toFixed(4)} | MSG: ${s.messages} | GATES: ${s.activeGates} | REC: ${s.recording ? 'REC' : '---'} | XRUNS: ${s.xruns} | LAST: ${s.lastMessage || '-'} | TIME: ${time}`;
+}

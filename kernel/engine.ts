@@ -1,0 +1,189 @@
+/**
+ * The Chronus engine as the control thread sees it: config in, then the audio host (offline, null or
+ * device), schema registry, router, plugin host, OSC transport and status writer wired together.
+ * `chronus start`, `chronus render` and the tests all build their engine here.
+ */
+import path from 'node:path';
+import { debuglog } from 'node:util';
+import { InProcessHost, type AudioHost } from './audio-host.ts';
+import type { Config } from './config.ts';
+import { ReportKind } from './event-kinds.ts';
+import { LEGACY_ALIASES } from './legacy-aliases.ts';
+import { OscRouter, type Remote, type RouteMessage, type TimetagClock } from './osc-router.ts';
+import { OscTransport } from './osc-transport.ts';
+import { ParamControl } from './param-control.ts';
+import { PluginHost } from './plugin-host.ts';
+import { SchemaRegistry } from './schema-registry.ts';
+import { Slot } from './shared-state.ts';
+import { WorkerHost } from './worker-host.ts';
+import { mapEngineRoutes } from './engine-routes.ts';
+import { StatusReporter } from './status-reporter.ts';
+import { Logger } from './logger.ts';
+
+const trace = debuglog('chronus:engine');
+
+export type BackendChoice = 'auto' | 'device' | 'null' | 'offline';
+
+export interface EngineOptions {
+  config: Config;
+  /** Overrides config.audio.backend. */
+  backend?: BackendChoice;
+  /** Bind the UDP OSC port (default: true unless offline). */
+  listen?: boolean;
+  /** Write the status file and send /viz (default: same as listen). */
+  status?: boolean;
+  log?: Logger;
+}
+
+export class Engine {
+  readonly registry = new SchemaRegistry();
+  readonly router: OscRouter;
+  readonly control: ParamControl;
+  readonly plugins: PluginHost;
+  readonly startedAt = Date.now();
+  transport: OscTransport | null = null;
+  /** Sees every reply the engine sends (offline renders and in-process tests have no socket). */
+  onReply: ((remote: Remote, address: string, args: readonly unknown[]) => void) | null = null;
+  /** Set by the recorder while it writes a file (shown in status). */
+  recording = false;
+  /** Who has talked to us recently: engine-wide notices (plugin errors, reloads) go to them. */
+  readonly clients = new Map<string, Remote>();
+  private reportTimer: NodeJS.Timeout | undefined;
+  private status: StatusReporter | null = null;
+  private readonly replier;
+
+  private constructor(
+    readonly config: Config,
+    readonly audio: AudioHost,
+    readonly log: Logger,
+  ) {
+    const engine = this;
+    this.replier = {
+      send(remote: Remote, address: string, args: readonly unknown[]) {
+        engine.onReply?.(remote, address, args);
+        engine.transport?.send(remote, address, args as never);
+      },
+      sendJson(remote: Remote, address: string, value: unknown) {
+        engine.onReply?.(remote, address, [JSON.stringify(value)]);
+        engine.transport?.sendJson(remote, address, value);
+      },
+    };
+    this.router = new OscRouter(this.replier, audio.backend === 'offline' ? null : this.clock);
+    const wake = audio instanceof WorkerHost ? () => audio.notify() : undefined;
+    this.control = new ParamControl(this.registry, audio, wake);
+    this.plugins = new PluginHost(config, this.registry, this.router, this.control, audio, {
+      loaded: (p) => {
+        log.info(`plugin ${p.manifest.id} ${p.manifest.version} loaded (${p.modules.join(', ')})`);
+        this.broadcast('/engine/plugin/loaded', [p.manifest.id, p.manifest.version]);
+      },
+      failed: (folder, error) => {
+        log.error(error.message);
+        this.broadcast('/engine/error', [path.basename(folder), (error as { code?: string }).code ?? 'PLUGIN_LOAD_FAILED', error.message]);
+      },
+      unloaded: (id) => {
+        log.info(`plugin ${id} unloaded`);
+        this.broadcast('/engine/plugin/unloaded', [id]);
+      },
+    });
+    for (const [from, to] of Object.entries(LEGACY_ALIASES)) this.router.alias(from, to);
+    mapEngineRoutes(this);
+  }
+
+  static async start(options: EngineOptions): Promise<Engine> {
+    const { config } = options;
+    const log = options.log ?? new Logger();
+    const choice = options.backend ?? config.audio.backend;
+    const audio = await openAudio(choice, config, log);
+    const engine = new Engine(config, audio, log);
+    try {
+      await engine.plugins.loadAll();
+      const listen = options.listen ?? audio.backend !== 'offline';
+      if (listen) {
+        const t = await OscTransport.open({ host: config.osc.host, port: config.osc.port, maxPacketBytes: config.osc.maxPacketBytes });
+        t.onMessage = (m) => engine.dispatch(m);
+        t.onBadPacket = (remote, reason) => engine.router.badPacket(remote, reason);
+        t.onError = (e) => trace('osc: %s', e.message);
+        engine.transport = t;
+      }
+      engine.reportTimer = setInterval(() => engine.drainReports(), 50);
+      engine.reportTimer.unref();
+      if (options.status ?? listen) engine.status = StatusReporter.start(engine);
+    } catch (e) {
+      await engine.stop();
+      throw e;
+    }
+    return engine;
+  }
+
+  /** Frame at which a wall-clock time (ms since the epoch) is heard. */
+  readonly clock: TimetagClock = (timetagMs) => {
+    const v = this.audio.shared.values;
+    const frame = Math.round(v[Slot.AnchorFrame] + ((timetagMs - v[Slot.AnchorWallMs]) * this.audio.sampleRate) / 1000);
+    const rendered = v[Slot.FramesRendered];
+    return { frame, late: frame < rendered, lateMs: ((rendered - frame) * 1000) / this.audio.sampleRate };
+  };
+
+  dispatch(msg: RouteMessage): void {
+    if (msg.remote) {
+      const key = `${msg.remote.address}:${msg.remote.port}`;
+      if (!this.clients.has(key)) {
+        if (this.clients.size >= 16) this.clients.delete(this.clients.keys().next().value as string);
+        this.clients.set(key, msg.remote);
+      }
+    }
+    this.router.dispatch(msg);
+  }
+
+  /** Close every gate (stop, panic). */
+  releaseAllGates(): void {
+    for (const m of this.registry.modules.values()) if (m.gate !== undefined) this.control.gate(m.gate, 0);
+  }
+
+  /** Resolves when every message dispatched so far has been handled (their calls to the audio thread included). */
+  settle(): Promise<void> {
+    return this.router.idle();
+  }
+
+  broadcast(address: string, args: readonly unknown[]): void {
+    for (const remote of this.clients.values()) this.replier.send(remote, address, args);
+  }
+
+  /** Plugin faults reported by the audio thread → log and /engine/error. */
+  drainReports(): void {
+    const rec = { kind: 0, frame: 0, target: 0, value: 0 };
+    while (this.audio.reports.pop(rec)) {
+      if (rec.kind !== ReportKind.PluginFault) continue;
+      const plugin = [...this.plugins.loaded.values()].find((p) => p.slotId === rec.target);
+      const id = plugin?.manifest.id ?? `slot ${rec.target}`;
+      void this.audio.call('plugins').then((list) => {
+        const detail = list.find((p) => p.pluginId === id)?.lastError ?? 'unknown error';
+        this.log.error(`plugin ${id} bypassed: ${detail}`);
+        this.broadcast('/engine/error', [id, 'PLUGIN_FAULT', detail]);
+      });
+    }
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.reportTimer);
+    await this.status?.stop();
+    this.transport?.close();
+    this.transport = null;
+    await this.audio.close();
+  }
+}
+
+async function openAudio(choice: BackendChoice, config: Config, log: Logger): Promise<AudioHost> {
+  const options = { sampleRate: config.audio.sampleRate, blockSize: config.audio.bufferSize, smoothingMs: config.engine.smoothingMs };
+  if (choice === 'offline') return new InProcessHost(options);
+  const realtime = { ...options, leadBlocks: config.audio.leadBlocks, device: config.audio.device === null ? null : String(config.audio.device) };
+  if (choice === 'null') return WorkerHost.start('null', realtime);
+  try {
+    const host = await WorkerHost.start('device', realtime);
+    log.info(`audio: device backend, ${options.sampleRate} Hz, ${options.blockSize}-frame blocks`);
+    return host;
+  } catch (e) {
+    if (choice === 'device') throw e;
+    log.info(`audio: no sound device (${(e as Error).message.split('\n')[0]}); using the real-time null backend`);
+    return WorkerHost.start('null', realtime);
+  }
+}

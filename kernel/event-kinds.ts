@@ -1,0 +1,16 @@
+/** Kinds of record carried by the control ring (control → audio) and the report ring (audio → control). */
+export const EventKind = {
+  /** target = parameter index, value = new base value (already clamped). */
+  SetParam: 1,
+  /** target = gate index, value > 0 opens, 0 closes. */
+  Gate: 2,
+  /** target = parameter index, value = modulation offset in parameter units. */
+  Modulate: 3,
+} as const;
+
+export const ReportKind = {
+  /** A plugin threw or produced non-finite output; target = slot id, value = error count so far. */
+  PluginFault: 1,
+  /** target = plugin slot id; the slot's watchdog rolled the plugin back or bypassed it. */
+  PluginBypassed: 2,
+} as const;

@@ -1,0 +1,80 @@
+/**
+ * The audio thread's queue of timed events, kept sorted by frame (ties in arrival order).
+ * Preallocated; inserting is O(distance from the end), which is O(1) for events that arrive in
+ * time order, the common case. A full queue refuses the event and counts it.
+ */
+export class EventQueue {
+  private readonly frames: Float64Array;
+  private readonly kinds: Int32Array;
+  private readonly targets: Int32Array;
+  private readonly values: Float64Array;
+  private head = 0;
+  private count = 0;
+  dropped = 0;
+
+  constructor(readonly capacity = 8192) {
+    this.frames = new Float64Array(capacity);
+    this.kinds = new Int32Array(capacity);
+    this.targets = new Int32Array(capacity);
+    this.values = new Float64Array(capacity);
+  }
+
+  get length(): number {
+    return this.count;
+  }
+
+  insert(frame: number, kind: number, target: number, value: number): boolean {
+    if (this.count === this.capacity) {
+      this.dropped++;
+      return false;
+    }
+    const cap = this.capacity;
+    let i = this.count;
+    // Shift later events one place up until the slot for `frame` is found.
+    while (i > 0) {
+      const prev = (this.head + i - 1) % cap;
+      if (this.frames[prev] <= frame) break;
+      const at = (this.head + i) % cap;
+      this.frames[at] = this.frames[prev];
+      this.kinds[at] = this.kinds[prev];
+      this.targets[at] = this.targets[prev];
+      this.values[at] = this.values[prev];
+      i--;
+    }
+    const at = (this.head + i) % cap;
+    this.frames[at] = frame;
+    this.kinds[at] = kind;
+    this.targets[at] = target;
+    this.values[at] = value;
+    this.count++;
+    return true;
+  }
+
+  /** Frame of the earliest event, or +Infinity when empty. */
+  peekFrame(): number {
+    return this.count === 0 ? Infinity : this.frames[this.head];
+  }
+
+  peekKind(): number {
+    return this.kinds[this.head];
+  }
+
+  peekTarget(): number {
+    return this.targets[this.head];
+  }
+
+  peekValue(): number {
+    return this.values[this.head];
+  }
+
+  shift(): void {
+    if (this.count === 0) return;
+    this.head = (this.head + 1) % this.capacity;
+    this.count--;
+  }
+
+  clear(): void {
+    this.head = 0;
+    this.count = 0;
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * The OSC router (control thread). `mapRoute` is the only way to add a route: each has a zod schema
+ * for its arguments, checked before the handler runs. Unknown addresses, bad arguments and handler
+ * failures answer the sender with `/error <address> <code> <message>` and are counted; nothing here
+ * ever throws into the transport.
+ */
+import type { z } from 'zod';
+import { ErrorCode } from './errors.ts';
+
+export interface Remote {
+  address: string;
+  port: number;
+}
+
+export interface RouteMessage {
+  address: string;
+  args: readonly unknown[];
+  remote?: Remote;
+  /** Wall-clock ms since the Unix epoch at which the message should take effect (a bundle timetag). */
+  timetag?: number | null;
+  /** An exact target frame (offline scores); overrides `timetag`. */
+  frame?: number;
+}
+
+/** How replies leave the engine (the UDP transport, or a collector in tests and offline renders). */
+export interface Replier {
+  send(remote: Remote, address: string, args: readonly unknown[]): void;
+  sendJson(remote: Remote, address: string, value: unknown): void;
+}
+
+export interface RouteContext {
+  readonly address: string;
+  readonly remote: Remote | undefined;
+  /** The frame the message takes effect at; -1 means at the next block. */
+  readonly frame: number;
+  reply(address: string, ...args: unknown[]): void;
+  replyJson(address: string, value: unknown): void;
+}
+
+export type RouteHandler<A> = (args: A, ctx: RouteContext) => void | Promise<void>;
+
+interface Route {
+  address: string;
+  description: string;
+  args: z.ZodType;
+  handler: RouteHandler<never>;
+}
+
+/** Maps a wall-clock timetag to a frame; `late` when that frame has already been rendered. */
+export type TimetagClock = (timetagMs: number) => { frame: number; late: boolean; lateMs: number };
+
+export class RouteError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class OscRouter {
+  private readonly table = new Map<string, Route>();
+  /** Address rewrites for old clients: an exact address, or a prefix when `from` ends with '/'. */
+  private readonly aliases = new Map<string, string>();
+  readonly counters = { messages: 0, errors: 0, unknownAddress: 0, badArgs: 0, badPackets: 0, handlerErrors: 0, late: 0 };
+  lastMessage = '';
+  private readonly pending = new Set<Promise<void>>();
+
+  constructor(
+    private readonly replier: Replier | null,
+    private readonly clock: TimetagClock | null = null,
+  ) {}
+
+  mapRoute<S extends z.ZodType>(address: string, handler: RouteHandler<z.infer<S>>, options: { args: S; description: string }): void {
+    if (this.table.has(address)) throw new Error(`route ${address} is already mapped`);
+    this.table.set(address, { address, description: options.description, args: options.args, handler: handler as RouteHandler<never> });
+  }
+
+  unmapRoute(address: string): void {
+    this.table.delete(address);
+  }
+
+  /** `/mod/sine1/` → `/mod/voice1/` (prefix) or `/gate/1` → `/gate/voice1` (exact). */
+  alias(from: string, to: string): void {
+    this.aliases.set(from, to);
+  }
+
+  unalias(from: string): void {
+    this.aliases.delete(from);
+  }
+
+  private resolve(address: string): Route | undefined {
+    const route = this.table.get(address);
+    if (route) return route;
+    for (const [from, to] of this.aliases) {
+      if (address === from) return this.table.get(to);
+      if (from.endsWith('/') && address.startsWith(from)) return this.table.get(to + address.slice(from.length));
+    }
+    return undefined;
+  }
+
+  has(address: string): boolean {
+    return this.table.has(address);
+  }
+
+  routes(): { address: string; description: string }[] {
+    const routes = [...this.table.values()].map((r) => ({ address: r.address, description: r.description }));
+    for (const [from, to] of this.aliases) routes.push({ address: from.endsWith('/') ? `${from}*` : from, description: `alias of ${to.endsWith('/') ? `${to}*` : to}` });
+    return routes.sort((a, b) => a.address.localeCompare(b.address));
+  }
+
+  /** A packet the transport could not decode. */
+  badPacket(remote: Remote, reason: string): void {
+    this.counters.badPackets++;
+    this.fail(remote, '', ErrorCode.OSC_BAD_PACKET, reason);
+  }
+
+  dispatch(msg: RouteMessage): void {
+    this.counters.messages++;
+    this.lastMessage = msg.address;
+    const route = this.resolve(msg.address);
+    if (!route) {
+      this.counters.unknownAddress++;
+      this.fail(msg.remote, msg.address, ErrorCode.OSC_UNKNOWN_ADDRESS, `no route ${msg.address}; /engine/routes lists them`);
+      return;
+    }
+    // One value may come with or without a list wrapper: (440) and ([440]) are the same message.
+    const raw = msg.args.length === 1 && Array.isArray(msg.args[0]) ? (msg.args[0] as unknown[]) : msg.args;
+    const parsed = route.args.safeParse(raw);
+    if (!parsed.success) {
+      this.counters.badArgs++;
+      this.fail(msg.remote, msg.address, ErrorCode.OSC_BAD_ARGS, describeIssues(parsed.error));
+      return;
+    }
+    let frame = msg.frame ?? -1;
+    if (msg.frame === undefined && msg.timetag != null && this.clock) {
+      const when = this.clock(msg.timetag);
+      if (when.late) {
+        this.counters.late++;
+        if (msg.remote) this.replier?.send(msg.remote, '/late', [msg.address, when.lateMs]);
+      } else frame = when.frame;
+    }
+    const ctx: RouteContext = {
+      address: msg.address,
+      remote: msg.remote,
+      frame,
+      reply: (address, ...args) => {
+        if (msg.remote) this.replier?.send(msg.remote, address, args);
+      },
+      replyJson: (address, value) => {
+        if (msg.remote) this.replier?.sendJson(msg.remote, address, value);
+      },
+    };
+    try {
+      const done = route.handler(parsed.data as never, ctx);
+      if (done) {
+        const tracked = done.catch((e: unknown) => this.handlerFailed(msg, e)).finally(() => this.pending.delete(tracked));
+        this.pending.add(tracked);
+      }
+    } catch (e) {
+      this.handlerFailed(msg, e);
+    }
+  }
+
+  /** Resolves when every asynchronous handler started so far has finished. */
+  async idle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all(this.pending);
+  }
+
+  private handlerFailed(msg: RouteMessage, e: unknown): void {
+    this.counters.handlerErrors++;
+    const code = e instanceof RouteError ? e.code : ((e as { code?: string }).code ?? 'OSC_HANDLER_FAILED');
+    this.fail(msg.remote, msg.address, code, (e as Error)?.message ?? String(e));
+  }
+
+  private fail(remote: Remote | undefined, address: string, code: string, message: string): void {
+    this.counters.errors++;
+    if (remote) this.replier?.send(remote, '/error', [address, code, message]);
+  }
+}
+
+/** One readable line from zod issues about an OSC argument list. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((i) => {
+      const where = i.path.length > 0 && typeof i.path[0] === 'number' ? `argument ${i.path[0] + 1}` : 'arguments';
+      return `${where}: ${i.message}`;
+    })
+    .join('; ');
+}

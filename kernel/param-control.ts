@@ -1,0 +1,39 @@
+/**
+ * Parameter and gate changes from the control thread: clamp, remember the base value, and send the
+ * change to the audio thread through the lock-free control ring (never by message).
+ */
+import type { AudioHost } from './audio-host.ts';
+import { EventKind } from './event-kinds.ts';
+import { SchemaRegistry } from './schema-registry.ts';
+
+export class ParamControl {
+  clampedCount = 0;
+  gatesSent = 0;
+
+  constructor(
+    private readonly registry: SchemaRegistry,
+    private readonly audio: AudioHost,
+    private readonly wake: () => void = () => {},
+  ) {}
+
+  /** Set parameter `index` at `frame` (-1: next block). Returns the value actually applied. */
+  set(index: number, value: number, frame = -1): { value: number; clamped: boolean } {
+    const entry = this.registry.paramAt(index);
+    if (!entry) throw new Error(`no parameter with index ${index}`);
+    const result = SchemaRegistry.clamp(entry.spec, value);
+    if (result.clamped) this.clampedCount++;
+    this.registry.values[index] = result.value;
+    this.push(EventKind.SetParam, frame, index, result.value);
+    return result;
+  }
+
+  gate(index: number, value: number, frame = -1): void {
+    this.gatesSent++;
+    this.push(EventKind.Gate, frame, index, value);
+  }
+
+  private push(kind: number, frame: number, target: number, value: number): void {
+    if (!this.audio.ring.push(kind, frame, target, value)) throw new Error('the control queue is full; the audio thread is not keeping up');
+    this.wake();
+  }
+}

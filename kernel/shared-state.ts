@@ -1,0 +1,72 @@
+/**
+ * Figures the audio thread publishes for the control thread: plain float64 slots on a
+ * SharedArrayBuffer, written by one thread and read by the other (single values, so no locking),
+ * plus a histogram of block render times.
+ */
+
+export const Slot = {
+  FramesRendered: 0,
+  BlocksRendered: 1,
+  /** Blocks that were not ready by their deadline (null backend) plus device underflows. */
+  Xruns: 2,
+  PeakL: 3,
+  PeakR: 4,
+  /** Peak of each of the last block's master channels, decayed by the control thread's reader. */
+  Rms: 5,
+  /** Wall-clock time (ms since the Unix epoch) at which frame `AnchorFrame` is heard. */
+  AnchorWallMs: 6,
+  AnchorFrame: 7,
+  ActiveGates: 8,
+  EventsDropped: 9,
+  PluginFaults: 10,
+  LastBlockMs: 11,
+  Running: 12,
+  SampleRate: 13,
+  BlockSize: 14,
+  MaxBlockMs: 15,
+} as const;
+
+const SLOTS = 32;
+/** Block times are binned in 10 µs steps up to 40 ms. */
+export const HISTOGRAM_BIN_MS = 0.01;
+const HISTOGRAM_BINS = 4000;
+
+export class SharedState {
+  readonly buffer: SharedArrayBuffer;
+  readonly values: Float64Array;
+  readonly histogram: Uint32Array;
+
+  constructor(buffer?: SharedArrayBuffer) {
+    this.buffer = buffer ?? new SharedArrayBuffer(SLOTS * 8 + HISTOGRAM_BINS * 4);
+    this.values = new Float64Array(this.buffer, 0, SLOTS);
+    this.histogram = new Uint32Array(this.buffer, SLOTS * 8, HISTOGRAM_BINS);
+  }
+
+  recordBlockTime(ms: number): void {
+    let bin = Math.floor(ms / HISTOGRAM_BIN_MS);
+    if (bin >= HISTOGRAM_BINS) bin = HISTOGRAM_BINS - 1;
+    else if (bin < 0) bin = 0;
+    this.histogram[bin]++;
+    this.values[Slot.LastBlockMs] = ms;
+    if (ms > this.values[Slot.MaxBlockMs]) this.values[Slot.MaxBlockMs] = ms;
+  }
+
+  /** Block render time (ms) at quantile q (0..1) over every block so far. */
+  blockTimeQuantile(q: number): number {
+    let total = 0;
+    for (const n of this.histogram) total += n;
+    if (total === 0) return 0;
+    const want = q * total;
+    let seen = 0;
+    for (let i = 0; i < this.histogram.length; i++) {
+      seen += this.histogram[i];
+      if (seen >= want) return (i + 1) * HISTOGRAM_BIN_MS;
+    }
+    return HISTOGRAM_BINS * HISTOGRAM_BIN_MS;
+  }
+
+  resetHistogram(): void {
+    this.histogram.fill(0);
+    this.values[Slot.MaxBlockMs] = 0;
+  }
+}

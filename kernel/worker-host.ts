@@ -1,0 +1,102 @@
+/**
+ * The real-time AudioHost: the engine runs in a worker thread paced by the null or device backend.
+ * Calls travel by postMessage and are followed by `Atomics.notify` so a sleeping null backend wakes
+ * and handles them within a block.
+ */
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { ControlRing } from './control-ring.ts';
+import { SharedState } from './shared-state.ts';
+import { RING_CAPACITY, type AudioCall, type AudioCalls, type AudioHost, type AudioOptions } from './audio-host.ts';
+
+export interface WorkerData extends AudioOptions {
+  backend: 'null' | 'device';
+  leadBlocks: number;
+  device: string | null;
+  ring: SharedArrayBuffer;
+  reports: SharedArrayBuffer;
+  shared: SharedArrayBuffer;
+  wake: SharedArrayBuffer;
+}
+
+const WORKER_ENTRY = fileURLToPath(new URL('./audio-worker.mjs', import.meta.url));
+
+export class WorkerHost implements AudioHost {
+  readonly sampleRate: number;
+  readonly blockSize: number;
+  private readonly pending = new Map<number, { resolve: (v: never) => void; reject: (e: Error) => void }>();
+  private nextId = 1;
+  private exited = false;
+
+  private constructor(
+    private readonly worker: Worker,
+    readonly backend: 'null' | 'device',
+    options: AudioOptions,
+    readonly ring: ControlRing,
+    readonly reports: ControlRing,
+    readonly shared: SharedState,
+    private readonly wake: Int32Array,
+  ) {
+    this.sampleRate = options.sampleRate;
+    this.blockSize = options.blockSize;
+  }
+
+  /** Start the audio thread on `backend`; rejects with the backend's reason if it cannot start. */
+  static async start(backend: 'null' | 'device', options: AudioOptions & { leadBlocks: number; device: string | null }): Promise<WorkerHost> {
+    const ring = new ControlRing(RING_CAPACITY);
+    const reports = new ControlRing(1024);
+    const shared = new SharedState();
+    const wake = new Int32Array(new SharedArrayBuffer(4));
+    const data: WorkerData = { ...options, backend, ring: ring.buffer, reports: reports.buffer, shared: shared.buffer, wake: wake.buffer };
+    const worker = new Worker(WORKER_ENTRY, { workerData: data });
+    const host = new WorkerHost(worker, backend, options, ring, reports, shared, wake);
+    await new Promise<void>((resolve, reject) => {
+      const onReady = (m: { ready?: boolean; error?: string }) => {
+        if (m.ready === undefined) return;
+        worker.off('message', onReady);
+        if (m.ready) resolve();
+        else void worker.terminate().then(() => reject(new Error(m.error)));
+      };
+      worker.on('message', onReady);
+      worker.once('error', reject);
+    });
+    worker.on('message', (m: { id?: number; result?: unknown; error?: string }) => {
+      if (m.id === undefined) return;
+      const p = host.pending.get(m.id);
+      host.pending.delete(m.id);
+      if (m.error !== undefined) p?.reject(new Error(m.error));
+      else p?.resolve(m.result as never);
+    });
+    worker.on('exit', () => {
+      host.exited = true;
+      for (const p of host.pending.values()) p.reject(new Error('the audio thread has stopped'));
+      host.pending.clear();
+    });
+    return host;
+  }
+
+  /** Wake the audio thread so it sees new ring records or messages within a block. */
+  notify(): void {
+    Atomics.notify(this.wake, 0);
+  }
+
+  call<K extends AudioCall>(method: K, ...args: Parameters<AudioCalls[K]>): Promise<ReturnType<AudioCalls[K]>> {
+    return this.send(method, args) as Promise<ReturnType<AudioCalls[K]>>;
+  }
+
+  private send(method: string, args: unknown[]): Promise<unknown> {
+    if (this.exited) return Promise.reject(new Error('the audio thread has stopped'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: never) => void, reject });
+      this.worker.postMessage({ id, method, args });
+      this.notify();
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.exited) return;
+    await this.send('close', []).catch(() => undefined);
+    await this.worker.terminate();
+  }
+}

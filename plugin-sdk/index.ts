@@ -1,0 +1,24 @@
+/**
+ * The Chronus plugin SDK: the only module a plugin may import (the plugin host enforces it).
+ * It imports nothing from the kernel; the kernel implements these interfaces.
+ */
+import type { PluginDefinition, ParamSpec } from './types.ts';
+
+export * from './types.ts';
+export * from './dsp/index.ts';
+export { z } from 'zod';
+
+/** Declare a plugin. Identity at run time; gives the definition its type. */
+export function definePlugin<const D extends PluginDefinition>(definition: D): D {
+  return definition;
+}
+
+/** A float parameter, for compact tables: `freq: param(20, 5000, 440, { unit: 'Hz' })`. */
+export function param(min: number, max: number, defaultValue: number, extra: Omit<ParamSpec, 'min' | 'max' | 'default'> = {}): ParamSpec {
+  return { min, max, default: defaultValue, ...extra };
+}
+
+/** An enum parameter: an integer index into `values`, never smoothed. */
+export function enumParam(values: readonly string[], defaultIndex: number, extra: Omit<ParamSpec, 'min' | 'max' | 'default' | 'type' | 'values'> = {}): ParamSpec {
+  return { type: 'enum', values, min: 0, max: values.length - 1, default: defaultIndex, smoothingMs: 0, ...extra };
+}
