@@ -8,20 +8,33 @@ import { ControlRing } from './control-ring.ts';
 import { SharedState } from './shared-state.ts';
 import type { AudioCall } from './audio-host.ts';
 import type { WorkerData } from './worker-host.ts';
-import { runNullBackend } from './backends/null-backend.ts';
-import { runDeviceBackend } from './backends/device-backend.ts';
+import type { Backend } from './backends/backend.ts';
+import { createNullBackend } from './backends/null-backend.ts';
+import { openDeviceBackend } from './backends/device-backend.ts';
 
 const data = workerData as WorkerData;
 const port = parentPort!;
 const engine = new AudioEngine(data.sampleRate, data.blockSize, data.smoothingMs, new ControlRing(data.ring), new ControlRing(data.reports), new SharedState(data.shared));
 const wake = new Int32Array(data.wake);
-let stopBackend: () => Promise<void> = async () => {};
+let backend: Backend;
+try {
+  backend = data.backend === 'device' ? await openDeviceBackend(engine, data) : createNullBackend(engine, data, wake);
+} catch (e) {
+  port.postMessage({ ready: false, error: (e as Error)?.message ?? String(e) });
+  process.exit(0);
+}
 
-port.on('message', async (m: { id: number; method: AudioCall | 'close'; args: unknown[] }) => {
+port.on('message', async (m: { id: number; method: AudioCall | 'close' | 'run'; args: unknown[] }) => {
   if (m.method === 'close') {
-    await stopBackend();
+    await backend.stop();
     port.postMessage({ id: m.id, result: null });
     port.close();
+    return;
+  }
+  if (m.method === 'run') {
+    // The clock starts only once the initial plugins are in, so loading never makes a block late.
+    backend.start();
+    port.postMessage({ id: m.id, result: null });
     return;
   }
   try {
@@ -32,9 +45,4 @@ port.on('message', async (m: { id: number; method: AudioCall | 'close'; args: un
   }
 });
 
-try {
-  stopBackend = data.backend === 'device' ? await runDeviceBackend(engine, data, wake) : runNullBackend(engine, data, wake);
-  port.postMessage({ ready: true });
-} catch (e) {
-  port.postMessage({ ready: false, error: (e as Error)?.message ?? String(e) });
-}
+port.postMessage({ ready: true });

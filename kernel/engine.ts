@@ -97,6 +97,7 @@ export class Engine {
     const engine = new Engine(config, audio, log);
     try {
       await engine.plugins.loadAll();
+      if (audio instanceof WorkerHost) await audio.run();
       const listen = options.listen ?? audio.backend !== 'offline';
       if (listen) {
         const t = await OscTransport.open({ host: config.osc.host, port: config.osc.port, maxPacketBytes: config.osc.maxPacketBytes });

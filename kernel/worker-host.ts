@@ -80,6 +80,11 @@ export class WorkerHost implements AudioHost {
     Atomics.notify(this.wake, 0);
   }
 
+  /** Start the backend's clock (after the initial plugins are loaded). */
+  run(): Promise<void> {
+    return this.send('run', []) as Promise<void>;
+  }
+
   call<K extends AudioCall>(method: K, ...args: Parameters<AudioCalls[K]>): Promise<ReturnType<AudioCalls[K]>> {
     return this.send(method, args) as Promise<ReturnType<AudioCalls[K]>>;
   }

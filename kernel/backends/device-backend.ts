@@ -10,6 +10,7 @@ import type { AudioEngine } from '../audio-engine.ts';
 import { Slot } from '../shared-state.ts';
 import type { WorkerData } from '../worker-host.ts';
 import { wallMs } from './null-backend.ts';
+import type { Backend } from './backend.ts';
 
 type Naudiodon = typeof import('naudiodon');
 
@@ -23,7 +24,7 @@ export function findDevice(portAudio: Naudiodon, wanted: string | null): number 
   return found.id;
 }
 
-export async function runDeviceBackend(engine: AudioEngine, data: WorkerData, _wake: Int32Array): Promise<() => Promise<void>> {
+export async function openDeviceBackend(engine: AudioEngine, data: WorkerData): Promise<Backend> {
   const portAudio = createRequire(import.meta.url)('naudiodon') as Naudiodon;
   const n = data.blockSize;
   const blockBytes = n * 2 * 4;
@@ -43,7 +44,7 @@ export async function runDeviceBackend(engine: AudioEngine, data: WorkerData, _w
   // The stream holds each chunk until the native side has taken it: cycle through enough buffers.
   const pool = Array.from({ length: data.leadBlocks + 16 }, () => Buffer.alloc(blockBytes));
   let next = 0;
-  let running = true;
+  let running = false;
   const v = engine.shared.values;
 
   const pump = (): void => {
@@ -64,14 +65,20 @@ export async function runDeviceBackend(engine: AudioEngine, data: WorkerData, _w
       }
     }
   };
-  v[Slot.AnchorWallMs] = wallMs() + (data.leadBlocks * n * 1000) / data.sampleRate;
-  v[Slot.AnchorFrame] = 0;
-  v[Slot.Running] = 1;
-  stream.start();
-  pump();
-  return async () => {
-    running = false;
-    v[Slot.Running] = 0;
-    await new Promise<void>((resolve) => stream.abort(() => resolve()));
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      v[Slot.AnchorWallMs] = wallMs() + (data.leadBlocks * n * 1000) / data.sampleRate;
+      v[Slot.AnchorFrame] = engine.frame;
+      v[Slot.Running] = 1;
+      stream.start();
+      pump();
+    },
+    async stop() {
+      running = false;
+      v[Slot.Running] = 0;
+      await new Promise<void>((resolve) => stream.abort(() => resolve()));
+    },
   };
 }

@@ -8,24 +8,22 @@
 import type { AudioEngine } from '../audio-engine.ts';
 import { Slot } from '../shared-state.ts';
 import type { WorkerData } from '../worker-host.ts';
+import type { Backend } from './backend.ts';
 
 export function wallMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-export function runNullBackend(engine: AudioEngine, data: WorkerData, wake: Int32Array): () => Promise<void> {
+export function createNullBackend(engine: AudioEngine, data: WorkerData, wake: Int32Array): Backend {
   const n = data.blockSize;
   const blockMs = (n / data.sampleRate) * 1000;
   const lead = data.leadBlocks;
   const outL = new Float32Array(n);
   const outR = new Float32Array(n);
   const v = engine.shared.values;
-  let running = true;
+  let running = false;
   let k = 0;
-  let t0 = wallMs() + lead * blockMs;
-  v[Slot.AnchorWallMs] = t0;
-  v[Slot.AnchorFrame] = 0;
-  v[Slot.Running] = 1;
+  let t0 = 0;
 
   const tick = (): void => {
     if (!running) return;
@@ -48,9 +46,20 @@ export function runNullBackend(engine: AudioEngine, data: WorkerData, wake: Int3
     if (sleep > 0) Atomics.wait(wake, 0, 0, sleep);
     setImmediate(tick);
   };
-  setImmediate(tick);
-  return async () => {
-    running = false;
-    v[Slot.Running] = 0;
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      t0 = wallMs() + lead * blockMs;
+      v[Slot.AnchorWallMs] = t0;
+      v[Slot.AnchorFrame] = engine.frame;
+      k = 0;
+      v[Slot.Running] = 1;
+      setImmediate(tick);
+    },
+    async stop() {
+      running = false;
+      v[Slot.Running] = 0;
+    },
   };
 }
