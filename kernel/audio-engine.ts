@@ -80,6 +80,9 @@ export class AudioEngine {
       gate: (frame: number, gate: number, value: number) => {
         engine.queue.insert(frame, EventKind.Gate, gate, value);
       },
+      modulate: (frame: number, param: number, offset: number) => {
+        engine.queue.insert(frame, EventKind.Modulate, param, offset);
+      },
       get blockStart() {
         return engine.frame;
       },

@@ -216,12 +216,12 @@ function decodeMessage(
     try {
       read = osc.readMessage(copy, READ_OPTIONS, state);
     } catch (err) {
-      return clip(`malformed arguments (type tags ",${typeTags}"): ${errorText(err)}`);
+      return clip(`malformed arguments (type tags ${quoted(typeTags)}): ${errorText(err)}`);
     }
     if (state.idx !== bytes.length) {
       return clip(state.idx < bytes.length
-        ? `${bytes.length - state.idx} unread bytes after the arguments ",${typeTags}"`
-        : `arguments ",${typeTags}" run past the end of the message`);
+        ? `${bytes.length - state.idx} unread bytes after the arguments ${quoted(typeTags)}`
+        : `arguments ${quoted(typeTags)} run past the end of the message`);
     }
     args = read.args.map(unwrap);
   }
@@ -234,18 +234,18 @@ function checkTypeTags(tags: string): string | null {
   let depth = 0;
   let lists = 0;
   for (const tag of tags) {
-    if (!KNOWN_TYPE_TAGS.has(tag)) return clip(`unknown OSC type tag ${JSON.stringify(tag)} in ",${tags}"`);
+    if (!KNOWN_TYPE_TAGS.has(tag)) return clip(`unknown OSC type tag ${JSON.stringify(tag)} in ${quoted(tags)}`);
     if (tag === '[') {
       depth++;
       lists++;
-      if (depth > 1) return clip(`nested OSC lists are not supported (",${tags}")`);
+      if (depth > 1) return clip(`nested OSC lists are not supported (${quoted(tags)})`);
       if (lists > MAX_LISTS_PER_MESSAGE) return `more than ${MAX_LISTS_PER_MESSAGE} OSC lists in one message`;
     } else if (tag === ']') {
       depth--;
-      if (depth < 0) return clip(`unbalanced "]" in type tags ",${tags}"`);
+      if (depth < 0) return clip(`unbalanced "]" in type tags ${quoted(tags)}`);
     }
   }
-  return depth === 0 ? null : clip(`unclosed "[" in type tags ",${tags}"`);
+  return depth === 0 ? null : clip(`unclosed "[" in type tags ${quoted(tags)}`);
 }
 
 /** osc.js metadata `{ type, value }` → plain value (see `OscValue`). */
@@ -563,6 +563,11 @@ function latin1(bytes: Uint8Array, start: number, end: number): string {
 
 function utf8(bytes: Uint8Array, start: number, end: number): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8');
+}
+
+/** Type tags for a reason text: escaped (no raw control bytes in logs or /error replies). */
+function quoted(tags: string): string {
+  return JSON.stringify(`,${tags}`);
 }
 
 function errorText(err: unknown): string {

@@ -82,6 +82,8 @@ export interface EventScheduler {
   gateIndex(module: string): number;
   setParam(frame: number, param: number, value: number): void;
   gate(frame: number, gate: number, value: number): void;
+  /** Set the modulation offset (in the parameter's units) added to a parameter's base value; 0 removes it. */
+  modulate(frame: number, param: number, offset: number): void;
   /** The frame of the first sample of the block being rendered. */
   readonly blockStart: number;
 }

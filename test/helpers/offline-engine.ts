@@ -1,0 +1,103 @@
+/**
+ * An engine in this process on the offline backend, for tests: messages go through the real router
+ * at exact frames, replies are collected, and audio is rendered on demand.
+ */
+import { mkdtemp, rm, mkdir, cp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { InProcessHost } from '../../kernel/audio-host.ts';
+import { loadConfig, type Config } from '../../kernel/config.ts';
+import { Engine } from '../../kernel/engine.ts';
+import { Logger } from '../../kernel/logger.ts';
+import type { Remote } from '../../kernel/osc-router.ts';
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const FIXTURE_PLUGINS = path.join(PROJECT_ROOT, 'test/fixtures/plugins');
+const TEST_REMOTE: Remote = { address: 'test', port: 1 };
+
+export interface Reply {
+  address: string;
+  args: readonly unknown[];
+}
+
+export interface OfflineEngineOptions {
+  /** Plugin folders to copy into the engine's own plugins/ (default: the project's plugins/). */
+  pluginsFrom?: string | string[];
+  /** Only these plugin folder names (default: all). */
+  only?: string[];
+  configure?: (config: Config) => void;
+}
+
+export class OfflineEngine {
+  readonly replies: Reply[] = [];
+  private constructor(
+    readonly engine: Engine,
+    readonly root: string,
+  ) {
+    engine.onReply = (_remote, address, args) => this.replies.push({ address, args });
+  }
+
+  /** A temp root with config/ and plugins/ (copies), and a started offline engine. Call close() after. */
+  static async start(options: OfflineEngineOptions = {}): Promise<OfflineEngine> {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'chronus-test-'));
+    await mkdir(path.join(root, 'config'));
+    await cp(path.join(PROJECT_ROOT, 'config/default.json'), path.join(root, 'config/default.json'));
+    await mkdir(path.join(root, 'plugins'));
+    const sources = [options.pluginsFrom ?? path.join(PROJECT_ROOT, 'plugins')].flat();
+    for (const dir of sources) {
+      const { readdir } = await import('node:fs/promises');
+      for (const name of await readdir(dir)) {
+        if (options.only && !options.only.includes(name)) continue;
+        await cp(path.join(dir, name), path.join(root, 'plugins', name), { recursive: true });
+      }
+    }
+    const config = loadConfig({ root, env: {} });
+    options.configure?.(config);
+    const engine = await Engine.start({ config, backend: 'offline', listen: false, status: false, log: Logger.silent() });
+    return new OfflineEngine(engine, root);
+  }
+
+  get host(): InProcessHost {
+    return this.engine.audio as InProcessHost;
+  }
+
+  get sampleRate(): number {
+    return this.host.sampleRate;
+  }
+
+  /** The frame the next rendered block starts at. */
+  get frame(): number {
+    return this.host.engine.frame;
+  }
+
+  /** Dispatch a message; `at` is an absolute frame (default: the next block). */
+  async send(address: string, args: unknown[] = [], at?: number): Promise<void> {
+    this.engine.dispatch({ address, args, remote: TEST_REMOTE, frame: at });
+    await this.engine.settle();
+  }
+
+  /** Render `seconds` (or `frames`) of stereo audio. */
+  render(seconds: number, frames = Math.round(seconds * this.sampleRate)): { l: Float32Array; r: Float32Array } {
+    const l = new Float32Array(frames);
+    const r = new Float32Array(frames);
+    let done = 0;
+    while (done < frames) {
+      const n = Math.min(this.host.blockSize, frames - done);
+      const out = this.host.render(n);
+      l.set(out.l.subarray(0, n), done);
+      r.set(out.r.subarray(0, n), done);
+      done += n;
+    }
+    return { l, r };
+  }
+
+  lastReply(address: string): Reply | undefined {
+    return this.replies.filter((r) => r.address === address).at(-1);
+  }
+
+  async close(): Promise<void> {
+    await this.engine.stop();
+    await rm(this.root, { recursive: true, force: true });
+  }
+}
