@@ -1,10 +1,19 @@
-/** `chronus start`: run the engine until SIGINT/SIGTERM. */
+/** `chronus start`: run the engine until SIGINT/SIGTERM (under a supervisor that filters native output). */
 import type { Config } from '../kernel/config.ts';
 import { Engine } from '../kernel/engine.ts';
+import { Slot } from '../kernel/shared-state.ts';
+import { supervise, type UnderflowReport } from './supervisor.ts';
 
 export async function startCommand(config: Config): Promise<number> {
+  if (process.env.CHRONUS_SUPERVISED !== '1' && config.audio.backend !== 'null') return supervise(process.argv.slice(1));
   const engine = await Engine.start({ config });
   const { transport, audio } = engine;
+  let counted = 0;
+  process.on('message', (m: UnderflowReport) => {
+    if (typeof m?.underflows !== 'number') return;
+    audio.shared.values[Slot.Xruns] += m.underflows - counted;
+    counted = m.underflows;
+  });
   engine.log.info(`${audio.backend} backend, ${audio.sampleRate} Hz, ${audio.blockSize}-frame blocks; ${engine.plugins.loaded.size} plugins`);
   // The one machine-readable line: tests and scripts wait for it to learn the port.
   process.stdout.write(`chronus: listening on ${transport?.host}:${transport?.port}\n`);
@@ -14,5 +23,6 @@ export async function startCommand(config: Config): Promise<number> {
   });
   engine.log.info('stopping');
   await engine.stop();
+  process.disconnect?.();
   return 0;
 }

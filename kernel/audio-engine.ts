@@ -14,6 +14,14 @@ import { ParamBank } from './param.ts';
 import { SharedState, Slot } from './shared-state.ts';
 import type { SlotSpec } from './slot-spec.ts';
 import { evaluatePlugin } from './plugin-runtime.ts';
+import { TapRing } from './tap-ring.ts';
+
+/** A tap opened by a plugin, as the control thread receives it. */
+export interface TapInfo {
+  name: string;
+  channels: number;
+  buffer: SharedArrayBuffer;
+}
 
 export const STAGES = ['controller', 'modulator', 'source', 'effect:main', 'send', 'effect:master', 'sink'] as const;
 
@@ -101,8 +109,12 @@ export class AudioEngine {
 
   // ───────────────────────── between blocks ─────────────────────────
 
-  /** Instantiate a plugin version and put it in the graph, replacing any slot of the same plugin. */
-  load(spec: SlotSpec, definition: PluginDefinition = evaluatePlugin(spec.code, spec.filename)): void {
+  /**
+   * Instantiate a plugin version and put it in the graph, replacing any slot of the same plugin.
+   * Returns the taps it opened (their buffers are shared with the control thread).
+   */
+  load(spec: SlotSpec, definition: PluginDefinition = evaluatePlugin(spec.code, spec.filename)): TapInfo[] {
+    const taps: TapInfo[] = [];
     for (const p of spec.params) this.bank.define(p.index, p.spec);
     for (const p of spec.params) this.paramAddresses.set(`/mod/${spec.modules[p.module]}/${p.name}`, p.index);
     const byName = new Map(spec.params.map((p) => [`${p.module}/${p.name}`, p.index]));
@@ -119,6 +131,11 @@ export class AudioEngine {
         return p;
       },
       bus: (name) => this.bus(name),
+      tap: (name, channels, capacityFrames) => {
+        const ring = new TapRing(channels, capacityFrames);
+        taps.push({ name, channels, buffer: ring.buffer });
+        return ring;
+      },
       events: this.scheduler,
       log: NO_LOG,
     };
@@ -130,6 +147,7 @@ export class AudioEngine {
     this.slots.sort((a, b) => a.stage - b.stage || a.spec.order - b.spec.order || a.spec.slotId - b.spec.slotId);
     this.defineGates(slot);
     old?.instance.dispose?.();
+    return taps;
   }
 
   unload(pluginId: string): void {

@@ -4,13 +4,13 @@
  * `InProcessHost` (offline renders and tests: the engine lives in this thread) and `WorkerHost`
  * (real time: the engine lives in a worker paced by the null or device backend).
  */
-import { AudioEngine } from './audio-engine.ts';
+import { AudioEngine, type TapInfo } from './audio-engine.ts';
 import { ControlRing } from './control-ring.ts';
 import { SharedState } from './shared-state.ts';
 import type { SlotSpec } from './slot-spec.ts';
 
 export interface AudioCalls {
-  load(spec: SlotSpec): void;
+  load(spec: SlotSpec): TapInfo[];
   unload(pluginId: string): void;
   command(pluginId: string, name: string, args: unknown): unknown;
   getState(pluginId: string): unknown;

@@ -16,6 +16,7 @@ import { PluginHost } from './plugin-host.ts';
 import { SchemaRegistry } from './schema-registry.ts';
 import { Slot } from './shared-state.ts';
 import { WorkerHost } from './worker-host.ts';
+import type { TapRing } from './tap-ring.ts';
 import { mapEngineRoutes } from './engine-routes.ts';
 import { StatusReporter } from './status-reporter.ts';
 import { Logger } from './logger.ts';
@@ -68,7 +69,7 @@ export class Engine {
         engine.transport?.sendJson(remote, address, value);
       },
     };
-    this.router = new OscRouter(this.replier, audio.backend === 'offline' ? null : this.clock);
+    this.router = new OscRouter(this.replier, this.clock);
     const wake = audio instanceof WorkerHost ? () => audio.notify() : undefined;
     this.control = new ParamControl(this.registry, audio, wake);
     this.plugins = new PluginHost(config, this.registry, this.router, this.control, audio, {
@@ -140,6 +141,15 @@ export class Engine {
     for (const m of this.registry.modules.values()) if (m.gate !== undefined) this.control.gate(m.gate, 0);
   }
 
+  /** A tap ring opened by any loaded plugin, by name. */
+  tap(name: string): TapRing | undefined {
+    for (const p of this.plugins.loaded.values()) {
+      const t = p.taps.get(name);
+      if (t) return t;
+    }
+    return undefined;
+  }
+
   /** Resolves when every message dispatched so far has been handled (their calls to the audio thread included). */
   settle(): Promise<void> {
     return this.router.idle();
@@ -167,7 +177,7 @@ export class Engine {
   async stop(): Promise<void> {
     clearInterval(this.reportTimer);
     await this.status?.stop();
-    this.transport?.close();
+    await this.transport?.close();
     this.transport = null;
     await this.audio.close();
   }

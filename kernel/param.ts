@@ -1,8 +1,9 @@
 /**
  * Kernel-owned parameters (audio thread). Each one is a one-pole smoother towards `base + mod`,
- * clamped to the spec's range. Per sub-block the bank advances every moving parameter exactly and
- * hands plugins a linear ramp (`value`, `step`) across the sub-block, so smoothing costs nothing for
- * parameters at rest and plugins never see a step.
+ * clamped to the spec's range. A plugin that reads a parameter per sample calls `next()` (one
+ * multiply-add); one that reads it per block uses `value`. Either way the bank lands every moving
+ * parameter exactly on its curve at the end of each span, so a parameter nobody reads still arrives,
+ * and parameters at rest cost nothing.
  */
 import type { Param, ParamSpec } from '../plugin-sdk/types.ts';
 
@@ -13,7 +14,6 @@ export class KernelParam implements Param {
   spec: ParamSpec;
   value: number;
   target: number;
-  step = 0;
   moving = false;
   base: number;
   mod = 0;
@@ -56,8 +56,7 @@ export class KernelParam implements Param {
   }
 
   next(): number {
-    this.value += this.step;
-    return this.value;
+    return (this.value = this.target + (this.value - this.target) * this.retain);
   }
 }
 
@@ -121,14 +120,13 @@ export class ParamBank {
     }
   }
 
-  /** Before rendering `frames` samples: give every moving parameter its ramp across them. */
+  /** Before rendering `frames` samples: note where every moving parameter will be at the span's end. */
   beginSpan(frames: number): void {
     const list = this.moving;
     const params = this.params;
     for (let i = 0; i < this.movingCount; i++) {
       const p = params[list[i]] as KernelParam;
       p.spanEnd = p.target + (p.value - p.target) * Math.pow(p.retain, frames);
-      p.step = (p.spanEnd - p.value) / frames;
     }
   }
 
@@ -140,7 +138,6 @@ export class ParamBank {
     while (i < this.movingCount) {
       const p = params[list[i]] as KernelParam;
       p.value = p.spanEnd;
-      p.step = 0;
       const distance = p.target - p.value;
       if (distance <= p.snapDistance && distance >= -p.snapDistance) {
         p.value = p.target;

@@ -6,7 +6,9 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { API_VERSION, type PluginDefinition } from '../plugin-sdk/types.ts';
+import type { TapInfo } from './audio-engine.ts';
 import type { AudioHost } from './audio-host.ts';
+import { TapRing } from './tap-ring.ts';
 import type { Config } from './config.ts';
 import { ChronusError, ErrorCode, formatZodIssues } from './errors.ts';
 import { expandModules, readManifest, type Manifest } from './manifest.ts';
@@ -27,6 +29,8 @@ export interface LoadedPlugin {
   slotId: number;
   /** Files the bundle read (what the watcher should follow). */
   inputs: string[];
+  /** Tap rings the instance opened, readable on this thread. */
+  taps: Map<string, TapRing>;
 }
 
 export interface PluginEvents {
@@ -119,8 +123,9 @@ export class PluginHost {
       gates: registered.gates,
       config: this.pluginConfig(manifest.id),
     };
+    let tapInfos: TapInfo[];
     try {
-      await this.audio.call('load', spec);
+      tapInfos = await this.audio.call('load', spec);
     } catch (error) {
       if (previous) this.registry.register(previous.manifest.id, group, previous.modules, previous.definition.params, previous.definition.gates === true);
       else this.registry.unregister(manifest.id);
@@ -129,7 +134,8 @@ export class PluginHost {
     // Send the remembered base values so a new instance starts where the old one was.
     for (const p of registered.params) this.control.set(p.index, this.registry.values[p.index]);
     this.mapRoutes(manifest, modules, definition, previous, oldModules);
-    const plugin: LoadedPlugin = { manifest, folder, modules, definition, slotId, inputs: bundle.inputs };
+    const taps = new Map(tapInfos.map((t) => [t.name, new TapRing(t.buffer, 0, t.channels)]));
+    const plugin: LoadedPlugin = { manifest, folder, modules, definition, slotId, inputs: bundle.inputs, taps };
     this.loaded.set(manifest.id, plugin);
     this.events.loaded(plugin);
     return plugin;

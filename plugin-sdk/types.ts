@@ -51,6 +51,21 @@ export interface Bus {
 /** Buses every plugin can reach. Sources add into `main` and the send buses; effects work in place on their bus. */
 export type BusName = 'main' | 'master' | 'send:reverb' | 'send:delay' | `tap:${string}`;
 
+/**
+ * An audio tap: a lock-free ring the audio thread writes frames into and the control thread reads
+ * (recorder, meters). `write` never blocks: when the reader has fallen behind it drops the frames,
+ * counts them, and returns false.
+ */
+export interface TapWriter {
+  readonly channels: number;
+  /** Frames that fit now. */
+  readonly space: number;
+  /** Append frames [start, end) of each channel array (preallocate the array of channels in create). */
+  write(channels: readonly Float32Array[], start: number, end: number): boolean;
+  /** Int32 words shared with the reader; words 4..15 are free for the plugin's own flags (use Atomics). */
+  readonly header: Int32Array;
+}
+
 export interface PluginLogger {
   info(message: string): void;
   warn(message: string): void;
@@ -69,6 +84,8 @@ export interface PluginContext {
   /** The kernel-owned parameter `name` of module `module` (index or id). Call in `create`, keep the object. */
   param(module: number | string, name: string): Param;
   bus(name: BusName): Bus;
+  /** A tap ring named `name` (unique per engine) that the control side can read; call in `create`. */
+  tap(name: string, channels: number, capacityFrames: number): TapWriter;
   /** Schedule an event at an absolute frame (controllers use this to play other modules sample-accurately). */
   readonly events: EventScheduler;
   readonly log: PluginLogger;
