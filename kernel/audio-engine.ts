@@ -131,6 +131,7 @@ export class AudioEngine {
         return p;
       },
       bus: (name) => this.bus(name),
+      findBus: (name) => this.buses.get(name),
       tap: (name, channels, capacityFrames) => {
         const ring = new TapRing(channels, capacityFrames);
         taps.push({ name, channels, buffer: ring.buffer });

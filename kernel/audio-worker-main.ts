@@ -2,6 +2,7 @@
  * The audio thread. Owns the AudioEngine and the backend that paces it; answers calls from the
  * control thread between blocks. Nothing here runs inside a block except `engine.renderBlock`.
  */
+import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { AudioEngine } from './audio-engine.ts';
 import { ControlRing } from './control-ring.ts';
@@ -13,6 +14,12 @@ import { createNullBackend } from './backends/null-backend.ts';
 import { openDeviceBackend } from './backends/device-backend.ts';
 
 const data = workerData as WorkerData;
+try {
+  // On Linux this raises the audio thread alone (a task id of 0 is the calling thread), where allowed.
+  os.setPriority(-11);
+} catch {
+  // Not permitted (not root, no CAP_SYS_NICE): the thread runs at normal priority.
+}
 const port = parentPort!;
 const engine = new AudioEngine(data.sampleRate, data.blockSize, data.smoothingMs, new ControlRing(data.ring), new ControlRing(data.reports), new SharedState(data.shared));
 const wake = new Int32Array(data.wake);

@@ -15,6 +15,11 @@ export interface EngineStatus {
   activeGates: number;
   messages: number;
   errors: number;
+  badPackets: number;
+  unknownAddress: number;
+  badArgs: number;
+  late: number;
+  clamped: number;
   lastMessage: string;
   eventsDropped: number;
   pluginFaults: number;
@@ -41,6 +46,11 @@ export function engineStatus(engine: Engine): EngineStatus {
     activeGates: v[Slot.ActiveGates],
     messages: engine.router.counters.messages,
     errors: engine.router.counters.errors,
+    badPackets: engine.router.counters.badPackets,
+    unknownAddress: engine.router.counters.unknownAddress,
+    badArgs: engine.router.counters.badArgs,
+    late: engine.router.counters.late,
+    clamped: engine.control.clampedCount,
     lastMessage: engine.router.lastMessage,
     eventsDropped: v[Slot.EventsDropped],
     pluginFaults: v[Slot.PluginFaults],

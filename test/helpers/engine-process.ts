@@ -1,0 +1,59 @@
+/** Runs `chronus start` as a real process on a temp root (config + a copy of the plugins), on a free port. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { PROJECT_ROOT } from './offline-engine.ts';
+
+export interface EngineProcess {
+  root: string;
+  port: number;
+  proc: ChildProcess;
+  output: string[];
+  stop(): Promise<void>;
+}
+
+export async function makeRoot(pluginsFrom = path.join(PROJECT_ROOT, 'plugins')): Promise<string> {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'chronus-e2e-'));
+  await mkdir(path.join(root, 'config'));
+  await cp(path.join(PROJECT_ROOT, 'config/default.json'), path.join(root, 'config/default.json'));
+  await cp(pluginsFrom, path.join(root, 'plugins'), { recursive: true });
+  return root;
+}
+
+export async function startEngineProcess(options: { root?: string; env?: Record<string, string> } = {}): Promise<EngineProcess> {
+  const root = options.root ?? (await makeRoot());
+  const proc = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin/chronus.mjs'), 'start', '--root', root], {
+    env: { ...process.env, CHRONUS_AUDIO: 'null', CHRONUS_OSC_PORT: '0', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  readline.createInterface({ input: proc.stderr! }).on('line', (l) => output.push(l));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`engine did not start in 30 s:\n${output.join('\n')}`)), 30_000);
+    readline.createInterface({ input: proc.stdout! }).on('line', (line) => {
+      output.push(line);
+      const m = /listening on [\d.]+:(\d+)/.exec(line);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`engine exited with ${code}:\n${output.join('\n')}`));
+    });
+  });
+  const stop = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      const exited = new Promise((resolve) => proc.once('exit', resolve));
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+    if (!options.root) await rm(root, { recursive: true, force: true });
+  };
+  return { root, port, proc, output, stop };
+}
