@@ -1,0 +1,57 @@
+/**
+ * The device backend against a real PortAudio device with no sound card: JACK's dummy driver paces
+ * it in real time (DESIGN.md toolchain facts). Needs `jackd2 libportaudio2` (installed by .ci/run).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { OscClient } from '../kernel/osc-client.ts';
+import { startEngineProcess } from './helpers/engine-process.ts';
+
+const hasJack = spawnSync('which', ['jackd']).status === 0 && spawnSync('which', ['jack_wait']).status === 0;
+const DEBIAN_LIBS = '/usr/lib/x86_64-linux-gnu';
+
+async function startJack(name: string): Promise<ChildProcess> {
+  const jack = spawn('jackd', ['-n', name, '-d', 'dummy', '-r', '48000', '-p', '256'], { stdio: 'ignore' });
+  const waited = spawnSync('jack_wait', ['-s', name, '-w', '-t', '10'], { encoding: 'utf8' });
+  if (waited.status !== 0) {
+    jack.kill('SIGKILL');
+    throw new Error(`jackd did not start: ${waited.stdout}${waited.stderr}`);
+  }
+  return jack;
+}
+
+test('the device backend opens a PortAudio device, plays 5 s paced in real time, and reports underflows', { skip: !hasJack && 'jackd2 not installed' }, async (t) => {
+  const server = `chronus-test-${process.pid}`;
+  const jack = await startJack(server);
+  t.after(async () => {
+    const exited = new Promise((r) => jack.once('exit', r));
+    jack.kill('SIGTERM');
+    await exited;
+  });
+  const engine = await startEngineProcess({
+    env: { CHRONUS_AUDIO: 'device', CHRONUS_DEVICE: 'system', JACK_DEFAULT_SERVER: server, LD_LIBRARY_PATH: DEBIAN_LIBS },
+  });
+  t.after(() => engine.stop());
+  const client = await OscClient.open();
+  t.after(() => client.close());
+  const status = async () => (await client.request('127.0.0.1', engine.port, '/engine/status', [], { replyAddress: '/engine/status' })).json as Record<string, number>;
+
+  client.send('127.0.0.1', engine.port, '/gate/voice1', [{ type: 'i', value: 1 }]);
+  const first = await status();
+  assert.equal(first.backend as unknown, 'device');
+  const startedAt = performance.now();
+  let s = first;
+  while (s.framesRendered - first.framesRendered < 5 * 48000) {
+    await new Promise((r) => setTimeout(r, 200));
+    s = await status();
+  }
+  const wallSeconds = (performance.now() - startedAt) / 1000;
+  const audioSeconds = (s.framesRendered - first.framesRendered) / 48000;
+  // A device that did not pace (ALSA's null PCM renders 10 s in 0.08 s) would be far faster than real time.
+  assert.ok(audioSeconds / wallSeconds < 1.5 && audioSeconds / wallSeconds > 0.6, `paced: ${audioSeconds.toFixed(2)} s of audio in ${wallSeconds.toFixed(2)} s`);
+  assert.ok(s.peak > 0, 'the gate made sound');
+  assert.equal(typeof s.xruns, 'number');
+  t.diagnostic(`device backend: ${audioSeconds.toFixed(2)} s of audio in ${wallSeconds.toFixed(2)} s wall, ${s.xruns} underflows/xruns reported`);
+  assert.ok(!engine.output.some((l) => /^(PortAudio V|Output )/.test(l)), 'naudiodon console noise is kept out of ours');
+});
