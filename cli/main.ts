@@ -50,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig({ root });
   switch (command) {
     case 'start':
-      return startCommand(config);
+      return startCommand(config, root);
     case 'render':
       return renderCommand(config, rest, values);
     case 'send':

@@ -4,9 +4,9 @@ import { Engine } from '../kernel/engine.ts';
 import { Slot } from '../kernel/shared-state.ts';
 import { supervise, type UnderflowReport } from './supervisor.ts';
 
-export async function startCommand(config: Config): Promise<number> {
+export async function startCommand(config: Config, root: string): Promise<number> {
   if (process.env.CHRONUS_SUPERVISED !== '1' && config.audio.backend !== 'null') return supervise(process.argv.slice(1));
-  const engine = await Engine.start({ config });
+  const engine = await Engine.start({ config, root });
   const { transport, audio } = engine;
   let counted = 0;
   process.on('message', (m: UnderflowReport) => {

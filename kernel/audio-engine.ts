@@ -38,7 +38,22 @@ interface PluginSlot {
   bypassed: boolean;
   faults: number;
   lastError: string;
+  /** The version this one replaced: faded out over the first `fadeLength` frames, restored if this one fails while watched. */
+  previous: PluginSlot | null;
+  fadePos: number;
+  fadeLength: number;
+  /** Until this frame a fault rolls back to `previous` instead of bypassing. */
+  watchUntil: number;
 }
+
+/** Samples beyond ±64 (36 dB over full scale) count as a runaway plugin. */
+const RUNAWAY = 64;
+/** Equal-power crossfade between an old and a new version of a plugin. */
+const CROSSFADE_MS = 10;
+/** How long a new version is watched after a swap (a fault rolls back to the old one). */
+const WATCH_MS = 3000;
+const STAGE_SOURCE = 2;
+const STAGE_SEND = 4;
 
 const NO_LOG = { info() {}, warn() {}, error() {} };
 
@@ -51,6 +66,13 @@ export class AudioEngine {
   private readonly buses = new Map<string, Bus>();
   /** The same buses as an array, so the block path iterates without an iterator object. */
   private busList: Bus[] = [];
+  /** Per bus: what it held before a crossfading slot ran, and what the old version made of it. */
+  private busSaved: Bus[] = [];
+  private busOld: Bus[] = [];
+  /** Replaced versions waiting to be disposed between blocks. */
+  private retired: PluginSlot[] = [];
+  /** Last errors of rolled-back versions, by slot id (bounded). */
+  private readonly retiredErrors = new Map<number, string>();
   private readonly main: Bus;
   private readonly master: Bus;
   private slots: PluginSlot[] = [];
@@ -103,6 +125,8 @@ export class AudioEngine {
       b = { l: new Float32Array(this.maxBlock), r: new Float32Array(this.maxBlock) };
       this.buses.set(name, b);
       this.busList = [...this.busList, b];
+      this.busSaved = [...this.busSaved, { l: new Float32Array(this.maxBlock), r: new Float32Array(this.maxBlock) }];
+      this.busOld = [...this.busOld, { l: new Float32Array(this.maxBlock), r: new Float32Array(this.maxBlock) }];
     }
     return b;
   }
@@ -143,11 +167,28 @@ export class AudioEngine {
     const instance = definition.create(ctx);
     const old = this.slots.find((s) => s.spec.pluginId === spec.pluginId);
     if (old?.instance.getState && instance.setState) instance.setState(old.instance.getState());
-    const slot: PluginSlot = { spec, stage: stageOf(spec.role, spec.bus), instance, bypassed: false, faults: 0, lastError: '' };
+    const stage = stageOf(spec.role, spec.bus);
+    const fades = old !== undefined && !old.bypassed && stage >= STAGE_SOURCE && stage < 6;
+    const slot: PluginSlot = {
+      spec,
+      stage,
+      instance,
+      bypassed: false,
+      faults: 0,
+      lastError: '',
+      previous: old ?? null,
+      fadePos: 0,
+      fadeLength: fades ? Math.round((CROSSFADE_MS / 1000) * this.sampleRate) : 0,
+      watchUntil: old ? this.frame + Math.round((WATCH_MS / 1000) * this.sampleRate) : 0,
+    };
+    if (old?.previous) {
+      // A version replaced before its watch ended is not kept: only the one playing now is the fallback.
+      this.retired.push(old.previous);
+      old.previous = null;
+    }
     this.slots = this.slots.filter((s) => s !== old).concat(slot);
     this.slots.sort((a, b) => a.stage - b.stage || a.spec.order - b.spec.order || a.spec.slotId - b.spec.slotId);
     this.defineGates(slot);
-    old?.instance.dispose?.();
     return taps;
   }
 
@@ -164,7 +205,33 @@ export class AudioEngine {
     for (const m of old.spec.modules) this.gateAddresses.delete(m);
     for (const p of old.spec.params) this.paramAddresses.delete(`/mod/${old.spec.modules[p.module]}/${p.name}`);
     this.slots = this.slots.filter((s) => s !== old);
+    if (old.previous) this.retired.push(old.previous);
     old.instance.dispose?.();
+  }
+
+  /**
+   * Between blocks: dispose versions that were replaced and whose watch is over. The backends call
+   * this after rendering (never from inside a block).
+   */
+  housekeeping(): void {
+    for (const s of this.slots) {
+      if (s.previous && this.frame >= s.watchUntil && s.fadePos >= s.fadeLength) {
+        this.retired.push(s.previous);
+        s.previous = null;
+      }
+    }
+    while (this.retired.length > 0) {
+      const old = this.retired.pop() as PluginSlot;
+      if (old.lastError) {
+        this.retiredErrors.set(old.spec.slotId, old.lastError);
+        if (this.retiredErrors.size > 32) this.retiredErrors.delete(this.retiredErrors.keys().next().value as number);
+      }
+      try {
+        old.instance.dispose?.();
+      } catch {
+        // A dispose that throws has nothing left to release that we could reach.
+      }
+    }
   }
 
   private defineGates(slot: PluginSlot): void {
@@ -210,8 +277,13 @@ export class AudioEngine {
     this.slots.find((s) => s.spec.pluginId === pluginId)?.instance.setState?.(state);
   }
 
-  plugins(): { pluginId: string; version: string; bypassed: boolean; faults: number; lastError: string }[] {
-    return this.slots.map((s) => ({ pluginId: s.spec.pluginId, version: s.spec.version, bypassed: s.bypassed, faults: s.faults, lastError: s.lastError }));
+  plugins(): { pluginId: string; slotId: number; version: string; bypassed: boolean; faults: number; lastError: string }[] {
+    return this.slots.map((s) => ({ pluginId: s.spec.pluginId, slotId: s.spec.slotId, version: s.spec.version, bypassed: s.bypassed, faults: s.faults, lastError: s.lastError }));
+  }
+
+  /** Why a version that is no longer in the graph failed (a rolled-back reload). */
+  retiredError(slotId: number): string {
+    return this.retiredErrors.get(slotId) ?? '';
   }
 
   // ───────────────────────── the real-time path ─────────────────────────
@@ -292,13 +364,21 @@ export class AudioEngine {
         mixed = true;
       }
       if (s.bypassed) continue;
+      if (s.fadePos < s.fadeLength) {
+        this.crossfade(s, start, end);
+        continue;
+      }
+      if (s.previous !== null && this.frame < s.watchUntil) {
+        this.processWatched(i, s, start, end);
+        continue;
+      }
       try {
         s.instance.process(start, end);
       } catch (e) {
         this.fault(s, e);
         continue;
       }
-      if (!this.finite(s.stage < 4 ? this.main : this.master, start, end)) this.fault(s, undefined);
+      if (!this.sane(s.stage < STAGE_SEND ? this.main : this.master, start, end)) this.fault(s, undefined);
     }
     if (!mixed) this.mixMainIntoMaster(start, end);
     this.bank.endSpan();
@@ -315,23 +395,125 @@ export class AudioEngine {
     }
   }
 
-  /** True when the bus holds only finite samples in [start, end); otherwise silences that range. */
-  private finite(bus: Bus, start: number, end: number): boolean {
-    let sum = 0;
+  /**
+   * A slot that replaced an older version of its plugin: render both, each on the same input, and
+   * blend them with an equal-power fade. Sources and sends add into their buses, so their
+   * contributions are blended; effects rewrite their bus, so their outputs are.
+   */
+  private crossfade(s: PluginSlot, start: number, end: number): void {
+    const buses = this.busList;
+    const saved = this.busSaved;
+    const oldOut = this.busOld;
+    const nb = buses.length;
+    for (let b = 0; b < nb; b++) copyRange(buses[b], saved[b], start, end);
+    const old = s.previous as PluginSlot;
+    try {
+      old.instance.process(start, end);
+    } catch {
+      // The old version failing while it fades out only shortens its fade.
+    }
+    for (let b = 0; b < nb; b++) {
+      copyRange(buses[b], oldOut[b], start, end);
+      copyRange(saved[b], buses[b], start, end);
+    }
+    try {
+      s.instance.process(start, end);
+    } catch (e) {
+      this.fault(s, e);
+      return;
+    }
+    const additive = s.stage === STAGE_SOURCE || s.stage === STAGE_SEND;
+    const quarter = Math.PI / 2 / s.fadeLength;
+    let pos = s.fadePos;
+    for (let i = start; i < end; i++) {
+      const theta = pos < s.fadeLength ? pos * quarter : Math.PI / 2;
+      const gNew = Math.sin(theta);
+      const gOld = Math.cos(theta);
+      for (let b = 0; b < nb; b++) {
+        const bus = buses[b];
+        const o = oldOut[b];
+        if (additive) {
+          const base = saved[b];
+          bus.l[i] = base.l[i] + gOld * (o.l[i] - base.l[i]) + gNew * (bus.l[i] - base.l[i]);
+          bus.r[i] = base.r[i] + gOld * (o.r[i] - base.r[i]) + gNew * (bus.r[i] - base.r[i]);
+        } else {
+          bus.l[i] = gOld * o.l[i] + gNew * bus.l[i];
+          bus.r[i] = gOld * o.r[i] + gNew * bus.r[i];
+        }
+      }
+      pos++;
+    }
+    s.fadePos = pos;
+    if (!this.sane(s.stage < STAGE_SEND ? this.main : this.master, start, end)) this.fault(s, undefined);
+  }
+
+  /**
+   * A new version under watch: the buses are saved first, so that if it fails, they are restored and
+   * the version it replaced renders this same span — the listener hears no gap.
+   */
+  private processWatched(index: number, s: PluginSlot, start: number, end: number): void {
+    const buses = this.busList;
+    const saved = this.busSaved;
+    for (let b = 0; b < buses.length; b++) copyRange(buses[b], saved[b], start, end);
+    let failed = false;
+    try {
+      s.instance.process(start, end);
+    } catch (e) {
+      failed = true;
+      this.fault(s, e);
+    }
+    if (!failed && this.sane(s.stage < STAGE_SEND ? this.main : this.master, start, end)) return;
+    if (!failed) this.fault(s, undefined);
+    const restored = this.slots[index];
+    if (restored === s) return;
+    for (let b = 0; b < buses.length; b++) copyRange(saved[b], buses[b], start, end);
+    try {
+      restored.instance.process(start, end);
+    } catch (e) {
+      this.fault(restored, e);
+    }
+  }
+
+  /** True when the bus holds only finite samples within ±RUNAWAY in [start, end); otherwise silences that range. */
+  private sane(bus: Bus, start: number, end: number): boolean {
     const l = bus.l;
     const r = bus.r;
-    for (let i = start; i < end; i++) sum += l[i] * 0 + r[i] * 0;
-    if (sum === 0) return true;
+    let ok = true;
+    for (let i = start; i < end; i++) {
+      const a = l[i];
+      const b = r[i];
+      if (!(a > -RUNAWAY && a < RUNAWAY && b > -RUNAWAY && b < RUNAWAY)) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok) return true;
     l.fill(0, start, end);
     r.fill(0, start, end);
     return false;
   }
 
+  /**
+   * A plugin threw or made non-finite or runaway audio. A version still under watch after a reload
+   * is rolled back to the one it replaced; otherwise the plugin is bypassed. Either way it is
+   * reported, and the engine plays on.
+   */
   private fault(slot: PluginSlot, error: unknown): void {
-    slot.bypassed = true;
     slot.faults++;
-    slot.lastError = error === undefined ? 'produced non-finite samples (NaN or Infinity)' : String((error as Error)?.stack ?? error);
+    slot.lastError = error === undefined ? 'produced non-finite or runaway samples (NaN, Infinity or beyond ±64)' : String((error as Error)?.stack ?? error);
     this.shared.values[Slot.PluginFaults]++;
+    const previous = slot.previous;
+    if (previous !== null && !previous.bypassed && this.frame < slot.watchUntil) {
+      const slots = this.slots;
+      for (let i = 0; i < slots.length; i++) if (slots[i] === slot) slots[i] = previous;
+      for (let g = 0; g < this.gateSlot.length; g++) if (this.gateSlot[g] === slot) this.gateSlot[g] = previous;
+      slot.previous = null;
+      slot.bypassed = true;
+      this.retired.push(slot);
+      this.reports.push(ReportKind.PluginRolledBack, this.frame, slot.spec.slotId, previous.spec.slotId);
+      return;
+    }
+    slot.bypassed = true;
     this.reports.push(ReportKind.PluginFault, this.frame, slot.spec.slotId, slot.faults);
   }
 
@@ -361,5 +543,17 @@ export class AudioEngine {
     v[Slot.PeakL] = peakL;
     v[Slot.PeakR] = peakR;
     v[Slot.Rms] = Math.sqrt(sq / (2 * frames));
+  }
+}
+
+/** Copy frames [start, end) of both channels (no subarray views: nothing allocated). */
+function copyRange(from: Bus, to: Bus, start: number, end: number): void {
+  const fl = from.l;
+  const fr = from.r;
+  const tl = to.l;
+  const tr = to.r;
+  for (let i = start; i < end; i++) {
+    tl[i] = fl[i];
+    tr[i] = fr[i];
   }
 }

@@ -17,6 +17,7 @@ export interface AudioCalls {
   setState(pluginId: string, state: unknown): void;
   plugins(): ReturnType<AudioEngine['plugins']>;
   broadcast(name: string): void;
+  retiredError(slotId: number): string;
 }
 
 export type AudioCall = keyof AudioCalls;
@@ -68,6 +69,7 @@ export class InProcessHost implements AudioHost {
   /** Render the next block; the returned arrays are reused by the next call. */
   render(frames = this.blockSize): { l: Float32Array; r: Float32Array } {
     this.engine.renderBlock(this.outL, this.outR, frames);
+    this.engine.housekeeping();
     return { l: this.outL, r: this.outR };
   }
 

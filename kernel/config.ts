@@ -41,6 +41,12 @@ export const ConfigSchema = z.strictObject({
     smoothingMs: z.number().min(0).max(10000),
     statusFile: relPath,
     statusIntervalMs: int(10, 60000),
+    /** Seconds of audio a new plugin version must render cleanly off the audio thread before it goes live (0: no check). */
+    stageSeconds: z.number().min(0).max(10),
+    /** Watch plugins/ and config/local.json and reload what changes while running. */
+    watch: z.boolean(),
+    /** Quiet time after the last file event before a plugin reloads. */
+    reloadDebounceMs: int(0, 5000),
   }),
   viz: z.strictObject({ enabled: z.boolean(), host, port, intervalMs: int(10, 60000) }),
   paths: z.strictObject({ plugins: relPath, patterns: relPath, recordings: relPath }),

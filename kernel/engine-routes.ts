@@ -82,6 +82,7 @@ export function mapEngineRoutes(engine: Engine): void {
     async (_args, ctx) => {
       engine.releaseAllGates();
       await engine.audio.call('broadcast', '/engine/stop');
+      for (const hook of engine.onStop) await hook();
       ctx.reply('/engine/stopped');
     },
     { args: none, description: 'stop: releases every gate, stops the sequencer and ends a recording' },

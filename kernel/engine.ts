@@ -18,8 +18,11 @@ import { Slot } from './shared-state.ts';
 import { WorkerHost } from './worker-host.ts';
 import type { TapRing } from './tap-ring.ts';
 import { mapEngineRoutes } from './engine-routes.ts';
+import { mapPatternRoutes } from './pattern-routes.ts';
+import { mapRecordRoutes } from './recording/routes.ts';
 import { StatusReporter } from './status-reporter.ts';
 import { Logger } from './logger.ts';
+import { PluginWatcher } from './plugin-watcher.ts';
 
 const trace = debuglog('chronus:engine');
 
@@ -33,6 +36,10 @@ export interface EngineOptions {
   listen?: boolean;
   /** Write the status file and send /viz (default: same as listen). */
   status?: boolean;
+  /** Hot reload: watch plugins/ (and `<root>/config` when root is given). Default: config.engine.watch when listening. */
+  watch?: boolean;
+  /** The project folder (for watching config/local.json). */
+  root?: string;
   log?: Logger;
 }
 
@@ -43,14 +50,19 @@ export class Engine {
   readonly plugins: PluginHost;
   readonly startedAt = Date.now();
   transport: OscTransport | null = null;
+  /** Sees every engine-wide notice (plugin loaded/reloaded/errors), with or without clients. */
+  onBroadcast: ((address: string, args: readonly unknown[]) => void) | null = null;
   /** Sees every reply the engine sends (offline renders and in-process tests have no socket). */
   onReply: ((remote: Remote, address: string, args: readonly unknown[]) => void) | null = null;
   /** Set by the recorder while it writes a file (shown in status). */
   recording = false;
+  /** Run (in order, awaited) by /engine/stop and by stop(): e.g. the recorder closes its file. */
+  readonly onStop: (() => Promise<void>)[] = [];
   /** Who has talked to us recently: engine-wide notices (plugin errors, reloads) go to them. */
   readonly clients = new Map<string, Remote>();
   private reportTimer: NodeJS.Timeout | undefined;
   private status: StatusReporter | null = null;
+  watcher: PluginWatcher | null = null;
   private readonly replier;
 
   private constructor(
@@ -73,14 +85,20 @@ export class Engine {
     const wake = audio instanceof WorkerHost ? () => audio.notify() : undefined;
     this.control = new ParamControl(this.registry, audio, wake);
     this.plugins = new PluginHost(config, this.registry, this.router, this.control, audio, {
-      loaded: (p) => {
-        log.info(`plugin ${p.manifest.id} ${p.manifest.version} loaded (${p.modules.join(', ')})`);
-        this.broadcast('/engine/plugin/loaded', [p.manifest.id, p.manifest.version]);
+      loaded: (p, reloaded, ms) => {
+        if (reloaded) {
+          log.info(`plugin ${p.manifest.id} ${p.manifest.version} reloaded in ${ms.toFixed(0)} ms`);
+          this.broadcast('/engine/plugin/reloaded', [p.manifest.id, p.manifest.version]);
+        } else {
+          log.info(`plugin ${p.manifest.id} ${p.manifest.version} loaded (${p.modules.join(', ')})`);
+          this.broadcast('/engine/plugin/loaded', [p.manifest.id, p.manifest.version]);
+        }
       },
-      failed: (folder, error) => {
-        log.error(error.message);
-        this.broadcast('/engine/error', [path.basename(folder), (error as { code?: string }).code ?? 'PLUGIN_LOAD_FAILED', error.message]);
+      notice: (id, message) => {
+        log.warn(`plugin ${id}: ${message}`);
+        this.broadcast('/engine/notice', [id, message]);
       },
+      failed: (folder, error) => this.pluginFailed(folder, error),
       unloaded: (id) => {
         log.info(`plugin ${id} unloaded`);
         this.broadcast('/engine/plugin/unloaded', [id]);
@@ -88,6 +106,8 @@ export class Engine {
     });
     for (const [from, to] of Object.entries(LEGACY_ALIASES)) this.router.alias(from, to);
     mapEngineRoutes(this);
+    mapPatternRoutes(this);
+    mapRecordRoutes(this);
   }
 
   static async start(options: EngineOptions): Promise<Engine> {
@@ -110,6 +130,15 @@ export class Engine {
       engine.reportTimer = setInterval(() => engine.drainReports(), 50);
       engine.reportTimer.unref();
       if (options.status ?? listen) engine.status = StatusReporter.start(engine);
+      if (options.watch ?? (listen && config.engine.watch)) {
+        engine.watcher = await PluginWatcher.start(engine.plugins, config, options.root ?? null, {
+          failed: (folder, error) => engine.pluginFailed(folder, error),
+          configRejected: (error) => {
+            log.error(`config change ignored: ${error.message}`);
+            engine.broadcast('/engine/error', ['config', (error as { code?: string }).code ?? 'CONFIG_INVALID', error.message]);
+          },
+        });
+      }
     } catch (e) {
       await engine.stop();
       throw e;
@@ -136,6 +165,11 @@ export class Engine {
     this.router.dispatch(msg);
   }
 
+  pluginFailed(folder: string, error: Error): void {
+    this.log.error(error.message);
+    this.broadcast('/engine/error', [path.basename(folder), (error as { code?: string }).code ?? 'PLUGIN_LOAD_FAILED', error.message]);
+  }
+
   /** Close every gate (stop, panic). */
   releaseAllGates(): void {
     for (const m of this.registry.modules.values()) if (m.gate !== undefined) this.control.gate(m.gate, 0);
@@ -156,6 +190,7 @@ export class Engine {
   }
 
   broadcast(address: string, args: readonly unknown[]): void {
+    this.onBroadcast?.(address, args);
     for (const remote of this.clients.values()) this.replier.send(remote, address, args);
   }
 
@@ -163,19 +198,32 @@ export class Engine {
   drainReports(): void {
     const rec = { kind: 0, frame: 0, target: 0, value: 0 };
     while (this.audio.reports.pop(rec)) {
-      if (rec.kind !== ReportKind.PluginFault) continue;
-      const plugin = [...this.plugins.loaded.values()].find((p) => p.slotId === rec.target);
-      const id = plugin?.manifest.id ?? `slot ${rec.target}`;
-      void this.audio.call('plugins').then((list) => {
-        const detail = list.find((p) => p.pluginId === id)?.lastError ?? 'unknown error';
-        this.log.error(`plugin ${id} bypassed: ${detail}`);
-        this.broadcast('/engine/error', [id, 'PLUGIN_FAULT', detail]);
-      });
+      const slotId = rec.target;
+      if (rec.kind === ReportKind.PluginFault) {
+        void this.audio.call('plugins').then((list) => {
+          const slot = list.find((p) => p.slotId === slotId);
+          this.reportFault(slot?.pluginId ?? `slot ${slotId}`, slotId, slot?.lastError ?? 'unknown error', 'bypassed');
+        });
+      } else if (rec.kind === ReportKind.PluginRolledBack) {
+        const failed = this.plugins.rolledBack(slotId);
+        void this.audio.call('retiredError', slotId).then((detail) => {
+          this.reportFault(failed?.manifest.id ?? `slot ${slotId}`, slotId, detail || 'unknown error', `rolled back to version ${failed?.previous?.manifest.version ?? '?'}`);
+        });
+      }
     }
   }
 
+  private reportFault(id: string, slotId: number, stack: string, outcome: string): void {
+    const where = this.plugins.locate(slotId, stack);
+    const message = `${where ? `${where}: ` : ''}${stack.split('\n')[0]}`;
+    this.log.error(`plugin ${id} ${outcome}: ${message}`);
+    this.broadcast('/engine/error', [id, 'PLUGIN_FAULT', `${outcome}: ${message}`]);
+  }
+
   async stop(): Promise<void> {
+    for (const hook of this.onStop) await hook().catch((e: Error) => this.log.error(`stop: ${e.message}`));
     clearInterval(this.reportTimer);
+    await this.watcher?.close();
     await this.status?.stop();
     await this.transport?.close();
     this.transport = null;

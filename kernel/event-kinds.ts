@@ -11,6 +11,6 @@ export const EventKind = {
 export const ReportKind = {
   /** A plugin threw or produced non-finite output; target = slot id, value = error count so far. */
   PluginFault: 1,
-  /** target = plugin slot id; the slot's watchdog rolled the plugin back or bypassed it. */
-  PluginBypassed: 2,
+  /** A reloaded version failed while watched: target = its slot id, value = the slot id restored. */
+  PluginRolledBack: 2,
 } as const;

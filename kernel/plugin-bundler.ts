@@ -50,6 +50,9 @@ export async function bundlePlugin(folder: string, entry: string): Promise<Bundl
       target: 'node20',
       write: false,
       metafile: true,
+      // Errors thrown by plugin code are mapped back to the plugin's own files and lines (kernel/source-map.ts).
+      sourcemap: 'inline',
+      sourcesContent: false,
       logLevel: 'silent',
       plugins: [confine],
     });

@@ -3,12 +3,16 @@
  * each plugin off the audio thread, registers its schema and routes, and hands the code to the audio
  * thread. One plugin's failure is reported and never stops the others from loading.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { API_VERSION, type PluginDefinition } from '../plugin-sdk/types.ts';
 import type { TapInfo } from './audio-engine.ts';
 import type { AudioHost } from './audio-host.ts';
 import { TapRing } from './tap-ring.ts';
+import { stagePlugin, StagingError } from './plugin-staging.ts';
+import { locateError, sourceMapOf } from './source-map.ts';
+import type { SourceMap } from 'node:module';
 import type { Config } from './config.ts';
 import { ChronusError, ErrorCode, formatZodIssues } from './errors.ts';
 import { expandModules, readManifest, type Manifest } from './manifest.ts';
@@ -31,26 +35,54 @@ export interface LoadedPlugin {
   inputs: string[];
   /** Tap rings the instance opened, readable on this thread. */
   taps: Map<string, TapRing>;
+  /** Maps errors in the bundle back to the plugin's files and lines. */
+  sourceMap: SourceMap | null;
+  /** The version this one replaced, until the audio thread's watch on the new one is over. */
+  previous: LoadedPlugin | null;
 }
 
 export interface PluginEvents {
-  loaded(plugin: LoadedPlugin): void;
+  loaded(plugin: LoadedPlugin, reloaded: boolean, ms: number): void;
+  /** Something the user should know that is not an error (a parameter dropped by a new version). */
+  notice(pluginId: string, message: string): void;
   failed(folder: string, error: Error): void;
   unloaded(pluginId: string): void;
 }
 
 export class PluginHost {
   readonly loaded = new Map<string, LoadedPlugin>();
+  /** Versions the audio thread rolled back, kept to say where they failed. */
+  private readonly rolledBackVersions = new Map<number, LoadedPlugin>();
   private nextSlotId = 1;
 
   constructor(
-    private readonly config: Config,
+    private config: Config,
     private readonly registry: SchemaRegistry,
     private readonly router: OscRouter,
     private readonly control: ParamControl,
     private readonly audio: AudioHost,
     private readonly events: PluginEvents,
   ) {}
+
+  /** New `plugins.<id>` settings from a changed config (the watcher then reloads what they affect). */
+  setPluginConfig(plugins: Config['plugins']): void {
+    this.config = { ...this.config, plugins };
+  }
+
+  /** The folder of plugin `id`: loaded, or found by reading the manifests (a disabled plugin). */
+  folderOf(id: string): string | undefined {
+    const loaded = this.loaded.get(id)?.folder;
+    if (loaded) return loaded;
+    for (const name of readdirSync(this.pluginsDir)) {
+      try {
+        const m = JSON.parse(readFileSync(path.join(this.pluginsDir, name, 'plugin.json'), 'utf8')) as { id?: unknown };
+        if (m.id === id) return path.join(this.pluginsDir, name);
+      } catch {
+        // Not a plugin folder, or a manifest that its own load will report.
+      }
+    }
+    return undefined;
+  }
 
   get pluginsDir(): string {
     return this.config.paths.plugins;
@@ -75,6 +107,7 @@ export class PluginHost {
 
   /** Load (or reload) the plugin in `folder`. Throws a coded error; the previous version stays in force. */
   async load(folder: string): Promise<LoadedPlugin | undefined> {
+    const began = performance.now();
     const label = path.relative(path.dirname(this.pluginsDir), path.join(folder, 'plugin.json'));
     const manifest = await readManifest(folder, API_VERSION, label);
     const previous = [...this.loaded.values()].find((p) => p.folder === folder);
@@ -107,7 +140,14 @@ export class PluginHost {
 
     const group = Array.isArray(manifest.modules) ? null : manifest.modules.pattern.replace('{n}', '');
     const oldModules = (previous?.modules ?? []).map((id) => this.registry.modules.get(id)).filter((m) => m !== undefined);
-    const registered = this.registry.register(manifest.id, group, modules, definition.params, definition.gates === true);
+    const defaultsProblems = checkModuleDefaults(definition, modules);
+    if (defaultsProblems.length > 0) {
+      throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}" declares invalid moduleDefaults:`, {
+        details: defaultsProblems,
+        hint: 'Each entry must name a module of plugin.json and a parameter of the table, with a value within its range.',
+      });
+    }
+    const registered = this.registry.register(manifest.id, group, modules, definition.params, definition.gates === true, definition.moduleDefaults);
     const slotId = this.nextSlotId++;
     const spec: SlotSpec = {
       slotId,
@@ -124,21 +164,50 @@ export class PluginHost {
       config: this.pluginConfig(manifest.id),
     };
     let tapInfos: TapInfo[];
+    const sourceMap = sourceMapOf(bundle.code);
     try {
+      const seconds = this.config.engine.stageSeconds;
+      if (seconds > 0) {
+        const state = previous ? await this.audio.call('getState', manifest.id) : undefined;
+        const values = new Map(registered.params.map((p) => [p.index, this.registry.values[p.index]]));
+        const { sampleRate, blockSize } = this.audio;
+        stagePlugin(spec, definition, state, values, { sampleRate, blockSize, smoothingMs: this.config.engine.smoothingMs, seconds });
+      }
       tapInfos = await this.audio.call('load', spec);
     } catch (error) {
-      if (previous) this.registry.register(previous.manifest.id, group, previous.modules, previous.definition.params, previous.definition.gates === true);
+      if (previous) this.registry.register(previous.manifest.id, group, previous.modules, previous.definition.params, previous.definition.gates === true, previous.definition.moduleDefaults);
       else this.registry.unregister(manifest.id);
-      throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}" failed to start on the audio thread: ${(error as Error).message}`, { cause: error });
+      const where = locateError(String((error as Error)?.stack ?? error), spec.filename, sourceMap);
+      const first = (error as Error).message.split('\n')[0];
+      const stage = error instanceof StagingError ? 'was refused before going live' : 'failed to start on the audio thread';
+      throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}" ${stage}: ${where ? `${where}: ` : ''}${first}`, { cause: error });
     }
     // Send the remembered base values so a new instance starts where the old one was.
     for (const p of registered.params) this.control.set(p.index, this.registry.values[p.index]);
     this.mapRoutes(manifest, modules, definition, previous, oldModules);
     const taps = new Map(tapInfos.map((t) => [t.name, new TapRing(t.buffer, 0, t.channels)]));
-    const plugin: LoadedPlugin = { manifest, folder, modules, definition, slotId, inputs: bundle.inputs, taps };
+    const plugin: LoadedPlugin = { manifest, folder, modules, definition, slotId, inputs: bundle.inputs, taps, sourceMap, previous: previous ?? null };
+    if (previous) previous.previous = null;
     this.loaded.set(manifest.id, plugin);
-    this.events.loaded(plugin);
+    for (const removed of registered.removed) this.events.notice(manifest.id, `parameter ${removed} is gone in version ${manifest.version}; its value was dropped`);
+    this.events.loaded(plugin, previous !== undefined, performance.now() - began);
     return plugin;
+  }
+
+  /** The audio thread rolled `slotId` back to the version before it: make that version current again here. */
+  rolledBack(slotId: number): LoadedPlugin | undefined {
+    const failed = [...this.loaded.values()].find((p) => p.slotId === slotId);
+    if (!failed?.previous) return undefined;
+    this.loaded.set(failed.manifest.id, failed.previous);
+    this.rolledBackVersions.set(slotId, failed);
+    return failed;
+  }
+
+  /** Where an error from the audio thread happened, in the plugin's own files. */
+  locate(slotId: number, stack: string): string | null {
+    const p =
+      this.rolledBackVersions.get(slotId) ?? [...this.loaded.values()].flatMap((l) => (l.previous ? [l, l.previous] : [l])).find((l) => l.slotId === slotId);
+    return p ? locateError(stack, path.join(p.folder, p.manifest.entry), p.sourceMap) : null;
   }
 
   async unload(pluginId: string): Promise<void> {
@@ -197,4 +266,20 @@ export class PluginHost {
       );
     }
   }
+}
+
+/** Problems with a definition's `moduleDefaults` (unknown module or parameter, value out of range), one line each. */
+function checkModuleDefaults(definition: PluginDefinition, modules: readonly string[]): string[] {
+  const problems: string[] = [];
+  for (const [module, values] of Object.entries(definition.moduleDefaults ?? {})) {
+    if (!modules.includes(module)) problems.push(`moduleDefaults.${module}: not a module of this plugin (${modules.join(', ')})`);
+    for (const [name, value] of Object.entries(values ?? {})) {
+      const spec = definition.params[name];
+      if (!spec) problems.push(`moduleDefaults.${module}.${name}: no such parameter`);
+      else if (typeof value !== 'number' || !(value >= spec.min && value <= spec.max)) {
+        problems.push(`moduleDefaults.${module}.${name}: expected a number in [${spec.min}, ${spec.max}] (found ${String(value)})`);
+      }
+    }
+  }
+  return problems;
 }

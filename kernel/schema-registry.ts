@@ -30,7 +30,14 @@ export class SchemaRegistry {
   private readonly byIndex: (ParamEntry | undefined)[] = [];
 
   /** Register (or re-register, on reload) the modules of one plugin; returns what the audio thread needs. */
-  register(pluginId: string, group: string | null, modules: readonly string[], table: ParamTable, gates: boolean) {
+  register(
+    pluginId: string,
+    group: string | null,
+    modules: readonly string[],
+    table: ParamTable,
+    gates: boolean,
+    moduleDefaults?: Readonly<Record<string, Readonly<Record<string, number>>>>,
+  ) {
     const removed: string[] = [];
     for (const id of modules) {
       const old = this.modules.get(id);
@@ -42,8 +49,10 @@ export class SchemaRegistry {
       const entry: ModuleEntry = { id, pluginId, group: group ?? id, params: new Map(), gate: undefined };
       const old = this.modules.get(id);
       for (const name of old?.params.keys() ?? []) if (!(name in table)) removed.push(`${id}/${name}`);
-      for (const [name, spec] of Object.entries(table)) {
+      for (const [name, tableSpec] of Object.entries(table)) {
         const key = `${id}/${name}`;
+        const override = moduleDefaults?.[id]?.[name];
+        const spec = override === undefined ? tableSpec : { ...tableSpec, default: override };
         let index = this.paramIndices.get(key);
         const fresh = index === undefined;
         if (index === undefined) {

@@ -60,6 +60,7 @@ export async function openDeviceBackend(engine: AudioEngine, data: WorkerData): 
         f[2 * i + 1] = outR[i];
       }
       if (!stream.write(chunk)) {
+        engine.housekeeping();
         stream.once('drain', pump);
         return;
       }

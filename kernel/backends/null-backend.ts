@@ -42,6 +42,7 @@ export function createNullBackend(engine: AudioEngine, data: WorkerData, wake: I
       }
       k++;
     }
+    engine.housekeeping();
     const sleep = t0 + (k - lead) * blockMs - now;
     if (sleep > 0) Atomics.wait(wake, 0, 0, sleep);
     setImmediate(tick);

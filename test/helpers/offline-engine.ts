@@ -27,6 +27,8 @@ export interface OfflineEngineOptions {
   /** Only these plugin folder names (default: all). */
   only?: string[];
   configure?: (config: Config) => void;
+  /** Watch plugins/ and config/ for hot reload. */
+  watch?: boolean;
 }
 
 export class OfflineEngine {
@@ -36,6 +38,7 @@ export class OfflineEngine {
     readonly root: string,
   ) {
     engine.onReply = (_remote, address, args) => this.replies.push({ address, args });
+    engine.onBroadcast = (address, args) => this.replies.push({ address, args });
   }
 
   /** A temp root with config/ and plugins/ (copies), and a started offline engine. Call close() after. */
@@ -54,7 +57,7 @@ export class OfflineEngine {
     }
     const config = loadConfig({ root, env: {} });
     options.configure?.(config);
-    const engine = await Engine.start({ config, backend: 'offline', listen: false, status: false, log: Logger.silent() });
+    const engine = await Engine.start({ config, root, backend: 'offline', listen: false, status: false, watch: options.watch ?? false, log: Logger.silent() });
     return new OfflineEngine(engine, root);
   }
 
@@ -90,6 +93,17 @@ export class OfflineEngine {
       done += n;
     }
     return { l, r };
+  }
+
+  /** Wait (bounded) until a reply or notice at `address` matching `match` has arrived. */
+  async waitFor(address: string, match: (r: Reply) => boolean = () => true, timeoutMs = 10_000): Promise<Reply> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.replies.find((r) => r.address === address && match(r));
+      if (found) return found;
+      if (Date.now() > until) throw new Error(`no ${address} within ${timeoutMs} ms; got ${this.replies.map((r) => r.address).join(', ')}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
   }
 
   lastReply(address: string): Reply | undefined {

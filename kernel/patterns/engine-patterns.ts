@@ -1,0 +1,173 @@
+/**
+ * Saving and loading the whole engine to and from pattern slots (control thread).
+ *
+ * Save: every parameter's base value (`registry.values`, by module id and parameter name) and every
+ * plugin's `getState()` (sequencer tracks and tempo, LFO targets, …) into one slot document, validated
+ * against the slot schema before it is written, so a saved slot always loads.
+ *
+ * Load: the file is read and validated (or migrated) first; nothing is touched until it passes.
+ * Plugin states are restored next — controllers (the sequencer) get `applyAt: 'bar'` (land on the next
+ * bar) or `'now'` (`immediate`); if any plugin refuses its state, the ones already restored get their
+ * previous state back and the load is refused. Parameters are set last (`control.set`, clamped),
+ * waveform and slide included. Modules, parameters and plugins the engine does not have are skipped
+ * and listed as notices.
+ *
+ * Save and load each run alone in the store's serial queue; the audio thread only receives messages.
+ */
+import { readFileSync } from 'node:fs';
+import type { Engine } from '../engine.ts';
+import { ChronusError, ErrorCode } from '../errors.ts';
+import { PatternStore, checkSlot, serialize, type SlotInfo } from './pattern-store.ts';
+import { refuse } from './slot-common.ts';
+import { SCHEMA_VERSION, SLOT_FORMAT, SlotDocumentSchema, type SlotDocument } from './slot-schema.ts';
+import { formatZodIssues } from '../errors.ts';
+
+const CHRONUS_VERSION: string = (() => {
+  try {
+    return String((JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown }).version ?? '0.0.0');
+  } catch {
+    return '0.0.0';
+  }
+})();
+
+export interface SaveResult {
+  slot: number;
+  file: string;
+  bytes: number;
+  params: number;
+  plugins: string[];
+}
+
+export interface LoadResult {
+  slot: number;
+  file: string;
+  /** When the controllers' (sequencer's) part lands. */
+  sequencer: 'bar' | 'now';
+  params: number;
+  plugins: string[];
+  notices: string[];
+  migratedFrom?: string;
+}
+
+export class EnginePatterns {
+  readonly store: PatternStore;
+
+  constructor(private readonly engine: Engine) {
+    this.store = new PatternStore(engine.config.paths.patterns);
+  }
+
+  /** The engine as a slot document (parameters + plugin states). */
+  async capture(slot: number): Promise<SlotDocument> {
+    const { registry, plugins, audio } = this.engine;
+    const params: Record<string, Record<string, number>> = {};
+    for (const m of registry.modules.values()) {
+      const values: Record<string, number> = {};
+      for (const p of m.params.values()) if (!p.spec.deprecated) values[p.name] = registry.values[p.index];
+      if (Object.keys(values).length > 0) params[m.id] = values;
+    }
+    const ids = [...plugins.loaded.keys()];
+    const states = await Promise.all(ids.map((id) => audio.call('getState', id)));
+    const pluginStates: Record<string, unknown> = {};
+    ids.forEach((id, i) => {
+      if (states[i] !== undefined) pluginStates[id] = states[i];
+    });
+    return {
+      format: SLOT_FORMAT,
+      schema_version: SCHEMA_VERSION,
+      chronus_version: CHRONUS_VERSION,
+      saved_at: new Date().toISOString(),
+      slot,
+      params,
+      plugins: pluginStates,
+    };
+  }
+
+  /** `/pattern/save <slot>`. */
+  save(slot: number): Promise<SaveResult> {
+    checkSlot(slot);
+    return this.store.exclusive(async () => {
+      const doc = await this.capture(slot);
+      const check = SlotDocumentSchema.safeParse(doc);
+      if (!check.success) {
+        throw new ChronusError(ErrorCode.PATTERN_INVALID, `slot ${slot} was not saved: the engine's state does not fit the slot format:`, {
+          details: formatZodIssues(check.error, 'state', doc),
+          hint: 'A plugin returned a state that is not plain, bounded JSON; fix its getState().',
+        });
+      }
+      const { file, bytes } = await this.store.write(slot, serialize(doc));
+      return { slot, file, bytes, params: Object.values(doc.params).reduce((n, m) => n + Object.keys(m).length, 0), plugins: Object.keys(doc.plugins) };
+    });
+  }
+
+  /** `/pattern/load <slot> [immediate]`. */
+  load(slot: number, immediate = false): Promise<LoadResult> {
+    checkSlot(slot);
+    return this.store.exclusive(async () => {
+      const { doc, notices, migratedFrom } = await this.store.read(slot);
+      const label = this.store.label(slot);
+      const { registry, plugins, audio, control } = this.engine;
+      const applyAt = immediate ? 'now' : 'bar';
+
+      // Plan everything before touching anything.
+      const sets: { index: number; value: number }[] = [];
+      for (const [moduleId, values] of Object.entries(doc.params)) {
+        const m = registry.modules.get(moduleId);
+        if (!m) {
+          notices.push(`module "${moduleId}" is not loaded; its ${Object.keys(values).length} parameters were skipped`);
+          continue;
+        }
+        for (const [name, value] of Object.entries(values)) {
+          const p = m.params.get(name);
+          if (p) sets.push({ index: p.index, value });
+          else notices.push(`"${moduleId}" has no parameter "${name}"; skipped`);
+        }
+      }
+      const states: { id: string; state: unknown; controller: boolean }[] = [];
+      for (const [id, state] of Object.entries(doc.plugins)) {
+        const p = plugins.loaded.get(id);
+        if (p) states.push({ id, state, controller: p.manifest.role === 'controller' });
+        else notices.push(`plugin "${id}" is not loaded; its state was skipped`);
+      }
+
+      // Plugin states (they validate themselves); undo the ones already set if one refuses.
+      const before = await Promise.all(states.map((s) => audio.call('getState', s.id)));
+      for (let i = 0; i < states.length; i++) {
+        const s = states[i];
+        try {
+          await audio.call('setState', s.id, s.controller ? withApplyAt(s.state, applyAt) : s.state);
+        } catch (error) {
+          for (let j = i - 1; j >= 0; j--) {
+            if (before[j] === undefined) continue;
+            const undo = states[j].controller ? withApplyAt(before[j], 'now') : before[j];
+            await audio.call('setState', states[j].id, undo).catch(() => undefined);
+          }
+          throw refuse(label, [`${label}: plugins.${s.id}: ${firstLine(error)}`]);
+        }
+      }
+      for (const s of sets) control.set(s.index, s.value);
+      return {
+        slot,
+        file: label,
+        sequencer: applyAt,
+        params: sets.length,
+        plugins: states.map((s) => s.id),
+        notices,
+        ...(migratedFrom ? { migratedFrom } : {}),
+      };
+    });
+  }
+
+  list(): Promise<SlotInfo[]> {
+    return this.store.list();
+  }
+}
+
+function withApplyAt(state: unknown, applyAt: 'bar' | 'now'): unknown {
+  return state !== null && typeof state === 'object' && !Array.isArray(state) ? { ...state, applyAt } : state;
+}
+
+/** An error from the audio thread as one line (the worker sends the stack). */
+function firstLine(error: unknown): string {
+  const text = (error as Error)?.message ?? String(error);
+  return text.split('\n')[0].replace(/^\w*Error: /, '');
+}

@@ -1,0 +1,30 @@
+/**
+ * Where in a plugin's own files an error happened: stack frames of a bundle (compiled with an inline
+ * source map) are mapped back to `file:line` with Node's built-in SourceMap.
+ */
+import { SourceMap } from 'node:module';
+import path from 'node:path';
+
+const INLINE = /\/\/# sourceMappingURL=data:application\/json;base64,([A-Za-z0-9+/=]+)\s*$/;
+
+export function sourceMapOf(code: string): SourceMap | null {
+  const m = INLINE.exec(code);
+  if (!m) return null;
+  try {
+    return new SourceMap(JSON.parse(Buffer.from(m[1], 'base64').toString('utf8')));
+  } catch {
+    return null;
+  }
+}
+
+/** The first frame of `stack` inside `bundleFile`, as `relative/source.ts:line:col`, or null. */
+export function locateError(stack: string, bundleFile: string, map: SourceMap | null, cwd = process.cwd()): string | null {
+  if (!map) return null;
+  const escaped = bundleFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const frame = new RegExp(`${escaped}:(\\d+):(\\d+)`).exec(stack);
+  if (!frame) return null;
+  const entry = map.findEntry(Number(frame[1]) - 1, Number(frame[2]) - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number };
+  if (!entry?.originalSource) return null;
+  const source = entry.originalSource.startsWith('file://') ? new URL(entry.originalSource).pathname : entry.originalSource;
+  return `${path.relative(cwd, path.resolve(source))}:${(entry.originalLine ?? 0) + 1}:${(entry.originalColumn ?? 0) + 1}`;
+}
