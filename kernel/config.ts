@@ -37,7 +37,8 @@ export const ConfigSchema = z.strictObject({
     maxPacketBytes: int(64, 65507),
   }),
   engine: z.strictObject({
-    numVoices: int(1, 16),
+    // Old clients expect 1–16; more are allowed for big patches and the 128-voice benchmark workload.
+    numVoices: int(1, 128),
     smoothingMs: z.number().min(0).max(10000),
     statusFile: relPath,
     statusIntervalMs: int(10, 60000),
@@ -76,7 +77,7 @@ export const ENV_VARS: readonly { name: string; path: readonly [string, string];
   { name: 'CHRONUS_AUDIO', path: ['audio', 'backend'], kind: 'string', allowed: 'auto, device, null or offline' },
   { name: 'CHRONUS_DEVICE', path: ['audio', 'device'], kind: 'device', allowed: 'a device name or index' },
   { name: 'CHRONUS_OSC_PORT', path: ['osc', 'port'], kind: 'number', allowed: 'an integer 1-65535, or 0 for any free port' },
-  { name: 'CHRONUS_NUM_VOICES', path: ['engine', 'numVoices'], kind: 'number', allowed: 'an integer 1-16' },
+  { name: 'CHRONUS_NUM_VOICES', path: ['engine', 'numVoices'], kind: 'number', allowed: 'an integer 1-128' },
 ];
 
 export interface LoadConfigOptions {

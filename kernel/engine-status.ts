@@ -23,7 +23,7 @@ export interface EngineStatus {
   lastMessage: string;
   eventsDropped: number;
   pluginFaults: number;
-  blockMs: { last: number; p50: number; p99: number; max: number; deadline: number };
+  blockMs: { last: number; p50: number; p99: number; p999: number; max: number; deadline: number };
   plugins: string[];
   recording: boolean;
   uptimeSeconds: number;
@@ -58,6 +58,7 @@ export function engineStatus(engine: Engine): EngineStatus {
       last: v[Slot.LastBlockMs],
       p50: s.blockTimeQuantile(0.5),
       p99: s.blockTimeQuantile(0.99),
+      p999: s.blockTimeQuantile(0.999),
       max: v[Slot.MaxBlockMs],
       deadline: (engine.audio.blockSize / sr) * 1000,
     },

@@ -18,7 +18,7 @@ export const MODULE_ID_RE = /^[a-z][a-z0-9_]*$/;
 /** A module name pattern: a module id with `{n}` once (1-based index), e.g. `voice{n}`. */
 const MODULE_PATTERN_RE = /^[a-z][a-z0-9_]*\{n\}[a-z0-9_]*$/;
 /** The largest count a module pattern may ask for (and what `config:numVoices` is checked against). */
-export const MAX_PATTERN_COUNT = 64;
+export const MAX_PATTERN_COUNT = 128;
 export const EFFECT_BUSES = ['main', 'master'] as const;
 
 const moduleId = z.string().regex(MODULE_ID_RE, {

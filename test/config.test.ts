@@ -136,7 +136,7 @@ describe('config: every bad value is reported', () => {
     ['CHRONUS_OSC_PORT', 'http', 'osc.port', '"http"'],
     ['CHRONUS_AUDIO', 'alsa', 'audio.backend', '"alsa"'],
     ['CHRONUS_NUM_VOICES', '0', 'engine.numVoices', '0'],
-    ['CHRONUS_NUM_VOICES', '17', 'engine.numVoices', '17'],
+    ['CHRONUS_NUM_VOICES', '129', 'engine.numVoices', '129'],
     ['CHRONUS_NUM_VOICES', '2.5', 'engine.numVoices', '2.5'],
   ];
   for (const [name, value, field, found] of badEnv) {
@@ -207,7 +207,7 @@ describe('config: every bad value is reported', () => {
 
   test('all problems from files and env are reported together in one throw', () => {
     const root = project({ audio: { sampelRate: 1, backend: 'jack' }, paths: { recordings: '../out' } });
-    const error = loadError({ root, env: { CHRONUS_NUM_VOICES: '99', CHRONUS_OSC_PORT: 'x' } });
+    const error = loadError({ root, env: { CHRONUS_NUM_VOICES: '999', CHRONUS_OSC_PORT: 'x' } });
     assert.equal(error.code, ErrorCode.CONFIG_INVALID);
     assert.equal(error.details.length, 5, error.message);
     for (const part of ['audio.sampelRate', 'audio.backend', 'paths.recordings', 'env CHRONUS_NUM_VOICES', 'env CHRONUS_OSC_PORT']) {
@@ -219,11 +219,11 @@ describe('config: every bad value is reported', () => {
   test('problems in default.json are attributed to it', () => {
     const root = project();
     const bad = structuredClone(defaults);
-    bad.engine.numVoices = 32;
+    bad.engine.numVoices = 200;
     delete bad.osc.host;
     writeFileSync(path.join(root, 'config', 'default.json'), JSON.stringify(bad));
     const error = loadError({ root, env: {} });
-    assert.ok(error.details.includes('config/default.json: engine.numVoices: must be <= 16 (found 32)'), error.message);
+    assert.ok(error.details.includes('config/default.json: engine.numVoices: must be <= 128 (found 200)'), error.message);
     assert.ok(error.details.includes('config/default.json: osc.host: is required: expected a string (missing)'), error.message);
   });
 
