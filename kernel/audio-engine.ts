@@ -6,7 +6,7 @@
  * `main` effects → main is mixed into `master` → sends (read their send bus, add into `master`) →
  * `master` effects → sinks (read `master`).
  */
-import type { Bus, BusName, PluginContext, PluginDefinition, PluginInstance } from '../plugin-sdk/types.ts';
+import type { Bus, BusName, PluginContext, PluginDefinition, PluginInstance, StatePurpose } from '../plugin-sdk/types.ts';
 import { ControlRing, type RingRecord } from './control-ring.ts';
 import { EventKind, ReportKind } from './event-kinds.ts';
 import { EventQueue } from './event-queue.ts';
@@ -79,6 +79,8 @@ export class AudioEngine {
   private gateSlot: (PluginSlot | undefined)[] = [];
   private gateModule = new Int32Array(0);
   private gateOpen = new Uint8Array(0);
+  /** Per gate index: the gate that follows it (-1: none), rebuilt whenever a plugin comes or goes. */
+  private gateFollower = new Int32Array(0);
   private openGates = 0;
   private readonly paramAddresses = new Map<string, number>();
   private readonly gateAddresses = new Map<string, number>();
@@ -166,7 +168,7 @@ export class AudioEngine {
     };
     const instance = definition.create(ctx);
     const old = this.slots.find((s) => s.spec.pluginId === spec.pluginId);
-    if (old?.instance.getState && instance.setState) instance.setState(old.instance.getState());
+    if (old?.instance.getState && instance.setState) instance.setState(old.instance.getState('reload'));
     const stage = stageOf(spec.role, spec.bus);
     const fades = old !== undefined && !old.bypassed && stage >= STAGE_SOURCE && stage < 6;
     const slot: PluginSlot = {
@@ -189,6 +191,7 @@ export class AudioEngine {
     this.slots = this.slots.filter((s) => s !== old).concat(slot);
     this.slots.sort((a, b) => a.stage - b.stage || a.spec.order - b.spec.order || a.spec.slotId - b.spec.slotId);
     this.defineGates(slot);
+    this.linkFollowers();
     return taps;
   }
 
@@ -205,6 +208,7 @@ export class AudioEngine {
     for (const m of old.spec.modules) this.gateAddresses.delete(m);
     for (const p of old.spec.params) this.paramAddresses.delete(`/mod/${old.spec.modules[p.module]}/${p.name}`);
     this.slots = this.slots.filter((s) => s !== old);
+    this.linkFollowers();
     if (old.previous) this.retired.push(old.previous);
     old.instance.dispose?.();
   }
@@ -252,6 +256,18 @@ export class AudioEngine {
     }
   }
 
+  private linkFollowers(): void {
+    const followers = new Int32Array(this.gateModule.length).fill(-1);
+    for (const s of this.slots) {
+      for (const f of s.spec.follows ?? []) {
+        const source = this.gateAddresses.get(f.source);
+        const follower = this.gateAddresses.get(s.spec.modules[f.module]);
+        if (source !== undefined && follower !== undefined && source !== follower) followers[source] = follower;
+      }
+    }
+    this.gateFollower = followers;
+  }
+
   command(pluginId: string, name: string, args: unknown): unknown {
     const slot = this.slots.find((s) => s.spec.pluginId === pluginId);
     if (!slot?.instance.command) throw new Error(`plugin '${pluginId}' takes no command '${name}'`);
@@ -269,8 +285,8 @@ export class AudioEngine {
     }
   }
 
-  getState(pluginId: string): unknown {
-    return this.slots.find((s) => s.spec.pluginId === pluginId)?.instance.getState?.();
+  getState(pluginId: string, purpose?: StatePurpose): unknown {
+    return this.slots.find((s) => s.spec.pluginId === pluginId)?.instance.getState?.(purpose);
   }
 
   setState(pluginId: string, state: unknown): void {
@@ -339,7 +355,7 @@ export class AudioEngine {
     else if (kind === EventKind.Gate) this.applyGate(target, value);
   }
 
-  private applyGate(gate: number, value: number): void {
+  private applyGate(gate: number, value: number, depth = 0): void {
     const slot = this.gateSlot[gate];
     if (slot === undefined || slot.bypassed || slot.instance.gate === undefined) return;
     const open = value > 0 ? 1 : 0;
@@ -350,6 +366,8 @@ export class AudioEngine {
     } catch (e) {
       this.fault(slot, e);
     }
+    const follower = gate < this.gateFollower.length ? this.gateFollower[gate] : -1;
+    if (follower >= 0 && depth < 4) this.applyGate(follower, value, depth + 1);
   }
 
   private renderSpan(start: number, end: number): void {

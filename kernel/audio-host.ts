@@ -7,13 +7,14 @@
 import { AudioEngine, type TapInfo } from './audio-engine.ts';
 import { ControlRing } from './control-ring.ts';
 import { SharedState } from './shared-state.ts';
+import type { StatePurpose } from '../plugin-sdk/types.ts';
 import type { SlotSpec } from './slot-spec.ts';
 
 export interface AudioCalls {
   load(spec: SlotSpec): TapInfo[];
   unload(pluginId: string): void;
   command(pluginId: string, name: string, args: unknown): unknown;
-  getState(pluginId: string): unknown;
+  getState(pluginId: string, purpose?: StatePurpose): unknown;
   setState(pluginId: string, state: unknown): void;
   plugins(): ReturnType<AudioEngine['plugins']>;
   broadcast(name: string): void;

@@ -161,6 +161,7 @@ export class PluginHost {
       modules,
       params: registered.params,
       gates: registered.gates,
+      follows: Object.entries(definition.gateFollows ?? {}).map(([m, source]) => ({ module: modules.indexOf(m), source })).filter((f) => f.module >= 0),
       config: this.pluginConfig(manifest.id),
     };
     let tapInfos: TapInfo[];
@@ -168,7 +169,7 @@ export class PluginHost {
     try {
       const seconds = this.config.engine.stageSeconds;
       if (seconds > 0) {
-        const state = previous ? await this.audio.call('getState', manifest.id) : undefined;
+        const state = previous ? await this.audio.call('getState', manifest.id, 'reload') : undefined;
         const values = new Map(registered.params.map((p) => [p.index, this.registry.values[p.index]]));
         const { sampleRate, blockSize } = this.audio;
         stagePlugin(spec, definition, state, values, { sampleRate, blockSize, smoothingMs: this.config.engine.smoothingMs, seconds });
@@ -251,6 +252,8 @@ export class PluginHost {
       const m = this.registry.modules.get(id);
       if (m) mapModuleRoutes(this.router, this.control, m);
     }
+    // A module that follows another's gates is gated through that module's route only.
+    for (const follower of Object.keys(definition.gateFollows ?? {})) this.router.unmapRoute(`/gate/${follower}`);
     for (const [alias, target] of Object.entries(manifest.aliases ?? {})) {
       this.router.alias(`/mod/${alias}/`, `/mod/${target}/`);
       this.router.alias(`/gate/${alias}`, `/gate/${target}`);

@@ -55,7 +55,7 @@ export function stagePlugin(
   options: StagingOptions,
 ): StagingReport {
   const engine = new AudioEngine(options.sampleRate, options.blockSize, options.smoothingMs, new ControlRing(16), new ControlRing(64));
-  const noise: SlotSpec = { ...spec, slotId: 0, pluginId: '(staging noise)', role: 'source', order: -1e9, modules: [], params: [], gates: [], code: '', filename: '' };
+  const noise: SlotSpec = { ...spec, slotId: 0, pluginId: '(staging noise)', role: 'source', order: -1e9, modules: [], params: [], gates: [], follows: [], code: '', filename: '' };
   engine.load(noise, NOISE_SOURCE);
   try {
     engine.load(spec, definition);

@@ -14,5 +14,7 @@ export interface SlotSpec {
   modules: string[];
   params: { module: number; name: string; index: number; spec: ParamSpec }[];
   gates: { module: number; index: number }[];
+  /** Gated modules of this plugin that also receive the gates of `source` (another module id). */
+  follows: { module: number; source: string }[];
   config: Record<string, unknown>;
 }

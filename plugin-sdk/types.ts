@@ -84,6 +84,8 @@ export interface PluginContext {
   /** The kernel-owned parameter `name` of module `module` (index or id). Call in `create`, keep the object. */
   param(module: number | string, name: string): Param;
   bus(name: BusName): Bus;
+  /** The bus `name` if some plugin opened it with `bus`, else undefined; never creates one (voices fill `tap:voiceN` only when the recorder asked for stems). */
+  findBus(name: BusName): Bus | undefined;
   /** A tap ring named `name` (unique per engine) that the control side can read; call in `create`. */
   tap(name: string, channels: number, capacityFrames: number): TapWriter;
   /** Schedule an event at an absolute frame (controllers use this to play other modules sample-accurately). */
@@ -105,6 +107,9 @@ export interface EventScheduler {
   readonly blockStart: number;
 }
 
+/** Why `getState` is called: `'save'` (patterns: plain bounded JSON) or `'reload'` (hot reload: everything). */
+export type StatePurpose = 'save' | 'reload';
+
 export interface PluginInstance {
   /** Render frames [start, end) of the current block into the buses. */
   process(start: number, end: number): void;
@@ -114,8 +119,14 @@ export interface PluginInstance {
   gate?(module: number, value: number): void;
   /** A plugin-specific command from one of its OSC routes; the return value is sent back as the reply. */
   command?(name: string, args: unknown): unknown;
-  /** Versioned plain JSON (hot reload and patterns). */
-  getState?(): unknown;
+  /**
+   * Versioned state. `purpose` says who asks:
+   * - `'save'` (or undefined): patterns and status — plain, bounded JSON (see kernel/patterns/
+   *   slot-schema.ts JSON_LIMITS); leave audio tails out (a slot must stay small and fast to write);
+   * - `'reload'`: a hot reload hands it straight to the new version's `setState` (structured-cloned
+   *   at most) — may carry typed arrays such as delay lines and reverb buffers, so tails ring on.
+   */
+  getState?(purpose?: StatePurpose): unknown;
   /** Restore state; must tolerate missing or older fields. */
   setState?(state: unknown): void;
   dispose?(): void;
@@ -139,5 +150,17 @@ export interface PluginDefinition {
   /** Modules that accept `/gate/<module>`. */
   readonly gates?: boolean;
   readonly routes?: readonly PluginRoute[];
+  /**
+   * Per-module parameter defaults that differ from the table's (e.g. `{ lfo2: { rate: 4 } }`): the
+   * value a module starts at and the default `/engine/schema` shows for it. Each must name a module
+   * of the manifest and a parameter of the table, and lie within the parameter's range.
+   */
+  readonly moduleDefaults?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /**
+   * Gated modules of this plugin that also receive another module's gates, e.g. `{ acid1: 'voice2' }`:
+   * every gate of voice2 (from OSC or the sequencer) reaches acid1 at the same sample. Such a module
+   * gets no `/gate/<module>` route of its own.
+   */
+  readonly gateFollows?: Readonly<Record<string, string>>;
   create(ctx: PluginContext): PluginInstance;
 }

@@ -16,11 +16,9 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Engine } from '../engine.ts';
-import { ChronusError, ErrorCode } from '../errors.ts';
 import { PatternStore, checkSlot, serialize, type SlotInfo } from './pattern-store.ts';
 import { refuse } from './slot-common.ts';
-import { SCHEMA_VERSION, SLOT_FORMAT, SlotDocumentSchema, type SlotDocument } from './slot-schema.ts';
-import { formatZodIssues } from '../errors.ts';
+import { SCHEMA_VERSION, SLOT_FORMAT, checkDocument, type SlotDocument } from './slot-schema.ts';
 
 const CHRONUS_VERSION: string = (() => {
   try {
@@ -86,14 +84,7 @@ export class EnginePatterns {
   save(slot: number): Promise<SaveResult> {
     checkSlot(slot);
     return this.store.exclusive(async () => {
-      const doc = await this.capture(slot);
-      const check = SlotDocumentSchema.safeParse(doc);
-      if (!check.success) {
-        throw new ChronusError(ErrorCode.PATTERN_INVALID, `slot ${slot} was not saved: the engine's state does not fit the slot format:`, {
-          details: formatZodIssues(check.error, 'state', doc),
-          hint: 'A plugin returned a state that is not plain, bounded JSON; fix its getState().',
-        });
-      }
+      const doc = checkDocument(await this.capture(slot), this.store.label(slot));
       const { file, bytes } = await this.store.write(slot, serialize(doc));
       return { slot, file, bytes, params: Object.values(doc.params).reduce((n, m) => n + Object.keys(m).length, 0), plugins: Object.keys(doc.plugins) };
     });

@@ -18,7 +18,7 @@ import { ChronusError, ErrorCode } from '../errors.ts';
 import { fsyncDir, removeStaleTemps, writeFileAtomic } from './atomic-file.ts';
 import { SerialQueue } from './serial-queue.ts';
 import { MAX_SLOT, MAX_SLOT_BYTES, MIN_SLOT, refuse } from './slot-common.ts';
-import { parseSlotText, type ParsedSlot, type SlotDocument } from './slot-schema.ts';
+import { checkDocument, parseSlotText, type ParsedSlot, type SlotDocument } from './slot-schema.ts';
 
 export interface PatternStoreOptions {
   /** Old versions kept per slot in backups/ (default 8; 0 keeps none). */
@@ -95,9 +95,9 @@ export class PatternStore {
     });
   }
 
-  /** Serialize and store a document (queued). */
+  /** Validate, serialize and store a document (queued); an invalid one is refused, never written. */
   save(slot: number, doc: SlotDocument): Promise<{ file: string; bytes: number }> {
-    return this.exclusive(() => this.write(slot, serialize(doc)));
+    return this.exclusive(async () => this.write(slot, serialize(checkDocument(doc, this.label(slot)))));
   }
 
   /** Read and validate a slot (queued). */

@@ -16,7 +16,7 @@
  * ±1e15 (states), path-like names — is refused with one line per problem naming the field and the reason.
  */
 import { z } from 'zod';
-import { formatZodIssues, preview } from '../errors.ts';
+import { ChronusError, ErrorCode, formatZodIssues, preview } from '../errors.ts';
 import { migrateMusicChronus } from './legacy.ts';
 import { MAX_SLOT, MIN_SLOT, SCHEMA_VERSION, SLOT_FORMAT, moduleKey, paramKey, paramValue, pluginKey, refuse } from './slot-common.ts';
 
@@ -28,36 +28,40 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 /** The first problem in a plugin state, as [path, reason], or undefined when it is plain, bounded JSON. */
 export function checkJson(value: unknown): [PropertyKey[], string] | undefined {
   let nodes = 0;
-  const visit = (v: unknown, at: PropertyKey[], depth: number): [PropertyKey[], string] | undefined => {
-    if (++nodes > JSON_LIMITS.nodes) return [at, `has more than ${JSON_LIMITS.nodes} values`];
+  const at: PropertyKey[] = [];
+  const fail = (reason: string): [PropertyKey[], string] => [[...at], reason];
+  const visit = (v: unknown): [PropertyKey[], string] | undefined => {
+    if (++nodes > JSON_LIMITS.nodes) return fail(`has more than ${JSON_LIMITS.nodes} values`);
     if (v === null || typeof v === 'boolean') return undefined;
     if (typeof v === 'number') {
-      if (!Number.isFinite(v) || Math.abs(v) > JSON_LIMITS.magnitude) return [at, `must be a finite number within ±${JSON_LIMITS.magnitude} (found ${preview(v)})`];
-      return undefined;
+      return Number.isFinite(v) && Math.abs(v) <= JSON_LIMITS.magnitude ? undefined : fail(`must be a finite number within ±${JSON_LIMITS.magnitude} (found ${preview(v)})`);
     }
-    if (typeof v === 'string') return v.length > JSON_LIMITS.stringLength ? [at, `must have <= ${JSON_LIMITS.stringLength} characters`] : undefined;
-    if (depth >= JSON_LIMITS.depth) return [at, `is nested deeper than ${JSON_LIMITS.depth} levels`];
+    if (typeof v === 'string') return v.length > JSON_LIMITS.stringLength ? fail(`must have <= ${JSON_LIMITS.stringLength} characters`) : undefined;
+    if (at.length >= JSON_LIMITS.depth) return fail(`is nested deeper than ${JSON_LIMITS.depth} levels`);
     if (Array.isArray(v)) {
-      if (v.length > JSON_LIMITS.arrayLength) return [at, `must have <= ${JSON_LIMITS.arrayLength} items`];
+      if (v.length > JSON_LIMITS.arrayLength) return fail(`must have <= ${JSON_LIMITS.arrayLength} items`);
       for (let i = 0; i < v.length; i++) {
-        const p = visit(v[i], [...at, i], depth + 1);
+        at.push(i);
+        const p = visit(v[i]);
+        at.pop();
         if (p) return p;
       }
       return undefined;
     }
     if (typeof v === 'object') {
       const keys = Object.keys(v);
-      if (keys.length > JSON_LIMITS.objectKeys) return [at, `must have <= ${JSON_LIMITS.objectKeys} keys`];
+      if (keys.length > JSON_LIMITS.objectKeys) return fail(`must have <= ${JSON_LIMITS.objectKeys} keys`);
       for (const k of keys) {
-        if (FORBIDDEN_KEYS.has(k)) return [[...at, k], 'is a forbidden key'];
-        const p = visit((v as Record<string, unknown>)[k], [...at, k], depth + 1);
+        at.push(k);
+        const p = FORBIDDEN_KEYS.has(k) ? fail('is a forbidden key') : visit((v as Record<string, unknown>)[k]);
+        at.pop();
         if (p) return p;
       }
       return undefined;
     }
-    return [at, `must be JSON (found ${typeof v})`];
+    return fail(`must be JSON (found ${typeof v})`);
   };
-  return visit(value, [], 0);
+  return visit(value);
 }
 
 const pluginState = z.unknown().superRefine((v, ctx) => {
@@ -86,6 +90,16 @@ export interface ParsedSlot {
   notices: string[];
   /** The format it was migrated from, if any (e.g. "music-chronus 1.0"). */
   migratedFrom?: string;
+}
+
+/** Throws PATTERN_INVALID (one line per problem) unless `doc` is a valid current-format document: what is written always loads. */
+export function checkDocument(doc: unknown, label: string): SlotDocument {
+  const parsed = SlotDocumentSchema.safeParse(doc);
+  if (parsed.success) return parsed.data;
+  throw new ChronusError(ErrorCode.PATTERN_INVALID, `${label} was not saved: the document does not fit the slot format:`, {
+    details: formatZodIssues(parsed.error, label, doc),
+    hint: 'A plugin returned a state that is not plain, bounded JSON (see JSON_LIMITS in kernel/patterns/slot-schema.ts); fix its getState().',
+  });
 }
 
 /** Validate a slot file's text (already read) into the current document shape, migrating older formats. */

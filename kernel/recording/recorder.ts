@@ -123,7 +123,8 @@ interface Session {
   /** Frames appended but not yet written by the writer (disk back-pressure). */
   backlog: number;
   lastSyncAt: number;
-  syncing: boolean;
+  /** The sync in flight, if any. */
+  syncing: Promise<void> | null;
   failure: Error | null;
   ending: boolean;
 }
@@ -251,6 +252,7 @@ export class Recorder {
     const s = this.session;
     if (!s || s.ending) return;
     this.pump(s, true);
+    while (s.syncing) await s.syncing;
     await this.syncAll(s);
   }
 
@@ -329,7 +331,7 @@ export class Recorder {
         views,
         backlog: 0,
         lastSyncAt: performance.now(),
-        syncing: false,
+        syncing: null,
         failure: null,
         ending: false,
       };
@@ -545,16 +547,19 @@ export class Recorder {
     return total;
   }
 
-  private async syncAll(s: Session): Promise<void> {
-    if (s.syncing || s.failure) return;
-    s.syncing = true;
-    try {
-      await Promise.all(s.writers.map((w) => w.sync()));
-    } catch (e) {
-      this.fail(s, e);
-    } finally {
-      s.syncing = false;
-    }
+  private syncAll(s: Session): Promise<void> {
+    if (s.syncing) return s.syncing;
+    if (s.failure) return Promise.resolve();
+    s.syncing = Promise.all(s.writers.map((w) => w.sync())).then(
+      () => {
+        s.syncing = null;
+      },
+      (e: unknown) => {
+        s.syncing = null;
+        this.fail(s, e);
+      },
+    );
+    return s.syncing;
   }
 
   /** A write failed (disk full, unwritable, I/O error): end the session; the file stays valid to its last sync. */
