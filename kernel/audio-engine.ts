@@ -48,7 +48,7 @@ interface PluginSlot {
 
 /** Samples beyond ±64 (36 dB over full scale) count as a runaway plugin. */
 const RUNAWAY = 64;
-/** Equal-power crossfade between an old and a new version of a plugin. */
+/** Crossfade between an old and a new version of a plugin. */
 const CROSSFADE_MS = 10;
 /** How long a new version is watched after a swap (a fault rolls back to the old one). */
 const WATCH_MS = 3000;
@@ -63,6 +63,8 @@ export class AudioEngine {
   readonly queue = new EventQueue();
   /** Absolute frame of the first sample of the next block. */
   frame = 0;
+  /** Reload crossfades: equal-power instead of linear (config engine.reloadCrossfade). */
+  equalPowerFades = false;
   private readonly buses = new Map<string, Bus>();
   /** The same buses as an array, so the block path iterates without an iterator object. */
   private busList: Bus[] = [];
@@ -415,7 +417,7 @@ export class AudioEngine {
 
   /**
    * A slot that replaced an older version of its plugin: render both, each on the same input, and
-   * blend them with an equal-power fade. Sources and sends add into their buses, so their
+   * blend them (linear or equal-power: `engine.reloadCrossfade`). Sources and sends add into their buses, so their
    * contributions are blended; effects rewrite their bus, so their outputs are.
    */
   private crossfade(s: PluginSlot, start: number, end: number): void {
@@ -441,12 +443,13 @@ export class AudioEngine {
       return;
     }
     const additive = s.stage === STAGE_SOURCE || s.stage === STAGE_SEND;
-    const quarter = Math.PI / 2 / s.fadeLength;
+    const length = s.fadeLength;
+    const equalPower = this.equalPowerFades;
     let pos = s.fadePos;
     for (let i = start; i < end; i++) {
-      const theta = pos < s.fadeLength ? pos * quarter : Math.PI / 2;
-      const gNew = Math.sin(theta);
-      const gOld = Math.cos(theta);
+      const x = pos < length ? pos / length : 1;
+      const gNew = equalPower ? Math.sin(x * (Math.PI / 2)) : x;
+      const gOld = equalPower ? Math.cos(x * (Math.PI / 2)) : 1 - x;
       for (let b = 0; b < nb; b++) {
         const bus = buses[b];
         const o = oldOut[b];

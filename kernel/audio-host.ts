@@ -38,6 +38,8 @@ export interface AudioOptions {
   sampleRate: number;
   blockSize: number;
   smoothingMs: number;
+  /** Reload crossfades equal-power instead of linear. */
+  equalPowerFades?: boolean;
 }
 
 export const RING_CAPACITY = 16384;
@@ -58,6 +60,7 @@ export class InProcessHost implements AudioHost {
     this.sampleRate = options.sampleRate;
     this.blockSize = options.blockSize;
     this.engine = new AudioEngine(options.sampleRate, options.blockSize, options.smoothingMs, this.ring, this.reports, this.shared);
+    this.engine.equalPowerFades = options.equalPowerFades ?? false;
     this.outL = new Float32Array(options.blockSize);
     this.outR = new Float32Array(options.blockSize);
   }

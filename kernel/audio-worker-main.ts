@@ -23,6 +23,7 @@ try {
 const port = parentPort!;
 const engine = new AudioEngine(data.sampleRate, data.blockSize, data.smoothingMs, new ControlRing(data.ring), new ControlRing(data.reports), new SharedState(data.shared));
 const wake = new Int32Array(data.wake);
+engine.equalPowerFades = data.equalPowerFades ?? false;
 let backend: Backend;
 try {
   backend = data.backend === 'device' ? await openDeviceBackend(engine, data) : createNullBackend(engine, data, wake);

@@ -46,6 +46,12 @@ export const ConfigSchema = z.strictObject({
     stageSeconds: z.number().min(0).max(10),
     /** Watch plugins/ and config/local.json and reload what changes while running. */
     watch: z.boolean(),
+    /**
+     * How a reloaded version fades in over the old one. `linear` (default) keeps the level steady:
+     * with state handed over, both versions play the same sound, and an equal-power fade would swell
+     * by up to 3 dB; `equal-power` suits edits that change the sound entirely.
+     */
+    reloadCrossfade: z.enum(['linear', 'equal-power']),
     /** Quiet time after the last file event before a plugin reloads. */
     reloadDebounceMs: int(0, 5000),
   }),

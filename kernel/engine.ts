@@ -232,7 +232,12 @@ export class Engine {
 }
 
 async function openAudio(choice: BackendChoice, config: Config, log: Logger): Promise<AudioHost> {
-  const options = { sampleRate: config.audio.sampleRate, blockSize: config.audio.bufferSize, smoothingMs: config.engine.smoothingMs };
+  const options = {
+    sampleRate: config.audio.sampleRate,
+    blockSize: config.audio.bufferSize,
+    smoothingMs: config.engine.smoothingMs,
+    equalPowerFades: config.engine.reloadCrossfade === 'equal-power',
+  };
   if (choice === 'offline') return new InProcessHost(options);
   const realtime = { ...options, leadBlocks: config.audio.leadBlocks, device: config.audio.device === null ? null : String(config.audio.device) };
   if (choice === 'null') return WorkerHost.start('null', realtime);

@@ -120,20 +120,20 @@ export class EnginePatterns {
         else notices.push(`plugin "${id}" is not loaded; its state was skipped`);
       }
 
-      // Plugin states (they validate themselves); undo the ones already set if one refuses.
+      // Plugin states (they validate themselves), all sent at once (the audio thread takes them in
+      // order between blocks); if one refuses, the others get their previous state back.
       const before = await Promise.all(states.map((s) => audio.call('getState', s.id)));
-      for (let i = 0; i < states.length; i++) {
-        const s = states[i];
-        try {
-          await audio.call('setState', s.id, s.controller ? withApplyAt(s.state, applyAt) : s.state);
-        } catch (error) {
-          for (let j = i - 1; j >= 0; j--) {
-            if (before[j] === undefined) continue;
-            const undo = states[j].controller ? withApplyAt(before[j], 'now') : before[j];
-            await audio.call('setState', states[j].id, undo).catch(() => undefined);
-          }
-          throw refuse(label, [`${label}: plugins.${s.id}: ${firstLine(error)}`]);
-        }
+      const results = await Promise.allSettled(states.map((s) => audio.call('setState', s.id, s.controller ? withApplyAt(s.state, applyAt) : s.state)));
+      const failed = results.findIndex((r) => r.status === 'rejected');
+      if (failed >= 0) {
+        await Promise.allSettled(
+          states.map((s, j) => {
+            if (results[j].status !== 'fulfilled' || before[j] === undefined) return undefined;
+            return audio.call('setState', s.id, s.controller ? withApplyAt(before[j], 'now') : before[j]);
+          }),
+        );
+        const reason = (results[failed] as PromiseRejectedResult).reason;
+        throw refuse(label, [`${label}: plugins.${states[failed].id}: ${firstLine(reason)}`]);
       }
       for (const s of sets) control.set(s.index, s.value);
       return {

@@ -1,0 +1,256 @@
+/**
+ * The `lfo` plugin (modules `lfo1`, `lfo2`): low-frequency modulators of any parameter.
+ *
+ * Each LFO has a target — any parameter address of the schema — and modulates it through the
+ * kernel's parameter system: once per block (control rate) it computes
+ *
+ *     offset = (wave · depth + offset) · range          (in the target parameter's units)
+ *
+ * and hands it to `ctx.events.modulate` at the block's first frame; the kernel adds it to the
+ * target's base value, clamps to the target's range and smooths it with the target's own smoothing
+ * (20 ms unless the target says otherwise), so steps between blocks and square/sample & hold edges
+ * never click. `range` is a parameter (0–10000, target units): the deviation at depth 1.
+ *
+ * Defaults (OSC.md: "lfo1 0.25 Hz / 0.7 → voice2 filter ±800 Hz; lfo2 4 Hz / 0.3 → voice3 amp"):
+ * - lfo1: rate 0.25 Hz, depth 0.7, range 8000/7 ≈ 1142.86 Hz → the defaults swing voice2's filter
+ *   exactly ±800 Hz (depth 1 would give ±1142.86 Hz); target `/mod/voice2/filter/freq`.
+ * - lfo2: rate 4 Hz, depth 0.3, range 1 → ±0.3 on voice3's amp; target `/mod/voice3/amp`.
+ * lfo2's rate/depth/range differ from the table through `moduleDefaults` (a kernel feature: the
+ * per-module default is the module's start value and what `/engine/schema` shows for it).
+ *
+ * Target: `/mod/lfo1/target <address>` (and `/mod/lfo2/target`). The address is a parameter address
+ * as listed by `/engine/schema`, e.g. `/mod/voice2/filter/freq` (`voice2/filter/freq` is accepted
+ * too); "" or "none" removes the target. An unknown address is refused with an `/error` reply
+ * (LFO_UNKNOWN_TARGET) and the old target stays. Without an argument the route replies with the
+ * current target. Every call that succeeds replies `/mod/lfoN/target {"module","target","resolved"}`.
+ * Retargeting returns the old target to its base value (its modulation is set to 0) at the next
+ * block. Two LFOs on one target add up (the kernel holds one modulation value per parameter).
+ *
+ * A target restored from state (hot reload, patterns) or a default target may name a plugin that is
+ * not loaded yet: it is kept, and every target is re-resolved every ~0.1 s of audio (a Map lookup of
+ * a stored string: no allocation), so it starts as soon as its plugin loads and stops if it unloads.
+ *
+ * | hook       | thread / when                      | does                                                 |
+ * | ---------- | ---------------------------------- | ---------------------------------------------------- |
+ * | create     | audio thread, between blocks       | LfoCores (phase 0), default targets resolved if loaded|
+ * | beginBlock | audio thread, block start          | re-resolve (every ~0.1 s), send each target's offset,|
+ * |            |                                    | zero targets no longer used, advance phases          |
+ * | process    | inside a block                     | nothing (a modulator writes no audio)                |
+ * | command    | between blocks (`/mod/lfoN/target`)| set or query the target; throws on unknown addresses |
+ * | getState   | between blocks                     | `{ v: 1, modules: { lfo1: { target, phase, held, seed }, … } }` |
+ * | setState   | between blocks (after create)      | restores targets and phases; tolerates missing fields|
+ * | dispose    | between blocks                     | returns every modulated target to its base value     |
+ */
+import { definePlugin, enumParam, z, type Param, type ParamTable, type PluginContext, type PluginRoute } from 'plugin-sdk';
+import { LfoCore, modulationValue, SHAPE_NAMES, type LfoCoreState } from './dsp.ts';
+
+const params = {
+  rate: { min: 0.01, max: 10, default: 0.25, unit: 'Hz', description: 'LFO frequency' },
+  depth: { min: 0, max: 1, default: 0.7, description: 'Modulation amount: the wave is scaled by depth × range' },
+  shape: enumParam(SHAPE_NAMES, 0, { description: 'Waveform: 0 sine, 1 triangle, 2 saw (rising), 3 square, 4 sample & hold' }),
+  offset: { min: -1, max: 1, default: 0, description: 'Added to wave × depth before scaling by range (shifts the swing)' },
+  range: {
+    min: 0,
+    max: 10000,
+    default: 8000 / 7,
+    description: "Deviation at depth 1, in the target parameter's units (lfo1: 8000/7 Hz so depth 0.7 gives ±800 Hz)",
+  },
+} satisfies ParamTable;
+
+/** Per module: the default target address, and parameter defaults that differ from the table. */
+const DEFAULT_TARGETS: Readonly<Record<string, string>> = { lfo1: '/mod/voice2/filter/freq', lfo2: '/mod/voice3/amp' };
+const moduleDefaults = { lfo2: { rate: 4, depth: 0.3, range: 1 } };
+
+/** How often (seconds of audio) every target address is resolved again. */
+const RESOLVE_INTERVAL_S = 0.1;
+
+const targetArgs = z.union([z.tuple([z.string({ error: 'expected a parameter address such as /mod/voice2/filter/freq' })]), z.tuple([])]);
+
+function targetRoute(module: string): PluginRoute {
+  return {
+    address: `/mod/${module}/target`,
+    description: `${module}'s target: any parameter address (e.g. /mod/voice2/filter/freq), "none" to stop; no argument replies the current target`,
+    args: targetArgs,
+    reply: `/mod/${module}/target`,
+  };
+}
+
+/** Plain-JSON state of one module. */
+interface ModuleState extends LfoCoreState {
+  target: string;
+}
+
+interface PluginState {
+  v: 1;
+  modules: Record<string, ModuleState>;
+}
+
+/** An Error whose `code` the OSC router puts in the /error reply. */
+function codedError(code: string, message: string): Error {
+  return Object.assign(new Error(`${code}: ${message}`), { code });
+}
+
+/** "" / "none" → "", "voice2/filter/freq" → "/mod/voice2/filter/freq", otherwise as given (trimmed). */
+function normalizeAddress(raw: string): string {
+  const a = raw.trim();
+  if (a === '' || a.toLowerCase() === 'none') return '';
+  return a.startsWith('/') ? a : `/mod/${a}`;
+}
+
+export default definePlugin({
+  params,
+  moduleDefaults,
+  routes: [targetRoute('lfo1'), targetRoute('lfo2')],
+  create(ctx: PluginContext) {
+    const events = ctx.events;
+    const n = ctx.modules.length;
+    const rate: Param[] = [];
+    const depth: Param[] = [];
+    const shape: Param[] = [];
+    const offset: Param[] = [];
+    const range: Param[] = [];
+    const cores: LfoCore[] = [];
+    const routeAddresses: string[] = [];
+    /** Target address per module ('' = none) and its resolved parameter index (-1 = none / not loaded). */
+    const targets: string[] = [];
+    const index = new Int32Array(n);
+    /** This block's offset per module. */
+    const value = new Float64Array(n);
+    /** Parameter indices this plugin modulated in the last block (-1 = unused slot). */
+    const active = new Int32Array(n);
+    const nextActive = new Int32Array(n);
+    const resolveInterval = Math.max(1, Math.round(RESOLVE_INTERVAL_S * ctx.sampleRate));
+    let resolveIn = 0;
+    for (let m = 0; m < n; m++) {
+      const id = ctx.modules[m];
+      rate.push(ctx.param(m, 'rate'));
+      depth.push(ctx.param(m, 'depth'));
+      shape.push(ctx.param(m, 'shape'));
+      offset.push(ctx.param(m, 'offset'));
+      range.push(ctx.param(m, 'range'));
+      cores.push(new LfoCore(m + 1));
+      routeAddresses.push(`/mod/${id}/target`);
+      targets.push(DEFAULT_TARGETS[id] ?? '');
+      index[m] = targets[m] === '' ? -1 : events.paramIndex(targets[m]);
+      active[m] = -1;
+    }
+
+    /** Sets module m's target (index may be -1: not loaded yet). The old target is released at the next block. */
+    function setTarget(m: number, address: string, idx: number): void {
+      targets[m] = address;
+      index[m] = idx;
+    }
+
+    /** Resolve every target again (a plugin may have loaded or unloaded). Allocation-free. */
+    function resolveAll(): void {
+      for (let m = 0; m < n; m++) {
+        index[m] = targets[m] === '' ? -1 : events.paramIndex(targets[m]);
+      }
+    }
+
+    function describe(m: number): { module: string; target: string; resolved: boolean } {
+      return { module: ctx.modules[m], target: targets[m], resolved: index[m] >= 0 };
+    }
+
+    return {
+      beginBlock(blockStart: number, frames: number): void {
+        resolveIn -= frames;
+        if (resolveIn <= 0) {
+          resolveIn += resolveInterval;
+          if (resolveIn <= 0) resolveIn = resolveInterval;
+          resolveAll();
+        }
+        const seconds = frames / ctx.sampleRate;
+        for (let m = 0; m < n; m++) {
+          const core = cores[m];
+          value[m] = modulationValue(core.wave(shape[m].value), depth[m].value, offset[m].value, range[m].value);
+          core.advance(rate[m].value * seconds);
+        }
+        let count = 0;
+        for (let m = 0; m < n; m++) {
+          const idx = index[m];
+          if (idx < 0) continue;
+          let first = true;
+          for (let j = 0; j < m; j++) {
+            if (index[j] === idx) {
+              first = false;
+              break;
+            }
+          }
+          if (!first) continue;
+          let sum = value[m];
+          for (let j = m + 1; j < n; j++) if (index[j] === idx) sum += value[j];
+          // Sent every block, changed or not: a replaced version of this plugin disposed later (after
+          // a hot reload's watch period) zeroes its targets at a block start, and this block's value,
+          // queued after it at the same frame, must win.
+          events.modulate(blockStart, idx, sum);
+          nextActive[count++] = idx;
+        }
+        // Targets modulated last block but not now go back to their base value.
+        for (let a = 0; a < n; a++) {
+          const old = active[a];
+          if (old < 0) continue;
+          let still = false;
+          for (let c = 0; c < count; c++) {
+            if (nextActive[c] === old) {
+              still = true;
+              break;
+            }
+          }
+          if (!still) events.modulate(blockStart, old, 0);
+        }
+        for (let a = 0; a < n; a++) active[a] = a < count ? nextActive[a] : -1;
+      },
+
+      process(): void {
+        // A modulator writes no audio.
+      },
+
+      command(name: string, args: unknown): unknown {
+        const m = routeAddresses.indexOf(name);
+        if (m < 0) return undefined; // engine-wide commands (/engine/stop …) mean nothing here
+        const list = args as readonly unknown[];
+        if (list.length === 0) return describe(m);
+        const address = normalizeAddress(String(list[0]));
+        if (address === '') {
+          setTarget(m, '', -1);
+          return describe(m);
+        }
+        const idx = events.paramIndex(address);
+        if (idx < 0) {
+          throw codedError(
+            'LFO_UNKNOWN_TARGET',
+            `${ctx.modules[m]}: no parameter ${address}; expected a parameter address listed by /engine/schema, e.g. /mod/voice2/filter/freq (target unchanged: ${targets[m] || 'none'})`,
+          );
+        }
+        setTarget(m, address, idx);
+        return describe(m);
+      },
+
+      getState(): PluginState {
+        const modules: Record<string, ModuleState> = {};
+        for (let m = 0; m < n; m++) modules[ctx.modules[m]] = { target: targets[m], ...cores[m].getState() };
+        return { v: 1, modules };
+      },
+
+      setState(state: unknown): void {
+        if (state === null || typeof state !== 'object') return;
+        const modules = (state as Partial<PluginState>).modules;
+        if (modules === null || typeof modules !== 'object') return;
+        for (let m = 0; m < n; m++) {
+          const s = (modules as Record<string, Partial<ModuleState> | undefined>)[ctx.modules[m]];
+          if (s === null || typeof s !== 'object') continue;
+          cores[m].setState(s);
+          if (typeof s.target === 'string') {
+            const address = normalizeAddress(s.target);
+            setTarget(m, address, address === '' ? -1 : events.paramIndex(address));
+          }
+        }
+      },
+
+      dispose(): void {
+        for (let a = 0; a < n; a++) if (active[a] >= 0) events.modulate(events.blockStart, active[a], 0);
+      },
+    };
+  },
+});
