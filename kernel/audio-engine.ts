@@ -23,6 +23,13 @@ export interface TapInfo {
   buffer: SharedArrayBuffer;
 }
 
+/** What loading a plugin version opened that the control thread reads. */
+export interface LoadResult {
+  taps: TapInfo[];
+  /** The plugin's level meters (Float32 values on shared memory), if it asked for any. */
+  meters: SharedArrayBuffer | null;
+}
+
 export const STAGES = ['controller', 'modulator', 'source', 'effect:main', 'send', 'effect:master', 'sink'] as const;
 
 export function stageOf(role: string, bus: string | undefined): number {
@@ -65,6 +72,9 @@ export class AudioEngine {
   frame = 0;
   /** Reload crossfades: equal-power instead of linear (config engine.reloadCrossfade). */
   equalPowerFades = false;
+  /** What leaves the engine, copied for the control thread's spectrum (dropped when it lags). */
+  outputTap: TapRing | null = null;
+  private readonly outputChannels: Float32Array[] = [];
   private readonly buses = new Map<string, Bus>();
   /** The same buses as an array, so the block path iterates without an iterator object. */
   private busList: Bus[] = [];
@@ -141,8 +151,9 @@ export class AudioEngine {
    * Instantiate a plugin version and put it in the graph, replacing any slot of the same plugin.
    * Returns the taps it opened (their buffers are shared with the control thread).
    */
-  load(spec: SlotSpec, definition: PluginDefinition = evaluatePlugin(spec.code, spec.filename)): TapInfo[] {
+  load(spec: SlotSpec, definition: PluginDefinition = evaluatePlugin(spec.code, spec.filename)): LoadResult {
     const taps: TapInfo[] = [];
+    let meters: SharedArrayBuffer | null = null;
     for (const p of spec.params) this.bank.define(p.index, p.spec);
     for (const p of spec.params) this.paramAddresses.set(`/mod/${spec.modules[p.module]}/${p.name}`, p.index);
     const byName = new Map(spec.params.map((p) => [`${p.module}/${p.name}`, p.index]));
@@ -160,6 +171,10 @@ export class AudioEngine {
       },
       bus: (name) => this.bus(name),
       findBus: (name) => this.buses.get(name),
+      meters: (count) => {
+        meters = new SharedArrayBuffer(4 * count);
+        return new Float32Array(meters);
+      },
       tap: (name, channels, capacityFrames) => {
         const ring = new TapRing(channels, capacityFrames);
         taps.push({ name, channels, buffer: ring.buffer });
@@ -194,7 +209,7 @@ export class AudioEngine {
     this.slots.sort((a, b) => a.stage - b.stage || a.spec.order - b.spec.order || a.spec.slotId - b.spec.slotId);
     this.defineGates(slot);
     this.linkFollowers();
-    return taps;
+    return { taps, meters };
   }
 
   unload(pluginId: string): void {
@@ -559,6 +574,11 @@ export class AudioEngine {
       if (aa > peakL) peakL = aa;
       if (bb > peakR) peakR = bb;
       sq += a * a + b * b;
+    }
+    if (this.outputTap !== null) {
+      this.outputChannels[0] = outL;
+      this.outputChannels[1] = outR;
+      this.outputTap.write(this.outputChannels, 0, frames);
     }
     const v = this.shared.values;
     v[Slot.PeakL] = peakL;

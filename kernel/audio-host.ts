@@ -4,14 +4,15 @@
  * `InProcessHost` (offline renders and tests: the engine lives in this thread) and `WorkerHost`
  * (real time: the engine lives in a worker paced by the null or device backend).
  */
-import { AudioEngine, type TapInfo } from './audio-engine.ts';
+import { AudioEngine, type LoadResult } from './audio-engine.ts';
+import { TapRing } from './tap-ring.ts';
 import { ControlRing } from './control-ring.ts';
 import { SharedState } from './shared-state.ts';
 import type { StatePurpose } from '../plugin-sdk/types.ts';
 import type { SlotSpec } from './slot-spec.ts';
 
 export interface AudioCalls {
-  load(spec: SlotSpec): TapInfo[];
+  load(spec: SlotSpec): LoadResult;
   unload(pluginId: string): void;
   command(pluginId: string, name: string, args: unknown): unknown;
   getState(pluginId: string, purpose?: StatePurpose): unknown;
@@ -27,6 +28,8 @@ export interface AudioHost {
   readonly ring: ControlRing;
   readonly reports: ControlRing;
   readonly shared: SharedState;
+  /** The output as heard, for meters and the spectrum (the reader may fall behind: it only wants recent audio). */
+  readonly outputTap: TapRing;
   readonly sampleRate: number;
   readonly blockSize: number;
   readonly backend: 'null' | 'device' | 'offline';
@@ -43,12 +46,14 @@ export interface AudioOptions {
 }
 
 export const RING_CAPACITY = 16384;
+export const OUTPUT_TAP_FRAMES = 8192;
 
 /** The engine in this thread, rendered on demand (offline). */
 export class InProcessHost implements AudioHost {
   readonly ring = new ControlRing(RING_CAPACITY);
   readonly reports = new ControlRing(1024);
   readonly shared = new SharedState();
+  readonly outputTap = new TapRing(2, OUTPUT_TAP_FRAMES);
   readonly engine: AudioEngine;
   readonly backend = 'offline' as const;
   readonly sampleRate: number;
@@ -61,6 +66,7 @@ export class InProcessHost implements AudioHost {
     this.blockSize = options.blockSize;
     this.engine = new AudioEngine(options.sampleRate, options.blockSize, options.smoothingMs, this.ring, this.reports, this.shared);
     this.engine.equalPowerFades = options.equalPowerFades ?? false;
+    this.engine.outputTap = this.outputTap;
     this.outL = new Float32Array(options.blockSize);
     this.outR = new Float32Array(options.blockSize);
   }

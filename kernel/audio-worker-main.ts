@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { AudioEngine } from './audio-engine.ts';
 import { ControlRing } from './control-ring.ts';
 import { SharedState } from './shared-state.ts';
+import { TapRing } from './tap-ring.ts';
 import type { AudioCall } from './audio-host.ts';
 import type { WorkerData } from './worker-host.ts';
 import type { Backend } from './backends/backend.ts';
@@ -24,6 +25,7 @@ const port = parentPort!;
 const engine = new AudioEngine(data.sampleRate, data.blockSize, data.smoothingMs, new ControlRing(data.ring), new ControlRing(data.reports), new SharedState(data.shared));
 const wake = new Int32Array(data.wake);
 engine.equalPowerFades = data.equalPowerFades ?? false;
+engine.outputTap = new TapRing(data.outputTap, 0, 2);
 let backend: Backend;
 try {
   backend = data.backend === 'device' ? await openDeviceBackend(engine, data) : createNullBackend(engine, data, wake);

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { API_VERSION, type PluginDefinition } from '../plugin-sdk/types.ts';
-import type { TapInfo } from './audio-engine.ts';
+import type { LoadResult } from './audio-engine.ts';
 import type { AudioHost } from './audio-host.ts';
 import { TapRing } from './tap-ring.ts';
 import { stagePlugin, StagingError } from './plugin-staging.ts';
@@ -35,6 +35,8 @@ export interface LoadedPlugin {
   inputs: string[];
   /** Tap rings the instance opened, readable on this thread. */
   taps: Map<string, TapRing>;
+  /** The plugin's level meters (e.g. a peak per voice), or null. */
+  meters: Float32Array | null;
   /** Maps errors in the bundle back to the plugin's files and lines. */
   sourceMap: SourceMap | null;
   /** The version this one replaced, until the audio thread's watch on the new one is over. */
@@ -164,7 +166,7 @@ export class PluginHost {
       follows: Object.entries(definition.gateFollows ?? {}).map(([m, source]) => ({ module: modules.indexOf(m), source })).filter((f) => f.module >= 0),
       config: this.pluginConfig(manifest.id),
     };
-    let tapInfos: TapInfo[];
+    let opened: LoadResult;
     const sourceMap = sourceMapOf(bundle.code);
     try {
       const seconds = this.config.engine.stageSeconds;
@@ -174,7 +176,7 @@ export class PluginHost {
         const { sampleRate, blockSize } = this.audio;
         stagePlugin(spec, definition, state, values, { sampleRate, blockSize, smoothingMs: this.config.engine.smoothingMs, seconds });
       }
-      tapInfos = await this.audio.call('load', spec);
+      opened = await this.audio.call('load', spec);
     } catch (error) {
       if (previous) this.registry.register(previous.manifest.id, group, previous.modules, previous.definition.params, previous.definition.gates === true, previous.definition.moduleDefaults);
       else this.registry.unregister(manifest.id);
@@ -186,8 +188,9 @@ export class PluginHost {
     // Send the remembered base values so a new instance starts where the old one was.
     for (const p of registered.params) this.control.set(p.index, this.registry.values[p.index]);
     this.mapRoutes(manifest, modules, definition, previous, oldModules);
-    const taps = new Map(tapInfos.map((t) => [t.name, new TapRing(t.buffer, 0, t.channels)]));
-    const plugin: LoadedPlugin = { manifest, folder, modules, definition, slotId, inputs: bundle.inputs, taps, sourceMap, previous: previous ?? null };
+    const taps = new Map(opened.taps.map((t) => [t.name, new TapRing(t.buffer, 0, t.channels)]));
+    const meters = opened.meters ? new Float32Array(opened.meters) : null;
+    const plugin: LoadedPlugin = { manifest, folder, modules, definition, slotId, inputs: bundle.inputs, taps, meters, sourceMap, previous: previous ?? null };
     if (previous) previous.previous = null;
     this.loaded.set(manifest.id, plugin);
     for (const removed of registered.removed) this.events.notice(manifest.id, `parameter ${removed} is gone in version ${manifest.version}; its value was dropped`);

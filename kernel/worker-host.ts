@@ -7,7 +7,8 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { ControlRing } from './control-ring.ts';
 import { SharedState } from './shared-state.ts';
-import { RING_CAPACITY, type AudioCall, type AudioCalls, type AudioHost, type AudioOptions } from './audio-host.ts';
+import { TapRing } from './tap-ring.ts';
+import { OUTPUT_TAP_FRAMES, RING_CAPACITY, type AudioCall, type AudioCalls, type AudioHost, type AudioOptions } from './audio-host.ts';
 
 export interface WorkerData extends AudioOptions {
   backend: 'null' | 'device';
@@ -17,6 +18,7 @@ export interface WorkerData extends AudioOptions {
   reports: SharedArrayBuffer;
   shared: SharedArrayBuffer;
   wake: SharedArrayBuffer;
+  outputTap: SharedArrayBuffer;
 }
 
 const WORKER_ENTRY = fileURLToPath(new URL('./audio-worker.mjs', import.meta.url));
@@ -36,6 +38,7 @@ export class WorkerHost implements AudioHost {
     readonly reports: ControlRing,
     readonly shared: SharedState,
     private readonly wake: Int32Array,
+    readonly outputTap: TapRing,
   ) {
     this.sampleRate = options.sampleRate;
     this.blockSize = options.blockSize;
@@ -47,9 +50,10 @@ export class WorkerHost implements AudioHost {
     const reports = new ControlRing(1024);
     const shared = new SharedState();
     const wake = new Int32Array(new SharedArrayBuffer(4));
-    const data: WorkerData = { ...options, backend, ring: ring.buffer, reports: reports.buffer, shared: shared.buffer, wake: wake.buffer };
+    const outputTap = new TapRing(2, OUTPUT_TAP_FRAMES);
+    const data: WorkerData = { ...options, backend, ring: ring.buffer, reports: reports.buffer, shared: shared.buffer, wake: wake.buffer, outputTap: outputTap.buffer };
     const worker = new Worker(WORKER_ENTRY, { workerData: data });
-    const host = new WorkerHost(worker, backend, options, ring, reports, shared, wake);
+    const host = new WorkerHost(worker, backend, options, ring, reports, shared, wake, outputTap);
     await new Promise<void>((resolve, reject) => {
       const onReady = (m: { ready?: boolean; error?: string }) => {
         if (m.ready === undefined) return;

@@ -86,6 +86,12 @@ export interface PluginContext {
   bus(name: BusName): Bus;
   /** The bus `name` if some plugin opened it with `bus`, else undefined; never creates one (voices fill `tap:voiceN` only when the recorder asked for stems). */
   findBus(name: BusName): Bus | undefined;
+  /**
+   * `count` level meters the control thread reads (e.g. one peak per voice for `/viz/levels`): raise
+   * each to the block's peak (`m[i] = Math.max(m[i], peak)`); the reader resets them when it reads.
+   * Call in `create`.
+   */
+  meters(count: number): Float32Array;
   /** A tap ring named `name` (unique per engine) that the control side can read; call in `create`. */
   tap(name: string, channels: number, capacityFrames: number): TapWriter;
   /** Schedule an event at an absolute frame (controllers use this to play other modules sample-accurately). */

@@ -122,8 +122,11 @@ export class EnginePatterns {
 
       // Plugin states (they validate themselves), all sent at once (the audio thread takes them in
       // order between blocks); if one refuses, the others get their previous state back.
-      const before = await Promise.all(states.map((s) => audio.call('getState', s.id)));
-      const results = await Promise.allSettled(states.map((s) => audio.call('setState', s.id, s.controller ? withApplyAt(s.state, applyAt) : s.state)));
+      // The previous states are read in the same turn, just before (messages keep their order).
+      const [before, results] = await Promise.all([
+        Promise.all(states.map((s) => audio.call('getState', s.id))),
+        Promise.allSettled(states.map((s) => audio.call('setState', s.id, s.controller ? withApplyAt(s.state, applyAt) : s.state))),
+      ]);
       const failed = results.findIndex((r) => r.status === 'rejected');
       if (failed >= 0) {
         await Promise.allSettled(
