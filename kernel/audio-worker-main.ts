@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { AudioEngine } from './audio-engine.ts';
 import { ControlRing } from './control-ring.ts';
 import { SharedState } from './shared-state.ts';
+import { blepTable } from '../plugin-sdk/dsp/index.ts';
 import { TapRing } from './tap-ring.ts';
 import type { AudioCall } from './audio-host.ts';
 import type { WorkerData } from './worker-host.ts';
@@ -15,6 +16,8 @@ import { createNullBackend } from './backends/null-backend.ts';
 import { openDeviceBackend } from './backends/device-backend.ts';
 
 const data = workerData as WorkerData;
+// The band-limited oscillators' table is built once per thread; build it now, not in the first create().
+blepTable();
 try {
   // On Linux this raises the audio thread alone (a task id of 0 is the calling thread), where allowed.
   os.setPriority(-11);

@@ -1,8 +1,13 @@
+import { EventKind } from './event-kinds.ts';
+
 /**
- * The audio thread's queue of timed events, kept sorted by frame (ties in arrival order).
+ * The audio thread's queue of timed events, kept sorted by frame; at the same frame parameter
+ * changes come before gates (a note starts with the values sent with it), otherwise arrival order.
  * Preallocated; inserting is O(distance from the end), which is O(1) for events that arrive in
  * time order, the common case. A full queue refuses the event and counts it.
  */
+const GATE = EventKind.Gate;
+
 export class EventQueue {
   private readonly frames: Float64Array;
   private readonly kinds: Int32Array;
@@ -31,9 +36,11 @@ export class EventQueue {
     const cap = this.capacity;
     let i = this.count;
     // Shift later events one place up until the slot for `frame` is found.
+    const late = kind === GATE ? 1 : 0;
     while (i > 0) {
       const prev = (this.head + i - 1) % cap;
-      if (this.frames[prev] <= frame) break;
+      const f = this.frames[prev];
+      if (f < frame || (f === frame && (this.kinds[prev] === GATE ? 1 : 0) <= late)) break;
       const at = (this.head + i) % cap;
       this.frames[at] = this.frames[prev];
       this.kinds[at] = this.kinds[prev];

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
 import { ControlRing, type RingRecord } from '../kernel/control-ring.ts';
 import { EventQueue } from '../kernel/event-queue.ts';
+import { EventKind } from '../kernel/event-kinds.ts';
 
 const rec = (): RingRecord => ({ kind: 0, frame: 0, target: 0, value: 0 });
 
@@ -75,6 +76,21 @@ test('the event queue orders by frame and keeps arrival order for equal frames',
     q.shift();
   }
   assert.deepEqual(order, [2, 4, 1, 3]);
+});
+
+test('at the same frame the event queue puts parameter changes before gates', () => {
+  const q = new EventQueue(8);
+  q.insert(10, EventKind.Gate, 1, 1);
+  q.insert(10, EventKind.SetParam, 2, 0);
+  q.insert(10, EventKind.Gate, 3, 1);
+  q.insert(10, EventKind.SetParam, 4, 0);
+  q.insert(9, EventKind.Gate, 5, 1);
+  const order: number[] = [];
+  while (q.length > 0) {
+    order.push(q.peekTarget());
+    q.shift();
+  }
+  assert.deepEqual(order, [5, 2, 4, 1, 3]);
 });
 
 test('the event queue refuses past capacity and counts it', () => {

@@ -1,15 +1,16 @@
 /**
  * Band-limited oscillator with six waveforms: 0 sine, 1 saw, 2 square, 3 white, 4 pink, 5 brown noise.
  *
- * - sine: phase accumulator (float64) into `Math.sin`; exact pitch, no latency.
+ * - sine: float64 phase accumulator into a 2048-point table with linear interpolation (harmonics
+ *   below −118 dB); exact pitch, no latency.
  * - saw / square: naive waveform plus windowed-sinc BLEP corrections (see `blep.ts`): aliasing
  *   > 80 dB down at 5 kHz / 48 kHz; output delayed by `BLEP_LATENCY` (16) samples.
  *   Saw rises from -1 to +1 and drops at the wrap; square is +1 for the first half of the period.
  * - white: xorshift32, uniform in [-1, 1), seeded per instance (deterministic).
  * - pink: white through Paul Kellet's refined pinking filter (−3 dB/octave, ±0.05 dB from 9 Hz up),
- *   scaled to about the level of white noise and clamped to ±1 (the clamp almost never engages).
- * - brown: white through a leaky integrator (−6 dB/octave above 20 Hz), normalised to an RMS of about
- *   0.25 and clamped to ±1.
+ *   RMS ≈ 0.2, peaks just under ±1, clamped to ±1 as a safety net.
+ * - brown: white through a leaky integrator (−6 dB/octave above 20 Hz), normalised to RMS 0.2
+ *   (peaks just under ±1), clamped to ±1 as a safety net.
  *
  * Usage (create time): `const osc = new Oscillator(ctx.sampleRate, seed); osc.setWaveform(WAVE_SAW)`.
  * Per block: `osc.process(out, start, end, freqHz)` (constant frequency) or
@@ -20,7 +21,7 @@
  * Thread: the constructor and `getState` allocate (create/between blocks); `next`, `process`,
  * `processFreqs`, `setWaveform`, `reset` are allocation-free and safe in `process`.
  */
-import { addBlep, blepTable, BLEP_LATENCY, BLEP_RING, BLEP_RING_MASK, type BlepTable } from './blep.ts';
+import { addBlep, blepTable, BLEP_LATENCY, BLEP_PHASES, BLEP_RING, BLEP_RING_MASK, BLEP_TAPS, type BlepTable } from './blep.ts';
 import { INT32_TO_BIPOLAR, seedFrom } from './prng.ts';
 
 export const WAVE_SINE = 0;
@@ -33,10 +34,30 @@ export const WAVE_BROWN = 5;
 export const WAVEFORM_NAMES: readonly string[] = ['sine', 'saw', 'square', 'white', 'pink', 'brown'];
 
 const TWO_PI = 2 * Math.PI;
-/** Kellet's pink filter has a gain of about 9 over white; this brings its RMS near white's. */
+// Local copies of the BLEP geometry: V8 does not constant-fold imported bindings inside hot loops.
+const Z = 16;
+const TAPS = 32;
+const PHASES = 64;
+const MASK = 63;
+/** Sine table size: linear interpolation error ≤ (2π/2048)²/8 ≈ 1.2e-6 (harmonics below −118 dB). */
+const SINE_SIZE = 2048;
+let sineShared: Float64Array | null = null;
+
+/** One period of sine, SINE_SIZE + 1 points (the last repeats the first); built once, shared. */
+function sineTable(): Float64Array {
+  if (sineShared === null) {
+    const t = new Float64Array(SINE_SIZE + 1);
+    for (let i = 0; i <= SINE_SIZE; i++) t[i] = Math.sin((TWO_PI * i) / SINE_SIZE);
+    t[SINE_SIZE] = 0;
+    sineShared = t;
+  }
+  return sineShared;
+}
+/** Kellet's scale: pink RMS ≈ 0.195, peaks ≈ 0.93 over a minute of noise. */
 const PINK_SCALE = 0.11;
 const BROWN_CORNER_HZ = 20;
-const BROWN_RMS = 0.25;
+/** Brown RMS: peaks stay under 1 (5 σ) in practice; the clamp is a safety net. */
+const BROWN_RMS = 0.2;
 
 /** Plain-JSON state (hot reload). */
 export interface OscillatorState {
@@ -52,7 +73,10 @@ export class Oscillator {
   private wave = WAVE_SINE;
   private readonly invFs: number;
   private readonly maxInc = 0.45;
+  /** The phase increment of the last sample rendered (primes the BLEP line on a waveform switch). */
+  private lastInc = 0;
   private readonly table: BlepTable;
+  private readonly sine: Float64Array;
   private readonly ring: Float64Array;
   private pos = 0;
   private seed: number;
@@ -72,6 +96,10 @@ export class Oscillator {
     this.sampleRate = sampleRate;
     this.invFs = 1 / sampleRate;
     this.table = blepTable();
+    this.sine = sineTable();
+    if (BLEP_LATENCY !== Z || BLEP_TAPS !== TAPS || BLEP_PHASES !== PHASES || BLEP_RING_MASK !== MASK) {
+      throw new Error('Oscillator: BLEP geometry in oscillator.ts does not match blep.ts');
+    }
     this.ring = new Float64Array(BLEP_RING);
     this.seed = seedFrom(seed);
     const leak = Math.exp((-TWO_PI * BROWN_CORNER_HZ) / sampleRate);
@@ -96,7 +124,7 @@ export class Oscillator {
     else if (w > 5) w = 5;
     if (w === this.wave) return;
     this.wave = w;
-    if (w === WAVE_SAW || w === WAVE_SQUARE) this.prime(0);
+    if (w === WAVE_SAW || w === WAVE_SQUARE) this.primeInc(this.lastInc);
   }
 
   /** Restarts at `phase` (0..1) and clears filters and the BLEP delay line. Allocation-free. */
@@ -108,14 +136,17 @@ export class Oscillator {
   }
 
   /**
-   * Refills the BLEP delay line as if the oscillator had been running at `freqHz` (0: the current
-   * line is cleared and the phase is kept), so that the next outputs continue the waveform from
-   * `phase`. Allocation-free; costs 2·BLEP_LATENCY samples of work.
+   * Refills the BLEP delay line of saw/square as if the oscillator had been running at `freqHz`, so
+   * that the next outputs continue the waveform from `phase` without a gap (used after a waveform
+   * switch and a state hand-over). Allocation-free; costs 2·BLEP_LATENCY samples of work.
    */
   prime(freqHz: number): void {
+    this.primeInc(this.increment(freqHz));
+  }
+
+  private primeInc(inc: number): void {
     this.ring.fill(0);
-    const inc = this.increment(freqHz);
-    const n = 2 * BLEP_LATENCY;
+    const n = 2 * Z;
     const target = this.phase;
     let p = target - n * inc;
     this.phase = p - Math.floor(p);
@@ -150,25 +181,30 @@ export class Oscillator {
       naive = p < 0.5 ? 1 : -1;
     }
     this.phase = p;
-    ring[(pos + BLEP_LATENCY) & BLEP_RING_MASK] += naive;
+    ring[(pos + Z) & MASK] += naive;
     const y = ring[pos];
     ring[pos] = 0;
-    this.pos = (pos + 1) & BLEP_RING_MASK;
+    this.pos = (pos + 1) & MASK;
     return y;
   }
 
   /** One sample at `freqHz`. Allocation-free; cheap, but `process` is faster for blocks. */
   next(freqHz: number): number {
+    const inc = this.increment(freqHz);
+    this.lastInc = inc;
     switch (this.wave) {
       case WAVE_SINE: {
-        let p = this.phase + this.increment(freqHz);
+        let p = this.phase + inc;
         if (p >= 1) p -= 1;
         this.phase = p;
-        return Math.sin(TWO_PI * p);
+        const x = p * SINE_SIZE;
+        const k = x | 0;
+        const t = this.sine;
+        return t[k] + (x - k) * (t[k + 1] - t[k]);
       }
       case WAVE_SAW:
       case WAVE_SQUARE:
-        return this.blepSample(this.increment(freqHz));
+        return this.blepSample(inc);
       case WAVE_WHITE:
         return this.white();
       case WAVE_PINK:
@@ -210,32 +246,42 @@ export class Oscillator {
   /** Writes `out[start..end)` at a constant `freqHz`. Allocation-free. */
   process(out: Float32Array, start: number, end: number, freqHz: number): void {
     const inc = this.increment(freqHz);
+    this.lastInc = inc;
     switch (this.wave) {
       case WAVE_SINE: {
+        const t = this.sine;
         let p = this.phase;
         for (let i = start; i < end; i++) {
           p += inc;
           if (p >= 1) p -= 1;
-          out[i] = Math.sin(TWO_PI * p);
+          const x = p * SINE_SIZE;
+          const k = x | 0;
+          out[i] = t[k] + (x - k) * (t[k + 1] - t[k]);
         }
         this.phase = p;
         return;
       }
       case WAVE_SAW: {
         const ring = this.ring;
-        const table = this.table;
+        const res = this.table.residual;
+        const slo = this.table.slope;
         let p = this.phase;
         let pos = this.pos;
         for (let i = start; i < end; i++) {
           p += inc;
           if (p >= 1) {
             p -= 1;
-            addBlep(table, ring, pos, p / inc, -2);
+            // Inlined addBlep(table, ring, pos, p / inc, -2) (a call here costs ~30 %).
+            const x = (p / inc) * PHASES;
+            const ph = x | 0;
+            const a = x - ph;
+            const base = ph * TAPS;
+            for (let j = 0; j < TAPS; j++) ring[(pos + j) & MASK] -= 2 * (res[base + j] + a * slo[base + j]);
           }
-          ring[(pos + BLEP_LATENCY) & BLEP_RING_MASK] += 2 * p - 1;
+          ring[(pos + Z) & MASK] += 2 * p - 1;
           out[i] = ring[pos];
           ring[pos] = 0;
-          pos = (pos + 1) & BLEP_RING_MASK;
+          pos = (pos + 1) & MASK;
         }
         this.phase = p;
         this.pos = pos;
@@ -243,21 +289,34 @@ export class Oscillator {
       }
       case WAVE_SQUARE: {
         const ring = this.ring;
-        const table = this.table;
+        const res = this.table.residual;
+        const slo = this.table.slope;
         let p = this.phase;
         let pos = this.pos;
         for (let i = start; i < end; i++) {
           p += inc;
+          let frac = -1;
+          let h = 0;
           if (p >= 1) {
             p -= 1;
-            addBlep(table, ring, pos, p / inc, 2);
+            frac = p / inc;
+            h = 2;
           } else if (p >= 0.5 && p - inc < 0.5) {
-            addBlep(table, ring, pos, (p - 0.5) / inc, -2);
+            frac = (p - 0.5) / inc;
+            h = -2;
           }
-          ring[(pos + BLEP_LATENCY) & BLEP_RING_MASK] += p < 0.5 ? 1 : -1;
+          if (frac >= 0) {
+            // Inlined addBlep(table, ring, pos, frac, h).
+            const x = frac * PHASES;
+            const ph = x | 0;
+            const a = x - ph;
+            const base = ph * TAPS;
+            for (let j = 0; j < TAPS; j++) ring[(pos + j) & MASK] += h * (res[base + j] + a * slo[base + j]);
+          }
+          ring[(pos + Z) & MASK] += p < 0.5 ? 1 : -1;
           out[i] = ring[pos];
           ring[pos] = 0;
-          pos = (pos + 1) & BLEP_RING_MASK;
+          pos = (pos + 1) & MASK;
         }
         this.phase = p;
         this.pos = pos;
@@ -272,22 +331,27 @@ export class Oscillator {
   processFreqs(out: Float32Array, start: number, end: number, freqs: Float64Array | Float32Array): void {
     const invFs = this.invFs;
     const maxInc = this.maxInc;
+    if (end > start) this.lastInc = this.increment(freqs[end - 1]);
     switch (this.wave) {
       case WAVE_SINE: {
+        const t = this.sine;
         let p = this.phase;
         for (let i = start; i < end; i++) {
           let inc = freqs[i] * invFs;
           inc = inc > 0 ? (inc < maxInc ? inc : maxInc) : 0;
           p += inc;
           if (p >= 1) p -= 1;
-          out[i] = Math.sin(TWO_PI * p);
+          const x = p * SINE_SIZE;
+          const k = x | 0;
+          out[i] = t[k] + (x - k) * (t[k + 1] - t[k]);
         }
         this.phase = p;
         return;
       }
       case WAVE_SAW: {
         const ring = this.ring;
-        const table = this.table;
+        const res = this.table.residual;
+        const slo = this.table.slope;
         let p = this.phase;
         let pos = this.pos;
         for (let i = start; i < end; i++) {
@@ -296,12 +360,17 @@ export class Oscillator {
           p += inc;
           if (p >= 1) {
             p -= 1;
-            addBlep(table, ring, pos, p / inc, -2);
+            // Inlined addBlep(table, ring, pos, p / inc, -2) (a call here costs ~30 %).
+            const x = (p / inc) * PHASES;
+            const ph = x | 0;
+            const a = x - ph;
+            const base = ph * TAPS;
+            for (let j = 0; j < TAPS; j++) ring[(pos + j) & MASK] -= 2 * (res[base + j] + a * slo[base + j]);
           }
-          ring[(pos + BLEP_LATENCY) & BLEP_RING_MASK] += 2 * p - 1;
+          ring[(pos + Z) & MASK] += 2 * p - 1;
           out[i] = ring[pos];
           ring[pos] = 0;
-          pos = (pos + 1) & BLEP_RING_MASK;
+          pos = (pos + 1) & MASK;
         }
         this.phase = p;
         this.pos = pos;
@@ -309,23 +378,36 @@ export class Oscillator {
       }
       case WAVE_SQUARE: {
         const ring = this.ring;
-        const table = this.table;
+        const res = this.table.residual;
+        const slo = this.table.slope;
         let p = this.phase;
         let pos = this.pos;
         for (let i = start; i < end; i++) {
           let inc = freqs[i] * invFs;
           inc = inc > 0 ? (inc < maxInc ? inc : maxInc) : 0;
           p += inc;
+          let frac = -1;
+          let h = 0;
           if (p >= 1) {
             p -= 1;
-            addBlep(table, ring, pos, p / inc, 2);
+            frac = p / inc;
+            h = 2;
           } else if (p >= 0.5 && p - inc < 0.5) {
-            addBlep(table, ring, pos, (p - 0.5) / inc, -2);
+            frac = (p - 0.5) / inc;
+            h = -2;
           }
-          ring[(pos + BLEP_LATENCY) & BLEP_RING_MASK] += p < 0.5 ? 1 : -1;
+          if (frac >= 0) {
+            // Inlined addBlep(table, ring, pos, frac, h).
+            const x = frac * PHASES;
+            const ph = x | 0;
+            const a = x - ph;
+            const base = ph * TAPS;
+            for (let j = 0; j < TAPS; j++) ring[(pos + j) & MASK] += h * (res[base + j] + a * slo[base + j]);
+          }
+          ring[(pos + Z) & MASK] += p < 0.5 ? 1 : -1;
           out[i] = ring[pos];
           ring[pos] = 0;
-          pos = (pos + 1) & BLEP_RING_MASK;
+          pos = (pos + 1) & MASK;
         }
         this.phase = p;
         this.pos = pos;
