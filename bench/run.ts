@@ -16,7 +16,7 @@ if (!name || !names.includes(name)) {
   process.stdout.write(`usage: npm run bench -- <${names.join('|')}> [args]\n`);
   process.exit(name ? 2 : 0);
 }
-const result = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, `${name}.ts`), ...rest], {
+const result = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(here, `${name}.ts`), ...rest], {
   stdio: 'inherit',
   env: { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '8' },
 });

@@ -152,37 +152,10 @@ export class AudioEngine {
    * Returns the taps it opened (their buffers are shared with the control thread).
    */
   load(spec: SlotSpec, definition: PluginDefinition = evaluatePlugin(spec.code, spec.filename)): LoadResult {
-    const taps: TapInfo[] = [];
-    let meters: SharedArrayBuffer | null = null;
     for (const p of spec.params) this.bank.define(p.index, p.spec);
     for (const p of spec.params) this.paramAddresses.set(`/mod/${spec.modules[p.module]}/${p.name}`, p.index);
-    const byName = new Map(spec.params.map((p) => [`${p.module}/${p.name}`, p.index]));
-    const ctx: PluginContext = {
-      sampleRate: this.sampleRate,
-      maxBlock: this.maxBlock,
-      modules: spec.modules,
-      config: spec.config,
-      param: (module, name) => {
-        const m = typeof module === 'number' ? module : spec.modules.indexOf(module);
-        const index = byName.get(`${m}/${name}`);
-        const p = index === undefined ? undefined : this.bank.get(index);
-        if (!p) throw new Error(`${spec.pluginId}: no parameter '${name}' on module ${String(module)}`);
-        return p;
-      },
-      bus: (name) => this.bus(name),
-      findBus: (name) => this.buses.get(name),
-      meters: (count) => {
-        meters = new SharedArrayBuffer(4 * count);
-        return new Float32Array(meters);
-      },
-      tap: (name, channels, capacityFrames) => {
-        const ring = new TapRing(channels, capacityFrames);
-        taps.push({ name, channels, buffer: ring.buffer });
-        return ring;
-      },
-      events: this.scheduler,
-      log: NO_LOG,
-    };
+    const opened: LoadResult = { taps: [], meters: null };
+    const ctx = this.contextFor(spec, opened);
     const instance = definition.create(ctx);
     const old = this.slots.find((s) => s.spec.pluginId === spec.pluginId);
     if (old?.instance.getState && instance.setState) instance.setState(old.instance.getState('reload'));
@@ -209,7 +182,43 @@ export class AudioEngine {
     this.slots.sort((a, b) => a.stage - b.stage || a.spec.order - b.spec.order || a.spec.slotId - b.spec.slotId);
     this.defineGates(slot);
     this.linkFollowers();
-    return { taps, meters };
+    return opened;
+  }
+
+  /**
+   * A plugin version's context. Built in its own function on purpose: closures share their
+   * function's scope in V8, and a context made inside `load` would keep the replaced version (and,
+   * through it, every version before) alive for as long as the new one lives.
+   */
+  private contextFor(spec: SlotSpec, opened: LoadResult): PluginContext {
+    const byName = new Map(spec.params.map((p) => [`${p.module}/${p.name}`, p.index]));
+    const bank = this.bank;
+    return {
+      sampleRate: this.sampleRate,
+      maxBlock: this.maxBlock,
+      modules: spec.modules,
+      config: spec.config,
+      param: (module, name) => {
+        const m = typeof module === 'number' ? module : spec.modules.indexOf(module);
+        const index = byName.get(`${m}/${name}`);
+        const p = index === undefined ? undefined : bank.get(index);
+        if (!p) throw new Error(`${spec.pluginId}: no parameter '${name}' on module ${String(module)}`);
+        return p;
+      },
+      bus: (name) => this.bus(name),
+      findBus: (name) => this.buses.get(name),
+      meters: (count) => {
+        opened.meters = new SharedArrayBuffer(4 * count);
+        return new Float32Array(opened.meters);
+      },
+      tap: (name, channels, capacityFrames) => {
+        const ring = new TapRing(channels, capacityFrames);
+        opened.taps.push({ name, channels, buffer: ring.buffer });
+        return ring;
+      },
+      events: this.scheduler,
+      log: NO_LOG,
+    };
   }
 
   unload(pluginId: string): void {

@@ -161,3 +161,29 @@ test('a parameter removed from the table is dropped with a notice; a new one sta
   assert.equal(e.engine.registry.values[e.engine.registry.param('tone1', 'gain')!.index], 0.5, 'default');
   assert.ok(!e.engine.router.has('/mod/tone1/amp'));
 });
+
+test('replaced versions are garbage: after 20 reloads only the playing version and its fallback are alive', async (t) => {
+  const v8 = await import('node:v8');
+  const vm = await import('node:vm');
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  const e = await OfflineEngine.start({ pluginsFrom: FIXTURE_PLUGINS, only: ['tone'], configure: (c) => (c.engine.stageSeconds = 0) });
+  t.after(() => e.close());
+  const folder = path.join(e.root, 'plugins/tone');
+  const refs: WeakRef<object>[] = [];
+  for (let i = 0; i < 20; i++) {
+    await e.engine.plugins.load(folder);
+    const state = (await e.engine.audio.call('plugins')).find((p) => p.pluginId === 'tone')!;
+    const slots = (e.host.engine as unknown as { slots: { spec: { pluginId: string }; instance: object }[] }).slots;
+    refs.push(new WeakRef(slots.find((s) => s.spec.pluginId === 'tone')!.instance));
+    assert.equal(state.bypassed, false);
+    e.render(0.01);
+  }
+  // Let the current job end (WeakRef targets are kept for it), then collect.
+  await new Promise((r) => setTimeout(r, 0));
+  gc();
+  await new Promise((r) => setTimeout(r, 0));
+  gc();
+  const alive = refs.filter((r) => r.deref() !== undefined).length;
+  assert.ok(alive <= 2, `${alive} of 20 plugin versions still alive`);
+});

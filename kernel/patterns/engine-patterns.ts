@@ -64,7 +64,7 @@ export class EnginePatterns {
       if (Object.keys(values).length > 0) params[m.id] = values;
     }
     const ids = [...plugins.loaded.keys()];
-    const states = await Promise.all(ids.map((id) => audio.call('getState', id)));
+    const states = await Promise.all(ids.map((id) => audio.call('getState', id, 'save')));
     const pluginStates: Record<string, unknown> = {};
     ids.forEach((id, i) => {
       if (states[i] !== undefined) pluginStates[id] = states[i];
@@ -124,7 +124,7 @@ export class EnginePatterns {
       // order between blocks); if one refuses, the others get their previous state back.
       // The previous states are read in the same turn, just before (messages keep their order).
       const [before, results] = await Promise.all([
-        Promise.all(states.map((s) => audio.call('getState', s.id))),
+        Promise.all(states.map((s) => audio.call('getState', s.id, 'save'))),
         Promise.allSettled(states.map((s) => audio.call('setState', s.id, s.controller ? withApplyAt(s.state, applyAt) : s.state))),
       ]);
       const failed = results.findIndex((r) => r.status === 'rejected');

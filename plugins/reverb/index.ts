@@ -1,0 +1,60 @@
+/**
+ * The `reverb` plugin (module `reverb1`): a send effect. Reads `send:reverb`, adds wet × mix into
+ * `master`. See dsp.ts and plugin-sdk/dsp/freeverb.ts.
+ *
+ * | hook      | thread / when                      | does                                                   |
+ * | --------- | ---------------------------------- | ------------------------------------------------------ |
+ * | create    | audio thread, between blocks       | one ReverbDsp (≈ 200 KB of comb/allpass buffers)       |
+ * | process   | inside a block, frames [start,end) | reverberates the send bus into master; idle when quiet |
+ * | getState  | between blocks                     | 'reload': `{ v: 1, dsp: ReverbState }` — the whole     |
+ * |           |                                    | tail (typed arrays), so a hot reload keeps the reverb  |
+ * |           |                                    | ringing; 'save' (patterns): `{ v: 1 }`                 |
+ * | setState  | between blocks (after create)      | restores it; tolerates missing/mismatched data         |
+ */
+import { advanceParam, definePlugin, RAMP_CHUNK, type ParamTable, type PluginContext, type StatePurpose } from 'plugin-sdk';
+import { ReverbDsp } from './dsp.ts';
+
+const params = {
+  mix: { min: 0, max: 1, default: 0.3, description: 'Wet level added to master' },
+  room: { min: 0, max: 1, default: 0.5, description: 'Room size: comb feedback 0.7 to 0.98 (longer tail)' },
+  damp: { min: 0, max: 1, default: 0.5, description: 'High-frequency damping inside the tail' },
+} satisfies ParamTable;
+
+export default definePlugin({
+  params,
+  create(ctx: PluginContext) {
+    const dsp = new ReverbDsp(ctx.sampleRate, ctx.maxBlock);
+    const mix = ctx.param(0, 'mix');
+    const room = ctx.param(0, 'room');
+    const damp = ctx.param(0, 'damp');
+    const input = ctx.bus('send:reverb');
+    const output = ctx.bus('master');
+    dsp.setParams(mix.value, room.value, damp.value);
+
+    return {
+      process(start: number, end: number): void {
+        if (!mix.moving && !room.moving && !damp.moving) {
+          dsp.setParams(mix.value, room.value, damp.value);
+          dsp.process(input.l, input.r, output.l, output.r, start, end);
+          return;
+        }
+        for (let s = start; s < end; s += RAMP_CHUNK) {
+          const e = s + RAMP_CHUNK < end ? s + RAMP_CHUNK : end;
+          const n = e - s;
+          dsp.setParams(advanceParam(mix, n), advanceParam(room, n), advanceParam(damp, n));
+          dsp.process(input.l, input.r, output.l, output.r, s, e);
+        }
+      },
+
+      getState(purpose?: StatePurpose): unknown {
+        // A pattern keeps no audio in flight; a hot reload takes all of it.
+        return purpose === 'reload' ? { v: 1, dsp: dsp.getState() } : { v: 1 };
+      },
+
+      setState(state: unknown): void {
+        if (state === null || typeof state !== 'object') return;
+        dsp.setState((state as { dsp?: unknown }).dsp);
+      },
+    };
+  },
+});

@@ -1,0 +1,269 @@
+/**
+ * The plugin conformance suite: every folder in plugins/ with a plugin.json (discovered when the
+ * test runs, so new plugins are covered without touching this file) must
+ *
+ *  1. have a valid manifest (kernel/manifest.ts readManifest);
+ *  2. load in an offline engine holding only it, the `voices` plugin (when present, as a source for
+ *     controllers, modulators and effects) and the `probe` test source;
+ *  3. stay finite for 1,000 blocks of silence, then for 1,000 blocks of full-scale white noise on
+ *     every bus it can read (probe noise into main and both sends at level 1, every voice on white
+ *     noise at amp 1 with sends at 1), while its own parameters are swept to random values across
+ *     their ranges and its gates toggle — it is never bypassed for a fault;
+ *  4. round-trip its state for both purposes: getState → setState on a fresh instance → the same
+ *     getState; the 'save' state (what patterns store) must be plain bounded JSON, the 'reload'
+ *     state (a hot reload) may hold typed arrays and is structured-cloned;
+ *  5. answer every parameter of its table over OSC (/mod/<module>/<param> gets no /error) and clamp
+ *     it at its range (max + 1000 → max, min − 1000 → min);
+ *  6. leave nothing behind when unloaded: the routes and schema modules are those of an engine that
+ *     never loaded it, and its audio slot is gone.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { readManifest, type Manifest } from '../../kernel/manifest.ts';
+import { checkJson } from '../../kernel/patterns/slot-schema.ts';
+import { API_VERSION } from '../../plugin-sdk/types.ts';
+import { PLUGINS_DIR } from '../helpers/effect-engine.ts';
+import { FIXTURE_PLUGINS, OfflineEngine } from '../helpers/offline-engine.ts';
+
+const BLOCKS = 1000;
+/** |sample| above this on a bus counts as a runaway. */
+const BOUND = 1e4;
+
+const folders = readdirSync(PLUGINS_DIR, { withFileTypes: true })
+  .filter((d) => d.isDirectory() && existsSync(path.join(PLUGINS_DIR, d.name, 'plugin.json')))
+  .map((d) => d.name)
+  .sort();
+
+test('there are plugins to check', () => {
+  assert.ok(folders.length > 0, `no plugin folders with a plugin.json in ${PLUGINS_DIR}`);
+});
+
+/** A small deterministic PRNG (the sweep is the same every run). */
+function prng(seed: number): () => number {
+  let s = seed | 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 4294967296;
+  };
+}
+
+/** The folders an engine testing `folder` loads: it, the probe, and voices when present. */
+function engineFolders(folder: string): string[] {
+  const only = [folder, 'probe'];
+  if (folder !== 'voices' && existsSync(path.join(PLUGINS_DIR, 'voices', 'plugin.json'))) only.push('voices');
+  return only;
+}
+
+function startWithFolders(only: string[], manifest?: Manifest): Promise<OfflineEngine> {
+  return OfflineEngine.start({
+    pluginsFrom: [PLUGINS_DIR, FIXTURE_PLUGINS],
+    only,
+    configure: (c) => {
+      c.audio.sampleRate = 48000;
+      if (manifest) c.plugins[manifest.id] = { ...(c.plugins[manifest.id] ?? {}), enabled: true };
+    },
+  });
+}
+
+/** Renders `blocks` blocks; fails on a non-finite or runaway sample in the output, main or master. */
+async function renderChecked(e: OfflineEngine, blocks: number, each?: (block: number) => Promise<void>): Promise<void> {
+  const main = e.host.engine.bus('main');
+  const master = e.host.engine.bus('master');
+  const n = e.host.blockSize;
+  for (let b = 0; b < blocks; b++) {
+    if (each) await each(b);
+    const out = e.host.render(n);
+    for (const x of [out.l, out.r, main.l, main.r, master.l, master.r]) {
+      for (let i = 0; i < n; i++) {
+        const v = x[i];
+        if (!(v > -BOUND && v < BOUND)) assert.fail(`block ${b}, sample ${i}: ${v}`);
+      }
+    }
+  }
+}
+
+function modulesOf(e: OfflineEngine, pluginId: string) {
+  return [...e.engine.registry.modules.values()].filter((m) => m.pluginId === pluginId);
+}
+
+async function assertHealthy(e: OfflineEngine, pluginId: string): Promise<void> {
+  const status = (await e.engine.audio.call('plugins')).find((p) => p.pluginId === pluginId);
+  assert.ok(status, `${pluginId} is not in the audio graph`);
+  assert.equal(status.bypassed, false, `${pluginId} was bypassed: ${status.lastError}`);
+  assert.equal(status.faults, 0, `${pluginId} faulted: ${status.lastError}`);
+}
+
+for (const folder of folders) {
+  const dir = path.join(PLUGINS_DIR, folder);
+
+  describe(`plugin ${folder}`, () => {
+    let manifest: Manifest | undefined;
+    let manifestError: unknown;
+    let e: OfflineEngine | undefined;
+
+    before(async () => {
+      try {
+        manifest = await readManifest(dir, API_VERSION, `plugins/${folder}/plugin.json`);
+      } catch (error) {
+        manifestError = error;
+        return;
+      }
+      e = await startWithFolders(engineFolders(folder), manifest);
+    });
+    after(async () => {
+      await e?.close();
+    });
+
+    const ready = (): { m: Manifest; e: OfflineEngine } => {
+      assert.ok(manifest, `manifest invalid: ${(manifestError as Error)?.message}`);
+      assert.ok(e);
+      assert.ok(e.engine.plugins.loaded.has(manifest.id), `plugin "${manifest.id}" did not load`);
+      return { m: manifest, e };
+    };
+
+    test('manifest is valid', () => {
+      if (manifestError) assert.fail((manifestError as Error).message);
+      assert.ok(manifest);
+    });
+
+    test('loads in an offline engine', async () => {
+      const { m, e } = ready();
+      await assertHealthy(e, m.id);
+      assert.ok(modulesOf(e, m.id).length > 0, 'it registered its modules');
+    });
+
+    test(`${BLOCKS} blocks of silence stay finite`, async () => {
+      const { m, e } = ready();
+      await renderChecked(e, BLOCKS);
+      await assertHealthy(e, m.id);
+    });
+
+    test(`${BLOCKS} blocks of full-scale noise on its inputs stay finite, while its parameters are swept`, async () => {
+      const { m, e } = ready();
+      const setup: [string, number][] = [
+        ['/mod/probe1/signal', 4],
+        ['/mod/probe1/amp', 1],
+        ['/mod/probe1/main', 1],
+        ['/mod/probe1/reverb', 1],
+        ['/mod/probe1/delay', 1],
+      ];
+      if (m.id !== 'voices') {
+        for (const v of modulesOf(e, 'voices')) {
+          for (const [p, value] of [
+            ['osc/type', 3],
+            ['amp', 1],
+            ['send/reverb', 1],
+            ['send/delay', 1],
+            ['filter/freq', 8000],
+          ] as const) {
+            if (v.params.has(p)) setup.push([`/mod/${v.id}/${p}`, value]);
+          }
+        }
+      }
+      for (const [address, value] of setup) await e.send(address, [value]);
+      await e.send('/gate/probe1', [1]);
+      for (const v of modulesOf(e, 'voices')) if (v.gate !== undefined && v.pluginId !== m.id) await e.send(`/gate/${v.id}`, [1]);
+
+      const own = modulesOf(e, m.id);
+      const params = own.flatMap((mod) => [...mod.params.values()].map((p) => ({ address: `/mod/${mod.id}/${p.name}`, spec: p.spec })));
+      const gates = own.filter((mod) => mod.gate !== undefined).map((mod) => `/gate/${mod.id}`);
+      const rand = prng(0x5eed + folder.length);
+      await renderChecked(e, BLOCKS, async (b) => {
+        if (b % 50 === 0) {
+          for (const p of params) {
+            const r = rand();
+            // Extremes half of the time, anywhere in range otherwise.
+            const v = r < 0.25 ? p.spec.min : r < 0.5 ? p.spec.max : p.spec.min + rand() * (p.spec.max - p.spec.min);
+            await e.send(p.address, [v]);
+          }
+        }
+        if (b % 100 === 0) for (const g of gates) await e.send(g, [(b / 100) % 2 === 0 ? 1 : 0]);
+      });
+      await assertHealthy(e, m.id);
+      assert.deepEqual(
+        e.replies.filter((r) => r.address === '/error'),
+        [],
+      );
+      // Back to the defaults for what follows.
+      for (const mod of own) for (const p of mod.params.values()) await e.send(`/mod/${mod.id}/${p.name}`, [p.spec.default]);
+      await e.send('/gate/probe1', [0]);
+    });
+
+    for (const purpose of ['save', 'reload'] as const) {
+      test(`state round-trips (${purpose}): getState → setState on a fresh instance → the same getState`, async (t) => {
+        const { m, e } = ready();
+        const state = await e.engine.audio.call('getState', m.id, purpose);
+        if (state === undefined) {
+          t.skip('the plugin keeps no state (no getState)');
+          return;
+        }
+        if (purpose === 'save') {
+          // What patterns store: plain, bounded JSON (the slot validator's own check).
+          const problem = checkJson(state);
+          assert.equal(problem, undefined, `the 'save' state is not plain bounded JSON: ${problem?.[0].join('.')} ${problem?.[1]}`);
+          assert.deepStrictEqual(JSON.parse(JSON.stringify(state)), state, 'and survives JSON unchanged');
+        }
+        const fresh = await startWithFolders(engineFolders(folder), m);
+        try {
+          await fresh.engine.audio.call('setState', m.id, purpose === 'save' ? JSON.parse(JSON.stringify(state)) : structuredClone(state));
+          const again = await fresh.engine.audio.call('getState', m.id, purpose);
+          assert.deepStrictEqual(again, state);
+          // And the fresh instance plays on from the restored state without faults.
+          await renderChecked(fresh, 50);
+          await assertHealthy(fresh, m.id);
+        } finally {
+          await fresh.close();
+        }
+      });
+    }
+
+    test('every parameter is reachable over OSC and clamped at its range', async () => {
+      const { m, e } = ready();
+      const reg = e.engine.registry;
+      const first = e.replies.length;
+      let count = 0;
+      for (const mod of modulesOf(e, m.id)) {
+        for (const p of mod.params.values()) {
+          const address = `/mod/${mod.id}/${p.name}`;
+          assert.ok(e.engine.router.has(address), `no route ${address}`);
+          await e.send(address, [p.spec.max + 1000]);
+          assert.equal(reg.values[p.index], p.spec.max, `${address}: max + 1000 → max`);
+          await e.send(address, [p.spec.min - 1000]);
+          assert.equal(reg.values[p.index], p.spec.min, `${address}: min − 1000 → min`);
+          await e.send(address, [p.spec.default]);
+          assert.equal(reg.values[p.index], p.spec.default);
+          count++;
+        }
+      }
+      assert.deepEqual(
+        e.replies.slice(first).filter((r) => r.address === '/error'),
+        [],
+        'no /error replies',
+      );
+      assert.equal(count, modulesOf(e, m.id).reduce((n, mod) => n + mod.params.size, 0));
+      await renderChecked(e, 4);
+    });
+
+    test('unloading leaves nothing behind (routes, schema, audio slot)', async () => {
+      const { m, e } = ready();
+      // What an engine that never had the plugin looks like.
+      const baseline = await startWithFolders(engineFolders(folder).filter((f) => f !== folder));
+      try {
+        await e.engine.plugins.unload(m.id);
+        const routes = e.engine.router.routes().map((r) => r.address);
+        assert.deepEqual(routes, baseline.engine.router.routes().map((r) => r.address), 'the routes are those of an engine without it');
+        assert.deepEqual([...e.engine.registry.modules.keys()].sort(), [...baseline.engine.registry.modules.keys()].sort(), 'schema modules');
+        assert.ok(!(await e.engine.audio.call('plugins')).some((p) => p.pluginId === m.id), 'audio slot left behind');
+        assert.ok(!e.engine.plugins.loaded.has(m.id));
+        // The engine plays on without it.
+        await renderChecked(e, 20);
+      } finally {
+        await baseline.close();
+      }
+    });
+  });
+}
