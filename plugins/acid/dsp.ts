@@ -106,6 +106,7 @@ export class AcidEnvelope {
       if (--this.remain <= 0) {
         this.level = this.peak;
         this.stage = ENV_DECAY;
+        this.inc = 0; // only the attack steps; a stale step would not survive a state round trip
       } else this.level = y + this.inc;
     }
     return y;
