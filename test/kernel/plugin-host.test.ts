@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, writeFile, cp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { FIXTURE_PLUGINS, OfflineEngine } from '../helpers/offline-engine.ts';
+import { FIXTURE_PLUGINS, OfflineEngine, type OfflineEngineOptions } from '../helpers/offline-engine.ts';
 
 /** A folder of plugins: the tone fixture plus the given broken or extra ones. */
 async function pluginsWith(extra: Record<string, Record<string, string>>): Promise<string> {
@@ -29,7 +29,7 @@ export default definePlugin({
   },
 });`;
 
-async function start(t: { after(fn: () => Promise<void>): void }, extra: Record<string, Record<string, string>>, configure?: Parameters<typeof OfflineEngine.start>[0]['configure']) {
+async function start(t: { after(fn: () => Promise<void>): void }, extra: Record<string, Record<string, string>>, configure?: OfflineEngineOptions['configure']) {
   const dir = await pluginsWith(extra);
   const e = await OfflineEngine.start({ pluginsFrom: dir, configure });
   t.after(async () => {
