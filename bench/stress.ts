@@ -1,0 +1,106 @@
+/**
+ * Stress (issue "Live plugins"): 48 kHz / 256 frames on the null backend, 64 sounding voices with
+ * every effect, a plugin reload every 2 s (a real file write), 1,000 OSC messages a second, for
+ * 5 minutes. Prints xruns, block render time p50/p99/p99.9 as a share of the deadline, reload
+ * save-to-swap and save-to-audible p50/p99, and RSS at start and end. Nothing is asserted.
+ *
+ *   npm run bench -- stress [--minutes 5] [--voices 64] [--plugin distortion]
+ */
+import { appendFile, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { EngineStatus } from '../kernel/engine-status.ts';
+import { OscClient } from '../kernel/osc-client.ts';
+import { startEngineProcess } from '../test/helpers/engine-process.ts';
+
+const { values } = parseArgs({
+  options: { minutes: { type: 'string', default: '5' }, voices: { type: 'string', default: '64' }, plugin: { type: 'string', default: 'distortion' } },
+});
+const minutes = Number(values.minutes);
+const voices = Number(values.voices);
+const HOST = '127.0.0.1';
+const quantile = (xs: number[], q: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] : NaN);
+const rssMiB = async (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
+const engine = await startEngineProcess({ env: { CHRONUS_NUM_VOICES: String(voices) } });
+const client = await OscClient.open();
+const status = async () => (await client.request(HOST, engine.port, '/engine/status', [], { replyAddress: '/engine/status', timeoutMs: 2000 })).json as EngineStatus;
+try {
+  const send = (address: string, ...args: number[]) => client.send(HOST, engine.port, address, args);
+  for (let v = 1; v <= voices; v++) {
+    send(`/mod/voice${v}/osc/type`, 1);
+    send(`/mod/voice${v}/freq`, 110 * 2 ** ((v - 1) / 24.2));
+    send(`/mod/voice${v}/amp`, 0.25 / Math.sqrt(voices));
+    send(`/mod/voice${v}/adsr/sustain`, 0.8);
+    send(`/mod/voice${v}/send/reverb`, 0.3);
+    send(`/mod/voice${v}/send/delay`, 0.25);
+    send(`/gate/voice${v}`, 1);
+  }
+  send('/mod/dist1/drive', 0.3);
+  send('/mod/dist1/mix', 0.5);
+  await new Promise((r) => setTimeout(r, 2000));
+  const first = await status();
+  const rssStart = await rssMiB(engine.proc.pid!);
+
+  // Reloads: append a comment to the plugin's entry file every 2 s; the engine announces each swap.
+  const file = path.join(engine.root, 'plugins', values.plugin, 'index.ts');
+  const toSwap: number[] = [];
+  let writtenAt = 0;
+  client.onMessage = (m) => {
+    if (m.address === '/engine/plugin/reloaded' && writtenAt > 0) {
+      toSwap.push(performance.now() - writtenAt);
+      writtenAt = 0;
+    }
+  };
+  let reloads = 0;
+  const reloadTimer = setInterval(() => {
+    writtenAt = performance.now();
+    reloads++;
+    void appendFile(file, `\n// stress reload ${reloads}\n`);
+  }, 2000);
+
+  // 1,000 messages a second, in 10 ms bursts of 10: parameter moves and gate toggles.
+  let sent = 0;
+  let seed = 1;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const trafficTimer = setInterval(() => {
+    for (let i = 0; i < 10; i++) {
+      const v = 1 + Math.floor(rand() * voices);
+      const pick = rand();
+      if (pick < 0.4) send(`/mod/voice${v}/filter/freq`, 300 + rand() * 4000);
+      else if (pick < 0.7) send(`/mod/voice${v}/freq`, 110 * 2 ** (rand() * 5));
+      else if (pick < 0.9) send(`/mod/voice${v}/amp`, (0.25 / Math.sqrt(voices)) * (0.5 + rand()));
+      else send(`/gate/voice${v}`, 1);
+      sent++;
+    }
+  }, 10);
+
+  const until = Date.now() + minutes * 60_000;
+  while (Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 10_000));
+    const s = await status();
+    process.stdout.write(`  ${((minutes * 60_000 - (until - Date.now())) / 1000).toFixed(0)} s: xruns ${s.xruns - first.xruns}, reloads ${toSwap.length}/${reloads}, messages ${sent}\n`);
+  }
+  clearInterval(reloadTimer);
+  clearInterval(trafficTimer);
+  await new Promise((r) => setTimeout(r, 1000));
+  const last = await status();
+  const rssEnd = await rssMiB(engine.proc.pid!);
+  const deadline = last.blockMs.deadline;
+  const share = (ms: number) => `${ms.toFixed(3)} ms (${((100 * ms) / deadline).toFixed(1)} %)`;
+  const leadMs = 3 * deadline;
+  process.stdout.write(
+    [
+      `stress: ${minutes} min, ${voices} voices, all effects, a ${values.plugin} reload every 2 s, ~1,000 OSC messages/s (${sent} sent)`,
+      `  xruns: ${last.xruns - first.xruns}`,
+      `  block render time: p50 ${share(last.blockMs.p50)}, p99 ${share(last.blockMs.p99)}, p99.9 ${share(last.blockMs.p999)}, max ${share(last.blockMs.max)}`,
+      `  reloads: ${toSwap.length} of ${reloads} swapped; save-to-swap p50 ${quantile(toSwap, 0.5).toFixed(1)} ms, p99 ${quantile(toSwap, 0.99).toFixed(1)} ms; save-to-audible (+${leadMs.toFixed(1)} ms of output lead) p50 ${(quantile(toSwap, 0.5) + leadMs).toFixed(1)} ms, p99 ${(quantile(toSwap, 0.99) + leadMs).toFixed(1)} ms`,
+      `  engine errors: ${last.errors - first.errors}, plugin faults: ${last.pluginFaults}`,
+      `  RSS: ${rssStart.toFixed(1)} MiB at start, ${rssEnd.toFixed(1)} MiB at end`,
+      '',
+    ].join('\n'),
+  );
+} finally {
+  await client.close();
+  await engine.stop();
+}
