@@ -54,7 +54,8 @@ port.on('message', async (m: { id: number; method: AudioCall | 'close' | 'run'; 
     const fn = engine[m.method] as (...a: unknown[]) => unknown;
     port.postMessage({ id: m.id, result: fn.apply(engine, m.args) });
   } catch (e) {
-    port.postMessage({ id: m.id, error: (e as Error)?.stack ?? String(e) });
+    // The message for replies; the stack so the control thread can say where in the plugin it happened.
+    port.postMessage({ id: m.id, error: (e as Error)?.message ?? String(e), stack: (e as Error)?.stack ?? String(e) });
   }
 });
 

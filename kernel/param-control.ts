@@ -9,6 +9,7 @@ import { SchemaRegistry } from './schema-registry.ts';
 export class ParamControl {
   clampedCount = 0;
   gatesSent = 0;
+  private wakePending = false;
 
   constructor(
     private readonly registry: SchemaRegistry,
@@ -34,6 +35,13 @@ export class ParamControl {
 
   private push(kind: number, frame: number, target: number, value: number): void {
     if (!this.audio.ring.push(kind, frame, target, value)) throw new Error('the control queue is full; the audio thread is not keeping up');
-    this.wake();
+    // One wake for everything pushed in this turn (a pattern load sets hundreds of parameters).
+    if (!this.wakePending) {
+      this.wakePending = true;
+      queueMicrotask(() => {
+        this.wakePending = false;
+        this.wake();
+      });
+    }
   }
 }

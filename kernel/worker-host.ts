@@ -64,12 +64,15 @@ export class WorkerHost implements AudioHost {
       worker.on('message', onReady);
       worker.once('error', reject);
     });
-    worker.on('message', (m: { id?: number; result?: unknown; error?: string }) => {
+    worker.on('message', (m: { id?: number; result?: unknown; error?: string; stack?: string }) => {
       if (m.id === undefined) return;
       const p = host.pending.get(m.id);
       host.pending.delete(m.id);
-      if (m.error !== undefined) p?.reject(new Error(m.error));
-      else p?.resolve(m.result as never);
+      if (m.error !== undefined) {
+        const error = new Error(m.error);
+        if (m.stack) error.stack = m.stack;
+        p?.reject(error);
+      } else p?.resolve(m.result as never);
     });
     worker.on('exit', () => {
       host.exited = true;
