@@ -187,3 +187,35 @@ test('replaced versions are garbage: after 20 reloads only the playing version a
   const alive = refs.filter((r) => r.deref() !== undefined).length;
   assert.ok(alive <= 2, `${alive} of 20 plugin versions still alive`);
 });
+
+for (const plugin of ['delay', 'voices', 'reverb'] as const) {
+  test(`state handoff: reloading ${plugin} mid-note keeps the held voice and the delay and reverb tails, sample for sample`, async (t) => {
+    const only = ['voices', 'delay', 'reverb'];
+    const play = async (e: OfflineEngine) => {
+      await e.send('/mod/voice1/osc/type', [1]);
+      await e.send('/mod/voice1/freq', [220]);
+      await e.send('/mod/voice1/send/delay', [1]);
+      await e.send('/mod/voice1/send/reverb', [0.5]);
+      await e.send('/mod/delay1/feedback', [0.6]);
+      await e.send('/gate/voice1', [1]);
+      e.render(0.3);
+      await e.send('/gate/voice2', [1]); // a second voice held across the reload
+      await e.send('/gate/voice1', [0]); // voice1 released: its delay and reverb tails ring on
+      e.render(0.1);
+    };
+    const reference = await OfflineEngine.start({ only });
+    t.after(() => reference.close());
+    const e = await OfflineEngine.start({ only, watch: true });
+    t.after(() => e.close());
+    await play(reference);
+    await play(e);
+    const file = path.join(e.root, `plugins/${plugin}/index.ts`);
+    await writeFile(file, `${await readFile(file, 'utf8')}\n// touched\n`);
+    const heard = await renderUntil(e, '/engine/plugin/reloaded', (a) => a[0] === plugin);
+    const expected = reference.render(0, heard.length).l;
+    let diff = 0;
+    for (let i = 0; i < heard.length; i++) diff = Math.max(diff, Math.abs(heard[i] - expected[i]));
+    assert.ok(peak(heard.subarray(heard.length - 4800)) > 0.01, 'still sounding after the reload');
+    assert.ok(diff < 1e-5, `largest difference from the uninterrupted render: ${diff}`);
+  });
+}
