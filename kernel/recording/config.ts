@@ -23,7 +23,7 @@ export const RecorderConfigSchema = z.looseObject({
   /** How often the writer drains the ring. */
   drainIntervalMs: z.number().int().min(5).max(200).default(25),
   /** Stem count for `tap: "stems"` (default engine.numVoices). */
-  voices: z.number().int().min(1).max(64).optional(),
+  voices: z.number().int().min(1).max(128).optional(),
 });
 
 export type RecorderConfig = z.infer<typeof RecorderConfigSchema>;
