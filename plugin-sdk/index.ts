@@ -7,6 +7,7 @@ import type { PluginDefinition, ParamSpec } from './types.ts';
 export * from './types.ts';
 export * from './dsp/index.ts';
 export { z } from 'zod';
+export * as recorderProtocol from './recorder-protocol.ts';
 
 /** Declare a plugin. Identity at run time; gives the definition its type. */
 export function definePlugin<const D extends PluginDefinition>(definition: D): D {

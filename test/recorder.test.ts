@@ -27,8 +27,7 @@ import { Logger } from '../kernel/logger.ts';
 import { Slot } from '../kernel/shared-state.ts';
 import type { WavSampleFormat } from '../kernel/wav-writer.ts';
 import { TapRing } from '../kernel/tap-ring.ts';
-import * as kernelProtocol from '../kernel/recording/protocol.ts';
-import * as pluginProtocol from '../plugins/recorder/protocol.ts';
+import * as kernelProtocol from '../plugin-sdk/recorder-protocol.ts';
 import { RecorderCore } from '../plugins/recorder/core.ts';
 
 const { WaveFile } = wavefilePkg;
@@ -164,11 +163,6 @@ async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
 }
 
 // ───────────────────────── the audio side alone ─────────────────────────
-
-test('both copies of the recorder protocol are identical', () => {
-  assert.deepEqual({ ...kernelProtocol, stemBusName: undefined }, { ...pluginProtocol, stemBusName: undefined });
-  assert.equal(kernelProtocol.stemBusName(3), pluginProtocol.stemBusName(3));
-});
 
 test('core: starts at the next block start, stops at a block boundary, clips the master like the output', () => {
   const ring = new TapRing(2, 1024);

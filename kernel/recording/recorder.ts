@@ -43,7 +43,7 @@ import {
   W_STATE,
   W_TAP,
   type TapChoice,
-} from './protocol.ts';
+} from '../../plugin-sdk/recorder-protocol.ts';
 
 const trace = debuglog('chronus:recorder');
 

@@ -14,21 +14,8 @@
  * written with Atomics so the control thread reads them without locks.
  */
 import type { TapWriter } from 'plugin-sdk';
-import {
-  RecState,
-  W_CHANNELS,
-  W_DROPPED,
-  W_END_POS,
-  W_FIRST_HI,
-  W_FIRST_LO,
-  W_FRAMES_HI,
-  W_FRAMES_LO,
-  W_RING_WRITE,
-  W_SESSION,
-  W_START_POS,
-  W_STATE,
-  W_TAP,
-} from './protocol.ts';
+import { recorderProtocol } from 'plugin-sdk';
+const { RecState, W_CHANNELS, W_DROPPED, W_END_POS, W_FIRST_HI, W_FIRST_LO, W_FRAMES_HI, W_FRAMES_LO, W_RING_WRITE, W_SESSION, W_START_POS, W_STATE, W_TAP } = recorderProtocol;
 
 const TWO_32 = 4294967296;
 

@@ -23,7 +23,10 @@
  */
 import { definePlugin, type PluginContext, type PluginInstance } from 'plugin-sdk';
 import { RecorderCore } from './core.ts';
-import { CMD_ENGINE_STOP, CMD_START, CMD_STOP, TAP_NAME, TapKind, stemBusName, type TapChoice } from './protocol.ts';
+import { recorderProtocol } from 'plugin-sdk';
+
+type TapChoice = recorderProtocol.TapChoice;
+const { CMD_ENGINE_STOP, CMD_START, CMD_STOP, TAP_NAME, TapKind, stemBusName } = recorderProtocol;
 
 const DEFAULT_BUFFER_SECONDS = 2;
 const MAX_STEM_VOICES = 64;

@@ -1,7 +1,7 @@
 /**
- * What the recorder's audio side and the kernel's control-side writer (kernel/recording/protocol.ts,
- * a copy: plugins import only plugin-sdk and the kernel never imports a plugin) agree on. A test
- * checks that both copies are identical.
+ * What the recorder's audio side (plugins/recorder) and the kernel's control-side writer
+ * (kernel/recording) agree on. It lives in the SDK because plugins import only the SDK and the
+ * kernel never imports a plugin; plugins reach it as `recorderProtocol`.
  *
  * The tap ring's header words 0..3 belong to the ring (write index, read index, dropped frames);
  * words 4..15 are the recorder's, written by the audio side with Atomics:
