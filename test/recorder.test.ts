@@ -9,7 +9,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawnChild as spawnLines } from './helpers/child.ts';
+import { execFile } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -723,32 +724,18 @@ if (backend === 'offline') {
 `;
 }
 
-function spawnChild(cmd: string, args: string[], onLine: (msg: Reply, kill: () => void) => void): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    let rest = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdout.on('data', (d: Buffer) => {
-      rest += d.toString();
-      let nl: number;
-      while ((nl = rest.indexOf('\n')) >= 0) {
-        const line = rest.slice(0, nl);
-        rest = rest.slice(nl + 1);
-        try {
-          onLine(JSON.parse(line) as Reply, () => child.kill('SIGKILL'));
-        } catch {
-          stderr += `${line}\n`;
-        }
-      }
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stderr });
-    });
+
+/** A child that prints one JSON reply per line; lines that are not JSON are kept as stderr. */
+async function spawnChild(cmd: string, args: string[], onMessage: (msg: Reply, kill: () => void) => void) {
+  let extra = '';
+  const exit = await spawnLines(cmd, args, (line, kill) => {
+    try {
+      onMessage(JSON.parse(line) as Reply, kill);
+    } catch {
+      extra += `${line}\n`;
+    }
   });
+  return { ...exit, stderr: exit.stderr + extra };
 }
 
 test('SIGKILL while recording (null backend, real time): a playable file with the expected length ± 1 s', async (t) => {

@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawnChild } from './helpers/child.ts';
+import { execFile } from 'node:child_process';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +21,6 @@ const { WaveFile } = wavefilePkg;
 
 const run = promisify(execFile);
 const WRITER_URL = pathToFileURL(fileURLToPath(new URL('../kernel/wav-writer.ts', import.meta.url))).href;
-const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 const BITS: Record<WavSampleFormat, number> = { int16: 16, int24: 24, float32: 32 };
 const FORMATS: readonly WavSampleFormat[] = ['int16', 'int24', 'float32'];
@@ -346,30 +346,6 @@ try {
 `;
 }
 
-/** Spawn a child (argv[0] `cmd`), collect stdout lines, call `onLine` for each; resolves on exit. */
-function spawnChild(cmd: string, args: string[], onLine: (line: string, kill: () => void) => void): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    let rest = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdout.on('data', (d: Buffer) => {
-      rest += d.toString();
-      let nl: number;
-      while ((nl = rest.indexOf('\n')) >= 0) {
-        const line = rest.slice(0, nl);
-        rest = rest.slice(nl + 1);
-        onLine(line, () => child.kill('SIGKILL'));
-      }
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stderr });
-    });
-  });
-}
 
 test('a writer killed mid-write (SIGKILL) leaves a valid file with at least the synced frames', async (t) => {
   await withTempDir(async (dir) => {
