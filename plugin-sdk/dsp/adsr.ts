@@ -220,6 +220,34 @@ export class Adsr {
     }
   }
 
+  /** Per-sample step of the current linear segment (0 while holding sustain or idle). */
+  get increment(): number {
+    return this.remain > 0 ? this.inc : 0;
+  }
+
+  /** Samples left in the current linear segment (0 while holding sustain or idle). */
+  get remaining(): number {
+    return this.remain;
+  }
+
+  /**
+   * Advances `n` samples without writing anything, landing exactly where `process` over the same `n`
+   * samples would (stage changes included; the level inside a segment is `level + k·inc` instead of
+   * k additions, equal to rounding). For renderers that apply the envelope themselves as linear
+   * ramps (`level`, `increment`, split at `remaining`). Allocation-free.
+   */
+  skip(n: number): void {
+    while (n > 0) {
+      const remain = this.remain;
+      if (this.stage === ADSR_IDLE || remain === 0) return;
+      const k = n < remain ? n : remain;
+      this.level += k * this.inc;
+      this.remain = remain - k;
+      n -= k;
+      if (this.remain === 0) this.advance();
+    }
+  }
+
   /** Writes the envelope values themselves into `out[start..end)`. Allocation-free. */
   render(out: Float32Array, start: number, end: number): void {
     for (let i = start; i < end; i++) out[i] = 1;

@@ -32,3 +32,4 @@ export * from './freeverb.ts';
 export * from './oversampler.ts';
 export * from './param-ramp.ts';
 export * from './ladder.ts';
+export * from './wasm.ts';

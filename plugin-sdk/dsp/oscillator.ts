@@ -4,7 +4,7 @@
  * - sine: float64 phase accumulator into a 2048-point table with linear interpolation (harmonics
  *   below −118 dB); exact pitch, no latency.
  * - saw / square: naive waveform plus windowed-sinc BLEP corrections (see `blep.ts`): aliasing
- *   > 80 dB down at 5 kHz / 48 kHz; output delayed by `BLEP_LATENCY` (16) samples.
+ *   > 80 dB down at 5 kHz / 48 kHz; output delayed by `BLEP_LATENCY` (12) samples.
  *   Saw rises from -1 to +1 and drops at the wrap; square is +1 for the first half of the period.
  * - white: xorshift32, uniform in [-1, 1), seeded per instance (deterministic).
  * - pink: white through Paul Kellet's refined pinking filter (−3 dB/octave, ±0.05 dB from 9 Hz up),
@@ -35,8 +35,8 @@ export const WAVEFORM_NAMES: readonly string[] = ['sine', 'saw', 'square', 'whit
 
 const TWO_PI = 2 * Math.PI;
 // Local copies of the BLEP geometry: V8 does not constant-fold imported bindings inside hot loops.
-const Z = 16;
-const TAPS = 32;
+const Z = 12;
+const TAPS = 24;
 const PHASES = 64;
 const MASK = 63;
 /** Sine table size: linear interpolation error ≤ (2π/2048)²/8 ≈ 1.2e-6 (harmonics below −118 dB). */
@@ -466,6 +466,31 @@ export class Oscillator {
       this.brown = b > 1e-20 || b < -1e-20 ? b : 0;
     }
     this.seed = x | 0;
+  }
+
+  /**
+   * Hands the saw/square BLEP delay line to another renderer of this oscillator (e.g. a SIMD voice
+   * bank that continues it): `dst[offset + k·stride]` = the output pending for the k-th next sample,
+   * k = 0 … BLEP_TAPS − 1 (the naive wave for k < BLEP_LATENCY plus corrections; nothing is pending
+   * further ahead). With `phase` and the frequency that is the whole saw/square state. Allocation-free.
+   */
+  readPending(dst: Float32Array | Float64Array, offset: number, stride: number): void {
+    const ring = this.ring;
+    const pos = this.pos;
+    for (let k = 0; k < TAPS; k++) dst[offset + k * stride] = ring[(pos + k) & MASK];
+  }
+
+  /**
+   * The reverse of `readPending`: takes the pending outputs back (the rest of the line is cleared)
+   * from a renderer that ran this oscillator at `freqHz` and left `phase` where it is now.
+   * Allocation-free.
+   */
+  writePending(src: Float32Array | Float64Array, offset: number, stride: number, freqHz: number): void {
+    const ring = this.ring;
+    ring.fill(0);
+    const pos = this.pos;
+    for (let k = 0; k < TAPS; k++) ring[(pos + k) & MASK] = src[offset + k * stride];
+    this.lastInc = this.increment(freqHz);
   }
 
   /** Plain JSON for hot reload (allocates: call between blocks). */

@@ -20,15 +20,20 @@
  *
  * Target: `/mod/lfo1/target <address>` (and `/mod/lfo2/target`). The address is a parameter address
  * as listed by `/engine/schema`, e.g. `/mod/voice2/filter/freq` (`voice2/filter/freq` is accepted
- * too); "" or "none" removes the target. An unknown address is refused with an `/error` reply
+ * too); "" or "none" removes the target. A `*` in the address makes it a pattern that stands for
+ * every index 1…128 (every `*` the same number): `/mod/voice*\/filter/freq` (without the backslash)
+ * modulates the cutoff of every voice with the same offset — one LFO, many targets (at most 128 per
+ * LFO); the reply then also carries `matches`, how many parameters it resolved to. An unknown address,
+ * or a pattern that matches nothing, is refused with an `/error` reply
  * (LFO_UNKNOWN_TARGET) and the old target stays. Without an argument the route replies with the
  * current target. Every call that succeeds replies `/mod/lfoN/target {"module","target","resolved"}`.
  * Retargeting returns the old target to its base value (its modulation is set to 0) at the next
  * block. Two LFOs on one target add up (the kernel holds one modulation value per parameter).
  *
  * A target restored from state (hot reload, patterns) or a default target may name a plugin that is
- * not loaded yet: it is kept, and every target is re-resolved every ~0.1 s of audio (a Map lookup of
- * a stored string: no allocation), so it starts as soon as its plugin loads and stops if it unloads.
+ * not loaded yet: it is kept, and every target is re-resolved every ~0.1 s of audio (Map lookups of
+ * strings expanded when the target was set: no allocation), so it starts as soon as its plugin loads
+ * and stops if it unloads; a pattern picks up modules that appear later the same way.
  *
  * | hook       | thread / when                      | does                                                 |
  * | ---------- | ---------------------------------- | ---------------------------------------------------- |
@@ -63,6 +68,8 @@ const moduleDefaults = { lfo2: { rate: 4, depth: 0.3, range: 1 } };
 
 /** How often (seconds of audio) every target address is resolved again. */
 const RESOLVE_INTERVAL_S = 0.1;
+/** A `*` in a target stands for each of 1…WILDCARD_MAX; also the most parameters one LFO modulates. */
+const WILDCARD_MAX = 128;
 
 const targetArgs = z.union([z.tuple([z.string({ error: 'expected a parameter address such as /mod/voice2/filter/freq' })]), z.tuple([])]);
 
@@ -97,6 +104,15 @@ function normalizeAddress(raw: string): string {
   return a.startsWith('/') ? a : `/mod/${a}`;
 }
 
+/** The addresses a target stands for: none for "", itself, or one per index 1…WILDCARD_MAX for a `*` pattern. Allocates. */
+function expandTarget(address: string): string[] {
+  if (address === '') return [];
+  if (!address.includes('*')) return [address];
+  const out: string[] = [];
+  for (let k = 1; k <= WILDCARD_MAX; k++) out.push(address.replaceAll('*', String(k)));
+  return out;
+}
+
 export default definePlugin({
   params,
   moduleDefaults,
@@ -111,14 +127,23 @@ export default definePlugin({
     const range: Param[] = [];
     const cores: LfoCore[] = [];
     const routeAddresses: string[] = [];
-    /** Target address per module ('' = none) and its resolved parameter index (-1 = none / not loaded). */
+    /** Target address per module ('' = none), and the addresses it stands for (expanded when set). */
     const targets: string[] = [];
-    const index = new Int32Array(n);
+    const candidates: string[][] = [];
+    /**
+     * Resolved parameter indices of module m: `index[m·WILDCARD_MAX …]`, `count[m]` of them, sorted
+     * ascending without duplicates (so the modules' lists merge in one pass).
+     */
+    const index = new Int32Array(n * WILDCARD_MAX);
+    const count = new Int32Array(n);
+    /** Merge cursor per module (beginBlock). */
+    const cursor = new Int32Array(n);
     /** This block's offset per module. */
     const value = new Float64Array(n);
-    /** Parameter indices this plugin modulated in the last block (-1 = unused slot). */
-    const active = new Int32Array(n);
-    const nextActive = new Int32Array(n);
+    /** Parameter indices this plugin modulated in the last block (sorted), and this block's. */
+    let active = new Int32Array(n * WILDCARD_MAX);
+    let nextActive = new Int32Array(n * WILDCARD_MAX);
+    let activeCount = 0;
     const resolveInterval = Math.max(1, Math.round(RESOLVE_INTERVAL_S * ctx.sampleRate));
     let resolveIn = 0;
     for (let m = 0; m < n; m++) {
@@ -130,26 +155,45 @@ export default definePlugin({
       range.push(ctx.param(m, 'range'));
       cores.push(new LfoCore(m + 1));
       routeAddresses.push(`/mod/${id}/target`);
-      targets.push(DEFAULT_TARGETS[id] ?? '');
-      index[m] = targets[m] === '' ? -1 : events.paramIndex(targets[m]);
-      active[m] = -1;
+      targets.push('');
+      candidates.push([]);
+    }
+    for (let m = 0; m < n; m++) setTarget(m, DEFAULT_TARGETS[ctx.modules[m]] ?? '');
+
+    /** Sets module m's target (it may resolve to nothing yet: not loaded). The old targets are released at the next block. Allocates. */
+    function setTarget(m: number, address: string): void {
+      targets[m] = address;
+      candidates[m] = expandTarget(address);
+      resolve(m);
     }
 
-    /** Sets module m's target (index may be -1: not loaded yet). The old target is released at the next block. */
-    function setTarget(m: number, address: string, idx: number): void {
-      targets[m] = address;
-      index[m] = idx;
+    /** Resolves module m's candidate addresses into its sorted, duplicate-free index list. Allocation-free. */
+    function resolve(m: number): void {
+      const list = candidates[m];
+      const base = m * WILDCARD_MAX;
+      let c = 0;
+      for (let k = 0; k < list.length; k++) {
+        const idx = events.paramIndex(list[k]);
+        if (idx < 0) continue;
+        // Insertion into the sorted list (the candidates usually resolve in ascending order already).
+        let j = c;
+        while (j > 0 && index[base + j - 1] > idx) j--;
+        if (j > 0 && index[base + j - 1] === idx) continue;
+        for (let t = c; t > j; t--) index[base + t] = index[base + t - 1];
+        index[base + j] = idx;
+        c++;
+      }
+      count[m] = c;
     }
 
     /** Resolve every target again (a plugin may have loaded or unloaded). Allocation-free. */
     function resolveAll(): void {
-      for (let m = 0; m < n; m++) {
-        index[m] = targets[m] === '' ? -1 : events.paramIndex(targets[m]);
-      }
+      for (let m = 0; m < n; m++) resolve(m);
     }
 
-    function describe(m: number): { module: string; target: string; resolved: boolean } {
-      return { module: ctx.modules[m], target: targets[m], resolved: index[m] >= 0 };
+    function describe(m: number): { module: string; target: string; resolved: boolean; matches?: number } {
+      const d = { module: ctx.modules[m], target: targets[m], resolved: count[m] > 0 };
+      return targets[m].includes('*') ? { ...d, matches: count[m] } : d;
     }
 
     return {
@@ -166,40 +210,61 @@ export default definePlugin({
           value[m] = modulationValue(core.wave(shape[m].value), depth[m].value, offset[m].value, range[m].value);
           core.advance(rate[m].value * seconds);
         }
-        let count = 0;
+        // Sent every block, changed or not: a replaced version of this plugin disposed later (after
+        // a hot reload's watch period) zeroes its targets at a block start, and this block's value,
+        // queued after it at the same frame, must win.
+        let next = 0;
+        let only = -1;
+        let several = false;
         for (let m = 0; m < n; m++) {
-          const idx = index[m];
-          if (idx < 0) continue;
-          let first = true;
-          for (let j = 0; j < m; j++) {
-            if (index[j] === idx) {
-              first = false;
-              break;
+          if (count[m] === 0) continue;
+          if (only < 0) only = m;
+          else several = true;
+        }
+        if (!several && only >= 0) {
+          // One LFO with targets (the usual case): its list as it is.
+          const base = only * WILDCARD_MAX;
+          const v = value[only];
+          next = count[only];
+          for (let k = 0; k < next; k++) {
+            const idx = index[base + k];
+            events.modulate(blockStart, idx, v);
+            nextActive[k] = idx;
+          }
+        }
+        // Otherwise merge the modules' sorted index lists: each parameter once, with the sum of the
+        // offsets of every module that targets it (two LFOs on one target add up).
+        for (let m = 0; m < n; m++) cursor[m] = 0;
+        while (several) {
+          let idx = 0x7fffffff;
+          for (let m = 0; m < n; m++) {
+            if (cursor[m] < count[m]) {
+              const i = index[m * WILDCARD_MAX + cursor[m]];
+              if (i < idx) idx = i;
             }
           }
-          if (!first) continue;
-          let sum = value[m];
-          for (let j = m + 1; j < n; j++) if (index[j] === idx) sum += value[j];
-          // Sent every block, changed or not: a replaced version of this plugin disposed later (after
-          // a hot reload's watch period) zeroes its targets at a block start, and this block's value,
-          // queued after it at the same frame, must win.
+          if (idx === 0x7fffffff) break;
+          let sum = 0;
+          for (let m = 0; m < n; m++) {
+            if (cursor[m] < count[m] && index[m * WILDCARD_MAX + cursor[m]] === idx) {
+              sum += value[m];
+              cursor[m]++;
+            }
+          }
           events.modulate(blockStart, idx, sum);
-          nextActive[count++] = idx;
+          nextActive[next++] = idx;
         }
-        // Targets modulated last block but not now go back to their base value.
-        for (let a = 0; a < n; a++) {
+        // Targets modulated last block but not now go back to their base value (both lists sorted).
+        let j = 0;
+        for (let a = 0; a < activeCount; a++) {
           const old = active[a];
-          if (old < 0) continue;
-          let still = false;
-          for (let c = 0; c < count; c++) {
-            if (nextActive[c] === old) {
-              still = true;
-              break;
-            }
-          }
-          if (!still) events.modulate(blockStart, old, 0);
+          while (j < next && nextActive[j] < old) j++;
+          if (j >= next || nextActive[j] !== old) events.modulate(blockStart, old, 0);
         }
-        for (let a = 0; a < n; a++) active[a] = a < count ? nextActive[a] : -1;
+        const swap = active;
+        active = nextActive;
+        nextActive = swap;
+        activeCount = next;
       },
 
       process(): void {
@@ -212,18 +277,14 @@ export default definePlugin({
         const list = args as readonly unknown[];
         if (list.length === 0) return describe(m);
         const address = normalizeAddress(String(list[0]));
-        if (address === '') {
-          setTarget(m, '', -1);
-          return describe(m);
-        }
-        const idx = events.paramIndex(address);
-        if (idx < 0) {
+        if (address !== '' && !expandTarget(address).some((a) => events.paramIndex(a) >= 0)) {
+          const what = address.includes('*') ? `no parameter matches ${address} (* = 1…${WILDCARD_MAX})` : `no parameter ${address}`;
           throw codedError(
             'LFO_UNKNOWN_TARGET',
-            `${ctx.modules[m]}: no parameter ${address}; expected a parameter address listed by /engine/schema, e.g. /mod/voice2/filter/freq (target unchanged: ${targets[m] || 'none'})`,
+            `${ctx.modules[m]}: ${what}; expected a parameter address listed by /engine/schema, e.g. /mod/voice2/filter/freq or /mod/voice*/filter/freq (target unchanged: ${targets[m] || 'none'})`,
           );
         }
-        setTarget(m, address, idx);
+        setTarget(m, address);
         return describe(m);
       },
 
@@ -242,14 +303,13 @@ export default definePlugin({
           if (s === null || typeof s !== 'object') continue;
           cores[m].setState(s);
           if (typeof s.target === 'string') {
-            const address = normalizeAddress(s.target);
-            setTarget(m, address, address === '' ? -1 : events.paramIndex(address));
+            setTarget(m, normalizeAddress(s.target));
           }
         }
       },
 
       dispose(): void {
-        for (let a = 0; a < n; a++) if (active[a] >= 0) events.modulate(events.blockStart, active[a], 0);
+        for (let a = 0; a < activeCount; a++) events.modulate(events.blockStart, active[a], 0);
       },
     };
   },

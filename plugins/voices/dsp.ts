@@ -20,7 +20,7 @@
  * While idle nothing advances (a glide resumes from where it stopped at the next note).
  *
  * Filter coefficients are computed once per block unless the cutoff is moving; Q is per block.
- * Saw and square are delayed by the BLEP latency (16 samples); sine and noise are not.
+ * Saw and square are delayed by the BLEP latency (12 samples); sine and noise are not.
  *
  * Thread: constructor and `getState` allocate (create/between blocks); everything else is
  * allocation-free and safe in `process`.

@@ -1,9 +1,11 @@
 /**
- * The `voices` plugin: binds the parameter table of each voice module (voice1..voiceN) to `VoiceDsp`.
+ * The `voices` plugin: binds the parameter table of each voice module (voice1..voiceN) to `VoiceDsp`
+ * and, for saw voices, to the SIMD `VoiceBank` (bank.ts) that renders them four at a time.
  *
  * | hook      | thread / when                     | does                                                    |
  * | --------- | --------------------------------- | ------------------------------------------------------- |
- * | create    | audio thread, between blocks      | one VoiceDsp per module, keeps the kernel Param objects |
+ * | create    | audio thread, between blocks      | one VoiceDsp per module, the VoiceBank (wasm, ~1 ms),   |
+ * |           |                                   | keeps the kernel Param objects                          |
  * | gate      | inside a block, at the event      | opens (attack) or releases voice `module`               |
  * | beginBlock| block start                       | every 32 blocks, looks again for tap buses not found yet |
  * | process   | inside a block, frames [start,end) | renders each non-idle voice; ADDS it to `main` (l = r)  |
@@ -13,6 +15,18 @@
  * | getState  | between blocks                    | `{ v: 1, voices: [VoiceState…] }`                       |
  * | setState  | between blocks (after create)     | restores held notes; tolerates missing fields           |
  *
+ * Two renderers, one sound. A voice is rendered by the bank while it is a saw (`osc/type` 1) whose
+ * pitch is at rest (no slide set, `freq` not gliding) and that has no tap bus; otherwise by its own
+ * `VoiceDsp` (sine, square, noise, portamento, smoothed pitch changes, stems, acid1's source). The
+ * switch happens at a span start and hands over the oscillator phase, the BLEP line and the filter
+ * state exactly, so a voice may cross over mid-note without a seam (test/plugins/voice-bank.test.ts).
+ * In the bank the envelope (the same `Adsr` object) is applied as linear gain ramps, split at every
+ * segment end; while cutoff, amp or a send moves (kernel smoothing, LFOs), the span is split into
+ * RAMP_CHUNK (32-frame) chunks: cutoff coefficients per chunk, gains and sends ramped linearly to
+ * each chunk's end value (`advanceParam`, the kernel's curve). Voice sums are built in mono and added
+ * to both channels once; when every bank voice has the same send levels the sends are scaled copies
+ * of that sum. `plugins.voices.bank: false` in the config renders every voice with `VoiceDsp`.
+ *
  * Taps (agreed with the recorder and acid plugins): a voice never creates them; it looks them up with
  * `ctx.findBus` (in create, then every 32 blocks for the ones still missing, so a plugin loaded later
  * is picked up within ~0.2 s) and ADDS into them: `tap:voiceN` gets exactly what voiceN added to
@@ -20,11 +34,13 @@
  * gets oscillator × envelope × amp before the voice's own lowpass (what acid1 filters instead).
  * A voice whose taps were not opened costs one undefined check each.
  *
- * Moving parameters (kernel smoothing) are read per sample with `p.next()`; at rest `p.value` is used
- * for the whole block. With a slide time set, the voice glides to the parameter's target itself, so
- * the unsmoothed `p.target` is fed instead (the slide reaches the new pitch in exactly slide_time).
+ * Moving parameters (kernel smoothing) are read per sample with `p.next()` on the VoiceDsp path; at
+ * rest `p.value` is used for the whole block. With a slide time set, the voice glides to the
+ * parameter's target itself, so the unsmoothed `p.target` is fed instead (the slide reaches the new
+ * pitch in exactly slide_time).
  */
-import { definePlugin, type Bus, type Param, type ParamTable, type PluginContext } from 'plugin-sdk';
+import { advanceParam, definePlugin, RAMP_CHUNK, WAVE_SAW, type Bus, type Param, type ParamTable, type PluginContext } from 'plugin-sdk';
+import { VoiceBank } from './bank.ts';
 import { AMP_MOVING, CUTOFF_MOVING, FREQ_MOVING, VoiceDsp, type VoiceState } from './dsp.ts';
 
 const params = {
@@ -75,6 +91,16 @@ interface VoiceSlot {
   readonly sendReverb: Param;
   readonly sendDelay: Param;
   readonly slide: Param;
+  /** The block controls last given to the dsp (setEnvelope/setSlide run only when one changed). */
+  envA: number;
+  envD: number;
+  envS: number;
+  envR: number;
+  slideS: number;
+  /** Rendered by the bank (lane = module index) rather than by `dsp`. */
+  inBank: boolean;
+  /** The `freq` value the bank lane was tuned to. */
+  bankFreq: number;
 }
 
 function makeSlot(ctx: PluginContext, index: number): VoiceSlot {
@@ -98,6 +124,13 @@ function makeSlot(ctx: PluginContext, index: number): VoiceSlot {
     sendReverb: p('send/reverb'),
     sendDelay: p('send/delay'),
     slide: p('slide_time'),
+    envA: NaN,
+    envD: NaN,
+    envS: NaN,
+    envR: NaN,
+    slideS: NaN,
+    inBank: false,
+    bankFreq: NaN,
   };
   slot.dsp.jumpTo(slot.freq.value);
   slot.dsp.setWaveform(slot.type.value);
@@ -124,10 +157,29 @@ function addTo(bus: Bus, src: Float32Array, start: number, end: number): void {
 /** Blocks between two looks for tap buses that did not exist yet. */
 const TAP_RECHECK_BLOCKS = 32;
 
-/** Per-block controls (cheap when unchanged). */
+/** Per-block controls (nothing to do when unchanged). */
 function syncBlockParams(s: VoiceSlot): void {
-  s.dsp.setEnvelope(s.attack.value, s.decay.value, s.sustain.value, s.release.value);
-  s.dsp.setSlide(s.slide.value);
+  const a = s.attack.value;
+  const d = s.decay.value;
+  const su = s.sustain.value;
+  const r = s.release.value;
+  if (a !== s.envA || d !== s.envD || su !== s.envS || r !== s.envR) {
+    s.envA = a;
+    s.envD = d;
+    s.envS = su;
+    s.envR = r;
+    s.dsp.setEnvelope(a, d, su, r);
+  }
+  const sl = s.slide.value;
+  if (sl !== s.slideS) {
+    s.slideS = sl;
+    s.dsp.setSlide(sl);
+  }
+}
+
+/** Whether `type` selects the saw (as Oscillator.setWaveform rounds it). */
+function isSaw(type: number): boolean {
+  return Math.round(type) === WAVE_SAW;
 }
 
 /** Adds `level` (moving: per sample from the param) × `src` into both channels of `bus`. */
@@ -144,6 +196,49 @@ function addSend(bus: Bus, src: Float32Array, start: number, end: number, level:
   }
   const g = level.value;
   if (g <= 0) return;
+  for (let i = start; i < end; i++) {
+    const x = src[i] * g;
+    l[i] += x;
+    r[i] += x;
+  }
+}
+
+/** A moving cutoff still this far (relative) from its target glides per RAMP_CHUNK chunk in the bank. */
+const GLIDE_CHUNKED = 0.05;
+
+/** Whether a moving cutoff is more than GLIDE_CHUNKED away from its target (a jump, not an LFO's step). */
+function bigGlide(p: Param): boolean {
+  if (!p.moving) return false;
+  const d = p.target - p.value;
+  return d > GLIDE_CHUNKED * p.value || -d > GLIDE_CHUNKED * p.value;
+}
+
+/**
+ * A bank voice's cutoff for a whole span: at rest its value; while it moves by small steps (kernel
+ * smoothing of a control-rate LFO's steps) its value at the span's middle, extrapolated from the
+ * first step (one `next()`, whatever the smoother's curve) and kept between the value and the
+ * target — the kernel lands the parameter on its curve at the span's end anyway. Coefficients per
+ * span (per block, as a control-rate LFO steps them) instead of per sample: one next() per voice
+ * and span instead of one per sample (13 ns each, measured). Larger glides (`bigGlide`) are
+ * followed per RAMP_CHUNK on the kernel's curve.
+ */
+function spanCutoff(p: Param, frames: number): number {
+  const v0 = p.value;
+  if (!p.moving) return v0;
+  const t = p.target;
+  let mid = v0 + (p.next() - v0) * (frames * 0.5);
+  if (t >= v0) {
+    if (mid > t) mid = t;
+    else if (mid < v0) mid = v0;
+  } else if (mid < t) mid = t;
+  else if (mid > v0) mid = v0;
+  return mid;
+}
+
+/** Adds `g` × `src` into both channels of `bus`. */
+function addScaled(bus: Bus, src: Float32Array, start: number, end: number, g: number): void {
+  const l = bus.l;
+  const r = bus.r;
   for (let i = start; i < end; i++) {
     const x = src[i] * g;
     l[i] += x;
@@ -168,6 +263,180 @@ export default definePlugin({
     for (let i = 0; i < count; i++) findTaps(ctx, slots[i]);
     let blocksToRecheck = TAP_RECHECK_BLOCKS;
 
+    let bank: VoiceBank | null = null;
+    if (ctx.config.bank !== false) {
+      try {
+        bank = new VoiceBank(ctx.sampleRate, ctx.maxBlock, count);
+      } catch (e) {
+        ctx.log.warn(`voice bank unavailable (${(e as Error).message}); every voice renders in JS`);
+      }
+    }
+    /** Bank voices of the current span (module indices, ascending). */
+    const members = new Int32Array(count);
+    /** Per bank group: how many of its lanes the bank renders now. */
+    const groupOwned = new Int32Array(bank === null ? 0 : bank.groupCount);
+    /**
+     * Where the last span ended in its block (the bank's look-ahead rows start there). A span at
+     * frame 0 begins a new block: the look-ahead moves to the front then — in `process`, not in
+     * `beginBlock`, which the kernel does not call on a version fading out after a hot reload.
+     */
+    let lastEnd = 0;
+
+    /** Voice v moves into the bank at block frame `at` (its waveform is already the saw). */
+    function acquire(v: number, at: number): void {
+      const s = slots[v];
+      const dsp = s.dsp;
+      dsp.jumpTo(s.freq.value);
+      (bank as VoiceBank).acquire(v, dsp.osc, dsp.filter, dsp.freq, at);
+      s.bankFreq = s.freq.value;
+      s.inBank = true;
+      groupOwned[v >> 2]++;
+    }
+
+    /** Voice v goes back to its VoiceDsp at block frame `at`. */
+    function release(v: number, at: number): void {
+      const s = slots[v];
+      (bank as VoiceBank).release(v, s.dsp.osc, s.dsp.filter, s.dsp.freq, at);
+      s.inBank = false;
+      groupOwned[v >> 2]--;
+    }
+
+    /**
+     * Per bank voice of the current span (by module index), filled by `process` in the same pass
+     * that classifies the voices, so the bank's loops below touch typed arrays, not objects:
+     * samples left in the envelope segment (0: holding), and whether cutoff, amp or a send moves.
+     */
+    const segLeft = new Float64Array(count);
+    const moves = new Uint8Array(count);
+    /** Frames of the span being prepared. */
+    let spanLength = 0;
+    /** The span's send levels when every bank voice has the same, resting ones (else perVoice). */
+    let sendR = 0;
+    let sendD = 0;
+    let perVoice = false;
+
+    /**
+     * Bank voice v in this span, before rendering (called by `process` per bank voice, in module
+     * order): tunes its lane, sets its filter and gain for the span's first frames (exact unless its
+     * envelope segment ends inside the span or a parameter moves; renderBank then updates them).
+     */
+    function prepare(v: number, s: VoiceSlot, first: boolean): void {
+      const b = bank as VoiceBank;
+      const f = s.freq.value;
+      if (f !== s.bankFreq) {
+        s.bankFreq = f;
+        s.dsp.jumpTo(f);
+        b.setFrequency(v, s.dsp.freq);
+      }
+      const sr = s.sendReverb;
+      const sd = s.sendDelay;
+      if (first) {
+        sendR = sr.value;
+        sendD = sd.value;
+        perVoice = false;
+      }
+      const sendsMove = sr.moving || sd.moving;
+      const glide = bigGlide(s.cutoff);
+      const mv = s.amp.moving || sendsMove || glide;
+      if (sendsMove || sr.value !== sendR || sd.value !== sendD) perVoice = true;
+      moves[v] = mv ? 1 : 0;
+      const env = s.dsp.env;
+      segLeft[v] = env.remaining;
+      if (!glide) b.setFilter(v, spanCutoff(s.cutoff, spanLength), s.q.value);
+      if (!mv) {
+        const a = s.amp.value;
+        b.setGain(v, env.level * a, env.increment * a);
+      }
+    }
+
+    /** Lane v for the chunk [.., + len) when its envelope segment changed, amp or a send moves or the cutoff glides far. */
+    function update(b: VoiceBank, v: number, len: number): void {
+      const s = slots[v];
+      if (bigGlide(s.cutoff)) {
+        // The cutoff at the chunk's middle on the kernel's own curve (then on to its end).
+        const half = len >> 1;
+        b.setFilter(v, advanceParam(s.cutoff, half), s.q.value);
+        advanceParam(s.cutoff, len - half);
+      }
+      const env = s.dsp.env;
+      const level = env.level;
+      const inc = env.increment;
+      if (s.amp.moving) {
+        const g0 = level * s.amp.value;
+        const g1 = (level + len * inc) * advanceParam(s.amp, len);
+        b.setGain(v, g0, (g1 - g0) / len);
+      } else {
+        const a = s.amp.value;
+        b.setGain(v, level * a, inc * a);
+      }
+      if (perVoice) {
+        const r0 = s.sendReverb.value;
+        const d0 = s.sendDelay.value;
+        b.setSends(v, r0, (advanceParam(s.sendReverb, len) - r0) / len, d0, (advanceParam(s.sendDelay, len) - d0) / len);
+      }
+    }
+
+    /** Renders the bank voices `members[0..n)` (prepared) over [start, end) and adds them into the buses. */
+    function renderBank(n: number, start: number, end: number): void {
+      const b = bank as VoiceBank;
+      let m0 = 0;
+      while (m0 < n) {
+        const g = members[m0] >> 2;
+        let m1 = m0 + 1;
+        let moving = moves[members[m0]] !== 0;
+        while (m1 < n && members[m1] >> 2 === g) {
+          if (moves[members[m1]] !== 0) moving = true;
+          m1++;
+        }
+        let pos = start;
+        let fresh = true;
+        while (pos < end) {
+          // Up to the first envelope segment end of the group (and one ramp chunk while something moves).
+          let len = end - pos;
+          for (let m = m0; m < m1; m++) {
+            const rem = segLeft[members[m]];
+            if (rem > 0 && rem < len) len = rem;
+          }
+          if (moving && len > RAMP_CHUNK) len = RAMP_CHUNK;
+          if (!fresh || moving || perVoice) {
+            for (let m = m0; m < m1; m++) {
+              const v = members[m];
+              if (!fresh || moves[v] !== 0 || perVoice) update(b, v, len);
+            }
+          }
+          b.render(g, pos, pos + len, perVoice);
+          pos += len;
+          fresh = false;
+          for (let m = m0; m < m1; m++) {
+            const v = members[m];
+            const pk = b.peak(v);
+            if (pk > meters[v]) meters[v] = pk;
+            const env = slots[v].dsp.env;
+            env.skip(len);
+            segLeft[v] = env.remaining;
+          }
+        }
+        for (let m = m0; m < m1; m++) if (slots[members[m]].dsp.isIdle()) release(members[m], end);
+        m0 = m1;
+      }
+      b.mix(start, end, perVoice);
+      const l = main.l;
+      const r = main.r;
+      const out = b.outMain;
+      for (let i = start; i < end; i++) {
+        const x = out[i];
+        l[i] += x;
+        r[i] += x;
+      }
+      if (perVoice) {
+        addTo(reverb, b.outReverb, start, end);
+        addTo(delay, b.outDelay, start, end);
+      } else {
+        if (sendR > 0) addScaled(reverb, out, start, end, sendR);
+        if (sendD > 0) addScaled(delay, out, start, end, sendD);
+      }
+    }
+
     return {
       beginBlock(): void {
         if (--blocksToRecheck > 0) return;
@@ -180,14 +449,37 @@ export default definePlugin({
 
       process(start: number, end: number): void {
         if (end <= start) return;
+        spanLength = end - start;
+        if (start === 0 && lastEnd > 0 && bank !== null) {
+          for (let g = 0; g < groupOwned.length; g++) if (groupOwned[g] > 0) bank.shift(g, lastEnd);
+        }
+        lastEnd = end;
         const l = main.l;
         const r = main.r;
+        let n = 0;
         for (let v = 0; v < count; v++) {
           const s = slots[v];
           const dsp = s.dsp;
-          if (dsp.isIdle()) continue;
+          if (dsp.isIdle()) {
+            if (s.inBank) release(v, start);
+            continue;
+          }
           syncBlockParams(s);
-          dsp.setWaveform(s.type.value);
+          if (bank !== null) {
+            const eligible = isSaw(s.type.value) && !dsp.sliding && !s.freq.moving && s.tap === undefined && s.pre === undefined;
+            if (s.inBank && !eligible) release(v, start);
+            if (!s.inBank) {
+              dsp.setWaveform(s.type.value);
+              if (eligible) acquire(v, start);
+            }
+            if (s.inBank) {
+              prepare(v, s, n === 0);
+              members[n++] = v;
+              continue;
+            }
+          } else {
+            dsp.setWaveform(s.type.value);
+          }
           let moving = 0;
           let freq = s.freq.value;
           if (dsp.sliding) {
@@ -228,6 +520,7 @@ export default definePlugin({
           if (s.tap !== undefined) addTo(s.tap, scratch, start, end);
           if (pre !== undefined) addTo(pre, preScratch, start, end);
         }
+        if (n > 0) renderBank(n, start, end);
       },
 
       gate(module: number, value: number): void {
@@ -238,6 +531,9 @@ export default definePlugin({
       },
 
       getState(): unknown {
+        // Between blocks: the bank hands its voices back (at the next block's first frame) so each
+        // VoiceDsp holds the whole state; they return to the bank at the next span.
+        for (let v = 0; v < count; v++) if (slots[v].inBank) release(v, lastEnd);
         return { v: 1, voices: slots.map((s) => s.dsp.getState()) };
       },
 
@@ -245,6 +541,7 @@ export default definePlugin({
         if (state === null || typeof state !== 'object') return;
         const voices = (state as { voices?: unknown }).voices;
         if (!Array.isArray(voices)) return;
+        for (let v = 0; v < count; v++) if (slots[v].inBank) release(v, lastEnd);
         const n = Math.min(voices.length, count);
         for (let i = 0; i < n; i++) {
           const s = slots[i];

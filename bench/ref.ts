@@ -1,0 +1,284 @@
+/**
+ * The reference workload (../shared/WORKLOAD.md, "chronus-ref"), rendered offline by `chronus render`
+ * with Chronus's own plugins at N = 8, 32 and 128 voices: per N the median wall time of 3 runs (the
+ * whole process: node start, tsx, plugin bundling, score, render, WAV), the real-time factor
+ * RTF = 60 s / wall, and the peak RSS of the median run (`/usr/bin/time -v`). Every render is checked
+ * with `sox out.wav -n stat` (non-zero RMS, |peak| ≤ 1, 60.000 s, 2 ch, 48 kHz, 24 bit).
+ *
+ *   npm run bench -- ref [--voices 8,32,128] [--runs 3] [--seconds 60] [--smoothing-ms 0]
+ *                        [--limiter] [--bundle] [--keep] [--cpu-prof <dir>]
+ *
+ * `--cpu-prof <dir>` writes V8 CPU profiles of every render there and prints, per N, where the main
+ * thread's time went (self time by category: voice kernel, effects, kernel, start-up …).
+ *
+ * `--bundle` times the same CLI prebuilt into one ESM file by esbuild (built here, not timed, like
+ * compiling an engine; dependencies stay in node_modules) instead of bin/chronus.mjs under tsx:
+ * the start-up cost of transpiling the TypeScript at every start, measured.
+ *
+ * How Chronus plays the workload (score generated here beforehand, not timed):
+ * - voice i (1…N, config engine.numVoices = N): saw (`osc/type` 1; windowed-sinc BLEP), freq
+ *   110·2^((i−1)/24.2), `filter/q` 2 (TPT state-variable lowpass), `filter/freq` 1200, ADSR 5 ms /
+ *   100 ms / 0.6 / 150 ms, `amp` 0.25/√N, `send/reverb` 1, `send/delay` 1; gates at 0.25k s (on) and
+ *   0.25k + 0.1 s (off), k = 0…239: N × 480 gate messages.
+ * - lfo1: sine 0.5 Hz, depth 1, range 600 Hz on the pattern target `/mod/voice*\/filter/freq` (one
+ *   LFO, every voice's cutoff: 1200 ± 600 Hz, once per block as WORKLOAD.md says); lfo2 off.
+ * - dist1 (on the voice sum): drive ln 2 / ln 50 (pre-gain 2, i.e. tanh(2x)), mix 0.5 (equal power:
+ *   dry and wet × 0.707), tone 1 (its closest to flat: low-pass 8 kHz, high-pass 100 Hz); Chronus's
+ *   shaper is its own rational tanh-like curve, 2× oversampled with ADAA, plus a 20 Hz high-pass and a
+ *   DC blocker — not the workload's plain 0.5·x + 0.5·tanh(2x).
+ * - reverb1: room 0.8, damp 0.5, mix 0.3; delay1: time 0.375 s, feedback 0.4, mix 0.25, lowcut
+ *   20 Hz and highcut 10 kHz (its widest: the workload's delay has no filters).
+ * - Topology deviation: Chronus's sends are per voice, taken BEFORE dist1 (as in the engine it
+ *   replaces), so the reverb and delay are fed x, not d; no master 0.5 gain. The limiter is not in the
+ *   workload and is left out (`--limiter` adds it).
+ * - Parameter smoothing: `--smoothing-ms` sets config engine.smoothingMs for the bench root. Default
+ *   0: every value steps at its event and the LFO's offset steps once per 256-frame block (the
+ *   workload's control rate, as scsynth's kr LFO does); the engine's own default is 20 ms (then the
+ *   cutoffs glide per sample, and the voice parameters glide from their defaults for the first 20 ms).
+ *
+ * Bench root (a temp folder, deleted after unless --keep): config/default.json (the project's),
+ * config/local.json (numVoices N, stageSeconds 0, watch false, viz off), plugins/ (copies of voices,
+ * lfo, distortion, reverb, delay [, limiter]), score.json, out.wav.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = path.join(PROJECT, 'bin/chronus.mjs');
+const TIME = '/usr/bin/time';
+const FS = 48000;
+
+const { values } = parseArgs({
+  options: {
+    voices: { type: 'string', default: '8,32,128' },
+    runs: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '60' },
+    'smoothing-ms': { type: 'string', default: '0' },
+    limiter: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
+    bundle: { type: 'boolean', default: false },
+  },
+});
+const voiceCounts = values.voices.split(',').map(Number);
+const runs = Number(values.runs);
+const seconds = Number(values.seconds);
+const smoothingMs = Number(values['smoothing-ms']);
+if (!existsSync(TIME)) {
+  process.stderr.write(`${TIME} is missing: apt-get install -y time\n`);
+  process.exit(2);
+}
+
+interface Event {
+  time: number;
+  address: string;
+  args: (number | string)[];
+}
+
+/** The workload as a score of timed OSC messages (WORKLOAD.md; deviations in the header above). */
+export function makeScore(n: number, length: number): { seconds: number; events: Event[] } {
+  const events: Event[] = [];
+  const at = (time: number, address: string, ...args: (number | string)[]) => events.push({ time, address, args });
+  at(0, '/mod/lfo1/target', '/mod/voice*/filter/freq');
+  at(0, '/mod/lfo1/shape', 0);
+  at(0, '/mod/lfo1/rate', 0.5);
+  at(0, '/mod/lfo1/depth', 1);
+  at(0, '/mod/lfo1/offset', 0);
+  at(0, '/mod/lfo1/range', 600);
+  at(0, '/mod/lfo2/target', 'none');
+  at(0, '/mod/dist1/drive', Math.log(2) / Math.log(50));
+  at(0, '/mod/dist1/mix', 0.5);
+  at(0, '/mod/dist1/tone', 1);
+  at(0, '/mod/reverb1/room', 0.8);
+  at(0, '/mod/reverb1/damp', 0.5);
+  at(0, '/mod/reverb1/mix', 0.3);
+  at(0, '/mod/delay1/time', 0.375);
+  at(0, '/mod/delay1/feedback', 0.4);
+  at(0, '/mod/delay1/mix', 0.25);
+  at(0, '/mod/delay1/lowcut', 20);
+  at(0, '/mod/delay1/highcut', 10000);
+  const gain = 0.25 / Math.sqrt(n);
+  for (let v = 1; v <= n; v++) {
+    const m = `/mod/voice${v}`;
+    at(0, `${m}/osc/type`, 1);
+    at(0, `${m}/freq`, 110 * 2 ** ((v - 1) / 24.2));
+    at(0, `${m}/amp`, gain);
+    at(0, `${m}/filter/freq`, 1200);
+    at(0, `${m}/filter/q`, 2);
+    at(0, `${m}/adsr/attack`, 0.005);
+    at(0, `${m}/adsr/decay`, 0.1);
+    at(0, `${m}/adsr/sustain`, 0.6);
+    at(0, `${m}/adsr/release`, 0.15);
+    at(0, `${m}/send/reverb`, 1);
+    at(0, `${m}/send/delay`, 1);
+  }
+  const periods = Math.round(length / 0.25);
+  for (let k = 0; k < periods; k++) {
+    for (let v = 1; v <= n; v++) at(0.25 * k, `/gate/voice${v}`, 1);
+    for (let v = 1; v <= n; v++) at(0.25 * k + 0.1, `/gate/voice${v}`, 0);
+  }
+  return { seconds: length, events };
+}
+
+function makeRoot(n: number): string {
+  const root = mkdtempSync(path.join(os.tmpdir(), `chronus-ref-${n}-`));
+  mkdirSync(path.join(root, 'config'));
+  cpSync(path.join(PROJECT, 'config/default.json'), path.join(root, 'config/default.json'));
+  const local = {
+    engine: { numVoices: n, stageSeconds: 0, watch: false, smoothingMs },
+    viz: { enabled: false },
+  };
+  writeFileSync(path.join(root, 'config/local.json'), `${JSON.stringify(local, null, 2)}\n`);
+  const plugins = ['voices', 'lfo', 'distortion', 'reverb', 'delay', ...(values.limiter ? ['limiter'] : [])];
+  for (const p of plugins) cpSync(path.join(PROJECT, 'plugins', p), path.join(root, 'plugins', p), { recursive: true });
+  writeFileSync(path.join(root, 'score.json'), JSON.stringify(makeScore(n, seconds)));
+  return root;
+}
+
+interface Run {
+  wall: number;
+  /** User + system CPU seconds of the render process (and its children). */
+  cpu: number;
+  rssMiB: number;
+  check: string;
+  ok: boolean;
+}
+
+/** `sox out.wav -n stat` and the header: non-zero RMS, |peak| ≤ 1, the length, 2 ch, 48 kHz, 24 bit. */
+function sanity(file: string): { ok: boolean; text: string } {
+  const stat = spawnSync('sox', [file, '-n', 'stat'], { encoding: 'utf8' });
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\S+)`, 'm').exec(stat.stderr)?.[1]);
+  const info = (flag: string) => spawnSync('sox', ['--i', flag, file], { encoding: 'utf8' }).stdout.trim();
+  const length = field('Length \\(seconds\\)');
+  const rms = field('RMS\\s+amplitude');
+  const peak = Math.max(Math.abs(field('Maximum amplitude')), Math.abs(field('Minimum amplitude')));
+  const ch = Number(info('-c'));
+  const rate = Number(info('-r'));
+  const bits = Number(info('-b'));
+  const ok = rms > 0 && peak <= 1 && Math.abs(length - seconds) < 0.5 / FS && ch === 2 && rate === FS && bits === 24;
+  return { ok, text: `${length.toFixed(3)} s ${ch} ch ${rate} Hz ${bits} bit, RMS ${rms.toFixed(4)}, peak ${peak.toFixed(4)}` };
+}
+
+/** The CLI as one prebuilt ESM file next to node_modules (for `--bundle`); removed at exit. */
+async function buildBundle(): Promise<string> {
+  const esbuild = await import('esbuild');
+  // Inside node_modules/.cache, so the bundle's bare imports resolve to the project's node_modules.
+  const dir = path.join(PROJECT, 'node_modules/.cache/chronus-bench');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `chronus-${process.pid}.mjs`);
+  await esbuild.build({
+    entryPoints: [path.join(PROJECT, 'cli/main.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    outfile: file,
+    logLevel: 'warning',
+  });
+  process.on('exit', () => rmSync(file, { force: true }));
+  return file;
+}
+
+const entry = values.bundle ? await buildBundle() : BIN;
+
+function render(root: string, profileDir: string | undefined): Run {
+  const out = path.join(root, 'out.wav');
+  rmSync(out, { force: true });
+  const nodeArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+  const args = ['-v', process.execPath, ...nodeArgs, entry, 'render', path.join(root, 'score.json'), '-o', out, '--format', 'int24', '--root', root];
+  const t0 = performance.now();
+  const r = spawnSync(TIME, args, { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  const wall = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`render failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  const rss = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024;
+  const timeOf = (name: string) => Number(new RegExp(`${name} time \\(seconds\\): ([\\d.]+)`).exec(r.stderr)?.[1] ?? NaN);
+  const cpu = timeOf('User') + timeOf('System');
+  const check = sanity(out);
+  return { wall, cpu, rssMiB: rss, check: check.text, ok: check.ok };
+}
+
+/** Self time of a render's main-thread profile (the largest .cpuprofile written since `since`), by category. */
+function profileSummary(dir: string, since: number): string {
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => path.join(dir, f))
+    .filter((f) => statSync(f).mtimeMs >= since);
+  type Node = { id: number; callFrame: { functionName: string; url: string } };
+  type Profile = { nodes: Node[]; samples: number[]; timeDeltas: number[] };
+  // The render's main thread is the busiest profile (tsx's loader thread writes one too).
+  let best: Profile | null = null;
+  let bestBusy = -1;
+  for (const f of files) {
+    const p = JSON.parse(readFileSync(f, 'utf8')) as Profile;
+    const idle = new Set(p.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+    let busy = 0;
+    for (let i = 0; i < p.samples.length; i++) if (!idle.has(p.samples[i])) busy += p.timeDeltas[i];
+    if (busy > bestBusy) {
+      best = p;
+      bestBusy = busy;
+    }
+  }
+  if (!best) return '  (no profile)\n';
+  const cats: [string, (cf: Node['callFrame']) => boolean][] = [
+    ['voices: wasm kernel', (cf) => cf.url.startsWith('wasm')],
+    ['voices: plugin JS', (cf) => /voices\/index\.ts/.test(cf.url)],
+    ['dist1', (cf) => /distortion\/|oversampler/.test(cf.url)],
+    ['reverb1', (cf) => /reverb\/|freeverb/.test(cf.url)],
+    ['delay1', (cf) => /delay\/|delay-line/.test(cf.url)],
+    ['lfo', (cf) => /lfo\//.test(cf.url)],
+    ['kernel: audio graph, params, queue', (cf) => /kernel\/(audio-engine|param|event-queue|control-ring|audio-host|tap-ring)\.ts/.test(cf.url)],
+    ['kernel: score, OSC routing (zod)', (cf) => /kernel\/(osc-router|engine|param-control|score|schema-registry|param-routes)\.ts/.test(cf.url) || /zod/.test(cf.url)],
+    ['kernel: offline loop, WAV writer', (cf) => /offline-render|wav-writer|wav-header/.test(cf.url)],
+    ['GC', (cf) => cf.functionName === '(garbage collector)'],
+    ['idle (I/O, worker threads)', (cf) => cf.functionName === '(idle)'],
+    ['start-up: module loading, tsx, esbuild, other', () => true],
+  ];
+  const byId = new Map(best.nodes.map((n) => [n.id, n.callFrame]));
+  const t = new Map<string, number>();
+  let all = 0;
+  for (let i = 0; i < best.samples.length; i++) {
+    const cf = byId.get(best.samples[i]);
+    if (!cf) continue;
+    const c = (cats.find(([, m]) => m(cf)) as [string, unknown])[0];
+    t.set(c, (t.get(c) ?? 0) + best.timeDeltas[i]);
+    all += best.timeDeltas[i];
+  }
+  return cats
+    .map(([c]) => `    ${(((t.get(c) ?? 0) / 1000) | 0).toString().padStart(6)} ms ${((100 * (t.get(c) ?? 0)) / all).toFixed(1).padStart(5)} %  ${c}`)
+    .join('\n')
+    .concat('\n');
+}
+
+const rows: string[] = [];
+process.stdout.write(
+  `chronus-ref: ${seconds} s, 48 kHz stereo int24, ${runs} runs per N, smoothing ${smoothingMs} ms${values.limiter ? ', with limiter' : ''}, ${values.bundle ? 'prebuilt bundle' : 'bin/chronus.mjs (tsx)'} (${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version})\n`,
+);
+for (const n of voiceCounts) {
+  const root = makeRoot(n);
+  try {
+    const results: Run[] = [];
+    let since = 0;
+    for (let i = 0; i < runs; i++) {
+      since = Date.now() - 1000;
+      const r = render(root, values['cpu-prof']);
+      results.push(r);
+      process.stdout.write(`  N=${n} run ${i + 1}: ${r.wall.toFixed(3)} s (CPU ${r.cpu.toFixed(2)} s), RSS ${r.rssMiB.toFixed(0)} MiB, ${r.check}${r.ok ? '' : '  <-- SANITY CHECK FAILED'}\n`);
+    }
+    if (values['cpu-prof']) process.stdout.write(`  N=${n} main thread, last run (self time):\n${profileSummary(values['cpu-prof'], since)}`);
+    const median = [...results].sort((a, b) => a.wall - b.wall)[Math.floor(results.length / 2)];
+    rows.push(
+      `| ${String(n).padStart(3)} | ${median.wall.toFixed(3).padStart(7)} | ${(seconds / median.wall).toFixed(1).padStart(6)} | ${median.cpu.toFixed(2).padStart(6)} | ${median.rssMiB.toFixed(0).padStart(8)} | ${results.every((r) => r.ok) ? 'ok' : 'FAILED'} |`,
+    );
+  } finally {
+    if (values.keep) process.stdout.write(`  kept ${root}\n`);
+    else rmSync(root, { recursive: true, force: true });
+  }
+}
+process.stdout.write(
+  ['', '|   N | wall s  |  RTF   | CPU s  | RSS MiB  | sox |', '|----:|--------:|-------:|-------:|---------:|-----|', ...rows, ''].join('\n'),
+);
