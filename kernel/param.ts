@@ -58,6 +58,25 @@ export class KernelParam implements Param {
   next(): number {
     return (this.value = this.target + (this.value - this.target) * this.retain);
   }
+
+  fill(out: Float32Array | Float64Array, start: number, end: number): void {
+    const t = this.target;
+    const k = this.retain;
+    let v = this.value;
+    for (let i = start; i < end; i++) {
+      v = t + (v - t) * k;
+      out[i] = v;
+    }
+    this.value = v;
+  }
+
+  advance(n: number): number {
+    const t = this.target;
+    const k = this.retain;
+    let v = this.value;
+    for (let i = 0; i < n; i++) v = t + (v - t) * k;
+    return (this.value = v);
+  }
 }
 
 /** All parameters of the engine, by global index (assigned by the control thread). */

@@ -52,6 +52,9 @@ export async function bundlePlugin(folder: string, entry: string): Promise<Bundl
       metafile: true,
       // Errors thrown by plugin code are mapped back to the plugin's own files and lines (kernel/source-map.ts).
       sourcemap: 'inline',
+      // Declared-but-uninitialised class fields would start as `undefined`, and V8 would then box
+      // every number later stored in them (a heap allocation per store on the audio thread).
+      tsconfigRaw: { compilerOptions: { useDefineForClassFields: false } },
       sourcesContent: false,
       logLevel: 'silent',
       plugins: [confine],

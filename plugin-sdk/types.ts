@@ -38,8 +38,15 @@ export interface Param {
   readonly target: number;
   /** True while the value is still moving; when false `value` is constant for the rest of the block. */
   readonly moving: boolean;
-  /** Advance one sample and return the new value. Cheap; call it per sample only while `moving`. */
+  /** Advance one sample and return the new value. Call it per sample only while `moving`. */
   next(): number;
+  /**
+   * Write the value of each sample of [start, end) into `out`, advancing as `next()` would. The
+   * cheapest way to read a moving parameter per sample (no call per sample).
+   */
+  fill(out: Float32Array | Float64Array, start: number, end: number): void;
+  /** Advance `n` samples and return the value after them (a chunked reader's per-chunk value). */
+  advance(n: number): number;
 }
 
 /** A stereo bus: two preallocated channel buffers of `maxBlock` frames, zeroed by the kernel at each block start. */

@@ -21,7 +21,7 @@
 export interface RampParam {
   readonly value: number;
   readonly moving: boolean;
-  next(): number;
+  advance(n: number): number;
 }
 
 /** Chunk length (samples) for parameter ramps while something moves: 0.67 ms at 48 kHz. */
@@ -29,8 +29,5 @@ export const RAMP_CHUNK = 32;
 
 /** Advances `p` by `n` samples (only while it moves) and returns its value after them. */
 export function advanceParam(p: RampParam, n: number): number {
-  if (!p.moving) return p.value;
-  let v = p.value;
-  for (let i = 0; i < n; i++) v = p.next();
-  return v;
+  return p.moving ? p.advance(n) : p.value;
 }

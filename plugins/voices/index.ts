@@ -487,21 +487,21 @@ export default definePlugin({
           } else if (s.freq.moving) {
             const buf = dsp.freqIn;
             const p = s.freq;
-            for (let i = start; i < end; i++) buf[i] = p.next();
+            p.fill(buf, start, end);
             moving |= FREQ_MOVING;
           }
           const amp = s.amp.value;
           if (s.amp.moving) {
             const buf = dsp.ampIn;
             const p = s.amp;
-            for (let i = start; i < end; i++) buf[i] = p.next();
+            p.fill(buf, start, end);
             moving |= AMP_MOVING;
           }
           const cutoff = s.cutoff.value;
           if (s.cutoff.moving) {
             const buf = dsp.cutoffIn;
             const p = s.cutoff;
-            for (let i = start; i < end; i++) buf[i] = p.next();
+            p.fill(buf, start, end);
             moving |= CUTOFF_MOVING;
           }
           const pre = s.pre;
