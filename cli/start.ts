@@ -9,6 +9,8 @@ export async function startCommand(config: Config, root: string): Promise<number
   const engine = await Engine.start({ config, root });
   const { transport, audio } = engine;
   let counted = 0;
+  // Under a supervisor: if it goes away (even by SIGKILL) the IPC channel closes, and so do we.
+  process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
   process.on('message', (m: UnderflowReport) => {
     if (typeof m?.underflows !== 'number') return;
     audio.shared.values[Slot.Xruns] += m.underflows - counted;

@@ -2,7 +2,7 @@
  * The audio thread. Owns the AudioEngine and the backend that paces it; answers calls from the
  * control thread between blocks. Nothing here runs inside a block except `engine.renderBlock`.
  */
-import os from 'node:os';
+import { raiseAudioThreadPriority } from './thread-priority.ts';
 import { parentPort, workerData } from 'node:worker_threads';
 import { AudioEngine } from './audio-engine.ts';
 import { ControlRing } from './control-ring.ts';
@@ -18,12 +18,7 @@ import { openDeviceBackend } from './backends/device-backend.ts';
 const data = workerData as WorkerData;
 // The band-limited oscillators' table is built once per thread; build it now, not in the first create().
 blepTable();
-try {
-  // On Linux this raises the audio thread alone (a task id of 0 is the calling thread), where allowed.
-  os.setPriority(-11);
-} catch {
-  // Not permitted (not root, no CAP_SYS_NICE): the thread runs at normal priority.
-}
+raiseAudioThreadPriority();
 const port = parentPort!;
 const engine = new AudioEngine(data.sampleRate, data.blockSize, data.smoothingMs, new ControlRing(data.ring), new ControlRing(data.reports), new SharedState(data.shared));
 const wake = new Int32Array(data.wake);

@@ -24,20 +24,23 @@ async function startJack(name: string): Promise<ChildProcess> {
 test('the device backend opens a PortAudio device, plays 5 s paced in real time, and reports underflows', { skip: !hasJack && 'jackd2 not installed' }, async (t) => {
   const server = `chronus-test-${process.pid}`;
   const jack = await startJack(server);
+  let engine: Awaited<ReturnType<typeof startEngineProcess>> | undefined;
+  // The engine stops before the JACK server it plays on.
   t.after(async () => {
+    await engine?.stop();
     const exited = new Promise((r) => jack.once('exit', r));
     jack.kill('SIGTERM');
     await exited;
   });
-  const engine = await startEngineProcess({
+  const started = await startEngineProcess({
     env: { CHRONUS_AUDIO: 'device', CHRONUS_DEVICE: 'system', JACK_DEFAULT_SERVER: server, LD_LIBRARY_PATH: DEBIAN_LIBS },
   });
-  t.after(() => engine.stop());
+  engine = started;
   const client = await OscClient.open();
   t.after(() => client.close());
-  const status = async () => (await client.request('127.0.0.1', engine.port, '/engine/status', [], { replyAddress: '/engine/status' })).json as Record<string, number>;
+  const status = async () => (await client.request('127.0.0.1', started.port, '/engine/status', [], { replyAddress: '/engine/status' })).json as Record<string, number>;
 
-  client.send('127.0.0.1', engine.port, '/gate/voice1', [{ type: 'i', value: 1 }]);
+  client.send('127.0.0.1', started.port, '/gate/voice1', [{ type: 'i', value: 1 }]);
   const first = await status();
   assert.equal(first.backend as unknown, 'device');
   const startedAt = performance.now();
@@ -53,5 +56,5 @@ test('the device backend opens a PortAudio device, plays 5 s paced in real time,
   assert.ok(s.peak > 0, 'the gate made sound');
   assert.equal(typeof s.xruns, 'number');
   t.diagnostic(`device backend: ${audioSeconds.toFixed(2)} s of audio in ${wallSeconds.toFixed(2)} s wall, ${s.xruns} underflows/xruns reported`);
-  assert.ok(!engine.output.some((l) => /^(PortAudio V|Output )/.test(l)), 'naudiodon console noise is kept out of ours');
+  assert.ok(!started.output.some((l) => /^(PortAudio V|Output )/.test(l)), 'naudiodon console noise is kept out of ours');
 });

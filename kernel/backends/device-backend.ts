@@ -73,13 +73,15 @@ export async function openDeviceBackend(engine: AudioEngine, data: WorkerData): 
       v[Slot.AnchorWallMs] = wallMs() + (data.leadBlocks * n * 1000) / data.sampleRate;
       v[Slot.AnchorFrame] = engine.frame;
       v[Slot.Running] = 1;
-      stream.start();
+      // Queue the lead blocks before the device starts pulling, so its first callbacks find data.
       pump();
+      stream.start();
     },
     async stop() {
       running = false;
       v[Slot.Running] = 0;
-      await new Promise<void>((resolve) => stream.abort(() => resolve()));
+      // A device that has gone away (JACK stopped) may never confirm; do not hang the engine's exit on it.
+      await Promise.race([new Promise<void>((resolve) => stream.abort(() => resolve())), new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())]);
     },
   };
 }
