@@ -144,27 +144,6 @@ export default definePlugin({
             break;
           }
         }
-        if (mono) {
-          for (let i = start; i < end; i++) {
-            if (anyMoving) {
-              if (cm) f.cutoff = cutoff.next();
-              if (rm) f.res = res.next();
-              if (em) f.envAmount = envAmount.next();
-              if (dm) f.drive = drive.next();
-              if (vm) f.volComp = volComp.next();
-              if (om) f.cutoffOffset = cutoffOffset.next();
-              if (bm) f.resAccentBoost = resAccentBoost.next();
-            }
-            if (mixMoving) m = mix.next();
-            f.tickMono(pl[i]);
-            const y = f.outL;
-            ml[i] += m * (y - ql[i]);
-            mr[i] += m * (y - qr[i]);
-          }
-          f.flush();
-          f.syncRight();
-          return;
-        }
         for (let i = start; i < end; i++) {
           if (anyMoving) {
             if (cm) f.cutoff = cutoff.next();
@@ -176,11 +155,15 @@ export default definePlugin({
             if (bm) f.resAccentBoost = resAccentBoost.next();
           }
           if (mixMoving) m = mix.next();
-          f.tick(pl[i], pr[i]);
-          ml[i] += m * (f.outL - ql[i]);
-          mr[i] += m * (f.outR - qr[i]);
+          if (mono) f.tickMono(pl[i]);
+          else f.tick(pl[i], pr[i]);
+          const yl = f.outL;
+          const yr = mono ? yl : f.outR;
+          ml[i] += m * (yl - ql[i]);
+          mr[i] += m * (yr - qr[i]);
         }
         f.flush();
+        if (mono) f.syncRight();
       },
 
       getState(): PluginState {
