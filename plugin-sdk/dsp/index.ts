@@ -6,7 +6,7 @@
  * | ------------- | ------------------------------------------------------------------------ |
  * | oscillator.ts | `Oscillator` (sine, BLEP saw/square, white/pink/brown noise), WAVE_*      |
  * | blep.ts       | the windowed-sinc BLEP table behind saw/square (`addBlep`, BLEP_LATENCY) |
- * | svf.ts        | `Svf` TPT state-variable filter (LP/BP/HP, per-sample cutoff), `tanPade`  |
+ * | svf.ts        | `Svf` TPT state-variable filter (LP/BP/HP, per-sample cutoff), `svfGains`, `tanPade` |
  * | biquad.ts     | `Biquad` RBJ-cookbook lowpass/highpass                                    |
  * | adsr.ts       | `Adsr` linear envelope, sample-exact stage times, ADSR_*                  |
  * | one-pole.ts   | `OnePole` smoother / 6 dB/oct filter                                      |

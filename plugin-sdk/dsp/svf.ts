@@ -26,11 +26,33 @@ export function tanPade(x: number): number {
   return (x * (945 + x2 * (-105 + x2))) / (945 + x2 * (-420 + 15 * x2));
 }
 
+/**
+ * The TPT lowpass gains for a cutoff (Hz, clamped to [1, maxCutoff]) and linear Q (clamped to
+ * [0.05, 100]): writes a1, a2, a3 into `out[0..2]` and returns k = 1/Q. Shared by `Svf` and the
+ * voices' SIMD bank so both filters are the same filter. Allocation-free.
+ */
+export function svfGains(out: Float64Array, cutoffHz: number, q: number, piOverFs: number, maxCutoff: number): number {
+  let fc = cutoffHz;
+  if (!(fc >= 1)) fc = 1;
+  else if (fc > maxCutoff) fc = maxCutoff;
+  let qq = q;
+  if (!(qq >= 0.05)) qq = 0.05;
+  else if (qq > 100) qq = 100;
+  const g = tanPade(fc * piOverFs);
+  const k = 1 / qq;
+  const a1 = 1 / (1 + g * (g + k));
+  out[0] = a1;
+  out[1] = g * a1;
+  out[2] = g * out[1];
+  return k;
+}
+
 export class Svf {
   readonly sampleRate: number;
   /** Integrator states (public for inspection; do not write in `process`). */
   ic1 = 0;
   ic2 = 0;
+  private readonly gains = new Float64Array(3);
   private a1 = 1;
   private a2 = 0;
   private a3 = 0;
@@ -60,18 +82,11 @@ export class Svf {
     if (cutoffHz === this.cutoff && q === this.q) return;
     this.cutoff = cutoffHz;
     this.q = q;
-    let fc = cutoffHz;
-    if (!(fc >= 1)) fc = 1;
-    else if (fc > this.maxCutoff) fc = this.maxCutoff;
-    let qq = q;
-    if (!(qq >= 0.05)) qq = 0.05;
-    else if (qq > 100) qq = 100;
-    const g = tanPade(fc * this.piOverFs);
-    const k = 1 / qq;
-    this.k = k;
-    const a1 = 1 / (1 + g * (g + k));
-    const a2 = g * a1;
-    const a3 = g * a2;
+    const gains = this.gains;
+    this.k = svfGains(gains, cutoffHz, q, this.piOverFs, this.maxCutoff);
+    const a1 = gains[0];
+    const a2 = gains[1];
+    const a3 = gains[2];
     this.a1 = a1;
     this.a2 = a2;
     this.a3 = a3;

@@ -30,7 +30,7 @@
  *
  * Thread: the constructor allocates (create); every other method is allocation-free.
  */
-import { blepTable, BLEP_LATENCY, BLEP_PHASES, BLEP_TAPS, Code, F32, F64, I32, tanPade, V128, WasmModule, type Oscillator, type Svf, type WasmMemory } from 'plugin-sdk';
+import { blepTable, BLEP_LATENCY, BLEP_PHASES, BLEP_TAPS, Code, F32, F64, I32, svfGains, V128, WasmModule, type Oscillator, type Svf, type WasmMemory } from 'plugin-sdk';
 
 const Z = BLEP_LATENCY;
 const TAPS = BLEP_TAPS;
@@ -287,6 +287,7 @@ export class VoiceBank {
   readonly outMain: Float32Array;
   readonly outReverb: Float32Array;
   readonly outDelay: Float32Array;
+  private readonly gains = new Float64Array(3);
   private readonly f32: Float32Array;
   private readonly f64: Float64Array;
   private readonly L: Layout;
@@ -412,17 +413,11 @@ export class VoiceBank {
     if (cutoffHz === this.cutoffOf[v] && q === this.qOf[v]) return;
     this.cutoffOf[v] = cutoffHz;
     this.qOf[v] = q;
-    let fc = cutoffHz;
-    if (!(fc >= 1)) fc = 1;
-    else if (fc > this.maxCutoff) fc = this.maxCutoff;
-    let qq = q;
-    if (!(qq >= 0.05)) qq = 0.05;
-    else if (qq > 100) qq = 100;
-    const g = tanPade(fc * this.piOverFs);
-    const k = 1 / qq;
-    const a1 = 1 / (1 + g * (g + k));
-    const a2 = g * a1;
-    const a3 = g * a2;
+    const gains = this.gains;
+    svfGains(gains, cutoffHz, q, this.piOverFs, this.maxCutoff);
+    const a1 = gains[0];
+    const a2 = gains[1];
+    const a3 = gains[2];
     const f32 = this.f32;
     f32[this.fi(v, M11)] = 2 * a1 - 1;
     f32[this.fi(v, M12)] = -2 * a2;
