@@ -244,7 +244,10 @@ export class AudioEngine {
    * this after rendering (never from inside a block).
    */
   housekeeping(): void {
-    for (const s of this.slots) {
+    // Runs on the audio thread after every render: an index loop, no iterator object.
+    const slots = this.slots;
+    for (let i = 0; i < slots.length; i++) {
+      const s = slots[i];
       if (s.previous && this.frame >= s.watchUntil && s.fadePos >= s.fadeLength) {
         this.retired.push(s.previous);
         s.previous = null;
