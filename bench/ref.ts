@@ -6,14 +6,16 @@
  * with `sox out.wav -n stat` (non-zero RMS, |peak| ≤ 1, 60.000 s, 2 ch, 48 kHz, 24 bit).
  *
  *   npm run bench -- ref [--voices 8,32,128] [--runs 3] [--seconds 60] [--smoothing-ms 0]
- *                        [--limiter] [--bundle] [--keep] [--cpu-prof <dir>]
+ *                        [--limiter] [--tsx] [--keep] [--cpu-prof <dir>]
  *
  * `--cpu-prof <dir>` writes V8 CPU profiles of every render there and prints, per N, where the main
  * thread's time went (self time by category: voice kernel, effects, kernel, start-up …).
  *
- * `--bundle` times the same CLI prebuilt into one ESM file by esbuild (built here, not timed, like
- * compiling an engine; dependencies stay in node_modules) instead of bin/chronus.mjs under tsx:
- * the start-up cost of transpiling the TypeScript at every start, measured.
+ * Renders run `bin/chronus.mjs` as a user does: the prebuilt dist/ (`npm run build`, which `npm
+ * install` runs; not timed, like compiling an engine), or with `--tsx` the TypeScript under tsx (its
+ * start-up cost, measured). Plugin bundles come from the bundle cache after the first run of each N
+ * (kernel/plugin-bundle-cache.ts), as they do for a user's second start. Profiles name files only
+ * with `--tsx` (under dist/ the kernel is one file).
  *
  * How Chronus plays the workload (score generated here beforehand, not timed):
  * - voice i (1…N, config engine.numVoices = N): saw (`osc/type` 1; windowed-sinc BLEP), freq
@@ -61,7 +63,7 @@ const { values } = parseArgs({
     limiter: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
-    bundle: { type: 'boolean', default: false },
+    tsx: { type: 'boolean', default: false },
   },
 });
 const voiceCounts = values.voices.split(',').map(Number);
@@ -124,6 +126,10 @@ export function makeScore(n: number, length: number): { seconds: number; events:
   return { seconds: length, events };
 }
 
+function distCurrent(): boolean {
+  return spawnSync(process.execPath, [BIN, 'version'], { encoding: 'utf8' }).stdout.includes('prebuilt dist/');
+}
+
 function makeRoot(n: number): string {
   const root = mkdtempSync(path.join(os.tmpdir(), `chronus-ref-${n}-`));
   mkdirSync(path.join(root, 'config'));
@@ -163,36 +169,15 @@ function sanity(file: string): { ok: boolean; text: string } {
   return { ok, text: `${length.toFixed(3)} s ${ch} ch ${rate} Hz ${bits} bit, RMS ${rms.toFixed(4)}, peak ${peak.toFixed(4)}` };
 }
 
-/** The CLI as one prebuilt ESM file next to node_modules (for `--bundle`); removed at exit. */
-async function buildBundle(): Promise<string> {
-  const esbuild = await import('esbuild');
-  // Inside node_modules/.cache, so the bundle's bare imports resolve to the project's node_modules.
-  const dir = path.join(PROJECT, 'node_modules/.cache/chronus-bench');
-  mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `chronus-${process.pid}.mjs`);
-  await esbuild.build({
-    entryPoints: [path.join(PROJECT, 'cli/main.ts')],
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    outfile: file,
-    logLevel: 'warning',
-  });
-  process.on('exit', () => rmSync(file, { force: true }));
-  return file;
-}
-
-const entry = values.bundle ? await buildBundle() : BIN;
 
 function render(root: string, profileDir: string | undefined): Run {
   const out = path.join(root, 'out.wav');
   rmSync(out, { force: true });
   const nodeArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
-  const args = ['-v', process.execPath, ...nodeArgs, entry, 'render', path.join(root, 'score.json'), '-o', out, '--format', 'int24', '--root', root];
+  const args = ['-v', process.execPath, ...nodeArgs, BIN, 'render', path.join(root, 'score.json'), '-o', out, '--format', 'int24', '--root', root];
   const t0 = performance.now();
-  const r = spawnSync(TIME, args, { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  const env = { ...process.env, NODE_OPTIONS: '', ...(values.tsx ? { CHRONUS_DIST: '0' } : {}) };
+  const r = spawnSync(TIME, args, { encoding: 'utf8', env });
   const wall = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`render failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   const rss = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024;
@@ -256,7 +241,7 @@ function profileSummary(dir: string, since: number): string {
 
 const rows: string[] = [];
 process.stdout.write(
-  `chronus-ref: ${seconds} s, 48 kHz stereo int24, ${runs} runs per N, smoothing ${smoothingMs} ms${values.limiter ? ', with limiter' : ''}, ${values.bundle ? 'prebuilt bundle' : 'bin/chronus.mjs (tsx)'} (${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version})\n`,
+  `chronus-ref: ${seconds} s, 48 kHz stereo int24, ${runs} runs per N, smoothing ${smoothingMs} ms${values.limiter ? ', with limiter' : ''}, ${values.tsx ? 'bin/chronus.mjs, TypeScript under tsx' : `bin/chronus.mjs, ${distCurrent() ? 'prebuilt dist/' : 'dist/ NOT current: tsx (npm run build)'}`} (${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version})\n`,
 );
 for (const n of voiceCounts) {
   const root = makeRoot(n);

@@ -1,7 +1,30 @@
 #!/usr/bin/env node
-// Entry point: the engine is TypeScript run by tsx. naudiodon's writes share libuv's thread pool
-// with file I/O, so the pool is widened before anything starts (DESIGN.md: 8 or more).
+// Entry point. naudiodon's writes share libuv's thread pool with file I/O, so the pool is widened
+// before anything starts (DESIGN.md: 8 or more). The engine runs from dist/ (prebuilt by
+// `npm run build`, which `npm install` runs) while dist/ matches the sources; otherwise, or with
+// CHRONUS_DIST=0, the TypeScript itself runs under tsx (`node --enable-source-maps bin/chronus.mjs`
+// maps stack traces from dist/ back to the sources).
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { sourcesHash } from '../scripts/sources-hash.mjs';
+
 if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = '8';
-const { register } = await import('tsx/esm/api');
-register();
-await import('../cli/main.ts');
+const root = new URL('..', import.meta.url);
+
+function distIsCurrent() {
+  if (process.env.CHRONUS_DIST === '0') return false;
+  try {
+    return readFileSync(new URL('dist/sources.sha256', root), 'utf8') === sourcesHash(fileURLToPath(root));
+  } catch {
+    return false;
+  }
+}
+
+process.env.CHRONUS_RUNTIME = distIsCurrent() ? 'dist' : 'tsx';
+if (process.env.CHRONUS_RUNTIME === 'dist') {
+  await import('../dist/chronus.mjs');
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../cli/main.ts');
+}

@@ -3,16 +3,14 @@
  * file and field, and exit non-zero.
  */
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../kernel/config.ts';
 import { isChronusError } from '../kernel/errors.ts';
+import { PACKAGE_ROOT, PACKAGE_VERSION } from '../kernel/package-root.ts';
 import { startCommand } from './start.ts';
 import { renderCommand } from './render.ts';
 import { sendCommand } from './send.ts';
 import { schemaCommand } from './schema.ts';
-
-const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 const USAGE = `usage: chronus <command> [options]
 
@@ -21,6 +19,7 @@ const USAGE = `usage: chronus <command> [options]
                                 render a score of timed OSC messages offline
   send <address> [args...]      send one OSC message to a running engine and print any reply
   schema                        print every module and parameter as JSON
+  version                       print the version and whether the prebuilt dist/ or tsx runs
 
 options: --root <dir>  project folder with config/ and plugins/ (default: the package folder)
          --host, --port  the engine's OSC address for send (default: from config)`;
@@ -45,6 +44,12 @@ async function main(argv: string[]): Promise<number> {
   if (values.help || !command) {
     process.stdout.write(`${USAGE}\n`);
     return command || values.help ? 0 : 2;
+  }
+  if (command === 'version') {
+    // bin/chronus.mjs says which it started: the prebuilt bundle or the TypeScript under tsx.
+    const runtime = process.env.CHRONUS_RUNTIME === 'dist' ? 'prebuilt dist/' : 'TypeScript sources under tsx';
+    process.stdout.write(`chronus ${PACKAGE_VERSION} (${runtime}, node ${process.version})\n`);
+    return 0;
   }
   const root = path.resolve(values.root ?? PACKAGE_ROOT);
   const config = loadConfig({ root });

@@ -22,9 +22,15 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { createRequire } from 'node:module';
 import { debuglog } from 'node:util';
-import osc from 'osc';
+import type Osc from 'osc';
 import type { OscReadArg, OscWriteArg } from 'osc';
+
+// osc.js loads its serial-port and WebSocket transports with it (≈ 50 ms at start-up): loaded on
+// first use, so an offline render, which never encodes or decodes a packet, does not pay for it.
+let oscLib: typeof Osc | null = null;
+const osc = (): typeof Osc => (oscLib ??= createRequire(import.meta.url)('osc') as typeof Osc);
 
 const trace = debuglog('chronus:osc');
 
@@ -135,7 +141,7 @@ export class OscTransportError extends Error {
  */
 export function ntpToMs(seconds: number, fraction: number): number | null {
   if (seconds === 0 && fraction === 1) return null;
-  return (seconds - osc.SECS_70YRS) * 1000 + (fraction / osc.TWO_32) * 1000;
+  return (seconds - osc().SECS_70YRS) * 1000 + (fraction / osc().TWO_32) * 1000;
 }
 
 /**
@@ -214,7 +220,7 @@ function decodeMessage(
     const state = { idx: 0 };
     let read;
     try {
-      read = osc.readMessage(copy, READ_OPTIONS, state);
+      read = osc().readMessage(copy, READ_OPTIONS, state);
     } catch (err) {
       return clip(`malformed arguments (type tags ${quoted(typeTags)}): ${errorText(err)}`);
     }
@@ -276,7 +282,7 @@ export function encodeMessage(address: string, args: readonly OscSendArg[]): Uin
   if (typeof address !== 'string' || !address.startsWith('/') || address.includes('\0')) {
     throw new OscTransportError('OSC_ADDRESS_INVALID', `address must be a string starting with "/" and without NUL, got ${JSON.stringify(address)}`);
   }
-  return osc.writeMessage({ address, args: args.map((a, i) => toWriteArg(a, `args[${i}]`)) }, WRITE_OPTIONS);
+  return osc().writeMessage({ address, args: args.map((a, i) => toWriteArg(a, `args[${i}]`)) }, WRITE_OPTIONS);
 }
 
 function toWriteArg(arg: OscSendArg, where: string): OscWriteArg {

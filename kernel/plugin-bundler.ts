@@ -4,7 +4,9 @@
  * with the importing file and line.
  */
 import path from 'node:path';
-import * as esbuild from 'esbuild';
+import { createRequire } from 'node:module';
+import type * as esbuild from 'esbuild';
+import { readCachedBundle, writeCachedBundle } from './plugin-bundle-cache.ts';
 
 export interface BundleResult {
   code: string;
@@ -22,7 +24,20 @@ export class BundleError extends Error {
   }
 }
 
+/** What besides the input files decides a bundle's text: the esbuild version and our options. */
+const BUNDLER_IDENTITY = `esbuild ${(createRequire(import.meta.url)('esbuild/package.json') as { version: string }).version}; cjs node20 inline-sourcemap confine folder-relative; v2`;
+
+/** The plugin's bundle, from the cache when its files have not changed (kernel/plugin-bundle-cache.ts). */
 export async function bundlePlugin(folder: string, entry: string): Promise<BundleResult> {
+  const cached = readCachedBundle(folder, entry, BUNDLER_IDENTITY);
+  if (cached) return cached;
+  const builtFrom = Date.now();
+  const bundle = await buildPlugin(folder, entry);
+  writeCachedBundle(folder, entry, BUNDLER_IDENTITY, bundle, builtFrom);
+  return bundle;
+}
+
+async function buildPlugin(folder: string, entry: string): Promise<BundleResult> {
   const root = path.resolve(folder);
   const confine: esbuild.Plugin = {
     name: 'chronus-confine',
@@ -42,8 +57,13 @@ export async function bundlePlugin(folder: string, entry: string): Promise<Bundl
     },
   };
   try {
-    const result = await esbuild.build({
-      entryPoints: [path.join(root, entry)],
+    // Loaded on the first build only: a start whose bundles are all cached never loads esbuild.
+    const { build } = await import('esbuild');
+    const result = await build({
+      // Paths in the bundle (its source map) are relative to the plugin folder, so the bundle does
+      // not depend on where the folder is and a copy of it hits the cache.
+      absWorkingDir: root,
+      entryPoints: [entry],
       bundle: true,
       format: 'cjs',
       platform: 'node',
@@ -59,13 +79,13 @@ export async function bundlePlugin(folder: string, entry: string): Promise<Bundl
       logLevel: 'silent',
       plugins: [confine],
     });
-    const inputs = Object.keys(result.metafile.inputs).map((f) => path.resolve(f));
+    const inputs = Object.keys(result.metafile.inputs).map((f) => path.resolve(root, f));
     return { code: result.outputFiles[0].text, inputs };
   } catch (e) {
     const failure = e as esbuild.BuildFailure;
     const first = failure.errors?.[0];
     if (!first) throw e;
-    const file = first.location ? path.resolve(first.location.file) : path.join(root, entry);
+    const file = path.resolve(root, first.location ? first.location.file : entry);
     const line = first.location?.line ?? 0;
     const where = first.location ? `${path.relative(process.cwd(), file)}:${line}:${first.location.column + 1}` : path.relative(process.cwd(), file);
     throw new BundleError(`${where}: ${first.text}`, file, line);

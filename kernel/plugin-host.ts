@@ -180,7 +180,7 @@ export class PluginHost {
     } catch (error) {
       if (previous) this.registry.register(previous.manifest.id, group, previous.modules, previous.definition.params, previous.definition.gates === true, previous.definition.moduleDefaults);
       else this.registry.unregister(manifest.id);
-      const where = locateError(String((error as Error)?.stack ?? error), spec.filename, sourceMap);
+      const where = locateError(String((error as Error)?.stack ?? error), spec.filename, sourceMap, folder);
       const first = (error as Error).message.split('\n')[0];
       const stage = error instanceof StagingError ? 'was refused before going live' : 'failed to start on the audio thread';
       throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}" ${stage}: ${where ? `${where}: ` : ''}${first}`, { cause: error });
@@ -211,7 +211,7 @@ export class PluginHost {
   locate(slotId: number, stack: string): string | null {
     const p =
       this.rolledBackVersions.get(slotId) ?? [...this.loaded.values()].flatMap((l) => (l.previous ? [l, l.previous] : [l])).find((l) => l.slotId === slotId);
-    return p ? locateError(stack, path.join(p.folder, p.manifest.entry), p.sourceMap) : null;
+    return p ? locateError(stack, path.join(p.folder, p.manifest.entry), p.sourceMap, p.folder) : null;
   }
 
   async unload(pluginId: string): Promise<void> {

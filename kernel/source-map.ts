@@ -17,8 +17,11 @@ export function sourceMapOf(code: string): SourceMap | null {
   }
 }
 
-/** The first frame of `stack` inside `bundleFile`, as `relative/source.ts:line:col`, or null. */
-export function locateError(stack: string, bundleFile: string, map: SourceMap | null, cwd = process.cwd()): string | null {
+/**
+ * The first frame of `stack` inside `bundleFile`, as `relative/source.ts:line:col` (relative to
+ * `cwd`), or null. The map's sources are relative to `sourceRoot`, the plugin folder.
+ */
+export function locateError(stack: string, bundleFile: string, map: SourceMap | null, sourceRoot: string, cwd = process.cwd()): string | null {
   if (!map) return null;
   const escaped = bundleFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const frame = new RegExp(`${escaped}:(\\d+):(\\d+)`).exec(stack);
@@ -26,5 +29,5 @@ export function locateError(stack: string, bundleFile: string, map: SourceMap | 
   const entry = map.findEntry(Number(frame[1]) - 1, Number(frame[2]) - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number };
   if (!entry?.originalSource) return null;
   const source = entry.originalSource.startsWith('file://') ? new URL(entry.originalSource).pathname : entry.originalSource;
-  return `${path.relative(cwd, path.resolve(source))}:${(entry.originalLine ?? 0) + 1}:${(entry.originalColumn ?? 0) + 1}`;
+  return `${path.relative(cwd, path.resolve(sourceRoot, source))}:${(entry.originalLine ?? 0) + 1}:${(entry.originalColumn ?? 0) + 1}`;
 }

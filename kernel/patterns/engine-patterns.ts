@@ -14,19 +14,12 @@
  *
  * Save and load each run alone in the store's serial queue; the audio thread only receives messages.
  */
-import { readFileSync } from 'node:fs';
 import type { Engine } from '../engine.ts';
+import { PACKAGE_VERSION } from '../package-root.ts';
 import { PatternStore, checkSlot, serialize, type SlotInfo } from './pattern-store.ts';
 import { refuse } from './slot-common.ts';
 import { SCHEMA_VERSION, SLOT_FORMAT, checkDocument, type SlotDocument } from './slot-schema.ts';
 
-const CHRONUS_VERSION: string = (() => {
-  try {
-    return String((JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown }).version ?? '0.0.0');
-  } catch {
-    return '0.0.0';
-  }
-})();
 
 export interface SaveResult {
   slot: number;
@@ -72,7 +65,7 @@ export class EnginePatterns {
     return {
       format: SLOT_FORMAT,
       schema_version: SCHEMA_VERSION,
-      chronus_version: CHRONUS_VERSION,
+      chronus_version: PACKAGE_VERSION,
       saved_at: new Date().toISOString(),
       slot,
       params,

@@ -1,0 +1,84 @@
+/**
+ * The prebuilt engine (scripts/build.mjs → dist/): bin/chronus.mjs runs it only while it matches the
+ * sources, and it renders exactly what the TypeScript run by tsx renders.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { sourcesHash } from '../scripts/sources-hash.mjs';
+import { PROJECT_ROOT } from './helpers/offline-engine.ts';
+
+const BIN = path.join(PROJECT_ROOT, 'bin/chronus.mjs');
+
+function run(file: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [file, ...args], { env: { ...process.env, ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+test('the sources stamp changes when a kernel, CLI or SDK file changes, and only then', (t) => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'chronus-stamp-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  for (const dir of ['kernel/backends', 'cli', 'plugin-sdk/dsp', 'plugins/x']) mkdirSync(path.join(root, dir), { recursive: true });
+  const files = ['package.json', 'kernel/a.ts', 'kernel/backends/b.ts', 'cli/c.ts', 'plugin-sdk/dsp/d.ts', 'plugins/x/index.ts'];
+  for (const f of files) writeFileSync(path.join(root, f), `// ${f}\n`);
+  const first = sourcesHash(root);
+  assert.equal(sourcesHash(root), first, 'stable while nothing changes');
+
+  writeFileSync(path.join(root, 'kernel/backends/b.ts'), '// edited, longer\n');
+  const edited = sourcesHash(root);
+  assert.notEqual(edited, first, 'an edit changes it');
+
+  const when = new Date(Date.now() + 5000);
+  utimesSync(path.join(root, 'plugin-sdk/dsp/d.ts'), when, when);
+  const touched = sourcesHash(root);
+  assert.notEqual(touched, edited, 'a save with the same size changes it (mtime)');
+
+  writeFileSync(path.join(root, 'cli/new.ts'), '//\n');
+  assert.notEqual(sourcesHash(root), touched, 'a new file changes it');
+
+  const before = sourcesHash(root);
+  writeFileSync(path.join(root, 'plugins/x/index.ts'), '// plugins are hot-reloaded from source, not prebuilt\n');
+  assert.equal(sourcesHash(root), before, 'plugin folders are not part of the prebuilt engine');
+});
+
+test('the prebuilt dist/ runs when current and renders the same samples as the TypeScript under tsx', async (t) => {
+  // What `npm install` does (prepare): rebuild dist/ from the sources as they are now.
+  const build = await run(path.join(PROJECT_ROOT, 'scripts/build.mjs'), []);
+  assert.equal(build.code, 0, build.stderr);
+  assert.match((await run(BIN, ['version'])).stdout, /\(prebuilt dist\//);
+  assert.match((await run(BIN, ['version'], { CHRONUS_DIST: '0' })).stdout, /\(TypeScript sources under tsx/);
+
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'chronus-dist-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const score = path.join(dir, 'score.json');
+  writeFileSync(
+    score,
+    JSON.stringify({
+      seconds: 1,
+      events: [
+        { time: 0, address: '/mod/voice1/osc/type', args: [1] },
+        { time: 0, address: '/mod/voice1/send/reverb', args: [0.5] },
+        { time: 0, address: '/mod/voice1/send/delay', args: [0.5] },
+        { time: 0.1, address: '/gate/voice1', args: [1] },
+        { time: 0.6, address: '/gate/voice1', args: [0] },
+      ],
+    }),
+  );
+  const fromDist = path.join(dir, 'dist.wav');
+  const fromTsx = path.join(dir, 'tsx.wav');
+  const a = await run(BIN, ['render', score, '-o', fromDist]);
+  assert.equal(a.code, 0, a.stderr);
+  const b = await run(BIN, ['render', score, '-o', fromTsx], { CHRONUS_DIST: '0' });
+  assert.equal(b.code, 0, b.stderr);
+  const [x, y] = await Promise.all([readFile(fromDist), readFile(fromTsx)]);
+  assert.ok(x.length > 48000 * 2 * 3, 'a whole second of stereo 24-bit audio');
+  assert.ok(x.subarray(44).some((v) => v !== 0), 'not silence');
+  assert.ok(x.equals(y), 'dist/ and tsx render identical files');
+});
