@@ -6,11 +6,10 @@
  *   node --import tsx bench/recorder.ts [--minutes 10] [--voices 32] [--format int24] [--keep]
  *                                       [--no-record] [--no-patterns]   (baselines for comparison)
  *
- * 32 voices: the voices plugin allows 16 per engine (engine.numVoices ≤ 16), so the bench engine gets
- * the project's plugins plus a second copy of `voices` (id `voices-b`, modules `vb1`…`vb16`).
- * Everything runs in a temp folder that is deleted at the end (unless --keep).
+ * Everything runs in a temp folder (config/default.json and a copy of plugins/, engine.numVoices =
+ * --voices) that is deleted at the end (unless --keep).
  */
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,7 +36,7 @@ const { values: opts } = parseArgs({
   },
 });
 const minutes = Number(opts.minutes);
-const totalVoices = Math.max(1, Math.min(32, Math.round(Number(opts.voices))));
+const totalVoices = Math.max(1, Math.min(128, Math.round(Number(opts.voices))));
 if (!(minutes > 0)) throw new Error(`--minutes must be a positive number, got ${opts.minutes}`);
 
 /** CPU seconds of each thread of this process, from /proc (Linux), keyed by "tid name". */
@@ -68,22 +67,13 @@ async function setupRoot(): Promise<string> {
   await mkdir(path.join(root, 'config'));
   await cp(path.join(ROOT, 'config/default.json'), path.join(root, 'config/default.json'));
   await cp(path.join(ROOT, 'plugins'), path.join(root, 'plugins'), { recursive: true });
-  if (totalVoices > 16) {
-    const b = path.join(root, 'plugins', 'voices-b');
-    await cp(path.join(ROOT, 'plugins', 'voices'), b, { recursive: true });
-    const manifest = JSON.parse(await readFile(path.join(b, 'plugin.json'), 'utf8')) as Record<string, unknown>;
-    manifest.id = 'voices-b';
-    manifest.name = 'Voices (bench copy)';
-    manifest.modules = { pattern: 'vb{n}', count: totalVoices - 16 };
-    await writeFile(path.join(b, 'plugin.json'), JSON.stringify(manifest, null, 2));
-  }
   return root;
 }
 
 async function main(): Promise<void> {
   const root = await setupRoot();
   const config = loadConfig({ root, env: {} });
-  config.engine.numVoices = Math.min(16, totalVoices);
+  config.engine.numVoices = totalVoices;
   (config.engine as Record<string, unknown>).watch = false;
   config.viz.enabled = false;
   config.plugins.recorder = { enabled: true, format: opts.format, tap: 'master' };
@@ -100,7 +90,7 @@ async function main(): Promise<void> {
   const v = engine.audio.shared.values;
   const sr = engine.audio.sampleRate;
 
-  const modules = [...engine.registry.modules.values()].filter((m) => /^(voice|vb)\d+$/.test(m.id)).map((m) => m.id);
+  const modules = [...engine.registry.modules.values()].filter((m) => /^voice\d+$/.test(m.id)).map((m) => m.id);
   console.log(`plugins: ${[...engine.plugins.loaded.keys()].join(', ')}; ${modules.length} voices; ${sr} Hz, ${engine.audio.blockSize}-frame blocks`);
   modules.forEach((id, i) => {
     send(`/mod/${id}/osc/type`, 1);
