@@ -24,6 +24,14 @@ export const Slot = {
   SampleRate: 13,
   BlockSize: 14,
   MaxBlockMs: 15,
+  /** The last xrun: how late its block was (ms past its deadline) and how long it took to render. */
+  LastXrunLateMs: 16,
+  LastXrunRenderMs: 17,
+  /**
+   * Null backend: the worst delay of the audio loop's wake-up past the time it asked for (sleep
+   * overrun, the worker's event loop busy, GC or the thread not scheduled) — stalls outside renders.
+   */
+  MaxWakeDelayMs: 18,
 } as const;
 
 const SLOTS = 32;

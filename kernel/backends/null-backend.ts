@@ -24,10 +24,13 @@ export function createNullBackend(engine: AudioEngine, data: WorkerData, wake: I
   let running = false;
   let k = 0;
   let t0 = 0;
+  /** When the loop asked to run again (wall ms). */
+  let wakeAt = 0;
 
   const tick = (): void => {
     if (!running) return;
     let now = wallMs();
+    if (now - wakeAt > v[Slot.MaxWakeDelayMs]) v[Slot.MaxWakeDelayMs] = now - wakeAt;
     while (t0 + (k - lead) * blockMs <= now) {
       const began = performance.now();
       engine.renderBlock(outL, outR, n);
@@ -37,6 +40,8 @@ export function createNullBackend(engine: AudioEngine, data: WorkerData, wake: I
       if (now > t0 + k * blockMs) {
         // Late: the device would have run dry. Count it and move the clock so the next block is on time.
         v[Slot.Xruns]++;
+        v[Slot.LastXrunLateMs] = now - (t0 + k * blockMs);
+        v[Slot.LastXrunRenderMs] = ended - began;
         t0 = now - k * blockMs;
         v[Slot.AnchorWallMs] = t0;
       }
@@ -44,6 +49,7 @@ export function createNullBackend(engine: AudioEngine, data: WorkerData, wake: I
     }
     engine.housekeeping();
     const sleep = t0 + (k - lead) * blockMs - now;
+    wakeAt = sleep > 0 ? now + sleep : now;
     if (sleep > 0) Atomics.wait(wake, 0, 0, sleep);
     setImmediate(tick);
   };
@@ -52,6 +58,7 @@ export function createNullBackend(engine: AudioEngine, data: WorkerData, wake: I
       if (running) return;
       running = true;
       t0 = wallMs() + lead * blockMs;
+      wakeAt = wallMs();
       v[Slot.AnchorWallMs] = t0;
       v[Slot.AnchorFrame] = engine.frame;
       k = 0;
