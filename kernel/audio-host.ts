@@ -60,6 +60,8 @@ export class InProcessHost implements AudioHost {
   readonly blockSize: number;
   private readonly outL: Float32Array;
   private readonly outR: Float32Array;
+  /** What `render` returns, the same object every time (no allocation per block). */
+  private readonly out: { readonly l: Float32Array; readonly r: Float32Array };
 
   constructor(options: AudioOptions) {
     this.sampleRate = options.sampleRate;
@@ -69,6 +71,7 @@ export class InProcessHost implements AudioHost {
     this.engine.outputTap = this.outputTap;
     this.outL = new Float32Array(options.blockSize);
     this.outR = new Float32Array(options.blockSize);
+    this.out = { l: this.outL, r: this.outR };
   }
 
   async call<K extends AudioCall>(method: K, ...args: Parameters<AudioCalls[K]>): Promise<ReturnType<AudioCalls[K]>> {
@@ -76,11 +79,11 @@ export class InProcessHost implements AudioHost {
     return fn.apply(this.engine, args);
   }
 
-  /** Render the next block; the returned arrays are reused by the next call. */
-  render(frames = this.blockSize): { l: Float32Array; r: Float32Array } {
+  /** Render the next block; the returned object and arrays are reused by the next call. */
+  render(frames = this.blockSize): { readonly l: Float32Array; readonly r: Float32Array } {
     this.engine.renderBlock(this.outL, this.outR, frames);
     this.engine.housekeeping();
-    return { l: this.outL, r: this.outR };
+    return this.out;
   }
 
   async close(): Promise<void> {}
