@@ -9,7 +9,7 @@
  *   npm run bench -- effects [--seconds 60]
  */
 import { parseArgs } from 'node:util';
-import { DelayDsp } from '../plugins/delay/dsp.ts';
+import { DelayDsp, MAX_TIME_S } from '../plugins/delay/dsp.ts';
 import { DistortionDsp } from '../plugins/distortion/dsp.ts';
 import { LimiterDsp } from '../plugins/limiter/dsp.ts';
 import { ReverbDsp } from '../plugins/reverb/dsp.ts';
@@ -80,17 +80,17 @@ time('reverb1 idle (silent send)', () => {
   revIdle.process(silent, silent, outL, outR, 0, BLOCK);
 });
 
-const del = new DelayDsp(FS);
+const del = new DelayDsp(FS, MAX_TIME_S, BLOCK);
 time('delay1 (0.375 s, feedback 0.4, filters)', () => {
   del.setParams(0.375, 0.4, 0.25, 100, 5000);
   del.process(noiseL, noiseR, outL, outR, 0, BLOCK);
 });
-const delMono = new DelayDsp(FS);
+const delMono = new DelayDsp(FS, MAX_TIME_S, BLOCK);
 time('delay1, mono input (one line runs)', () => {
   delMono.setParams(0.375, 0.4, 0.25, 100, 5000);
   delMono.process(noiseL, noiseL, outL, outR, 0, BLOCK);
 });
-const delIdle = new DelayDsp(FS);
+const delIdle = new DelayDsp(FS, MAX_TIME_S, BLOCK);
 time('delay1 idle (silent send)', () => {
   delIdle.setParams(0.375, 0.4, 0.25, 100, 5000);
   delIdle.process(silent, silent, outL, outR, 0, BLOCK);
@@ -106,7 +106,7 @@ time('limiter1 (ceiling -1 dB, input 0 dBFS noise)', () => {
 
 const d2 = new DistortionDsp(FS, BLOCK);
 const r2 = new ReverbDsp(FS, BLOCK);
-const dl2 = new DelayDsp(FS);
+const dl2 = new DelayDsp(FS, MAX_TIME_S, BLOCK);
 const l2 = new LimiterDsp(FS);
 time('whole chain on mono input (as voices send)', () => {
   l.set(noiseL);

@@ -9,7 +9,8 @@
  *
  * Usage (create): `const line = new DelayLine(Math.ceil(0.6 * fs) + 4)`; per sample:
  * `y = line.readHermite(d); line.write(x + fb * y)`. Hot loops may take `buffer`, `mask` and `pos`
- * into locals and write `pos` back (see plugins/delay/dsp.ts).
+ * into locals and write `pos` back. `DelayLineState` is also the saved form of delay1's lines
+ * (plugins/delay/dsp.ts, which runs its own stereo ring in a WebAssembly kernel).
  *
  * Thread: the constructor and `getState` allocate (create time / between blocks); `write`, `read*`,
  * `clear` are allocation-free and safe in `process`.

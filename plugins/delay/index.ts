@@ -4,7 +4,8 @@
  *
  * | hook      | thread / when                      | does                                                  |
  * | --------- | ---------------------------------- | ----------------------------------------------------- |
- * | create    | audio thread, between blocks       | one DelayDsp: two 32768-sample lines at 48 kHz        |
+ * | create    | audio thread, between blocks       | one DelayDsp: a wasm kernel, one 32768-frame stereo   |
+ * |           |                                    | ring at 48 kHz (≈ 0.4 MB of memory)                   |
  * | process   | inside a block, frames [start,end) | delays the send bus into master; idle when quiet      |
  * | getState  | between blocks                     | 'reload': `{ v: 1, dsp: DelayState }` — lines (typed  |
  * |           |                                    | arrays), filter states, the current delay: echoes     |
@@ -16,7 +17,7 @@
  * coefficients step per chunk.
  */
 import { advanceParam, definePlugin, RAMP_CHUNK, type ParamTable, type PluginContext, type StatePurpose } from 'plugin-sdk';
-import { DelayDsp, MAX_TIME_S } from './dsp.ts';
+import { DelayDsp, FEEDBACK, HIGHCUT, LOWCUT, MAX_TIME_S, MIX, TIME } from './dsp.ts';
 
 const params = {
   time: { min: 0.1, max: MAX_TIME_S, default: 0.25, unit: 'seconds', description: 'Delay time (changes glide like tape, 0.5x to 1.5x speed)' },
@@ -38,11 +39,21 @@ export default definePlugin({
     const input = ctx.bus('send:delay');
     const output = ctx.bus('master');
     dsp.setParams(time.value, feedback.value, mix.value, lowcut.value, highcut.value);
+    const held = dsp.params;
+    // Parameters at rest: `fill` writes the value unchanged, and unlike reading `.value` in this
+    // per-block code (optimised late) it boxes no double.
+    const hold = () => {
+      time.fill(held, TIME, TIME + 1);
+      feedback.fill(held, FEEDBACK, FEEDBACK + 1);
+      mix.fill(held, MIX, MIX + 1);
+      lowcut.fill(held, LOWCUT, LOWCUT + 1);
+      highcut.fill(held, HIGHCUT, HIGHCUT + 1);
+    };
 
     return {
       process(start: number, end: number): void {
         if (!time.moving && !feedback.moving && !mix.moving && !lowcut.moving && !highcut.moving) {
-          dsp.setParams(time.value, feedback.value, mix.value, lowcut.value, highcut.value);
+          hold();
           dsp.process(input.l, input.r, output.l, output.r, start, end);
           return;
         }

@@ -7,12 +7,16 @@
  * longest comb, the tail is cleared and processing stops until input arrives again (so an unused
  * reverb costs one scan of its input per block and never decays into denormals).
  *
- * Parameters arrive per chunk via `setParams` (values at the chunk's end); the mix ramps linearly
- * across the chunk, room and damp step per chunk (Freeverb's combs take that without clicks).
+ * Parameters arrive per chunk via `setParams` or straight into `params` (values at the chunk's end);
+ * the mix ramps linearly across the chunk, room and damp step per chunk (Freeverb's combs take that
+ * without clicks). No double passes through this per-block JavaScript: the parameters live in the
+ * Freeverb kernel's memory, which derives, ramps and tests everything itself (V8 boxes each double a
+ * function handles until it has optimised it, and a function called once per block is optimised late).
  *
+ * Cost: the Freeverb kernel's, which also scans the input for silence and adds wet × mix into the output.
  * Thread: constructor and `getState` allocate; `setParams`, `process` are allocation-free.
  */
-import { Freeverb, type FreeverbState } from 'plugin-sdk';
+import { Freeverb, FREEVERB_DAMP, FREEVERB_ROOM, FREEVERB_WET, type FreeverbState } from 'plugin-sdk';
 
 /** Output level under which a silent-input reverb counts as finished (-110 dBFS). */
 const QUIET = 3.2e-6;
@@ -24,32 +28,33 @@ export interface ReverbState {
   freeverb: FreeverbState | null;
 }
 
+/** Slots of `ReverbDsp.params`. */
+export const MIX = FREEVERB_WET;
+export const ROOM = FREEVERB_ROOM;
+export const DAMP = FREEVERB_DAMP;
+
 export class ReverbDsp {
   readonly freeverb: Freeverb;
-  private readonly wetL: Float64Array;
-  private readonly wetR: Float64Array;
-  private mix0 = 0.3;
-  private mix1 = 0.3;
-  private fresh = true;
+  /**
+   * The values at the end of the next span, slots MIX, ROOM, DAMP (the Freeverb's own parameters:
+   * mix is its wet level): written by `setParams`, or directly by a kernel parameter's `fill`.
+   */
+  readonly params: Float64Array;
   private idle = true;
   private quietFrames = 0;
 
   constructor(sampleRate: number, maxBlock: number) {
     this.freeverb = new Freeverb(sampleRate, maxBlock);
-    this.wetL = new Float64Array(maxBlock);
-    this.wetR = new Float64Array(maxBlock);
+    this.params = this.freeverb.params;
+    this.setParams(0.3, 0.5, 0.5);
   }
 
-  /** Values at the end of the next span. The first call jumps; later mix changes ramp. */
+  /** Values at the end of the next span. The first span jumps to them; later mix changes ramp. */
   setParams(mix: number, room: number, damp: number): void {
-    this.mix0 = this.mix1;
-    this.mix1 = mix > 0 ? (mix < 1 ? mix : 1) : 0;
-    if (this.fresh) {
-      this.fresh = false;
-      this.mix0 = this.mix1;
-    }
-    this.freeverb.setRoom(room);
-    this.freeverb.setDamp(damp);
+    const p = this.params;
+    p[MIX] = mix;
+    p[ROOM] = room;
+    p[DAMP] = damp;
   }
 
   /** True while the tail is finished and the input silent (nothing to compute). */
@@ -61,40 +66,17 @@ export class ReverbDsp {
   process(inL: Float32Array, inR: Float32Array, outL: Float32Array, outR: Float32Array, start: number, end: number): void {
     const n = end - start;
     if (n <= 0) return;
-    let silent = true;
-    for (let i = start; i < end; i++) {
-      if (inL[i] !== 0 || inR[i] !== 0) {
-        silent = false;
-        break;
-      }
-    }
+    const fv = this.freeverb;
+    const silent = fv.load(inL, inR, start, end);
     if (silent && this.idle) return;
     this.idle = false;
-    const wl = this.wetL;
-    const wr = this.wetR;
-    this.freeverb.process(inL, inR, wl, wr, start, end);
-    const m0 = this.mix0;
-    const dm = (this.mix1 - m0) / n;
-    let pk = 0;
-    for (let i = start; i < end; i++) {
-      const a = wl[i];
-      const b = wr[i];
-      const g = m0 + dm * (i - start + 1);
-      outL[i] += a * g;
-      outR[i] += b * g;
-      const aa = a < 0 ? -a : a;
-      const bb = b < 0 ? -b : b;
-      if (aa > pk) pk = aa;
-      if (bb > pk) pk = bb;
-    }
-    if (silent && pk < QUIET) {
-      this.quietFrames += n;
-      if (this.quietFrames > this.freeverb.longestComb * 2) {
-        this.freeverb.clear();
-        this.idle = true;
-        this.quietFrames = 0;
-      }
-    } else {
+    fv.run();
+    fv.addWet(outL, outR);
+    if (!silent || !fv.wetBelow(QUIET)) {
+      this.quietFrames = 0;
+    } else if ((this.quietFrames += n) > fv.longestComb * 2) {
+      fv.clear();
+      this.idle = true;
       this.quietFrames = 0;
     }
   }

@@ -4,7 +4,7 @@
  *
  * | hook      | thread / when                      | does                                                   |
  * | --------- | ---------------------------------- | ------------------------------------------------------ |
- * | create    | audio thread, between blocks       | one ReverbDsp (≈ 200 KB of comb/allpass buffers)       |
+ * | create    | audio thread, between blocks       | one ReverbDsp: a wasm kernel, ≈ 1 MB of memory         |
  * | process   | inside a block, frames [start,end) | reverberates the send bus into master; idle when quiet |
  * | getState  | between blocks                     | 'reload': `{ v: 1, dsp: ReverbState }` — the whole     |
  * |           |                                    | tail (typed arrays), so a hot reload keeps the reverb  |
@@ -12,7 +12,7 @@
  * | setState  | between blocks (after create)      | restores it; tolerates missing/mismatched data         |
  */
 import { advanceParam, definePlugin, RAMP_CHUNK, type ParamTable, type PluginContext, type StatePurpose } from 'plugin-sdk';
-import { ReverbDsp } from './dsp.ts';
+import { DAMP, MIX, ReverbDsp, ROOM } from './dsp.ts';
 
 const params = {
   mix: { min: 0, max: 1, default: 0.3, description: 'Wet level added to master' },
@@ -30,11 +30,19 @@ export default definePlugin({
     const input = ctx.bus('send:reverb');
     const output = ctx.bus('master');
     dsp.setParams(mix.value, room.value, damp.value);
+    const held = dsp.params;
+    // Parameters at rest: `fill` writes the value unchanged, and unlike reading `.value` in this
+    // per-block code (optimised late) it boxes no double.
+    const hold = () => {
+      mix.fill(held, MIX, MIX + 1);
+      room.fill(held, ROOM, ROOM + 1);
+      damp.fill(held, DAMP, DAMP + 1);
+    };
 
     return {
       process(start: number, end: number): void {
         if (!mix.moving && !room.moving && !damp.moving) {
-          dsp.setParams(mix.value, room.value, damp.value);
+          hold();
           dsp.process(input.l, input.r, output.l, output.r, start, end);
           return;
         }
