@@ -13,7 +13,8 @@
  *   filter. Callers that want it back multiply by up to (1 + k) (see `dcGain`).
  * - Stable for any cutoff/resonance modulation speed: the saturator bounds the ladder input to ±1,
  *   and each stage is a stable one-pole, so the state can never run away. Denormals and NaN are
- *   flushed from the state at every `flush()` / block end.
+ *   flushed from the state at every `flush()` / block end, which also notes whether the filter has
+ *   rung out (`isQuiet`).
  * - The saturator is tanh(u) on the feedback sum u = x − k·y4 (`fastTanh`, a rational
  *   approximation within 0.024 of tanh, exactly ±1 beyond ±3, about 5× cheaper than Math.tanh):
  *   signals well below ±1 (a voice at 0.3) pass nearly linearly; near the resonant peak it
@@ -30,6 +31,9 @@
  */
 import { flushDenormal } from './denormal.ts';
 import { tanPade } from './svf.ts';
+
+/** Below this every stage counts as rung out (`isQuiet`). */
+const QUIET = 1e-7;
 
 /** Plain-JSON state (hot reload). */
 export interface LadderState {
@@ -62,6 +66,8 @@ export class Ladder {
   k = 0;
   /** Secant slope of the saturator at the previous sample (1 at rest). */
   private t = 1;
+  /** Every stage below QUIET at the last `flush` (or reset, or state restore). */
+  private quiet = true;
   private cutoff = -1;
   private resonance = -1;
   private readonly piOverFs: number;
@@ -105,14 +111,17 @@ export class Ladder {
     this.s3 = 0;
     this.s4 = 0;
     this.t = 1;
+    this.quiet = true;
   }
 
-  /** True when every stage is below `threshold` (the filter has rung out). */
-  isQuiet(threshold = 1e-7): boolean {
-    return (
-      this.s1 < threshold && this.s1 > -threshold && this.s2 < threshold && this.s2 > -threshold &&
-      this.s3 < threshold && this.s3 > -threshold && this.s4 < threshold && this.s4 > -threshold
-    );
+  /**
+   * True when every stage was below 1e-7 (the filter had rung out) at the last `flush()`, `reset()`
+   * or state restore. A stored flag rather than a test of the states: V8 leaves a method called once
+   * per block unoptimized for thousands of blocks unless its caller inlines it, and unoptimized code
+   * boxes every number it reads (a heap allocation each).
+   */
+  isQuiet(): boolean {
+    return this.quiet;
   }
 
   /** One sample with the current coefficients. */
@@ -148,13 +157,18 @@ export class Ladder {
     return y4;
   }
 
-  /** Flushes denormals and NaN from the state (once per block after per-sample use). */
+  /** Flushes denormals and NaN from the state and notes whether it has rung out (once per block after per-sample use). */
   flush(): void {
-    this.s1 = flushDenormal(this.s1);
-    this.s2 = flushDenormal(this.s2);
-    this.s3 = flushDenormal(this.s3);
-    this.s4 = flushDenormal(this.s4);
+    const s1 = flushDenormal(this.s1);
+    const s2 = flushDenormal(this.s2);
+    const s3 = flushDenormal(this.s3);
+    const s4 = flushDenormal(this.s4);
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
+    this.s4 = s4;
     if (!(this.t > 0 && this.t <= 1)) this.t = 1;
+    this.quiet = s1 < QUIET && s1 > -QUIET && s2 < QUIET && s2 > -QUIET && s3 < QUIET && s3 > -QUIET && s4 < QUIET && s4 > -QUIET;
   }
 
   /** Filters `buf[start..end)` in place with the current coefficients, then flushes. Allocation-free. */
@@ -172,6 +186,7 @@ export class Ladder {
     this.s3 = other.s3;
     this.s4 = other.s4;
     this.t = other.t;
+    this.quiet = other.quiet;
   }
 
   /** Plain JSON for hot reload (allocates: between blocks). */
@@ -190,5 +205,6 @@ export class Ladder {
       this.s4 = s[3];
     }
     if (typeof state.t === 'number' && state.t > 0 && state.t <= 1) this.t = state.t;
+    this.flush();
   }
 }

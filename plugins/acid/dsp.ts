@@ -211,7 +211,7 @@ export class AcidFilter {
     return d * (1 - a) + short * a;
   }
 
-  /** Applies `decay` / `accentDecay` to the running envelope (per block). */
+  /** Applies `decay` / `accentDecay` to the running envelope (after either changed). */
   updateDecay(): void {
     this.env.setDecay(this.noteDecay());
   }
@@ -238,8 +238,9 @@ export class AcidFilter {
   }
 
   /**
-   * One sample of a mono input (left = right): runs one ladder, writes the same value to `outL` and
-   * `outR`, and keeps the right ladder's state equal to the left's, so stereo can resume seamlessly.
+   * One sample of a mono input (left = right): runs one ladder and writes the same value to `outL`
+   * and `outR`; `flushMono` at the block's end gives the right ladder the left's state, so stereo can
+   * resume seamlessly.
    */
   tickMono(x: number): void {
     this.control();
@@ -249,8 +250,9 @@ export class AcidFilter {
     this.outR = y;
   }
 
-  /** After a run of `tickMono`: the right ladder takes the left's state. */
-  syncRight(): void {
+  /** Once per block after a run of `tickMono`: flushes the left ladder, whose state the right one takes. */
+  flushMono(): void {
+    this.left.flush();
     this.right.setStateFrom(this.left);
   }
 
@@ -296,5 +298,6 @@ export class AcidFilter {
     this.env.setState(s.env);
     this.left.setState(s.left);
     this.right.setState(s.right);
+    this.updateDecay();
   }
 }

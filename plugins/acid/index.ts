@@ -85,9 +85,15 @@ export default definePlugin({
       process(start: number, end: number): void {
         if (end <= start) return;
         const f = filter;
-        f.decay = decay.value;
-        f.accentDecay = accentDecay.value;
-        f.updateDecay();
+        // Only on a change: the envelope's setter takes a number, and a number passed to a call V8
+        // did not inline (this function's inlining budget goes to the per-sample path) is boxed.
+        const d = decay.value;
+        const ad = accentDecay.value;
+        if (d !== f.decay || ad !== f.accentDecay) {
+          f.decay = d;
+          f.accentDecay = ad;
+          f.updateDecay();
+        }
         const mixMoving = mix.moving;
         let m = mix.value;
         if (!mixMoving && m <= 0) {
@@ -162,8 +168,8 @@ export default definePlugin({
           ml[i] += m * (yl - ql[i]);
           mr[i] += m * (yr - qr[i]);
         }
-        f.flush();
-        if (mono) f.syncRight();
+        if (mono) f.flushMono();
+        else f.flush();
       },
 
       getState(): PluginState {

@@ -14,7 +14,7 @@
  * per sample inside each chunk (exactly the kernel's smoothing curve), filter coefficients step per
  * chunk. At rest the whole span is one chunk.
  */
-import { advanceParam, definePlugin, RAMP_CHUNK, type ParamTable, type PluginContext, type StatePurpose } from 'plugin-sdk';
+import { definePlugin, RAMP_CHUNK, skipParam, type ParamTable, type PluginContext, type StatePurpose } from 'plugin-sdk';
 import { DistortionDsp } from './dsp.ts';
 
 const params = {
@@ -45,7 +45,10 @@ export default definePlugin({
         for (let s = start; s < end; s += RAMP_CHUNK) {
           const e = s + RAMP_CHUNK < end ? s + RAMP_CHUNK : end;
           const n = e - s;
-          dsp.setParams(advanceParam(drive, n), advanceParam(mix, n), advanceParam(tone, n));
+          skipParam(drive, n);
+          skipParam(mix, n);
+          skipParam(tone, n);
+          dsp.setParams(drive.value, mix.value, tone.value);
           dsp.process(l, r, s, e);
         }
       },

@@ -23,7 +23,7 @@
  * In the bank the envelope (the same `Adsr` object) is applied as linear gain ramps, split at every
  * segment end; while cutoff, amp or a send moves (kernel smoothing, LFOs), the span is split into
  * RAMP_CHUNK (32-frame) chunks: cutoff coefficients per chunk, gains and sends ramped linearly to
- * each chunk's end value (`advanceParam`, the kernel's curve). Voice sums are built in mono and added
+ * each chunk's end value (`skipParam`, the kernel's curve). Voice sums are built in mono and added
  * to both channels once; when every bank voice has the same send levels the sends are scaled copies
  * of that sum. `plugins.voices.bank: false` in the config renders every voice with `VoiceDsp`.
  *
@@ -39,7 +39,7 @@
  * parameter's target itself, so the unsmoothed `p.target` is fed instead (the slide reaches the new
  * pitch in exactly slide_time).
  */
-import { advanceParam, definePlugin, RAMP_CHUNK, WAVE_SAW, type Bus, type Param, type ParamTable, type PluginContext } from 'plugin-sdk';
+import { definePlugin, RAMP_CHUNK, skipParam, WAVE_SAW, type Bus, type Param, type ParamTable, type PluginContext } from 'plugin-sdk';
 import { VoiceBank } from './bank.ts';
 import { AMP_MOVING, CUTOFF_MOVING, FREQ_MOVING, VoiceDsp, type VoiceState } from './dsp.ts';
 
@@ -349,30 +349,36 @@ export default definePlugin({
       }
     }
 
-    /** Lane v for the chunk [.., + len) when its envelope segment changed, amp or a send moves or the cutoff glides far. */
+    /**
+     * Lane v for the chunk [.., + len) when its envelope segment changed, amp or a send moves or the
+     * cutoff glides far. Parameters advance with `skipParam` and one call per bank setter: a number
+     * crossing a call V8 did not inline (this runs inlined into the large renderBank) is boxed.
+     */
     function update(b: VoiceBank, v: number, len: number): void {
       const s = slots[v];
       if (bigGlide(s.cutoff)) {
         // The cutoff at the chunk's middle on the kernel's own curve (then on to its end).
         const half = len >> 1;
-        b.setFilter(v, advanceParam(s.cutoff, half), s.q.value);
-        advanceParam(s.cutoff, len - half);
+        skipParam(s.cutoff, half);
+        b.setFilter(v, s.cutoff.value, s.q.value);
+        skipParam(s.cutoff, len - half);
       }
       const env = s.dsp.env;
       const level = env.level;
       const inc = env.increment;
+      const a0 = s.amp.value;
+      let step = inc * a0;
       if (s.amp.moving) {
-        const g0 = level * s.amp.value;
-        const g1 = (level + len * inc) * advanceParam(s.amp, len);
-        b.setGain(v, g0, (g1 - g0) / len);
-      } else {
-        const a = s.amp.value;
-        b.setGain(v, level * a, inc * a);
+        skipParam(s.amp, len);
+        step = ((level + len * inc) * s.amp.value - level * a0) / len;
       }
+      b.setGain(v, level * a0, step);
       if (perVoice) {
         const r0 = s.sendReverb.value;
         const d0 = s.sendDelay.value;
-        b.setSends(v, r0, (advanceParam(s.sendReverb, len) - r0) / len, d0, (advanceParam(s.sendDelay, len) - d0) / len);
+        skipParam(s.sendReverb, len);
+        skipParam(s.sendDelay, len);
+        b.setSends(v, r0, (s.sendReverb.value - r0) / len, d0, (s.sendDelay.value - d0) / len);
       }
     }
 

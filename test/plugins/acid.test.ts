@@ -152,8 +152,7 @@ test('acid filter: the mono path (one ladder) equals the stereo path on a mono i
     const x = 0.3 * Math.sin(i * 0.05) + (i % 200 < 100 ? 0.1 : -0.1);
     if (i % 256 === 0) {
       a.flush();
-      b.flush();
-      b.syncRight();
+      b.flushMono();
     }
     a.tick(x, x);
     if (i < 47 * 256) b.tickMono(x); // spans end on block boundaries, where the plugin syncs
