@@ -37,15 +37,20 @@ export async function renderScore(engine: Engine, score: Score, options: RenderO
   try {
     let next = 0;
     let done = 0;
+    const channels: Float32Array[] = [];
     while (done < total) {
       const frames = Math.min(host.blockSize, total - done);
+      const first = next;
       while (next < score.events.length && Math.round(score.events[next].time * sr) < done + frames) {
         const e = score.events[next++];
         engine.dispatch({ address: e.address, args: e.args, frame: Math.round(e.time * sr), remote: SCORE_REMOTE });
       }
-      await engine.settle();
-      const { l, r } = host.render(frames);
-      await writer.append([l, r], frames);
+      // Handlers that went asynchronous finish before the block that their events fall in.
+      if (next > first) await engine.settle();
+      const out = host.render(frames);
+      channels[0] = out.l;
+      channels[1] = out.r;
+      await writer.append(channels, frames);
       done += frames;
       options.onProgress?.(done, total);
     }

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Code, F32, F64, I32, V128, WasmModule } from '../../plugin-sdk/dsp/wasm.ts';
+import { Code, compiledKernelCount, F32, F64, I32, V128, WasmModule } from '../../plugin-sdk/dsp/wasm.ts';
 
 test('scalar arithmetic, locals and a loop: sum of 0..n-1', () => {
   const c = new Code();
@@ -64,4 +64,28 @@ test('an ill-typed body is refused by the engine when compiling', () => {
   const m = new WasmModule();
   m.func('bad', [], [I32], [], c);
   assert.throws(() => m.instantiate(), /CompileError|expected type/);
+});
+
+test('identical kernels are compiled once and instantiated apart; a changed kernel compiles anew', () => {
+  /** A kernel that stores `x · k` at address 0 and returns what was there before. */
+  const kernel = (k: number) => {
+    const c = new Code();
+    c.i32Const(0).f32Load(0, 2);
+    c.i32Const(0).localGet(0).f32Const(k).f32Mul().f32Store(0, 2);
+    const m = new WasmModule().memory(1);
+    m.func('swap', [F32], [F32], [], c);
+    return m.instantiate().exports.swap as (x: number) => number;
+  };
+  const before = compiledKernelCount();
+  const a = kernel(3);
+  const b = kernel(3);
+  assert.equal(compiledKernelCount(), before + 1, 'the same bytes: one compiled module');
+  assert.equal(a(2), 0);
+  assert.equal(b(5), 0, 'separate instances: separate memories');
+  assert.equal(a(0), 6);
+  assert.equal(b(0), 15);
+  const c = kernel(4);
+  assert.equal(compiledKernelCount(), before + 2, 'other bytes: compiled again');
+  assert.equal(c(2), 0);
+  assert.equal(c(0), 8);
 });
