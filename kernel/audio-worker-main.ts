@@ -6,7 +6,7 @@ import { raiseAudioThreadPriority } from './thread-priority.ts';
 import { parentPort, workerData } from 'node:worker_threads';
 import { AudioEngine } from './audio-engine.ts';
 import { ControlRing } from './control-ring.ts';
-import { SharedState } from './shared-state.ts';
+import { SharedState, Slot } from './shared-state.ts';
 import { blepTable } from '../plugin-sdk/dsp/index.ts';
 import { TapRing } from './tap-ring.ts';
 import type { AudioCall } from './audio-host.ts';
@@ -47,7 +47,11 @@ port.on('message', async (m: { id: number; method: AudioCall | 'close' | 'run'; 
   }
   try {
     const fn = engine[m.method] as (...a: unknown[]) => unknown;
-    port.postMessage({ id: m.id, result: fn.apply(engine, m.args) });
+    const began = performance.now();
+    const result = fn.apply(engine, m.args);
+    const took = performance.now() - began;
+    if (took > engine.shared.values[Slot.MaxCallMs]) engine.shared.values[Slot.MaxCallMs] = took;
+    port.postMessage({ id: m.id, result });
   } catch (e) {
     // The message for replies; the stack so the control thread can say where in the plugin it happened.
     port.postMessage({ id: m.id, error: (e as Error)?.message ?? String(e), stack: (e as Error)?.stack ?? String(e) });

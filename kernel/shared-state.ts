@@ -32,6 +32,8 @@ export const Slot = {
    * overrun, the worker's event loop busy, GC or the thread not scheduled) — stalls outside renders.
    */
   MaxWakeDelayMs: 18,
+  /** The longest call from the control thread (load, unload, state …) the audio thread ran between blocks. */
+  MaxCallMs: 19,
 } as const;
 
 const SLOTS = 32;
