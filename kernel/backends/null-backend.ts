@@ -27,26 +27,30 @@ export function createNullBackend(engine: AudioEngine, data: WorkerData, wake: I
   /** When the loop asked to run again (wall ms). */
   let wakeAt = 0;
 
+  /** Renders block k; a block finished after its deadline is an xrun. Returns the wall time after it. */
+  const renderNext = (): number => {
+    const began = performance.now();
+    engine.renderBlock(outL, outR, n);
+    const ended = performance.now();
+    engine.shared.recordBlockTime(ended - began);
+    const now = wallMs();
+    if (now > t0 + k * blockMs) {
+      // Late: the device would have run dry. Count it and move the clock so the next block is on time.
+      v[Slot.Xruns]++;
+      v[Slot.LastXrunLateMs] = now - (t0 + k * blockMs);
+      v[Slot.LastXrunRenderMs] = ended - began;
+      t0 = now - k * blockMs;
+      v[Slot.AnchorWallMs] = t0;
+    }
+    k++;
+    return now;
+  };
+
   const tick = (): void => {
     if (!running) return;
     let now = wallMs();
     if (now - wakeAt > v[Slot.MaxWakeDelayMs]) v[Slot.MaxWakeDelayMs] = now - wakeAt;
-    while (t0 + (k - lead) * blockMs <= now) {
-      const began = performance.now();
-      engine.renderBlock(outL, outR, n);
-      const ended = performance.now();
-      engine.shared.recordBlockTime(ended - began);
-      now = wallMs();
-      if (now > t0 + k * blockMs) {
-        // Late: the device would have run dry. Count it and move the clock so the next block is on time.
-        v[Slot.Xruns]++;
-        v[Slot.LastXrunLateMs] = now - (t0 + k * blockMs);
-        v[Slot.LastXrunRenderMs] = ended - began;
-        t0 = now - k * blockMs;
-        v[Slot.AnchorWallMs] = t0;
-      }
-      k++;
-    }
+    while (t0 + (k - lead) * blockMs <= now) now = renderNext();
     engine.housekeeping();
     const sleep = t0 + (k - lead) * blockMs - now;
     wakeAt = sleep > 0 ? now + sleep : now;
@@ -68,6 +72,11 @@ export function createNullBackend(engine: AudioEngine, data: WorkerData, wake: I
     async stop() {
       running = false;
       v[Slot.Running] = 0;
+    },
+    renderAhead(blocks: number) {
+      if (!running) return;
+      // At most `blocks` beyond the usual lead: the loop then sleeps until it is back on schedule.
+      while (k - lead < Math.floor((wallMs() - t0) / blockMs) + 1 + blocks) renderNext();
     },
   };
 }
