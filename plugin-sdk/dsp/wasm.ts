@@ -240,6 +240,10 @@ export class Code {
   i32ShrU(): this {
     return this.emit(0x76);
   }
+  /** Count of trailing zero bits (32 for 0). */
+  i32Ctz(): this {
+    return this.emit(0x68);
+  }
 
   // ── f32 / f64 scalar ──
   f32Add(): this {
@@ -286,6 +290,10 @@ export class Code {
   }
   i32TruncF64S(): this {
     return this.emit(0xaa);
+  }
+  /** Saturating truncation (no trap: NaN → 0, out of range → the nearest i32). */
+  i32TruncSatF64S(): this {
+    return this.emit(0xfc, 0x02);
   }
   f32DemoteF64(): this {
     return this.emit(0xb6);

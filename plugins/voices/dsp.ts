@@ -9,9 +9,11 @@
  *   1. sets per-block controls (cheap when unchanged): `setWaveform`, `setEnvelope`, `setSlide`;
  *   2. for each of freq / amp / cutoff that is moving, fills `freqIn` / `ampIn` / `cutoffIn` at the
  *      frames it renders and sets the matching bit in `moving`;
- *   3. calls `render(out, start, end, freq, amp, cutoff, q, moving, pre?)`, which WRITES (overwrites)
- *      the mono voice into `out[start..end)` (and, if `pre` is given, the pre-filter signal into it).
- *      Inputs whose bit is clear are the constants passed.
+ *   3. writes the block's constants into `controls` (CTL_FREQ, CTL_AMP, CTL_CUTOFF, CTL_Q) and calls
+ *      `render(out, start, end, moving, pre?)`, which WRITES (overwrites) the mono voice into
+ *      `out[start..end)` (and, if `pre` is given, the pre-filter signal into it). Inputs whose bit is
+ *      clear are the constants. (Numbers go through the array, not as arguments: V8 boxes a number
+ *      passed to a call it did not inline — a heap allocation on the audio thread.)
  * Gate changes: `gate(value)` (> 0 opens). Idle voices (`isIdle()`) can be skipped entirely.
  *
  * Slide: when the target frequency changes, the voice glides linearly in log-frequency (a constant
@@ -31,6 +33,12 @@ import { Adsr, Oscillator, Svf, type AdsrState, type OscillatorState } from 'plu
 export const FREQ_MOVING = 1;
 export const AMP_MOVING = 2;
 export const CUTOFF_MOVING = 4;
+
+/** Indices into `VoiceDsp.controls`: frequency (Hz), amp (0..1), cutoff (Hz), Q (linear). */
+export const CTL_FREQ = 0;
+export const CTL_AMP = 1;
+export const CTL_CUTOFF = 2;
+export const CTL_Q = 3;
 
 /** Plain-JSON state of one voice (hot reload, patterns). */
 export interface VoiceState {
@@ -56,6 +64,8 @@ export class VoiceDsp {
   readonly freqIn: Float64Array;
   readonly ampIn: Float64Array;
   readonly cutoffIn: Float64Array;
+  /** The block's constant inputs of `render` (CTL_*). */
+  readonly controls = new Float64Array(4);
   /** The pitch sounding now (Hz, after slide). */
   freq: number;
   private glideTarget: number;
@@ -133,25 +143,19 @@ export class VoiceDsp {
   }
 
   /**
-   * Renders frames [start, end) and WRITES them into `out` (mono). `freq` (Hz), `amp` (0..1),
-   * `cutoff` (Hz) are used for the block unless their bit in `moving` is set, in which case
-   * `freqIn[i]` / `ampIn[i]` / `cutoffIn[i]` are read per sample. `q` is linear, per block.
+   * Renders frames [start, end) and WRITES them into `out` (mono). `controls` freq (Hz), amp (0..1),
+   * cutoff (Hz) are used for the block unless their bit in `moving` is set, in which case
+   * `freqIn[i]` / `ampIn[i]` / `cutoffIn[i]` are read per sample. Q is linear, per block.
    * Frames are block-relative: 0 ≤ start ≤ end ≤ maxBlock (the input buffers are maxBlock long).
    * If `pre` is given, the PRE-filter signal (oscillator × envelope × amp) is also WRITTEN into it
    * (what an external filter such as acid1 processes instead of the voice's own lowpass).
    */
-  render(
-    out: Float32Array,
-    start: number,
-    end: number,
-    freq: number,
-    amp: number,
-    cutoff: number,
-    q: number,
-    moving: number,
-    pre: Float32Array | null = null,
-  ): void {
+  render(out: Float32Array, start: number, end: number, moving: number, pre: Float32Array | null = null): void {
     if (end <= start) return;
+    const c = this.controls;
+    const freq = c[CTL_FREQ];
+    const amp = c[CTL_AMP];
+    const q = c[CTL_Q];
     if (this.env.isIdle()) {
       out.fill(0, start, end);
       if (pre !== null) pre.fill(0, start, end);
@@ -177,7 +181,7 @@ export class VoiceDsp {
     if ((moving & CUTOFF_MOVING) !== 0) {
       this.filter.processLowpassCutoffs(out, start, end, this.cutoffIn, q);
     } else {
-      this.filter.setParams(cutoff, q);
+      this.filter.setParams(c[CTL_CUTOFF], q);
       this.filter.processLowpass(out, start, end);
     }
     // 3. Amp and envelope.

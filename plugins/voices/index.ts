@@ -8,7 +8,9 @@
  * |           |                                   | keeps the kernel Param objects                          |
  * | gate      | inside a block, at the event      | opens (attack) or releases voice `module`               |
  * | beginBlock| block start                       | every 32 blocks, looks again for tap buses not found yet |
- * | process   | inside a block, frames [start,end) | renders each non-idle voice; ADDS it to `main` (l = r)  |
+ * | process   | inside a block, frames [start,end) | reads every non-idle voice's parameters and envelope    |
+ * |           |                                   | into typed arrays (`gather`), then renders each; ADDS   |
+ * |           |                                   | it to `main` (l = r)                                    |
  * |           |                                   | and voice × send level to `send:reverb`, `send:delay`   |
  * |           |                                   | and, where those buses exist, to `tap:<id>` (stems,     |
  * |           |                                   | acid1) and its pre-filter signal to `tap:<id>:prefilter` |
@@ -39,9 +41,9 @@
  * parameter's target itself, so the unsmoothed `p.target` is fed instead (the slide reaches the new
  * pitch in exactly slide_time).
  */
-import { definePlugin, RAMP_CHUNK, skipParam, WAVE_SAW, type Bus, type Param, type ParamTable, type PluginContext } from 'plugin-sdk';
+import { definePlugin, RAMP_CHUNK, skipParam, WAVE_SAW, type Adsr, type Bus, type Param, type ParamTable, type PluginContext } from 'plugin-sdk';
 import { VoiceBank } from './bank.ts';
-import { AMP_MOVING, CUTOFF_MOVING, FREQ_MOVING, VoiceDsp, type VoiceState } from './dsp.ts';
+import { AMP_MOVING, CTL_AMP, CTL_CUTOFF, CTL_FREQ, CTL_Q, CUTOFF_MOVING, FREQ_MOVING, VoiceDsp, type VoiceState } from './dsp.ts';
 
 const params = {
   freq: { min: 20, max: 5000, default: 440, unit: 'Hz', description: 'Oscillator frequency' },
@@ -91,16 +93,6 @@ interface VoiceSlot {
   readonly sendReverb: Param;
   readonly sendDelay: Param;
   readonly slide: Param;
-  /** The block controls last given to the dsp (setEnvelope/setSlide run only when one changed). */
-  envA: number;
-  envD: number;
-  envS: number;
-  envR: number;
-  slideS: number;
-  /** Rendered by the bank (lane = module index) rather than by `dsp`. */
-  inBank: boolean;
-  /** The `freq` value the bank lane was tuned to. */
-  bankFreq: number;
 }
 
 function makeSlot(ctx: PluginContext, index: number): VoiceSlot {
@@ -124,19 +116,42 @@ function makeSlot(ctx: PluginContext, index: number): VoiceSlot {
     sendReverb: p('send/reverb'),
     sendDelay: p('send/delay'),
     slide: p('slide_time'),
-    envA: NaN,
-    envD: NaN,
-    envS: NaN,
-    envR: NaN,
-    slideS: NaN,
-    inBank: false,
-    bankFreq: NaN,
   };
   slot.dsp.jumpTo(slot.freq.value);
   slot.dsp.setWaveform(slot.type.value);
-  syncBlockParams(slot);
   return slot;
 }
+
+/**
+ * A voice's parameters, `NP` per voice in this order in one flat array: `gather` reads them all into
+ * a Float64Array at each span start, in one short loop with nothing else in it — the loads of 128
+ * voices' Param objects are independent, so the CPU overlaps their cache misses instead of taking
+ * them one at a time inside the per-voice logic (measured: most of the plugin's JS time was those
+ * misses).
+ */
+const NP = 12;
+const P_FREQ = 0;
+const P_AMP = 1;
+const P_TYPE = 2;
+const P_CUTOFF = 3;
+const P_Q = 4;
+const P_ATTACK = 5;
+const P_DECAY = 6;
+const P_SUSTAIN = 7;
+const P_RELEASE = 8;
+const P_SEND_R = 9;
+const P_SEND_D = 10;
+const P_SLIDE = 11;
+
+function slotParams(s: VoiceSlot): Param[] {
+  return [s.freq, s.amp, s.type, s.cutoff, s.q, s.attack, s.decay, s.sustain, s.release, s.sendReverb, s.sendDelay, s.slide];
+}
+
+/** Bits of a voice's `moving` flags (the parameters that may be smoothed). */
+const M_FREQ = 1;
+const M_AMP = 2;
+const M_CUTOFF = 4;
+const M_SENDS = 8;
 
 /** Looks up the tap buses not found yet (no allocation: the names were built in create). */
 function findTaps(ctx: PluginContext, s: VoiceSlot): void {
@@ -156,26 +171,6 @@ function addTo(bus: Bus, src: Float32Array, start: number, end: number): void {
 
 /** Blocks between two looks for tap buses that did not exist yet. */
 const TAP_RECHECK_BLOCKS = 32;
-
-/** Per-block controls (nothing to do when unchanged). */
-function syncBlockParams(s: VoiceSlot): void {
-  const a = s.attack.value;
-  const d = s.decay.value;
-  const su = s.sustain.value;
-  const r = s.release.value;
-  if (a !== s.envA || d !== s.envD || su !== s.envS || r !== s.envR) {
-    s.envA = a;
-    s.envD = d;
-    s.envS = su;
-    s.envR = r;
-    s.dsp.setEnvelope(a, d, su, r);
-  }
-  const sl = s.slide.value;
-  if (sl !== s.slideS) {
-    s.slideS = sl;
-    s.dsp.setSlide(sl);
-  }
-}
 
 /** Whether `type` selects the saw (as Oscillator.setWaveform rounds it). */
 function isSaw(type: number): boolean {
@@ -220,11 +215,15 @@ function bigGlide(p: Param): boolean {
  * target — the kernel lands the parameter on its curve at the span's end anyway. Coefficients per
  * span (per block, as a control-rate LFO steps them) instead of per sample: one next() per voice
  * and span instead of one per sample (13 ns each, measured). Larger glides (`bigGlide`) are
- * followed per RAMP_CHUNK on the kernel's curve.
+ * followed per RAMP_CHUNK on the kernel's curve. Written into `out[at]`: a returned number is boxed
+ * when the call is not inlined.
  */
-function spanCutoff(p: Param, frames: number): number {
+function spanCutoff(p: Param, frames: number, out: Float64Array, at: number): void {
   const v0 = p.value;
-  if (!p.moving) return v0;
+  if (!p.moving) {
+    out[at] = v0;
+    return;
+  }
   const t = p.target;
   let mid = v0 + (p.next() - v0) * (frames * 0.5);
   if (t >= v0) {
@@ -232,7 +231,7 @@ function spanCutoff(p: Param, frames: number): number {
     else if (mid < v0) mid = v0;
   } else if (mid < t) mid = t;
   else if (mid > v0) mid = v0;
-  return mid;
+  out[at] = mid;
 }
 
 /** Adds `g` × `src` into both channels of `bus`. */
@@ -253,6 +252,20 @@ export default definePlugin({
     const count = ctx.modules.length;
     const slots: VoiceSlot[] = [];
     for (let i = 0; i < count; i++) slots.push(makeSlot(ctx, i));
+    const envs: Adsr[] = slots.map((s) => s.dsp.env);
+    const params: Param[] = slots.flatMap(slotParams);
+    /** The span's parameter values (NP per voice), read by `gather`. */
+    const val = new Float64Array(count * NP);
+    /** Per voice: the M_* bits of its parameters moving in this span; 1 while its envelope rests. */
+    const moving = new Uint8Array(count);
+    const idle = new Uint8Array(count);
+    /** The span's envelope state of each non-idle voice (`readEnv`). */
+    const envNow = new Float64Array(count * 3);
+    /** The block controls last given to each dsp (attack, decay, sustain, release, slide): set only on a change. */
+    const given = new Float64Array(count * 5).fill(NaN);
+    /** Per voice: a slide is set (VoiceDsp.sliding); no tap bus is open (a bank voice has none). */
+    const sliding = new Uint8Array(count);
+    const tapless = new Uint8Array(count);
     const scratch = new Float32Array(ctx.maxBlock);
     const preScratch = new Float32Array(ctx.maxBlock);
     const main = ctx.bus('main');
@@ -260,7 +273,7 @@ export default definePlugin({
     const delay = ctx.bus('send:delay');
     // One peak meter per voice, read (and reset) by the control thread for /viz/levels.
     const meters = ctx.meters(count);
-    for (let i = 0; i < count; i++) findTaps(ctx, slots[i]);
+    for (let i = 0; i < count; i++) lookForTaps(i);
     let blocksToRecheck = TAP_RECHECK_BLOCKS;
 
     let bank: VoiceBank | null = null;
@@ -271,48 +284,121 @@ export default definePlugin({
         ctx.log.warn(`voice bank unavailable (${(e as Error).message}); every voice renders in JS`);
       }
     }
+    /** Per voice: rendered by the bank (lane = module index) rather than by its VoiceDsp; the `freq` its lane was tuned to. */
+    const inBank = new Uint8Array(count);
+    const bankFreq = new Float64Array(count);
     /** Bank voices of the current span (module indices, ascending). */
     const members = new Int32Array(count);
-    /** Per bank group: how many of its lanes the bank renders now. */
-    const groupOwned = new Int32Array(bank === null ? 0 : bank.groupCount);
+
+    function lookForTaps(v: number): void {
+      const s = slots[v];
+      findTaps(ctx, s);
+      tapless[v] = s.tap === undefined && s.pre === undefined ? 1 : 0;
+    }
+
+    /** Voice v's parameter values and moving flags into `val` / `moving`. */
+    function readParams(v: number): void {
+      const i = v * NP;
+      const freq = params[i + P_FREQ];
+      const amp = params[i + P_AMP];
+      const cutoff = params[i + P_CUTOFF];
+      const sendR = params[i + P_SEND_R];
+      const sendD = params[i + P_SEND_D];
+      val[i + P_FREQ] = freq.value;
+      val[i + P_AMP] = amp.value;
+      val[i + P_TYPE] = params[i + P_TYPE].value;
+      val[i + P_CUTOFF] = cutoff.value;
+      val[i + P_Q] = params[i + P_Q].value;
+      val[i + P_ATTACK] = params[i + P_ATTACK].value;
+      val[i + P_DECAY] = params[i + P_DECAY].value;
+      val[i + P_SUSTAIN] = params[i + P_SUSTAIN].value;
+      val[i + P_RELEASE] = params[i + P_RELEASE].value;
+      val[i + P_SEND_R] = sendR.value;
+      val[i + P_SEND_D] = sendD.value;
+      val[i + P_SLIDE] = params[i + P_SLIDE].value;
+      moving[v] = (freq.moving ? M_FREQ : 0) | (amp.moving ? M_AMP : 0) | (cutoff.moving ? M_CUTOFF : 0) | (sendR.moving || sendD.moving ? M_SENDS : 0);
+    }
+
+    /** Voice v's envelope now (level, step per frame, frames left in the segment) into `envNow`. */
+    function readEnv(v: number): void {
+      const env = envs[v];
+      envNow[3 * v] = env.level;
+      envNow[3 * v + 1] = env.increment;
+      envNow[3 * v + 2] = env.remaining;
+    }
+
+    /** At a span start: which voices are idle, and the parameters and envelopes of the others. */
+    function gather(): void {
+      for (let v = 0; v < count; v++) idle[v] = envs[v].isIdle() ? 1 : 0;
+      for (let v = 0; v < count; v++) {
+        if (idle[v] !== 0) continue;
+        readParams(v);
+        readEnv(v);
+      }
+    }
+
+    /** Per-block controls from `val` (nothing to do when unchanged). */
+    function syncBlockParams(v: number): void {
+      const i = v * NP;
+      const g = v * 5;
+      const a = val[i + P_ATTACK];
+      const d = val[i + P_DECAY];
+      const su = val[i + P_SUSTAIN];
+      const r = val[i + P_RELEASE];
+      if (a !== given[g] || d !== given[g + 1] || su !== given[g + 2] || r !== given[g + 3]) {
+        given[g] = a;
+        given[g + 1] = d;
+        given[g + 2] = su;
+        given[g + 3] = r;
+        slots[v].dsp.setEnvelope(a, d, su, r);
+        readEnv(v);
+      }
+      const sl = val[i + P_SLIDE];
+      if (sl !== given[g + 4]) {
+        given[g + 4] = sl;
+        const dsp = slots[v].dsp;
+        dsp.setSlide(sl);
+        sliding[v] = dsp.sliding ? 1 : 0;
+      }
+    }
+
     /**
-     * Where the last span ended in its block (the bank's look-ahead rows start there). A span at
-     * frame 0 begins a new block: the look-ahead moves to the front then — in `process`, not in
-     * `beginBlock`, which the kernel does not call on a version fading out after a hot reload.
+     * Voice v moves into the bank at a span start (its waveform is already the saw). Its group's
+     * lanes are rendered over every span while any is in the bank, so the group's last render
+     * ended here (or its other lanes are unused).
      */
-    let lastEnd = 0;
-
-    /** Voice v moves into the bank at block frame `at` (its waveform is already the saw). */
-    function acquire(v: number, at: number): void {
-      const s = slots[v];
-      const dsp = s.dsp;
-      dsp.jumpTo(s.freq.value);
-      (bank as VoiceBank).acquire(v, dsp.osc, dsp.filter, dsp.freq, at);
-      s.bankFreq = s.freq.value;
-      s.inBank = true;
-      groupOwned[v >> 2]++;
+    function acquire(v: number): void {
+      const dsp = slots[v].dsp;
+      const f = val[v * NP + P_FREQ];
+      dsp.jumpTo(f);
+      (bank as VoiceBank).acquire(v, dsp);
+      bankFreq[v] = f;
+      inBank[v] = 1;
     }
 
-    /** Voice v goes back to its VoiceDsp at block frame `at`. */
-    function release(v: number, at: number): void {
-      const s = slots[v];
-      (bank as VoiceBank).release(v, s.dsp.osc, s.dsp.filter, s.dsp.freq, at);
-      s.inBank = false;
-      groupOwned[v >> 2]--;
+    /** Voice v goes back to its VoiceDsp where its group's last render ended (a span start or end). */
+    function release(v: number): void {
+      (bank as VoiceBank).release(v, slots[v].dsp);
+      inBank[v] = 0;
     }
 
     /**
-     * Per bank voice of the current span (by module index), filled by `process` in the same pass
-     * that classifies the voices, so the bank's loops below touch typed arrays, not objects:
-     * samples left in the envelope segment (0: holding), and whether cutoff, amp or a send moves.
+     * Per bank voice of the current span (by module index), filled by `prepare`, so the bank's loops
+     * below touch typed arrays, not objects: samples left in the envelope segment (0: holding), and
+     * whether cutoff, amp or a send moves.
      */
     const segLeft = new Float64Array(count);
     const moves = new Uint8Array(count);
+    /** One lane's numbers for a bank setter. */
+    const lane = new Float64Array(4);
     /** Frames of the span being prepared. */
     let spanLength = 0;
-    /** The span's send levels when every bank voice has the same, resting ones (else perVoice). */
-    let sendR = 0;
-    let sendD = 0;
+    /**
+     * The span's send levels when every bank voice has the same, resting ones (else perVoice): those
+     * of the first bank voice, at `val[sendsAt + P_SEND_R / P_SEND_D]` (an index: a number kept in
+     * a closure variable would be boxed at every store).
+     */
+    let sendsAt = 0;
     let perVoice = false;
 
     /**
@@ -320,39 +406,45 @@ export default definePlugin({
      * order): tunes its lane, sets its filter and gain for the span's first frames (exact unless its
      * envelope segment ends inside the span or a parameter moves; renderBank then updates them).
      */
-    function prepare(v: number, s: VoiceSlot, first: boolean): void {
+    function prepare(v: number, first: boolean): void {
       const b = bank as VoiceBank;
-      const f = s.freq.value;
-      if (f !== s.bankFreq) {
-        s.bankFreq = f;
-        s.dsp.jumpTo(f);
-        b.setFrequency(v, s.dsp.freq);
+      const i = v * NP;
+      const f = val[i + P_FREQ];
+      if (f !== bankFreq[v]) {
+        bankFreq[v] = f;
+        const dsp = slots[v].dsp;
+        dsp.jumpTo(f);
+        lane[0] = dsp.freq;
+        b.setFrequency(v, lane, 0);
       }
-      const sr = s.sendReverb;
-      const sd = s.sendDelay;
+      const m = moving[v];
       if (first) {
-        sendR = sr.value;
-        sendD = sd.value;
+        sendsAt = i;
         perVoice = false;
       }
-      const sendsMove = sr.moving || sd.moving;
-      const glide = bigGlide(s.cutoff);
-      const mv = s.amp.moving || sendsMove || glide;
-      if (sendsMove || sr.value !== sendR || sd.value !== sendD) perVoice = true;
+      const sendsMove = (m & M_SENDS) !== 0;
+      const glide = (m & M_CUTOFF) !== 0 && bigGlide(params[i + P_CUTOFF]);
+      const mv = (m & M_AMP) !== 0 || sendsMove || glide;
+      if (sendsMove || val[i + P_SEND_R] !== val[sendsAt + P_SEND_R] || val[i + P_SEND_D] !== val[sendsAt + P_SEND_D]) perVoice = true;
       moves[v] = mv ? 1 : 0;
-      const env = s.dsp.env;
-      segLeft[v] = env.remaining;
-      if (!glide) b.setFilter(v, spanCutoff(s.cutoff, spanLength), s.q.value);
+      segLeft[v] = envNow[3 * v + 2];
+      if (!glide) {
+        if ((m & M_CUTOFF) !== 0) spanCutoff(params[i + P_CUTOFF], spanLength, val, i + P_CUTOFF);
+        b.setFilter(v, val, i + P_CUTOFF);
+      }
       if (!mv) {
-        const a = s.amp.value;
-        b.setGain(v, env.level * a, env.increment * a);
+        const a = val[i + P_AMP];
+        lane[0] = envNow[3 * v] * a;
+        lane[1] = envNow[3 * v + 1] * a;
+        b.setGain(v, lane, 0);
       }
     }
 
     /**
      * Lane v for the chunk [.., + len) when its envelope segment changed, amp or a send moves or the
-     * cutoff glides far. Parameters advance with `skipParam` and one call per bank setter: a number
-     * crossing a call V8 did not inline (this runs inlined into the large renderBank) is boxed.
+     * cutoff glides far. Parameters advance with `skipParam` (it returns nothing) and the setters
+     * read their numbers from `lane`: a number crossing a call V8 did not inline (this runs inlined
+     * into the large renderBank) is boxed.
      */
     function update(b: VoiceBank, v: number, len: number): void {
       const s = slots[v];
@@ -360,10 +452,12 @@ export default definePlugin({
         // The cutoff at the chunk's middle on the kernel's own curve (then on to its end).
         const half = len >> 1;
         skipParam(s.cutoff, half);
-        b.setFilter(v, s.cutoff.value, s.q.value);
+        lane[0] = s.cutoff.value;
+        lane[1] = s.q.value;
+        b.setFilter(v, lane, 0);
         skipParam(s.cutoff, len - half);
       }
-      const env = s.dsp.env;
+      const env = envs[v];
       const level = env.level;
       const inc = env.increment;
       const a0 = s.amp.value;
@@ -372,13 +466,19 @@ export default definePlugin({
         skipParam(s.amp, len);
         step = ((level + len * inc) * s.amp.value - level * a0) / len;
       }
-      b.setGain(v, level * a0, step);
+      lane[0] = level * a0;
+      lane[1] = step;
+      b.setGain(v, lane, 0);
       if (perVoice) {
         const r0 = s.sendReverb.value;
         const d0 = s.sendDelay.value;
         skipParam(s.sendReverb, len);
         skipParam(s.sendDelay, len);
-        b.setSends(v, r0, (s.sendReverb.value - r0) / len, d0, (s.sendDelay.value - d0) / len);
+        lane[0] = r0;
+        lane[1] = (s.sendReverb.value - r0) / len;
+        lane[2] = d0;
+        lane[3] = (s.sendDelay.value - d0) / len;
+        b.setSends(v, lane, 0);
       }
     }
 
@@ -417,30 +517,112 @@ export default definePlugin({
             const v = members[m];
             const pk = b.peak(v);
             if (pk > meters[v]) meters[v] = pk;
-            const env = slots[v].dsp.env;
+            const env = envs[v];
             env.skip(len);
             segLeft[v] = env.remaining;
           }
         }
-        for (let m = m0; m < m1; m++) if (slots[members[m]].dsp.isIdle()) release(members[m], end);
+        for (let m = m0; m < m1; m++) if (envs[members[m]].isIdle()) release(members[m]);
         m0 = m1;
       }
       b.mix(start, end, perVoice);
-      const l = main.l;
-      const r = main.r;
       const out = b.outMain;
-      for (let i = start; i < end; i++) {
-        const x = out[i];
-        l[i] += x;
-        r[i] += x;
-      }
       if (perVoice) {
+        addTo(main, out, start, end);
         addTo(reverb, b.outReverb, start, end);
         addTo(delay, b.outDelay, start, end);
-      } else {
-        if (sendR > 0) addScaled(reverb, out, start, end, sendR);
-        if (sendD > 0) addScaled(delay, out, start, end, sendD);
+      } else addWithSends(out, start, end);
+    }
+
+    /** `out` into main, and × the span's send levels into the send buses, in one pass. */
+    function addWithSends(out: Float32Array, start: number, end: number): void {
+      const ml = main.l;
+      const mr = main.r;
+      const rl = reverb.l;
+      const rr = reverb.r;
+      const dl = delay.l;
+      const dr = delay.r;
+      const gr = val[sendsAt + P_SEND_R];
+      const gd = val[sendsAt + P_SEND_D];
+      if (gr > 0 && gd > 0) {
+        for (let i = start; i < end; i++) {
+          const x = out[i];
+          ml[i] += x;
+          mr[i] += x;
+          const xr = x * gr;
+          rl[i] += xr;
+          rr[i] += xr;
+          const xd = x * gd;
+          dl[i] += xd;
+          dr[i] += xd;
+        }
+        return;
       }
+      addTo(main, out, start, end);
+      if (gr > 0) addScaled(reverb, out, start, end, gr);
+      if (gd > 0) addScaled(delay, out, start, end, gd);
+    }
+
+    /** Voice v (not in the bank) by its VoiceDsp over [start, end), added into the buses. */
+    function renderVoice(v: number, start: number, end: number): void {
+      const s = slots[v];
+      const dsp = s.dsp;
+      let movingBits = 0;
+      let freq = s.freq.value;
+      if (dsp.sliding) {
+        freq = s.freq.target;
+      } else if (s.freq.moving) {
+        const buf = dsp.freqIn;
+        const p = s.freq;
+        p.fill(buf, start, end);
+        movingBits |= FREQ_MOVING;
+      }
+      const amp = s.amp.value;
+      if (s.amp.moving) {
+        const buf = dsp.ampIn;
+        const p = s.amp;
+        p.fill(buf, start, end);
+        movingBits |= AMP_MOVING;
+      }
+      const cutoff = s.cutoff.value;
+      if (s.cutoff.moving) {
+        const buf = dsp.cutoffIn;
+        const p = s.cutoff;
+        p.fill(buf, start, end);
+        movingBits |= CUTOFF_MOVING;
+      }
+      const pre = s.pre;
+      const c = dsp.controls;
+      c[CTL_FREQ] = freq;
+      c[CTL_AMP] = amp;
+      c[CTL_CUTOFF] = cutoff;
+      c[CTL_Q] = s.q.value;
+      dsp.render(scratch, start, end, movingBits, pre === undefined ? null : preScratch);
+      const l = main.l;
+      const r = main.r;
+      let peak = meters[v];
+      for (let i = start; i < end; i++) {
+        const x = scratch[i];
+        l[i] += x;
+        r[i] += x;
+        const ax = x < 0 ? -x : x;
+        if (ax > peak) peak = ax;
+      }
+      meters[v] = peak;
+      addSend(reverb, scratch, start, end, s.sendReverb);
+      addSend(delay, scratch, start, end, s.sendDelay);
+      if (s.tap !== undefined) addTo(s.tap, scratch, start, end);
+      if (pre !== undefined) addTo(pre, preScratch, start, end);
+    }
+
+    /** Between blocks: every bank voice back to its VoiceDsp (at the next block's first frame). */
+    function releaseAll(): void {
+      for (let v = 0; v < count; v++) if (inBank[v] !== 0) release(v);
+    }
+
+    for (let v = 0; v < count; v++) {
+      readParams(v);
+      syncBlockParams(v);
     }
 
     return {
@@ -449,82 +631,38 @@ export default definePlugin({
         blocksToRecheck = TAP_RECHECK_BLOCKS;
         for (let i = 0; i < count; i++) {
           const s = slots[i];
-          if (s.tap === undefined || s.pre === undefined) findTaps(ctx, s);
+          if (s.tap === undefined || s.pre === undefined) lookForTaps(i);
         }
       },
 
       process(start: number, end: number): void {
         if (end <= start) return;
         spanLength = end - start;
-        if (start === 0 && lastEnd > 0 && bank !== null) {
-          for (let g = 0; g < groupOwned.length; g++) if (groupOwned[g] > 0) bank.shift(g, lastEnd);
-        }
-        lastEnd = end;
-        const l = main.l;
-        const r = main.r;
+        gather();
         let n = 0;
         for (let v = 0; v < count; v++) {
-          const s = slots[v];
-          const dsp = s.dsp;
-          if (dsp.isIdle()) {
-            if (s.inBank) release(v, start);
+          if (idle[v] !== 0) {
+            if (inBank[v] !== 0) release(v);
             continue;
           }
-          syncBlockParams(s);
+          syncBlockParams(v);
+          const type = val[v * NP + P_TYPE];
           if (bank !== null) {
-            const eligible = isSaw(s.type.value) && !dsp.sliding && !s.freq.moving && s.tap === undefined && s.pre === undefined;
-            if (s.inBank && !eligible) release(v, start);
-            if (!s.inBank) {
-              dsp.setWaveform(s.type.value);
-              if (eligible) acquire(v, start);
+            const eligible = isSaw(type) && sliding[v] === 0 && (moving[v] & M_FREQ) === 0 && tapless[v] !== 0;
+            if (inBank[v] !== 0 && !eligible) release(v);
+            if (inBank[v] === 0) {
+              slots[v].dsp.setWaveform(type);
+              if (eligible) acquire(v);
             }
-            if (s.inBank) {
-              prepare(v, s, n === 0);
+            if (inBank[v] !== 0) {
+              prepare(v, n === 0);
               members[n++] = v;
               continue;
             }
           } else {
-            dsp.setWaveform(s.type.value);
+            slots[v].dsp.setWaveform(type);
           }
-          let moving = 0;
-          let freq = s.freq.value;
-          if (dsp.sliding) {
-            freq = s.freq.target;
-          } else if (s.freq.moving) {
-            const buf = dsp.freqIn;
-            const p = s.freq;
-            p.fill(buf, start, end);
-            moving |= FREQ_MOVING;
-          }
-          const amp = s.amp.value;
-          if (s.amp.moving) {
-            const buf = dsp.ampIn;
-            const p = s.amp;
-            p.fill(buf, start, end);
-            moving |= AMP_MOVING;
-          }
-          const cutoff = s.cutoff.value;
-          if (s.cutoff.moving) {
-            const buf = dsp.cutoffIn;
-            const p = s.cutoff;
-            p.fill(buf, start, end);
-            moving |= CUTOFF_MOVING;
-          }
-          const pre = s.pre;
-          dsp.render(scratch, start, end, freq, amp, cutoff, s.q.value, moving, pre === undefined ? null : preScratch);
-          let peak = meters[v];
-          for (let i = start; i < end; i++) {
-            const x = scratch[i];
-            l[i] += x;
-            r[i] += x;
-            const ax = x < 0 ? -x : x;
-            if (ax > peak) peak = ax;
-          }
-          meters[v] = peak;
-          addSend(reverb, scratch, start, end, s.sendReverb);
-          addSend(delay, scratch, start, end, s.sendDelay);
-          if (s.tap !== undefined) addTo(s.tap, scratch, start, end);
-          if (pre !== undefined) addTo(pre, preScratch, start, end);
+          renderVoice(v, start, end);
         }
         if (n > 0) renderBank(n, start, end);
       },
@@ -532,14 +670,17 @@ export default definePlugin({
       gate(module: number, value: number): void {
         const s = slots[module];
         if (s === undefined) return;
-        if (value > 0) syncBlockParams(s);
+        if (value > 0) {
+          readParams(module);
+          syncBlockParams(module);
+        }
         s.dsp.gate(value);
       },
 
       getState(): unknown {
         // Between blocks: the bank hands its voices back (at the next block's first frame) so each
         // VoiceDsp holds the whole state; they return to the bank at the next span.
-        for (let v = 0; v < count; v++) if (slots[v].inBank) release(v, lastEnd);
+        releaseAll();
         return { v: 1, voices: slots.map((s) => s.dsp.getState()) };
       },
 
@@ -547,11 +688,12 @@ export default definePlugin({
         if (state === null || typeof state !== 'object') return;
         const voices = (state as { voices?: unknown }).voices;
         if (!Array.isArray(voices)) return;
-        for (let v = 0; v < count; v++) if (slots[v].inBank) release(v, lastEnd);
+        releaseAll();
         const n = Math.min(voices.length, count);
         for (let i = 0; i < n; i++) {
           const s = slots[i];
-          syncBlockParams(s);
+          readParams(i);
+          syncBlockParams(i);
           s.dsp.setWaveform(s.type.value);
           s.dsp.setState(voices[i] as Partial<VoiceState> | null);
         }

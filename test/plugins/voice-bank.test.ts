@@ -8,12 +8,26 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { VoiceBank } from '../../plugins/voices/bank.ts';
-import { VoiceDsp } from '../../plugins/voices/dsp.ts';
+import { CTL_AMP, CTL_CUTOFF, CTL_FREQ, CTL_Q, VoiceDsp } from '../../plugins/voices/dsp.ts';
 import { OfflineEngine, PROJECT_ROOT } from '../helpers/offline-engine.ts';
 
 const FS = 48000;
 const BLOCK = 256;
 const PLUGINS = path.join(PROJECT_ROOT, 'plugins');
+
+/** `v.render` with the block's constant inputs (`controls`) given as arguments. */
+function render(v: VoiceDsp, out: Float32Array, start: number, end: number, freq: number, amp: number, cutoff: number, q: number, moving: number): void {
+  v.controls[CTL_FREQ] = freq;
+  v.controls[CTL_AMP] = amp;
+  v.controls[CTL_CUTOFF] = cutoff;
+  v.controls[CTL_Q] = q;
+  v.render(out, start, end, moving);
+}
+
+/** The numbers a bank setter reads (`src`, from index 0). */
+function nums(...values: number[]): Float64Array {
+  return Float64Array.from(values);
+}
 
 /** A saw voice with its own envelope, gated on. */
 function sawVoice(i: number): VoiceDsp {
@@ -37,7 +51,6 @@ describe('VoiceBank', () => {
     let worst = 0;
     let level = 0;
     for (let b = 0; b < 600; b++) {
-      if (b > 0) for (let g = 0; g < bank.groupCount; g++) bank.shift(g, BLOCK);
       const cutoff = 900 + 700 * Math.sin(b * 0.07);
       // Gates at different blocks per voice: release ends (idle) and new notes cross renderers.
       for (let v = 0; v < N; v++) {
@@ -52,16 +65,16 @@ describe('VoiceBank', () => {
       }
       sum.fill(0);
       for (let v = 0; v < N; v++) {
-        ref[v].render(out, 0, BLOCK, ref[v].freq, 0.2, cutoff, 1 + v / 2, 0);
+        render(ref[v], out, 0, BLOCK, ref[v].freq, 0.2, cutoff, 1 + v / 2, 0);
         for (let i = 0; i < BLOCK; i++) sum[i] += out[i];
       }
       for (let v = 0; v < N; v++) {
         const d = own[v];
         if (!d.isIdle() && !inBank[v]) {
-          bank.acquire(v, d.osc, d.filter, d.freq, 0);
+          bank.acquire(v, d);
           inBank[v] = true;
         }
-        bank.setFilter(v, cutoff, 1 + v / 2);
+        bank.setFilter(v, nums(cutoff, 1 + v / 2), 0);
       }
       for (let g = 0; g < bank.groupCount; g++) {
         let pos = 0;
@@ -72,7 +85,7 @@ describe('VoiceBank', () => {
             if (inBank[v] && r > 0 && r < n) n = r;
           }
           for (let v = 4 * g; v < Math.min(N, 4 * g + 4); v++) {
-            if (inBank[v]) bank.setGain(v, own[v].env.level * 0.2, own[v].env.increment * 0.2);
+            if (inBank[v]) bank.setGain(v, nums(own[v].env.level * 0.2, own[v].env.increment * 0.2), 0);
           }
           bank.render(g, pos, pos + n, false);
           pos += n;
@@ -83,7 +96,7 @@ describe('VoiceBank', () => {
       // renders whole blocks), then goes back to its VoiceDsp until its next note.
       for (let v = 0; v < N; v++) {
         if (inBank[v] && own[v].isIdle()) {
-          bank.release(v, own[v].osc, own[v].filter, own[v].freq, BLOCK);
+          bank.release(v, own[v]);
           inBank[v] = false;
         }
       }
@@ -98,21 +111,54 @@ describe('VoiceBank', () => {
     assert.ok(worst < 1e-6, `bank vs VoiceDsp: ${worst}`);
   });
 
+  test('lanes given the same cutoff and Q one after another (coefficients computed once) filter as lanes set alone', () => {
+    const N = 6;
+    const shared = new VoiceBank(FS, BLOCK, N);
+    const alone = Array.from({ length: N }, () => new VoiceBank(FS, BLOCK, 1));
+    for (let v = 0; v < N; v++) {
+      shared.acquire(v, sawVoice(v));
+      alone[v].acquire(0, sawVoice(v));
+      shared.setGain(v, nums(0.1, 0), 0);
+      alone[v].setGain(0, nums(0.1, 0), 0);
+    }
+    let worst = 0;
+    let level = 0;
+    for (let b = 0; b < 40; b++) {
+      const filter = nums(800 + 600 * Math.sin(b * 0.3), 1 + (b % 3));
+      for (let v = 0; v < N; v++) shared.setFilter(v, filter, 0);
+      for (let g = 0; g < shared.groupCount; g++) shared.render(g, 0, BLOCK, false);
+      shared.mix(0, BLOCK, false);
+      const sum = new Float32Array(BLOCK);
+      for (const bank of alone) {
+        bank.setFilter(0, filter, 0);
+        bank.render(0, 0, BLOCK, false);
+        bank.mix(0, BLOCK, false);
+        for (let i = 0; i < BLOCK; i++) sum[i] += bank.outMain[i];
+      }
+      for (let i = 0; i < BLOCK; i++) {
+        worst = Math.max(worst, Math.abs(shared.outMain[i] - sum[i]));
+        level = Math.max(level, Math.abs(sum[i]));
+      }
+    }
+    assert.ok(level > 0.1);
+    assert.ok(worst < 1e-6, `${worst}`);
+  });
+
   test('per-voice sends: each lane × its (ramping) send level', () => {
     const a = new VoiceBank(FS, BLOCK, 2);
     const b = new VoiceBank(FS, BLOCK, 1);
     const v0a = sawVoice(0);
     const v0b = sawVoice(0);
     const v1 = sawVoice(3);
-    a.acquire(0, v0a.osc, v0a.filter, v0a.freq, 0);
-    a.acquire(1, v1.osc, v1.filter, v1.freq, 0);
-    b.acquire(0, v0b.osc, v0b.filter, v0b.freq, 0);
+    a.acquire(0, v0a);
+    a.acquire(1, v1);
+    b.acquire(0, v0b);
     for (const [bank, v] of [[a, 0], [a, 1], [b, 0]] as const) {
-      bank.setFilter(v, 2000, 1);
-      bank.setGain(v, 0.5, 0);
+      bank.setFilter(v, nums(2000, 1), 0);
+      bank.setGain(v, nums(0.5, 0), 0);
     }
-    a.setSends(0, 0.2, 0.001, 0.7, -0.002);
-    a.setSends(1, 0, 0, 0, 0);
+    a.setSends(0, nums(0.2, 0.001, 0.7, -0.002), 0);
+    a.setSends(1, nums(0, 0, 0, 0), 0);
     a.render(0, 0, BLOCK, true);
     a.mix(0, BLOCK, true);
     b.render(0, 0, BLOCK, false);
