@@ -60,7 +60,7 @@ async function run(voices: number): Promise<void> {
     process.stdout.write(
       [
         `voices ${voices} sounding (gates ${after.activeGates}), ${seconds} s on the null backend:`,
-        `  start-up to first rendered block: ${startup.toFixed(0)} ms (process spawn → first block, includes tsx and plugin bundling)`,
+        `  start-up to first rendered block: ${startup.toFixed(0)} ms (process spawn → first block: node, the engine from dist/ (or tsx), plugin bundles (cached) and their 1 s trials)`,
         `  RSS after start: ${rss.toFixed(1)} MiB`,
         `  OSC round trip /engine/status: p50 ${quantile(rtts, 0.5).toFixed(3)} ms, p99 ${quantile(rtts, 0.99).toFixed(3)} ms`,
         `  block render time (whole run, 10 µs bins): p50 ${pct(after.blockMs.p50)}, p99 ${pct(after.blockMs.p99)}, p99.9 ${pct(after.blockMs.p999)}, max ${pct(after.blockMs.max)}`,
