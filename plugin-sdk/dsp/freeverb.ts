@@ -53,6 +53,7 @@
  * parameters live in kernel memory, the kernel derives, ramps and tests everything), so they do not
  * box numbers even before V8 has optimised them.
  */
+import { loadStereo, mixStereo } from './kernel-io.ts';
 import { Code, F32, F64, I32, V128, WasmModule, type WasmMemory } from './wasm.ts';
 
 export const FREEVERB_COMB_TUNING: readonly number[] = [1116, 1188, 1277, 1356, 1422, 1491, 1557, 1617];
@@ -508,15 +509,7 @@ export class Freeverb {
     this.n = n > 0 ? n : 0;
     this.start = start;
     if (n <= 0) return true;
-    if (inL.length <= cap && inR.length <= cap) {
-      this.inL.set(inL);
-      this.inR.set(inR);
-      this.at = start;
-    } else {
-      copySpan(inL, start, this.inL, 0, n);
-      copySpan(inR, start, this.inR, 0, n);
-      this.at = 0;
-    }
+    this.at = loadStereo(inL, inR, start, n, this.inL, this.inR);
     return this.silentFn(n, this.at) !== 0;
   }
 
@@ -531,28 +524,7 @@ export class Freeverb {
 
   /** ADDS the run's wet signal × the wet level (ramping, see `setWet`) into `outL/outR` over the loaded span. */
   addWet(outL: Float32Array, outR: Float32Array): void {
-    const n = this.n;
-    if (n <= 0) return;
-    const cap = this.outL.length;
-    const start = this.start;
-    if (outL.length > cap || outR.length > cap) {
-      copySpan(outL, start, this.outL, 0, n);
-      copySpan(outR, start, this.outR, 0, n);
-      this.mixFn(n, 0);
-      copySpan(this.outL, 0, outL, start, n);
-      copySpan(this.outR, 0, outR, start, n);
-      return;
-    }
-    this.outL.set(outL);
-    this.outR.set(outR);
-    this.mixFn(n, start);
-    if (outL.length === cap && outR.length === cap) {
-      outL.set(this.outL);
-      outR.set(this.outR);
-    } else {
-      copySpan(this.outL, start, outL, start, n);
-      copySpan(this.outR, start, outR, start, n);
-    }
+    if (this.n > 0) mixStereo(outL, outR, this.start, this.n, this.outL, this.outR, this.mixFn);
   }
 
   /** True when every sample of the run's wet signal is under `level` in magnitude. */
@@ -641,6 +613,3 @@ export class Freeverb {
   }
 }
 
-function copySpan(from: Float32Array, at: number, to: Float32Array, to0: number, n: number): void {
-  for (let i = 0; i < n; i++) to[to0 + i] = from[at + i];
-}

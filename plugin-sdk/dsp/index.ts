@@ -32,4 +32,5 @@ export * from './freeverb.ts';
 export * from './oversampler.ts';
 export * from './param-ramp.ts';
 export * from './ladder.ts';
+export * from './kernel-io.ts';
 export * from './wasm.ts';

@@ -44,7 +44,7 @@
  * samples, 25 while the delay moves (the JavaScript version: 56, mono input 30).
  * Thread: constructor and `getState` allocate; `setParams`, `process` are allocation-free.
  */
-import { nextPowerOfTwo, type DelayLineState } from 'plugin-sdk';
+import { loadStereo, mixStereo, nextPowerOfTwo, type DelayLineState } from 'plugin-sdk';
 import { DELAY, delayKernel, FEEDBACK, FRESH, HIGHCUT, HIGHCUT_CHANGED, HP, LOWCUT, LOWCUT_CHANGED, LP, MIX, PARAMS, POS, ST, STILL, T0, T1, TIME, WHOLE, type SpanFn } from './kernel.ts';
 
 export { FEEDBACK, HIGHCUT, LOWCUT, MAX_SLEW, MIX, TIME } from './kernel.ts';
@@ -145,22 +145,14 @@ export class DelayDsp {
     const cap = this.inL.length;
     const n = end - start < cap ? end - start : cap;
     if (n <= 0) return;
-    let at = 0;
-    if (inL.length <= cap && inR.length <= cap) {
-      this.inL.set(inL);
-      this.inR.set(inR);
-      at = start;
-    } else {
-      copySpan(inL, start, this.inL, 0, n);
-      copySpan(inR, start, this.inR, 0, n);
-    }
+    const at = loadStereo(inL, inR, start, n, this.inL, this.inR);
     const silent = this.silentFn(n, at) !== 0;
     const skip = silent && this.idle;
     const kind = this.take(n, skip);
     if (skip) return;
     this.idle = false;
     const quiet = (kind === WHOLE ? this.runWhole : kind === STILL ? this.runStill : this.runMoving)(n, at) !== 0;
-    this.addEcho(outL, outR, start, n);
+    mixStereo(outL, outR, start, n, this.outL, this.outR, this.mixFn);
     if (silent && quiet) {
       this.quietFrames += n;
       if (this.quietFrames > this.size) this.clear();
@@ -177,28 +169,7 @@ export class DelayDsp {
     return flags & (WHOLE | STILL);
   }
 
-  /** Adds the span's echo into `outL/outR[start, start+n)` (the kernel adds it into its copies of the arrays). */
-  private addEcho(outL: Float32Array, outR: Float32Array, start: number, n: number): void {
-    const cap = this.outL.length;
-    if (outL.length > cap || outR.length > cap) {
-      copySpan(outL, start, this.outL, 0, n);
-      copySpan(outR, start, this.outR, 0, n);
-      this.mixFn(n, 0);
-      copySpan(this.outL, 0, outL, start, n);
-      copySpan(this.outR, 0, outR, start, n);
-      return;
-    }
-    this.outL.set(outL);
-    this.outR.set(outR);
-    this.mixFn(n, start);
-    if (outL.length === cap && outR.length === cap) {
-      outL.set(this.outL);
-      outR.set(this.outR);
-    } else {
-      copySpan(this.outL, start, outL, start, n);
-      copySpan(this.outR, start, outR, start, n);
-    }
-  }
+
 
   /** TPT SVF gains a1, a2, a3 (Butterworth) for `hz` at byte offset `at`, both lanes (only when a cutoff changed). */
   private setGains(at: number, hz: number): void {
@@ -311,6 +282,3 @@ function ringOf(state: unknown): { src: ArrayLike<number>; pos: number } | null 
   return { src, pos: typeof p === 'number' && Number.isInteger(p) && p >= 0 && p < src.length ? p : 0 };
 }
 
-function copySpan(from: Float32Array, at: number, to: Float32Array, toAt: number, n: number): void {
-  for (let i = 0; i < n; i++) to[toAt + i] = from[at + i];
-}
