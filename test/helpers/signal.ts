@@ -190,3 +190,14 @@ export function energy(x: ArrayLike<number>, from = 0, to = x.length): number {
   for (let i = from; i < to; i++) s += x[i] * x[i];
   return s;
 }
+
+/** How far `x` differs from `reference`: the energy of the difference over the reference's, in dB. */
+export function differenceDb(x: ArrayLike<number>, reference: ArrayLike<number>): number {
+  let err = 0;
+  let sig = 0;
+  for (let i = 0; i < reference.length; i++) {
+    err += (x[i] - reference[i]) ** 2;
+    sig += reference[i] ** 2;
+  }
+  return 10 * Math.log10(err / sig);
+}
