@@ -168,7 +168,7 @@ async function main(): Promise<void> {
     console.log(`  file               ${(size / 2 ** 20).toFixed(1)} MiB; sox reads ${soxFrames} frames${soxFrames === result.frames ? ' (matches)' : ''}`);
     console.log(`  dropped frames     ${result.dropped}`);
   } else console.log(`  recording          none (--no-record baseline); ${(framesRendered / sr).toFixed(2)} s rendered, wall ${wallS.toFixed(2)} s`);
-  console.log(`  xruns              ${xruns}${xruns > 0 ? ` (the last ${v[Slot.LastXrunLateMs].toFixed(1)} ms late, its block rendered in ${v[Slot.LastXrunRenderMs].toFixed(1)} ms)` : ''}; worst wake-up delay ${v[Slot.MaxWakeDelayMs].toFixed(1)} ms`);
+  console.log(`  xruns              ${xruns}${xruns > 0 ? ` (the last ${v[Slot.LastXrunLateMs].toFixed(1)} ms late, its block rendered in ${v[Slot.LastXrunRenderMs].toFixed(1)} ms)` : ''}; worst wake-up delay ${v[Slot.MaxWakeDelayMs].toFixed(1)} ms (past the sleep's timeout ${v[Slot.MaxSleepOverrunMs].toFixed(1)} ms)`);
   console.log(`  block time         p50 ${engine.audio.shared.blockTimeQuantile(0.5).toFixed(3)} ms, p99 ${engine.audio.shared.blockTimeQuantile(0.99).toFixed(3)} ms, max ${v[Slot.MaxBlockMs].toFixed(2)} ms (deadline ${((engine.audio.blockSize / sr) * 1000).toFixed(2)} ms)`);
   console.log(`  writer ticks       ${st.ticks}, busy ${st.busyMs.toFixed(0)} ms on the control thread = ${((100 * st.busyMs) / wallMs).toFixed(3)} % of one core`);
   console.log(

@@ -103,7 +103,7 @@ try {
   process.stdout.write(
     [
       `stress: ${minutes} min, ${voices} voices, all effects, a ${values.plugin} reload every 2 s, ~1,000 OSC messages/s (${sent} sent), lead ${leadBlocks} blocks`,
-      `  xruns: ${last.xruns - first.xruns}${last.xruns > first.xruns ? ` (the last ${last.xrunDetail.lastLateMs.toFixed(1)} ms late, its block rendered in ${last.xrunDetail.lastRenderMs.toFixed(1)} ms)` : ''}; worst wake-up delay of the audio loop ${last.xrunDetail.maxWakeDelayMs.toFixed(1)} ms; longest call on the audio thread ${last.xrunDetail.maxCallMs.toFixed(1)} ms`,
+      `  xruns: ${last.xruns - first.xruns}${last.xruns > first.xruns ? ` (the last ${last.xrunDetail.lastLateMs.toFixed(1)} ms late, its block rendered in ${last.xrunDetail.lastRenderMs.toFixed(1)} ms)` : ''}; worst wake-up delay of the audio loop ${last.xrunDetail.maxWakeDelayMs.toFixed(1)} ms (of it past the sleep's timeout ${last.xrunDetail.maxSleepOverrunMs.toFixed(1)} ms); longest call on the audio thread ${last.xrunDetail.maxCallMs.toFixed(1)} ms`,
       `  block render time: p50 ${share(last.blockMs.p50)}, p99 ${share(last.blockMs.p99)}, p99.9 ${share(last.blockMs.p999)}, max ${share(last.blockMs.max)}`,
       `  reloads: ${toSwap.length} of ${reloads} swapped; save-to-swap p50 ${quantile(toSwap, 0.5).toFixed(1)} ms, p99 ${quantile(toSwap, 0.99).toFixed(1)} ms; save-to-audible (+${leadMs.toFixed(1)} ms of output lead) p50 ${(quantile(toSwap, 0.5) + leadMs).toFixed(1)} ms, p99 ${(quantile(toSwap, 0.99) + leadMs).toFixed(1)} ms`,
       `  engine errors: ${last.errors - first.errors}, plugin faults: ${last.pluginFaults}`,

@@ -29,6 +29,11 @@ export const ConfigSchema = z.strictObject({
     device: z.union([z.string().min(1), z.number().int().min(0), z.null()]),
     /** Blocks rendered ahead of the output clock. */
     leadBlocks: int(1, 64),
+    /**
+     * While a real-time backend plays, keep the CPUs out of idle states slower than this to leave
+     * (µs; /dev/cpu_dma_latency, needs root or write access to it); null leaves the system alone.
+     */
+    cpuDmaLatencyUs: z.union([int(0, 2_000_000_000), z.null()]),
   }),
   osc: z.strictObject({
     host,

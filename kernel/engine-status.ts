@@ -25,7 +25,9 @@ export interface EngineStatus {
   pluginFaults: number;
   blockMs: { last: number; p50: number; p99: number; p999: number; max: number; deadline: number };
   /** Why the last xrun happened: its lateness and render time; the worst wake-up delay of the audio loop. */
-  xrunDetail: { lastLateMs: number; lastRenderMs: number; maxWakeDelayMs: number; maxCallMs: number };
+  xrunDetail: { lastLateMs: number; lastRenderMs: number; maxWakeDelayMs: number; maxSleepOverrunMs: number; maxCallMs: number };
+  /** The CPU wake-up latency request (kernel/cpu-latency.ts): held, or why not. */
+  cpuLatency: { state: string; requestedUs: number | null; reason: string };
   plugins: string[];
   recording: boolean;
   uptimeSeconds: number;
@@ -64,7 +66,8 @@ export function engineStatus(engine: Engine): EngineStatus {
       max: v[Slot.MaxBlockMs],
       deadline: (engine.audio.blockSize / sr) * 1000,
     },
-    xrunDetail: { lastLateMs: v[Slot.LastXrunLateMs], lastRenderMs: v[Slot.LastXrunRenderMs], maxWakeDelayMs: v[Slot.MaxWakeDelayMs], maxCallMs: v[Slot.MaxCallMs] },
+    xrunDetail: { lastLateMs: v[Slot.LastXrunLateMs], lastRenderMs: v[Slot.LastXrunRenderMs], maxWakeDelayMs: v[Slot.MaxWakeDelayMs], maxSleepOverrunMs: v[Slot.MaxSleepOverrunMs], maxCallMs: v[Slot.MaxCallMs] },
+    cpuLatency: { state: engine.cpuLatency.state, requestedUs: engine.cpuLatency.requestedUs, reason: engine.cpuLatency.reason },
     plugins: [...engine.plugins.loaded.keys()],
     recording: engine.recording,
     uptimeSeconds: (Date.now() - engine.startedAt) / 1000,

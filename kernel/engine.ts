@@ -23,6 +23,7 @@ import { mapRecordRoutes } from './recording/routes.ts';
 import { StatusReporter } from './status-reporter.ts';
 import { Logger } from './logger.ts';
 import { PluginWatcher } from './plugin-watcher.ts';
+import { requestCpuLatency, type CpuLatencyRequest } from './cpu-latency.ts';
 
 const trace = debuglog('chronus:engine');
 
@@ -56,6 +57,8 @@ export class Engine {
   onReply: ((remote: Remote, address: string, args: readonly unknown[]) => void) | null = null;
   /** Set by the recorder while it writes a file (shown in status). */
   recording = false;
+  /** The CPU wake-up latency request held while a real-time backend plays (kernel/cpu-latency.ts). */
+  cpuLatency: CpuLatencyRequest = requestCpuLatency(null);
   /** Run (in order, awaited) by /engine/stop and by stop(): e.g. the recorder closes its file. */
   readonly onStop: (() => Promise<void>)[] = [];
   /** Who has talked to us recently: engine-wide notices (plugin errors, reloads) go to them. */
@@ -118,7 +121,12 @@ export class Engine {
     const engine = new Engine(config, audio, log);
     try {
       await engine.plugins.loadAll();
-      if (audio instanceof WorkerHost) await audio.run();
+      if (audio instanceof WorkerHost) {
+        engine.cpuLatency = requestCpuLatency(config.audio.cpuDmaLatencyUs);
+        if (engine.cpuLatency.state === 'held') log.info(`audio: CPUs kept out of idle states slower than ${engine.cpuLatency.requestedUs} µs to leave`);
+        else if (engine.cpuLatency.reason) log.info(`audio: CPU latency request not held (${engine.cpuLatency.reason})`);
+        await audio.run();
+      }
       const listen = options.listen ?? audio.backend !== 'offline';
       if (listen) {
         const t = await OscTransport.open({ host: config.osc.host, port: config.osc.port, maxPacketBytes: config.osc.maxPacketBytes });
@@ -228,6 +236,7 @@ export class Engine {
     await this.transport?.close();
     this.transport = null;
     await this.audio.close();
+    this.cpuLatency.release();
   }
 }
 

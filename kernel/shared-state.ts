@@ -34,6 +34,8 @@ export const Slot = {
   MaxWakeDelayMs: 18,
   /** The longest call from the control thread (load, unload, state …) the audio thread ran between blocks. */
   MaxCallMs: 19,
+  /** Null backend: the worst time `Atomics.wait` returned past its timeout (the OS or VM not running the thread). */
+  MaxSleepOverrunMs: 20,
 } as const;
 
 const SLOTS = 32;

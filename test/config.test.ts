@@ -43,7 +43,7 @@ describe('config: defaults', () => {
   test('with no local file and no env vars the defaults come through, paths absolute under the root', () => {
     const root = project();
     const c = loadConfig({ root, env: {} });
-    assert.deepEqual(c.audio, { backend: 'auto', sampleRate: 48000, bufferSize: 256, device: null, leadBlocks: 3 });
+    assert.deepEqual(c.audio, { backend: 'auto', sampleRate: 48000, bufferSize: 256, device: null, leadBlocks: 3, cpuDmaLatencyUs: 0 });
     assert.deepEqual(c.osc, { host: '127.0.0.1', port: 5005, replyToSender: true, maxPacketBytes: 65507 });
     assert.equal(c.engine.numVoices, 8);
     assert.equal(c.engine.smoothingMs, 20);
@@ -176,7 +176,7 @@ describe('config: every bad value is reported', () => {
   test('wrong types in local.json', () => {
     const error = loadError({
       root: project({
-        audio: { sampleRate: '48000', device: true, leadBlocks: 0 },
+        audio: { sampleRate: '48000', device: true, leadBlocks: 0, cpuDmaLatencyUs: -5 },
         osc: { replyToSender: 'yes' },
         engine: { smoothingMs: -1 },
         viz: { enabled: 1 },
@@ -189,6 +189,7 @@ describe('config: every bad value is reported', () => {
       ['audio.sampleRate', 'expected a number', '"48000"'],
       ['audio.device', 'must be a string or a number or null', 'true'],
       ['audio.leadBlocks', 'must be >= 1', '0'],
+      ['audio.cpuDmaLatencyUs', 'must be', '-5'],
       ['osc.replyToSender', 'expected a boolean', '"yes"'],
       ['engine.smoothingMs', 'must be >= 0', '-1'],
       ['viz.enabled', 'expected a boolean', '1'],

@@ -57,7 +57,10 @@ export function createNullBackend(engine: AudioEngine, data: WorkerData, wake: I
     engine.housekeeping();
     const sleep = t0 + (k - lead) * blockMs - now;
     wakeAt = sleep > 0 ? now + sleep : now;
-    if (sleep > 0) Atomics.wait(wake, 0, 0, sleep);
+    if (sleep > 0 && Atomics.wait(wake, 0, 0, sleep) === 'timed-out') {
+      const overrun = wallMs() - wakeAt;
+      if (overrun > v[Slot.MaxSleepOverrunMs]) v[Slot.MaxSleepOverrunMs] = overrun;
+    }
     setImmediate(tick);
   };
   return {
