@@ -39,6 +39,8 @@ export function stageOf(role: string, bus: string | undefined): number {
 
 interface PluginSlot {
   spec: SlotSpec;
+  /** What the instance was made from (the warm-up makes scratch instances of it: same code, same JIT feedback). */
+  definition: PluginDefinition;
   stage: number;
   instance: PluginInstance;
   /** Set when the plugin threw or made non-finite audio: skipped until replaced. */
@@ -163,6 +165,7 @@ export class AudioEngine {
     const fades = old !== undefined && !old.bypassed && stage >= STAGE_SOURCE && stage < 6;
     const slot: PluginSlot = {
       spec,
+      definition,
       stage,
       instance,
       bypassed: false,
@@ -324,6 +327,11 @@ export class AudioEngine {
 
   plugins(): { pluginId: string; slotId: number; version: string; bypassed: boolean; faults: number; lastError: string }[] {
     return this.slots.map((s) => ({ pluginId: s.spec.pluginId, slotId: s.spec.slotId, version: s.spec.version, bypassed: s.bypassed, faults: s.faults, lastError: s.lastError }));
+  }
+
+  /** The versions in the graph (not bypassed), in signal order, with the definitions they were made from. */
+  versions(): { spec: SlotSpec; definition: PluginDefinition }[] {
+    return this.slots.filter((s) => !s.bypassed).map((s) => ({ spec: s.spec, definition: s.definition }));
   }
 
   /** Why a version that is no longer in the graph failed (a rolled-back reload). */

@@ -4,9 +4,8 @@
  * second of audio, and refuse it if it throws, makes non-finite or runaway audio, or is too slow.
  */
 import type { PluginDefinition } from '../plugin-sdk/types.ts';
-import { AudioEngine } from './audio-engine.ts';
-import { ControlRing } from './control-ring.ts';
 import type { SlotSpec } from './slot-spec.ts';
+import { trialEngine } from './trial-engine.ts';
 
 export interface StagingOptions {
   sampleRate: number;
@@ -26,27 +25,6 @@ export class StagingError extends Error {}
 /** A block's median render time above this share of the deadline is too slow to go live. */
 const MAX_MEDIAN_SHARE = 0.5;
 
-/** Noise into every bus a plugin could read, so effects are tried on a real signal. */
-const NOISE_SOURCE: PluginDefinition = {
-  params: {},
-  create(ctx) {
-    const buses = [ctx.bus('main'), ctx.bus('send:reverb'), ctx.bus('send:delay')];
-    let seed = 22222;
-    return {
-      process(start: number, end: number) {
-        for (const b of buses) {
-          for (let i = start; i < end; i++) {
-            seed = (seed * 1664525 + 1013904223) >>> 0;
-            const x = (seed / 4294967296 - 0.5) * 0.5;
-            b.l[i] += x;
-            b.r[i] += x;
-          }
-        }
-      },
-    };
-  },
-};
-
 export function stagePlugin(
   spec: SlotSpec,
   definition: PluginDefinition,
@@ -54,9 +32,7 @@ export function stagePlugin(
   values: ReadonlyMap<number, number>,
   options: StagingOptions,
 ): StagingReport {
-  const engine = new AudioEngine(options.sampleRate, options.blockSize, options.smoothingMs, new ControlRing(16), new ControlRing(64));
-  const noise: SlotSpec = { ...spec, slotId: 0, pluginId: '(staging noise)', role: 'source', order: -1e9, modules: [], params: [], gates: [], follows: [], code: '', filename: '' };
-  engine.load(noise, NOISE_SOURCE);
+  const engine = trialEngine(options.sampleRate, options.blockSize, options.smoothingMs);
   try {
     engine.load(spec, definition);
   } catch (e) {
