@@ -20,6 +20,7 @@ import { Engine } from '../kernel/engine.ts';
 import { Logger } from '../kernel/logger.ts';
 import { recorderOf } from '../kernel/recording/routes.ts';
 import { Slot } from '../kernel/shared-state.ts';
+import { StealMonitor } from './steal-monitor.ts';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -108,6 +109,7 @@ async function main(): Promise<void> {
   // Figures cover the recording only (not start-up and plugin loading).
   engine.audio.shared.resetHistogram();
   const xruns0 = v[Slot.Xruns];
+  const steal = new StealMonitor(() => v[Slot.Xruns]);
   const frames0 = v[Slot.FramesRendered];
   const cpu0 = process.cpuUsage();
   const threads0 = await threadCpu();
@@ -169,6 +171,7 @@ async function main(): Promise<void> {
     console.log(`  dropped frames     ${result.dropped}`);
   } else console.log(`  recording          none (--no-record baseline); ${(framesRendered / sr).toFixed(2)} s rendered, wall ${wallS.toFixed(2)} s`);
   console.log(`  xruns              ${xruns}${xruns > 0 ? ` (the last ${v[Slot.LastXrunLateMs].toFixed(1)} ms late, its block rendered in ${v[Slot.LastXrunRenderMs].toFixed(1)} ms)` : ''}; worst wake-up delay ${v[Slot.MaxWakeDelayMs].toFixed(1)} ms (past the sleep's timeout ${v[Slot.MaxSleepOverrunMs].toFixed(1)} ms)`);
+  for (const line of steal.stop()) console.log(line);
   console.log(`  block time         p50 ${engine.audio.shared.blockTimeQuantile(0.5).toFixed(3)} ms, p99 ${engine.audio.shared.blockTimeQuantile(0.99).toFixed(3)} ms, max ${v[Slot.MaxBlockMs].toFixed(2)} ms (deadline ${((engine.audio.blockSize / sr) * 1000).toFixed(2)} ms)`);
   console.log(`  writer ticks       ${st.ticks}, busy ${st.busyMs.toFixed(0)} ms on the control thread = ${((100 * st.busyMs) / wallMs).toFixed(3)} % of one core`);
   console.log(

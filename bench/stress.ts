@@ -14,6 +14,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { EngineStatus } from '../kernel/engine-status.ts';
 import { OscClient } from '../kernel/osc-client.ts';
+import { StealMonitor } from './steal-monitor.ts';
 import { makeRoot, startEngineProcess } from '../test/helpers/engine-process.ts';
 
 const { values } = parseArgs({
@@ -52,6 +53,7 @@ try {
   await new Promise((r) => setTimeout(r, 2000));
   const first = await status();
   const rssStart = await rssMiB(engine.proc.pid!);
+  const steal = new StealMonitor(async () => (await status()).xruns);
 
   // Reloads: append a comment to the plugin's entry file every 2 s; the engine announces each swap.
   const file = path.join(engine.root, 'plugins', values.plugin, 'index.ts');
@@ -108,6 +110,7 @@ try {
       `  reloads: ${toSwap.length} of ${reloads} swapped; save-to-swap p50 ${quantile(toSwap, 0.5).toFixed(1)} ms, p99 ${quantile(toSwap, 0.99).toFixed(1)} ms; save-to-audible (+${leadMs.toFixed(1)} ms of output lead) p50 ${(quantile(toSwap, 0.5) + leadMs).toFixed(1)} ms, p99 ${(quantile(toSwap, 0.99) + leadMs).toFixed(1)} ms`,
       `  engine errors: ${last.errors - first.errors}, plugin faults: ${last.pluginFaults}`,
       `  RSS: ${rssStart.toFixed(1)} MiB at start, ${rssEnd.toFixed(1)} MiB at end`,
+      ...steal.stop(),
       '',
     ].join('\n'),
   );

@@ -3,6 +3,7 @@
  * control thread between blocks. Nothing here runs inside a block except `engine.renderBlock`.
  */
 import { raiseAudioThreadPriority } from './thread-priority.ts';
+import { pinThisThread } from './cpu-affinity.ts';
 import { parentPort, workerData } from 'node:worker_threads';
 import { AudioEngine } from './audio-engine.ts';
 import { ControlRing } from './control-ring.ts';
@@ -21,6 +22,7 @@ const data = workerData as WorkerData;
 const WARM_UP_SECONDS = 0.5;
 // The band-limited oscillators' table is built once per thread; build it now, not in the first create().
 blepTable();
+if (data.audioCpu !== null) pinThisThread(data.audioCpu);
 raiseAudioThreadPriority();
 const port = parentPort!;
 const engine = new AudioEngine(data.sampleRate, data.blockSize, data.smoothingMs, new ControlRing(data.ring), new ControlRing(data.reports), new SharedState(data.shared));

@@ -34,6 +34,8 @@ export const ConfigSchema = z.strictObject({
      * (µs; /dev/cpu_dma_latency, needs root or write access to it); null leaves the system alone.
      */
     cpuDmaLatencyUs: z.union([int(0, 2_000_000_000), z.null()]),
+    /** Keep the last allowed CPU for the audio thread and the other threads off it (kernel/cpu-affinity.ts). */
+    dedicatedCpu: z.boolean(),
   }),
   osc: z.strictObject({
     host,

@@ -1,6 +1,7 @@
 /** The engine's facts at one moment: what /engine/status answers and engine_status.txt shows. */
 import type { Engine } from './engine.ts';
 import { Slot } from './shared-state.ts';
+import { WorkerHost } from './worker-host.ts';
 
 export interface EngineStatus {
   backend: string;
@@ -28,6 +29,8 @@ export interface EngineStatus {
   xrunDetail: { lastLateMs: number; lastRenderMs: number; maxWakeDelayMs: number; maxSleepOverrunMs: number; maxCallMs: number };
   /** The CPU wake-up latency request (kernel/cpu-latency.ts): held, or why not. */
   cpuLatency: { state: string; requestedUs: number | null; reason: string };
+  /** The CPU the audio thread has to itself (audio.dedicatedCpu), or null. */
+  audioCpu: number | null;
   plugins: string[];
   recording: boolean;
   uptimeSeconds: number;
@@ -68,6 +71,7 @@ export function engineStatus(engine: Engine): EngineStatus {
     },
     xrunDetail: { lastLateMs: v[Slot.LastXrunLateMs], lastRenderMs: v[Slot.LastXrunRenderMs], maxWakeDelayMs: v[Slot.MaxWakeDelayMs], maxSleepOverrunMs: v[Slot.MaxSleepOverrunMs], maxCallMs: v[Slot.MaxCallMs] },
     cpuLatency: { state: engine.cpuLatency.state, requestedUs: engine.cpuLatency.requestedUs, reason: engine.cpuLatency.reason },
+    audioCpu: engine.audio instanceof WorkerHost ? (engine.audio.audioCpu?.cpu ?? null) : null,
     plugins: [...engine.plugins.loaded.keys()],
     recording: engine.recording,
     uptimeSeconds: (Date.now() - engine.startedAt) / 1000,

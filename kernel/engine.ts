@@ -248,7 +248,7 @@ async function openAudio(choice: BackendChoice, config: Config, log: Logger): Pr
     equalPowerFades: config.engine.reloadCrossfade === 'equal-power',
   };
   if (choice === 'offline') return new InProcessHost(options);
-  const realtime = { ...options, leadBlocks: config.audio.leadBlocks, device: config.audio.device === null ? null : String(config.audio.device) };
+  const realtime = { ...options, leadBlocks: config.audio.leadBlocks, dedicatedCpu: config.audio.dedicatedCpu, device: config.audio.device === null ? null : String(config.audio.device) };
   if (choice === 'null') return WorkerHost.start('null', realtime);
   try {
     const host = await WorkerHost.start('device', realtime);

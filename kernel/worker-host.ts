@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { ControlRing } from './control-ring.ts';
 import { SharedState } from './shared-state.ts';
 import { TapRing } from './tap-ring.ts';
+import { reserveAudioCpu, type AudioCpu } from './cpu-affinity.ts';
 import { OUTPUT_TAP_FRAMES, RING_CAPACITY, type AudioCall, type AudioCalls, type AudioHost, type AudioOptions } from './audio-host.ts';
 
 export interface WorkerData extends AudioOptions {
@@ -20,6 +21,8 @@ export interface WorkerData extends AudioOptions {
   shared: SharedArrayBuffer;
   wake: SharedArrayBuffer;
   outputTap: SharedArrayBuffer;
+  /** The CPU the audio thread keeps to itself (kernel/cpu-affinity.ts), or null. */
+  audioCpu: number | null;
 }
 
 const WORKER_ENTRY = fileURLToPath(new URL('./audio-worker.mjs', import.meta.url));
@@ -30,6 +33,8 @@ export class WorkerHost implements AudioHost {
   private readonly pending = new Map<number, { resolve: (v: never) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private exited = false;
+  /** The CPU reserved for the audio thread, given back on close. */
+  audioCpu: AudioCpu | null = null;
 
   private constructor(
     private readonly worker: Worker,
@@ -46,13 +51,15 @@ export class WorkerHost implements AudioHost {
   }
 
   /** Start the audio thread on `backend`; rejects with the backend's reason if it cannot start. */
-  static async start(backend: 'null' | 'device', options: AudioOptions & { leadBlocks: number; device: string | null }): Promise<WorkerHost> {
+  static async start(backend: 'null' | 'device', options: AudioOptions & { leadBlocks: number; device: string | null; dedicatedCpu: boolean }): Promise<WorkerHost> {
     const ring = new ControlRing(RING_CAPACITY);
     const reports = new ControlRing(1024);
     const shared = new SharedState();
     const wake = new Int32Array(new SharedArrayBuffer(4));
     const outputTap = new TapRing(2, OUTPUT_TAP_FRAMES);
-    const data: WorkerData = { ...options, backend, ring: ring.buffer, reports: reports.buffer, shared: shared.buffer, wake: wake.buffer, outputTap: outputTap.buffer };
+    // Before the worker exists, so that it and every thread started later inherit the other CPUs.
+    const audioCpu = options.dedicatedCpu ? reserveAudioCpu() : null;
+    const data: WorkerData = { ...options, backend, ring: ring.buffer, reports: reports.buffer, shared: shared.buffer, wake: wake.buffer, outputTap: outputTap.buffer, audioCpu: audioCpu?.cpu ?? null };
     // V8's memory reducer shrinks a heap that has gone quiet with full mark-compacts run as tasks on
     // that thread: on the audio worker, 2–7 ms pauses a few seconds after start and after every burst
     // of reloads (measured with --trace-gc). The flag is process-wide and read when the worker's
@@ -60,7 +67,8 @@ export class WorkerHost implements AudioHost {
     v8.setFlagsFromString('--no-memory-reducer');
     const worker = new Worker(WORKER_ENTRY, { workerData: data });
     const host = new WorkerHost(worker, backend, options, ring, reports, shared, wake, outputTap);
-    await new Promise<void>((resolve, reject) => {
+    host.audioCpu = audioCpu;
+    const ready = new Promise<void>((resolve, reject) => {
       const onReady = (m: { ready?: boolean; error?: string }) => {
         if (m.ready === undefined) return;
         worker.off('message', onReady);
@@ -69,6 +77,10 @@ export class WorkerHost implements AudioHost {
       };
       worker.on('message', onReady);
       worker.once('error', reject);
+    });
+    await ready.catch((e: unknown) => {
+      audioCpu?.restore();
+      throw e;
     });
     worker.on('message', (m: { id?: number; result?: unknown; error?: string; stack?: string }) => {
       if (m.id === undefined) return;
@@ -113,8 +125,11 @@ export class WorkerHost implements AudioHost {
   }
 
   async close(): Promise<void> {
-    if (this.exited) return;
-    await this.send('close', []).catch(() => undefined);
-    await this.worker.terminate();
+    if (!this.exited) {
+      await this.send('close', []).catch(() => undefined);
+      await this.worker.terminate();
+    }
+    this.audioCpu?.restore();
+    this.audioCpu = null;
   }
 }

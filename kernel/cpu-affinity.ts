@@ -1,0 +1,69 @@
+/**
+ * A CPU of its own for the audio thread (Linux): every other thread of the process — the control
+ * thread, libuv's pool, V8's helpers, the staging worker, esbuild started from here — is confined to
+ * the other CPUs the process may use, and the audio thread to the last one.
+ *
+ * Why: the kernels this runs on are often built without preemption of kernel code (PREEMPT_NONE,
+ * as on this project's VMs), so an audio thread woken on a CPU where another thread is inside a
+ * long system call (a large write, an fsync, unmapping memory) waits until that call reaches a
+ * scheduling point — its real-time priority does not help. With the audio thread alone on its CPU
+ * that wait has nothing to come from but the kernel's own per-CPU work.
+ *
+ * Both sides use `taskset` (util-linux, next to `chrt`); nothing happens with fewer than two
+ * allowed CPUs or where it fails. Never throws.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync, readlinkSync } from 'node:fs';
+
+/** CPUs this process may run on ("0-3,6" in /proc/self/status), or [] where that cannot be read. */
+export function allowedCpus(): number[] {
+  try {
+    const list = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '';
+    return parseCpuList(list);
+  } catch {
+    return [];
+  }
+}
+
+/** "0-2,5" → [0, 1, 2, 5]. */
+export function parseCpuList(list: string): number[] {
+  const cpus: number[] = [];
+  for (const part of list.split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!m) continue;
+    const from = Number(m[1]);
+    const to = m[2] === undefined ? from : Number(m[2]);
+    for (let c = from; c <= to; c++) cpus.push(c);
+  }
+  return cpus;
+}
+
+export interface AudioCpu {
+  /** The CPU kept for the audio thread. */
+  cpu: number;
+  /** Gives the process's threads all the CPUs they had again (when the engine stops). */
+  restore(): void;
+}
+
+const setProcessCpus = (cpus: number[]) =>
+  spawnSync('taskset', ['--all-tasks', '--pid', '--cpu-list', cpus.join(','), String(process.pid)], { stdio: 'ignore' }).status === 0;
+
+/**
+ * Control thread, before the audio worker starts: confines every thread of the process to all
+ * allowed CPUs but the last, which it returns for the audio thread (null: not done).
+ */
+export function reserveAudioCpu(): AudioCpu | null {
+  const cpus = allowedCpus();
+  if (cpus.length < 2 || !setProcessCpus(cpus.slice(0, -1))) return null;
+  return { cpu: cpus[cpus.length - 1], restore: () => void setProcessCpus(cpus) };
+}
+
+/** Audio thread: runs the calling thread on `cpu` only. */
+export function pinThisThread(cpu: number): boolean {
+  try {
+    const tid = readlinkSync('/proc/thread-self').split('/').pop();
+    return tid !== undefined && spawnSync('taskset', ['--pid', '--cpu-list', String(cpu), tid], { stdio: 'ignore' }).status === 0;
+  } catch {
+    return false;
+  }
+}

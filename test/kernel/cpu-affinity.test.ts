@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { loadConfig } from '../../kernel/config.ts';
+import { allowedCpus, parseCpuList } from '../../kernel/cpu-affinity.ts';
+import { Engine } from '../../kernel/engine.ts';
+import { engineStatus } from '../../kernel/engine-status.ts';
+import { Logger } from '../../kernel/logger.ts';
+import { FIXTURE_PLUGINS, PROJECT_ROOT } from '../helpers/offline-engine.ts';
+
+/** Each thread of this process → the CPUs it may run on. */
+const threadCpus = () =>
+  readdirSync('/proc/self/task').map((tid) => /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/self/task/${tid}/status`, 'utf8'))?.[1] ?? '');
+
+test('cpu affinity: CPU lists as Linux writes them', () => {
+  assert.deepEqual(parseCpuList('0-1'), [0, 1]);
+  assert.deepEqual(parseCpuList('0-2,5,7-8'), [0, 1, 2, 5, 7, 8]);
+  assert.deepEqual(parseCpuList('3'), [3]);
+  assert.deepEqual(parseCpuList(''), []);
+});
+
+async function engineRoot(t: { after: (fn: () => unknown) => void }, local: object): Promise<string> {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'chronus-cpu-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  await mkdir(path.join(root, 'config'));
+  await cp(path.join(PROJECT_ROOT, 'config/default.json'), path.join(root, 'config/default.json'));
+  await writeFile(path.join(root, 'config/local.json'), JSON.stringify(local));
+  await cp(path.join(FIXTURE_PLUGINS, 'tone'), path.join(root, 'plugins/tone'), { recursive: true });
+  return root;
+}
+
+const cpus = allowedCpus();
+
+test('cpu affinity: while the engine plays, the audio thread has the last CPU and no other thread may use it; stopping gives it back', { skip: cpus.length < 2 && 'fewer than two CPUs' }, async (t) => {
+  const root = await engineRoot(t, {});
+  const before = threadCpus();
+  const engine = await Engine.start({ config: loadConfig({ root, env: {} }), root, backend: 'null', listen: false, status: false, watch: false, log: Logger.silent() });
+  let stopped = false;
+  t.after(() => (stopped ? undefined : engine.stop()));
+  const last = cpus[cpus.length - 1];
+  assert.equal(engineStatus(engine).audioCpu, last);
+  const running = threadCpus();
+  assert.equal(running.filter((c) => c === String(last)).length, 1, `one thread on CPU ${last}: ${running.join(' ')}`);
+  for (const c of running.filter((x) => x !== String(last))) assert.ok(!parseCpuList(c).includes(last), `a control-side thread may use CPU ${last}: ${running.join(' ')}`);
+  await engine.stop();
+  stopped = true;
+  assert.deepEqual([...new Set(threadCpus())], [...new Set(before)]);
+});
+
+test('cpu affinity: audio.dedicatedCpu false leaves every thread as it was', async (t) => {
+  const root = await engineRoot(t, { audio: { dedicatedCpu: false } });
+  const before = [...new Set(threadCpus())];
+  const engine = await Engine.start({ config: loadConfig({ root, env: {} }), root, backend: 'null', listen: false, status: false, watch: false, log: Logger.silent() });
+  t.after(() => engine.stop());
+  assert.equal(engineStatus(engine).audioCpu, null);
+  assert.deepEqual([...new Set(threadCpus())], before);
+});
