@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '../../kernel/config.ts';
-import { allowedCpus, parseCpuList } from '../../kernel/cpu-affinity.ts';
+import { allowedCpus, parseCpuList, parseDeviceInterrupts, pickAudioCpu } from '../../kernel/cpu-affinity.ts';
 import { Engine } from '../../kernel/engine.ts';
 import { engineStatus } from '../../kernel/engine-status.ts';
 import { Logger } from '../../kernel/logger.ts';
@@ -22,6 +22,25 @@ test('cpu affinity: CPU lists as Linux writes them', () => {
   assert.deepEqual(parseCpuList(''), []);
 });
 
+test('cpu affinity: the audio CPU is the allowed one that handles the fewest device interrupts', () => {
+  // Rows as on this project's VMs: the disk's completions all land on CPU1.
+  const text = [
+    '           CPU0       CPU1       ',
+    '  4:        361          0   IO-APIC   4-edge      ttyS0',
+    ' 36:          0     760846   PCI-MSIX-0000:00:02.0   1-edge      virtio1-req.0',
+    ' 31:          0       4475   PCI-MSIX-0000:00:01.0   3-edge      virtio0-stats',
+    'LOC:    5995734    6423408   Local timer interrupts',
+    'RES:    1155653    1079484   Rescheduling interrupts',
+    'ERR:          0',
+  ].join('\n');
+  const irqs = parseDeviceInterrupts(text);
+  assert.deepEqual(irqs, [361, 765321]);
+  assert.equal(pickAudioCpu([0, 1], irqs), 0);
+  assert.equal(pickAudioCpu([1], irqs), 1);
+  assert.equal(pickAudioCpu([0, 1], [5, 5]), 1, 'equals: the last');
+  assert.equal(pickAudioCpu([2, 3], []), 3, 'nothing known: the last');
+});
+
 async function engineRoot(t: { after: (fn: () => unknown) => void }, local: object): Promise<string> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'chronus-cpu-'));
   t.after(() => rm(root, { recursive: true, force: true }));
@@ -34,14 +53,14 @@ async function engineRoot(t: { after: (fn: () => unknown) => void }, local: obje
 
 const cpus = allowedCpus();
 
-test('cpu affinity: while the engine plays, the audio thread has the last CPU and no other thread may use it; stopping gives it back', { skip: cpus.length < 2 && 'fewer than two CPUs' }, async (t) => {
+test('cpu affinity: while the engine plays, the audio thread has a CPU that no other thread may use; stopping gives it back', { skip: cpus.length < 2 && 'fewer than two CPUs' }, async (t) => {
   const root = await engineRoot(t, {});
   const before = threadCpus();
   const engine = await Engine.start({ config: loadConfig({ root, env: {} }), root, backend: 'null', listen: false, status: false, watch: false, log: Logger.silent() });
   let stopped = false;
   t.after(() => (stopped ? undefined : engine.stop()));
-  const last = cpus[cpus.length - 1];
-  assert.equal(engineStatus(engine).audioCpu, last);
+  const last = engineStatus(engine).audioCpu;
+  assert.ok(last !== null && cpus.includes(last), `audio CPU ${last} of ${cpus.join(',')}`);
   const running = threadCpus();
   assert.equal(running.filter((c) => c === String(last)).length, 1, `one thread on CPU ${last}: ${running.join(' ')}`);
   for (const c of running.filter((x) => x !== String(last))) assert.ok(!parseCpuList(c).includes(last), `a control-side thread may use CPU ${last}: ${running.join(' ')}`);
