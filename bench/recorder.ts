@@ -3,7 +3,7 @@
  * 32 voices play and, if /pattern/save exists, a pattern is saved every second. Prints dropped
  * frames, xruns, the writer's share of CPU, per-thread CPU, RSS and pattern-save latency.
  *
- *   node --import tsx bench/recorder.ts [--minutes 10] [--voices 32] [--format int24] [--keep]
+ *   node --import tsx bench/recorder.ts [--minutes 10] [--voices 32] [--format int24] [--keep] [--lead-blocks 3]
  *                                       [--no-record] [--no-patterns]   (baselines for comparison)
  *
  * Everything runs in a temp folder (config/default.json and a copy of plugins/, engine.numVoices =
@@ -31,6 +31,8 @@ const { values: opts } = parseArgs({
     voices: { type: 'string', default: '32' },
     format: { type: 'string', default: 'int24' },
     keep: { type: 'boolean', default: false },
+    /** audio.leadBlocks: output latency traded for margin against the audio thread not being run. */
+    'lead-blocks': { type: 'string' },
     /** Baselines: the same run without the recording, or without the pattern saves. */
     'no-record': { type: 'boolean', default: false },
     'no-patterns': { type: 'boolean', default: false },
@@ -75,6 +77,7 @@ async function main(): Promise<void> {
   const root = await setupRoot();
   const config = loadConfig({ root, env: {} });
   config.engine.numVoices = totalVoices;
+  if (opts['lead-blocks'] !== undefined) config.audio.leadBlocks = Number(opts['lead-blocks']);
   (config.engine as Record<string, unknown>).watch = false;
   config.viz.enabled = false;
   config.plugins.recorder = { enabled: true, format: opts.format, tap: 'master' };
@@ -92,7 +95,7 @@ async function main(): Promise<void> {
   const sr = engine.audio.sampleRate;
 
   const modules = [...engine.registry.modules.values()].filter((m) => /^voice\d+$/.test(m.id)).map((m) => m.id);
-  console.log(`plugins: ${[...engine.plugins.loaded.keys()].join(', ')}; ${modules.length} voices; ${sr} Hz, ${engine.audio.blockSize}-frame blocks`);
+  console.log(`plugins: ${[...engine.plugins.loaded.keys()].join(', ')}; ${modules.length} voices; ${sr} Hz, ${engine.audio.blockSize}-frame blocks, lead ${config.audio.leadBlocks} blocks`);
   modules.forEach((id, i) => {
     send(`/mod/${id}/osc/type`, 1);
     send(`/mod/${id}/freq`, 55 * 2 ** (i / 12));
