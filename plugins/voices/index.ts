@@ -572,23 +572,17 @@ export default definePlugin({
       if (dsp.sliding) {
         freq = s.freq.target;
       } else if (s.freq.moving) {
-        const buf = dsp.freqIn;
-        const p = s.freq;
-        p.fill(buf, start, end);
+        s.freq.fill(dsp.freqIn, start, end);
         movingBits |= FREQ_MOVING;
       }
       const amp = s.amp.value;
       if (s.amp.moving) {
-        const buf = dsp.ampIn;
-        const p = s.amp;
-        p.fill(buf, start, end);
+        s.amp.fill(dsp.ampIn, start, end);
         movingBits |= AMP_MOVING;
       }
       const cutoff = s.cutoff.value;
       if (s.cutoff.moving) {
-        const buf = dsp.cutoffIn;
-        const p = s.cutoff;
-        p.fill(buf, start, end);
+        s.cutoff.fill(dsp.cutoffIn, start, end);
         movingBits |= CUTOFF_MOVING;
       }
       const pre = s.pre;
