@@ -84,7 +84,7 @@ test('/engine/schema is a superset of the old engine export', async (t) => {
   t.after(() => client.close());
   const reply = await client.request(HOST, engine.port, '/engine/schema', [], { replyAddress: '/engine/schema', timeoutMs: 5000 });
   const schema = reply.json as { modules: Record<string, { instances?: string[]; params: Record<string, Record<string, unknown>> }> };
-  const old = JSON.parse(await readFile(path.join(PROJECT_ROOT, '../shared/fixtures/music-chronus-schema.json'), 'utf8'));
+  const old = JSON.parse(await readFile(path.join(PROJECT_ROOT, 'test/fixtures/old-engine/music-chronus-schema.json'), 'utf8'));
   assert.deepEqual(schema.modules.voice.instances, ['voice1', 'voice2', 'voice3', 'voice4', 'voice5', 'voice6', 'voice7', 'voice8']);
   for (const [name, p] of Object.entries(old.modules.voice.params as Record<string, { min: number; max: number; default: number }>)) {
     const mine = schema.modules.voice.params[name];

@@ -14,7 +14,7 @@ import { parseSlotText, SlotDocumentSchema } from '../kernel/patterns/slot-schem
 import { FIXTURE_PLUGINS, OfflineEngine, PROJECT_ROOT } from './helpers/offline-engine.ts';
 
 const PLUGINS = [FIXTURE_PLUGINS, path.join(PROJECT_ROOT, 'plugins')];
-const CHRONUS_SLOTS = path.resolve(PROJECT_ROOT, '../shared/fixtures/music-chronus-slots');
+const CHRONUS_SLOTS = path.resolve(PROJECT_ROOT, 'test/fixtures/old-engine/music-chronus-slots');
 
 function startEngine(): Promise<OfflineEngine> {
   return OfflineEngine.start({ pluginsFrom: PLUGINS, only: ['seq-voices', 'sequencer', 'tone'] });
