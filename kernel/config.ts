@@ -51,6 +51,10 @@ export const ConfigSchema = z.strictObject({
     statusIntervalMs: int(10, 60000),
     /** Seconds of audio a new plugin version must render cleanly off the audio thread before it goes live (0: no check). */
     stageSeconds: z.number().min(0).max(10),
+    /** How long a version's evaluation or trial may run before it is refused as hung. */
+    trialTimeoutMs: int(100, 60000),
+    /** Memory (heap and array buffers) one plugin version may take in its trial; more is refused. */
+    pluginMemoryMb: int(16, 4096),
     /** Watch plugins/ and config/local.json and reload what changes while running. */
     watch: z.boolean(),
     /**

@@ -236,6 +236,7 @@ export class Engine {
     await this.transport?.close();
     this.transport = null;
     await this.audio.close();
+    await this.plugins.stager.close();
     this.cpuLatency.release();
   }
 }

@@ -10,7 +10,7 @@ import { API_VERSION, type PluginDefinition } from '../plugin-sdk/types.ts';
 import type { LoadResult } from './audio-engine.ts';
 import type { AudioHost } from './audio-host.ts';
 import { TapRing } from './tap-ring.ts';
-import { stagePlugin, StagingError } from './plugin-staging.ts';
+import { PluginStager, StagingError } from './plugin-staging.ts';
 import { locateError, sourceMapOf } from './source-map.ts';
 import type { SourceMap } from 'node:module';
 import type { Config } from './config.ts';
@@ -56,6 +56,8 @@ export class PluginHost {
   /** Versions the audio thread rolled back, kept to say where they failed. */
   private readonly rolledBackVersions = new Map<number, LoadedPlugin>();
   private nextSlotId = 1;
+  /** Evaluates and tries every new version off this thread and off the audio thread. */
+  readonly stager: PluginStager;
 
   constructor(
     private config: Config,
@@ -64,7 +66,9 @@ export class PluginHost {
     private readonly control: ParamControl,
     private readonly audio: AudioHost,
     private readonly events: PluginEvents,
-  ) {}
+  ) {
+    this.stager = new PluginStager({ timeoutMs: config.engine.trialTimeoutMs, memoryMb: config.engine.pluginMemoryMb });
+  }
 
   /** New `plugins.<id>` settings from a changed config (the watcher then reloads what they affect). */
   setPluginConfig(plugins: Config['plugins']): void {
@@ -127,11 +131,19 @@ export class PluginHost {
 
     let definition: PluginDefinition;
     let bundle: Awaited<ReturnType<typeof bundlePlugin>>;
+    const staged = this.config.engine.stageSeconds > 0;
     try {
       bundle = await bundlePlugin(folder, manifest.entry);
-      definition = evaluatePlugin(bundle.code, path.join(folder, manifest.entry));
     } catch (error) {
       throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}" failed to build: ${(error as Error).message}`, { cause: error });
+    }
+    try {
+      // The module's top level runs in the staging worker first: a loop there must not hang this thread.
+      if (staged) await this.stager.evaluate(bundle.code, path.join(folder, manifest.entry));
+      definition = evaluatePlugin(bundle.code, path.join(folder, manifest.entry));
+    } catch (error) {
+      const where = locateError(String((error as Error)?.stack ?? error), path.join(folder, manifest.entry), sourceMapOf(bundle.code), folder);
+      throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}" failed to load: ${where ? `${where}: ` : ''}${(error as Error).message.split('\n')[0]}`, { cause: error });
     }
     const table = paramTableSchema.safeParse(definition.params);
     if (!table.success) {
@@ -169,12 +181,11 @@ export class PluginHost {
     let opened: LoadResult;
     const sourceMap = sourceMapOf(bundle.code);
     try {
-      const seconds = this.config.engine.stageSeconds;
-      if (seconds > 0) {
+      if (staged) {
         const state = previous ? await this.audio.call('getState', manifest.id, 'reload') : undefined;
-        const values = new Map(registered.params.map((p) => [p.index, this.registry.values[p.index]]));
+        const values = registered.params.map((p): [number, number] => [p.index, this.registry.values[p.index]]);
         const { sampleRate, blockSize } = this.audio;
-        stagePlugin(spec, definition, state, values, { sampleRate, blockSize, smoothingMs: this.config.engine.smoothingMs, seconds });
+        await this.stager.trial({ spec, state, values, sampleRate, blockSize, smoothingMs: this.config.engine.smoothingMs, seconds: this.config.engine.stageSeconds });
       }
       opened = await this.audio.call('load', spec);
     } catch (error) {

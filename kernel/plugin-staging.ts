@@ -1,69 +1,106 @@
 /**
- * Trying a plugin version before it goes live (control thread, never the audio thread): construct it
- * in a private engine with the live parameter values and state, feed its buses with noise, render a
- * second of audio, and refuse it if it throws, makes non-finite or runaway audio, or is too slow.
+ * Trying a plugin version before it goes live (control thread side). The work runs in the staging
+ * worker (kernel/staging-worker-main.ts), a thread of its own with a time limit and a heap limit, so
+ * a version that loops forever, calls what it must not or allocates gigabytes is refused there and
+ * never reaches the audio thread — and never stalls this thread either.
  */
-import type { PluginDefinition } from '../plugin-sdk/types.ts';
-import type { SlotSpec } from './slot-spec.ts';
-import { trialEngine } from './trial-engine.ts';
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import type { StagingAnswer, StagingRequest } from './staging-worker-main.ts';
+import type { StagingReport, TrialRequest } from './plugin-trial.ts';
 
-export interface StagingOptions {
-  sampleRate: number;
-  blockSize: number;
-  smoothingMs: number;
-  seconds: number;
-}
-
-export interface StagingReport {
-  blocks: number;
-  medianBlockMs: number;
-  peak: number;
-}
+export type { StagingReport } from './plugin-trial.ts';
 
 export class StagingError extends Error {}
 
-/** A block's median render time above this share of the deadline is too slow to go live. */
-const MAX_MEDIAN_SHARE = 0.5;
+export interface StagerOptions {
+  /** How long one evaluation or trial may take before the version is refused as hung. */
+  timeoutMs: number;
+  /** Memory one version may take (heap and array buffers). */
+  memoryMb: number;
+}
 
-export function stagePlugin(
-  spec: SlotSpec,
-  definition: PluginDefinition,
-  state: unknown,
-  values: ReadonlyMap<number, number>,
-  options: StagingOptions,
-): StagingReport {
-  const engine = trialEngine(options.sampleRate, options.blockSize, options.smoothingMs);
-  try {
-    engine.load(spec, definition);
-  } catch (e) {
-    throw new StagingError(`create() threw: ${(e as Error)?.stack ?? String(e)}`);
+const WORKER_ENTRY = fileURLToPath(new URL('./staging-worker.mjs', import.meta.url));
+/** Heap the worker needs for itself and the trial engine, on top of a version's own allowance. */
+const WORKER_BASE_HEAP_MB = 128;
+
+type Request = StagingRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+export class PluginStager {
+  private worker: Worker | null = null;
+  private readonly pending = new Map<number, { worker: Worker; resolve: (a: StagingAnswer) => void; reject: (e: Error) => void }>();
+  private nextId = 1;
+
+  constructor(readonly options: StagerOptions) {}
+
+  /** Evaluate a bundle's top level (a loop or a throw there is refused without touching this thread). */
+  async evaluate(code: string, filename: string): Promise<void> {
+    await this.ask({ kind: 'evaluate', code, filename }, 'evaluating the module');
   }
-  for (const [index, value] of values) engine.bank.setBase(index, value);
-  if (state !== undefined) {
-    try {
-      engine.setState(spec.pluginId, state);
-    } catch (e) {
-      throw new StagingError(`setState() threw on the running version's state: ${(e as Error)?.stack ?? String(e)}`);
-    }
+
+  /** Construct and play the version privately (kernel/plugin-trial.ts); refused with a StagingError. */
+  async trial(request: Omit<TrialRequest, 'memoryMb'>): Promise<StagingReport> {
+    const answer = await this.ask({ kind: 'trial', ...request, memoryMb: this.options.memoryMb }, `its ${request.seconds} s trial`);
+    return (answer as { report: StagingReport }).report;
   }
-  const l = new Float32Array(options.blockSize);
-  const r = new Float32Array(options.blockSize);
-  const blocks = Math.ceil((options.seconds * options.sampleRate) / options.blockSize);
-  const times = new Float64Array(blocks);
-  let peak = 0;
-  for (let b = 0; b < blocks; b++) {
-    const began = performance.now();
-    engine.renderBlock(l, r, options.blockSize);
-    times[b] = performance.now() - began;
-    const fault = engine.plugins().find((p) => p.pluginId === spec.pluginId && p.bypassed);
-    if (fault) throw new StagingError(`failed in its first ${((b + 1) * options.blockSize / options.sampleRate).toFixed(2)} s: ${fault.lastError}`);
-    for (let i = 0; i < l.length; i++) peak = Math.max(peak, Math.abs(l[i]), Math.abs(r[i]));
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = null;
+    await w?.terminate();
   }
-  engine.housekeeping();
-  const median = times.sort()[Math.floor(blocks / 2)] ?? 0;
-  const deadline = (options.blockSize / options.sampleRate) * 1000;
-  if (median > deadline * MAX_MEDIAN_SHARE) {
-    throw new StagingError(`too slow: ${median.toFixed(2)} ms per block (median) against a ${deadline.toFixed(2)} ms deadline`);
+
+  private start(): Worker {
+    const worker = new Worker(WORKER_ENTRY, {
+      resourceLimits: { maxOldGenerationSizeMb: this.options.memoryMb + WORKER_BASE_HEAP_MB },
+    });
+    // The staging worker must never keep the process alive on its own.
+    worker.unref();
+    worker.on('message', (a: StagingAnswer) => {
+      const p = this.pending.get(a.id);
+      this.pending.delete(a.id);
+      p?.resolve(a);
+    });
+    const failAll = (reason: string) => {
+      if (this.worker === worker) this.worker = null;
+      for (const [id, p] of this.pending) {
+        if (p.worker !== worker) continue;
+        this.pending.delete(id);
+        p.reject(new StagingError(reason));
+      }
+    };
+    worker.on('error', (e: Error & { code?: string }) =>
+      failAll(e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `ran out of memory in its trial (over about ${this.options.memoryMb} MB: engine.pluginMemoryMb)` : `its trial ended the staging worker: ${e.message}`),
+    );
+    worker.on('exit', () => failAll('its trial ended the staging worker'));
+    return worker;
   }
-  return { blocks, medianBlockMs: median, peak };
+
+  private ask(request: Request, what: string): Promise<StagingAnswer> {
+    const worker = (this.worker ??= this.start());
+    const id = this.nextId++;
+    return new Promise<StagingAnswer>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (!this.pending.has(id)) return;
+        this.pending.delete(id);
+        // Whatever it is doing, it is doing it forever: a fresh worker serves the next version.
+        if (this.worker === worker) this.worker = null;
+        void worker.terminate();
+        reject(new StagingError(`did not finish ${what} within ${this.options.timeoutMs} ms (an endless loop?); engine.trialTimeoutMs sets the limit`));
+      }, this.options.timeoutMs);
+      this.pending.set(id, {
+        worker,
+        resolve: (a) => {
+          clearTimeout(timer);
+          if (a.ok) resolve(a);
+          else reject(new StagingError(a.message));
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      worker.postMessage({ id, ...request } as StagingRequest);
+    });
+  }
 }
