@@ -4,6 +4,8 @@ import { Engine } from '../kernel/engine.ts';
 import { Slot } from '../kernel/shared-state.ts';
 import { supervise, type UnderflowReport } from './supervisor.ts';
 
+const STOP_DEADLINE_MS = 1000;
+
 export async function startCommand(config: Config, root: string): Promise<number> {
   if (process.env.CHRONUS_SUPERVISED !== '1' && config.audio.backend !== 'null') return supervise(process.argv.slice(1));
   const engine = await Engine.start({ config, root });
@@ -24,7 +26,16 @@ export async function startCommand(config: Config, root: string): Promise<number
     process.once('SIGTERM', resolve);
   });
   engine.log.info('stopping');
+  // Whatever the audio thread or a file is doing, the engine is gone within a second; a second
+  // signal ends it at once.
+  const deadline = setTimeout(() => {
+    engine.log.error(`stopping took longer than ${STOP_DEADLINE_MS} ms; exiting`);
+    process.exit(1);
+  }, STOP_DEADLINE_MS);
+  process.once('SIGINT', () => process.exit(130));
+  process.once('SIGTERM', () => process.exit(143));
   await engine.stop();
+  clearTimeout(deadline);
   process.disconnect?.();
   return 0;
 }

@@ -100,6 +100,11 @@ export class AudioEngine {
   private readonly gateAddresses = new Map<string, number>();
   private readonly record: RingRecord = { kind: 0, frame: 0, target: 0, value: 0 };
   private readonly scheduler;
+  /**
+   * Where this engine says whose code runs (Slot.RunningSlot / CallSeq): its own figures, or the live
+   * engine's for the warm-up's scratch graph, so the watchdog sees a plugin that hangs anywhere.
+   */
+  watch: Float64Array;
 
   constructor(
     readonly sampleRate: number,
@@ -112,6 +117,7 @@ export class AudioEngine {
     this.bank = new ParamBank(sampleRate, smoothingMs);
     this.shared = shared ?? new SharedState();
     this.shared.values[Slot.SampleRate] = sampleRate;
+    this.watch = this.shared.values;
     this.main = this.bus('main');
     this.master = this.bus('master');
     this.bus('send:reverb');
@@ -158,9 +164,15 @@ export class AudioEngine {
     for (const p of spec.params) this.paramAddresses.set(`/mod/${spec.modules[p.module]}/${p.name}`, p.index);
     const opened: LoadResult = { taps: [], meters: null };
     const ctx = this.contextFor(spec, opened);
-    const instance = definition.create(ctx);
+    this.enter(spec.slotId, 1);
+    let instance: PluginInstance;
     const old = this.slots.find((s) => s.spec.pluginId === spec.pluginId);
-    if (old?.instance.getState && instance.setState) instance.setState(old.instance.getState('reload'));
+    try {
+      instance = definition.create(ctx);
+      if (old?.instance.getState && instance.setState) instance.setState(old.instance.getState('reload'));
+    } finally {
+      this.leave();
+    }
     const stage = stageOf(spec.role, spec.bus);
     const fades = old !== undefined && !old.bypassed && stage >= STAGE_SOURCE && stage < 6;
     const slot: PluginSlot = {
@@ -239,7 +251,12 @@ export class AudioEngine {
     this.slots = this.slots.filter((s) => s !== old);
     this.linkFollowers();
     if (old.previous) this.retired.push(old.previous);
-    old.instance.dispose?.();
+    this.enter(old.spec.slotId, 1);
+    try {
+      old.instance.dispose?.();
+    } finally {
+      this.leave();
+    }
   }
 
   /**
@@ -262,11 +279,13 @@ export class AudioEngine {
         this.retiredErrors.set(old.spec.slotId, old.lastError);
         if (this.retiredErrors.size > 32) this.retiredErrors.delete(this.retiredErrors.keys().next().value as number);
       }
+      this.enter(old.spec.slotId, 1);
       try {
         old.instance.dispose?.();
       } catch {
         // A dispose that throws has nothing left to release that we could reach.
       }
+      this.leave();
     }
   }
 
@@ -303,26 +322,64 @@ export class AudioEngine {
   command(pluginId: string, name: string, args: unknown): unknown {
     const slot = this.slots.find((s) => s.spec.pluginId === pluginId);
     if (!slot?.instance.command) throw new Error(`plugin '${pluginId}' takes no command '${name}'`);
-    return slot.instance.command(name, args);
+    this.enter(slot.spec.slotId, 1);
+    try {
+      return slot.instance.command(name, args);
+    } finally {
+      this.leave();
+    }
   }
 
   /** An engine-wide command (`/engine/stop`, `/engine/start`) to every plugin that takes commands; failures are ignored. */
   broadcast(name: string): void {
     for (const s of this.slots) {
+      this.enter(s.spec.slotId, 1);
       try {
         s.instance.command?.(name, []);
       } catch {
         // A plugin that does not know the command has nothing to do for it.
       }
+      this.leave();
     }
   }
 
   getState(pluginId: string, purpose?: StatePurpose): unknown {
-    return this.slots.find((s) => s.spec.pluginId === pluginId)?.instance.getState?.(purpose);
+    const slot = this.slots.find((s) => s.spec.pluginId === pluginId);
+    if (!slot?.instance.getState) return undefined;
+    this.enter(slot.spec.slotId, 1);
+    try {
+      return slot.instance.getState(purpose);
+    } finally {
+      this.leave();
+    }
   }
 
   setState(pluginId: string, state: unknown): void {
-    this.slots.find((s) => s.spec.pluginId === pluginId)?.instance.setState?.(state);
+    const slot = this.slots.find((s) => s.spec.pluginId === pluginId);
+    if (!slot?.instance.setState) return;
+    this.enter(slot.spec.slotId, 1);
+    try {
+      slot.instance.setState(state);
+    } finally {
+      this.leave();
+    }
+  }
+
+  /** The slot id of plugin `pluginId` in the graph, or 0. */
+  slotIdOf(pluginId: string): number {
+    return this.slots.find((s) => s.spec.pluginId === pluginId)?.spec.slotId ?? 0;
+  }
+
+  /** Plugin `slotId`'s code runs from now on (`between`: 1 for a call between blocks). */
+  private enter(slotId: number, between: number): void {
+    const w = this.watch;
+    w[Slot.RunningSlot] = slotId;
+    w[Slot.RunningBetweenBlocks] = between;
+    w[Slot.CallSeq]++;
+  }
+
+  private leave(): void {
+    this.watch[Slot.RunningSlot] = 0;
   }
 
   plugins(): { pluginId: string; slotId: number; version: string; bypassed: boolean; faults: number; lastError: string }[] {
@@ -352,11 +409,13 @@ export class AudioEngine {
     for (let i = 0; i < slots.length; i++) {
       const s = slots[i];
       if (s.bypassed || s.instance.beginBlock === undefined) continue;
+      this.enter(s.spec.slotId, 0);
       try {
         s.instance.beginBlock(blockStart, frames);
       } catch (e) {
         this.fault(s, e);
       }
+      this.leave();
     }
     const buses = this.busList;
     for (let i = 0; i < buses.length; i++) {
@@ -398,11 +457,13 @@ export class AudioEngine {
     const open = value > 0 ? 1 : 0;
     if (open !== this.gateOpen[gate]) this.openGates += open ? 1 : -1;
     this.gateOpen[gate] = open;
+    this.enter(slot.spec.slotId, 0);
     try {
       slot.instance.gate(this.gateModule[gate], value);
     } catch (e) {
       this.fault(slot, e);
     }
+    this.leave();
     const follower = gate < this.gateFollower.length ? this.gateFollower[gate] : -1;
     if (follower >= 0 && depth < 4) this.applyGate(follower, value, depth + 1);
   }
@@ -427,12 +488,15 @@ export class AudioEngine {
         this.processWatched(i, s, start, end);
         continue;
       }
+      this.enter(s.spec.slotId, 0);
       try {
         s.instance.process(start, end);
       } catch (e) {
+        this.leave();
         this.fault(s, e);
         continue;
       }
+      this.leave();
       if (!this.sane(s.stage < STAGE_SEND ? this.main : this.master, start, end)) this.fault(s, undefined);
     }
     if (!mixed) this.mixMainIntoMaster(start, end);
@@ -462,21 +526,26 @@ export class AudioEngine {
     const nb = buses.length;
     for (let b = 0; b < nb; b++) copyRange(buses[b], saved[b], start, end);
     const old = s.previous as PluginSlot;
+    this.enter(old.spec.slotId, 0);
     try {
       old.instance.process(start, end);
     } catch {
       // The old version failing while it fades out only shortens its fade.
     }
+    this.leave();
     for (let b = 0; b < nb; b++) {
       copyRange(buses[b], oldOut[b], start, end);
       copyRange(saved[b], buses[b], start, end);
     }
+    this.enter(s.spec.slotId, 0);
     try {
       s.instance.process(start, end);
     } catch (e) {
+      this.leave();
       this.fault(s, e);
       return;
     }
+    this.leave();
     const additive = s.stage === STAGE_SOURCE || s.stage === STAGE_SEND;
     const length = s.fadeLength;
     const equalPower = this.equalPowerFades;
@@ -512,22 +581,26 @@ export class AudioEngine {
     const saved = this.busSaved;
     for (let b = 0; b < buses.length; b++) copyRange(buses[b], saved[b], start, end);
     let failed = false;
+    this.enter(s.spec.slotId, 0);
     try {
       s.instance.process(start, end);
     } catch (e) {
       failed = true;
       this.fault(s, e);
     }
+    this.leave();
     if (!failed && this.sane(s.stage < STAGE_SEND ? this.main : this.master, start, end)) return;
     if (!failed) this.fault(s, undefined);
     const restored = this.slots[index];
     if (restored === s) return;
     for (let b = 0; b < buses.length; b++) copyRange(saved[b], buses[b], start, end);
+    this.enter(restored.spec.slotId, 0);
     try {
       restored.instance.process(start, end);
     } catch (e) {
       this.fault(restored, e);
     }
+    this.leave();
   }
 
   /** True when the bus holds only finite samples within ±RUNAWAY in [start, end); otherwise silences that range. */

@@ -74,9 +74,13 @@ export class InProcessHost implements AudioHost {
     this.out = { l: this.outL, r: this.outR };
   }
 
+  /**
+   * Arguments and results are copied as they are between threads (structured clone), so this host
+   * behaves as the worker does: plugin objects, made in the plugins' own realms, never leak out.
+   */
   async call<K extends AudioCall>(method: K, ...args: Parameters<AudioCalls[K]>): Promise<ReturnType<AudioCalls[K]>> {
     const fn = this.engine[method] as (...a: unknown[]) => ReturnType<AudioCalls[K]>;
-    return fn.apply(this.engine, args);
+    return structuredClone(fn.apply(this.engine, structuredClone(args)));
   }
 
   /** Render the next block; the returned object and arrays are reused by the next call. */

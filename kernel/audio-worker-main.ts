@@ -4,6 +4,7 @@
  */
 import { raiseAudioThreadPriority } from './thread-priority.ts';
 import { pinThisThread } from './cpu-affinity.ts';
+import { readlinkSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { AudioEngine } from './audio-engine.ts';
 import { ControlRing } from './control-ring.ts';
@@ -28,6 +29,9 @@ const port = parentPort!;
 const engine = new AudioEngine(data.sampleRate, data.blockSize, data.smoothingMs, new ControlRing(data.ring), new ControlRing(data.reports), new SharedState(data.shared));
 const wake = new Int32Array(data.wake);
 engine.equalPowerFades = data.equalPowerFades ?? false;
+// A fresh audio thread after a hang carries on the timeline where the hung one stopped.
+engine.frame = data.startFrame;
+engine.shared.values[Slot.AudioTid] = threadId();
 engine.outputTap = new TapRing(data.outputTap, 0, 2);
 let backend: Backend;
 try {
@@ -47,7 +51,7 @@ port.on('message', async (m: { id: number; method: AudioCall | 'close' | 'run'; 
   if (m.method === 'run') {
     // The clock starts only once the initial plugins are in and warm, so neither loading nor the
     // first notes' cold code makes a block late.
-    warmUp(engine, data.smoothingMs, WARM_UP_SECONDS);
+    if (data.warmUp) warmUp(engine, data.smoothingMs, WARM_UP_SECONDS);
     backend.start();
     port.postMessage({ id: m.id, result: null });
     return;
@@ -69,3 +73,12 @@ port.on('message', async (m: { id: number; method: AudioCall | 'close' | 'run'; 
 });
 
 port.postMessage({ ready: true });
+
+/** This thread's Linux task id (for the watchdog's CPU-time check), or 0. */
+function threadId(): number {
+  try {
+    return Number(readlinkSync('/proc/thread-self').split('/').pop()) || 0;
+  } catch {
+    return 0;
+  }
+}

@@ -36,6 +36,11 @@ export const ConfigSchema = z.strictObject({
     cpuDmaLatencyUs: z.union([int(0, 2_000_000_000), z.null()]),
     /** Keep the last allowed CPU for the audio thread and the other threads off it (kernel/cpu-affinity.ts). */
     dedicatedCpu: z.boolean(),
+    /**
+     * The watchdog: one plugin call inside a block running this long (ms) is a hang — the audio thread
+     * is replaced and the plugin quarantined (calls between blocks: ten times this, at least 1 s).
+     */
+    watchdogMs: int(20, 10000),
   }),
   osc: z.strictObject({
     host,

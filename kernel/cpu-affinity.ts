@@ -17,7 +17,7 @@
  * allowed CPUs or where it fails. Never throws.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /** CPUs this process may run on ("0-3,6" in /proc/self/status), or [] where that cannot be read. */
 export function allowedCpus(): number[] {
@@ -65,11 +65,63 @@ export function parseDeviceInterrupts(text: string): number[] {
   return counts;
 }
 
-/** Of the allowed CPUs, the one with the fewest device interrupts (the last of equals). */
-export function pickAudioCpu(allowed: readonly number[], interrupts: readonly number[]): number {
+/**
+ * Of the allowed CPUs, the one with the least real-time work of other processes on it (another
+ * engine's audio thread, JACK's), then the fewest device interrupts (the last of equals).
+ */
+export function pickAudioCpu(allowed: readonly number[], interrupts: readonly number[], realtime: readonly number[] = []): number {
   let best = allowed[allowed.length - 1];
-  for (const cpu of allowed) if ((interrupts[cpu] ?? 0) < (interrupts[best] ?? 0)) best = cpu;
+  for (const cpu of allowed) {
+    const rt = (realtime[cpu] ?? 0) - (realtime[best] ?? 0);
+    if (rt < 0 || (rt === 0 && (interrupts[cpu] ?? 0) < (interrupts[best] ?? 0))) best = cpu;
+  }
   return best;
+}
+
+const PF_KTHREAD = 0x00200000;
+
+/**
+ * The scheduling policy of a /proc/<pid>/task/<tid>/stat line (0 normal, 1 FIFO, 2 RR, …); -1 for a
+ * kernel thread (the kernel's per-CPU real-time threads sit on every CPU alike).
+ */
+export function policyOf(stat: string): number {
+  // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (Number(fields[9 - 3]) & PF_KTHREAD) return -1;
+  return Number(fields[41 - 3]);
+}
+
+/**
+ * Real-time threads (SCHED_FIFO or SCHED_RR) of other processes, per CPU: a thread allowed on k CPUs
+ * counts 1/k on each. Reads /proc; [] where it cannot.
+ */
+export function realtimeThreadsPerCpu(): number[] {
+  const load: number[] = [];
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d) && Number(d) !== process.pid);
+  } catch {
+    return load;
+  }
+  for (const pid of pids) {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        const policy = policyOf(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+        if (policy !== 1 && policy !== 2) continue;
+        const cpus = parseCpuList(/Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'))?.[1] ?? '');
+        for (const c of cpus) load[c] = (load[c] ?? 0) + 1 / cpus.length;
+      } catch {
+        // The thread ended while we looked.
+      }
+    }
+  }
+  return load;
 }
 
 function deviceInterrupts(): number[] {
@@ -87,7 +139,7 @@ function deviceInterrupts(): number[] {
 export function reserveAudioCpu(): AudioCpu | null {
   const cpus = allowedCpus();
   if (cpus.length < 2) return null;
-  const audio = pickAudioCpu(cpus, deviceInterrupts());
+  const audio = pickAudioCpu(cpus, deviceInterrupts(), realtimeThreadsPerCpu());
   if (!setProcessCpus(cpus.filter((c) => c !== audio))) return null;
   return { cpu: audio, restore: () => void setProcessCpus(cpus) };
 }

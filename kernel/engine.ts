@@ -13,6 +13,7 @@ import { OscRouter, type Remote, type RouteMessage, type TimetagClock } from './
 import { OscTransport } from './osc-transport.ts';
 import { ParamControl } from './param-control.ts';
 import { PluginHost } from './plugin-host.ts';
+import { PluginStager } from './plugin-staging.ts';
 import { SchemaRegistry } from './schema-registry.ts';
 import { Slot } from './shared-state.ts';
 import { WorkerHost } from './worker-host.ts';
@@ -24,6 +25,7 @@ import { StatusReporter } from './status-reporter.ts';
 import { Logger } from './logger.ts';
 import { PluginWatcher } from './plugin-watcher.ts';
 import { requestCpuLatency, type CpuLatencyRequest } from './cpu-latency.ts';
+import { AudioRecovery } from './audio-recovery.ts';
 
 const trace = debuglog('chronus:engine');
 
@@ -66,12 +68,15 @@ export class Engine {
   private reportTimer: NodeJS.Timeout | undefined;
   private status: StatusReporter | null = null;
   watcher: PluginWatcher | null = null;
+  /** The watchdog and what it did (real-time backends only). */
+  recovery: AudioRecovery | null = null;
   private readonly replier;
 
   private constructor(
     readonly config: Config,
     readonly audio: AudioHost,
     readonly log: Logger,
+    stager: PluginStager,
   ) {
     const engine = this;
     this.replier = {
@@ -106,7 +111,7 @@ export class Engine {
         log.info(`plugin ${id} unloaded`);
         this.broadcast('/engine/plugin/unloaded', [id]);
       },
-    });
+    }, stager);
     for (const [from, to] of Object.entries(LEGACY_ALIASES)) this.router.alias(from, to);
     mapEngineRoutes(this);
     mapPatternRoutes(this);
@@ -117,8 +122,14 @@ export class Engine {
     const { config } = options;
     const log = options.log ?? new Logger();
     const choice = options.backend ?? config.audio.backend;
-    const audio = await openAudio(choice, config, log);
-    const engine = new Engine(config, audio, log);
+    // The staging worker loads while the audio device is probed.
+    const stager = new PluginStager({ timeoutMs: config.engine.trialTimeoutMs, memoryMb: config.engine.pluginMemoryMb });
+    if (config.engine.stageSeconds > 0) stager.warm();
+    const audio = await openAudio(choice, config, log).catch(async (e: unknown) => {
+      await stager.close();
+      throw e;
+    });
+    const engine = new Engine(config, audio, log, stager);
     try {
       await engine.plugins.loadAll();
       if (audio instanceof WorkerHost) {
@@ -126,6 +137,20 @@ export class Engine {
         if (engine.cpuLatency.state === 'held') log.info(`audio: CPUs kept out of idle states slower than ${engine.cpuLatency.requestedUs} µs to leave`);
         else if (engine.cpuLatency.reason) log.info(`audio: CPU latency request not held (${engine.cpuLatency.reason})`);
         await audio.run();
+        engine.recovery = new AudioRecovery(
+          {
+            audio,
+            plugins: engine.plugins,
+            registry: engine.registry,
+            control: engine.control,
+            report: (id, code, message) => {
+              log.error(`${id}: ${message}`);
+              engine.broadcast('/engine/error', [id, code, message]);
+            },
+          },
+          { blockMs: config.audio.watchdogMs, callMs: Math.max(1000, 10 * config.audio.watchdogMs) },
+        );
+        engine.recovery.start();
       }
       const listen = options.listen ?? audio.backend !== 'offline';
       if (listen) {
@@ -231,6 +256,7 @@ export class Engine {
   async stop(): Promise<void> {
     for (const hook of this.onStop) await hook().catch((e: Error) => this.log.error(`stop: ${e.message}`));
     clearInterval(this.reportTimer);
+    this.recovery?.stop();
     await this.watcher?.close();
     await this.status?.stop();
     await this.transport?.close();

@@ -9,6 +9,8 @@ import { SchemaRegistry } from './schema-registry.ts';
 export class ParamControl {
   clampedCount = 0;
   gatesSent = 0;
+  /** Gates last opened from this side and not closed since (a fresh audio thread opens them again). */
+  readonly openGates = new Set<number>();
   private wakePending = false;
 
   constructor(
@@ -30,6 +32,8 @@ export class ParamControl {
 
   gate(index: number, value: number, frame = -1): void {
     this.gatesSent++;
+    if (value > 0) this.openGates.add(index);
+    else this.openGates.delete(index);
     this.push(EventKind.Gate, frame, index, value);
   }
 

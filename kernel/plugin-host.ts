@@ -41,6 +41,15 @@ export interface LoadedPlugin {
   sourceMap: SourceMap | null;
   /** The version this one replaced, until the audio thread's watch on the new one is over. */
   previous: LoadedPlugin | null;
+  /** What the audio thread was given (a fresh audio thread after a hang is given it again). */
+  spec: SlotSpec;
+}
+
+/** A plugin kept out of the audio thread after it hung it; its routes stay, a fixed file brings it back. */
+export interface Quarantine {
+  reason: string;
+  /** Wall-clock ms since the epoch. */
+  since: number;
 }
 
 export interface PluginEvents {
@@ -53,12 +62,11 @@ export interface PluginEvents {
 
 export class PluginHost {
   readonly loaded = new Map<string, LoadedPlugin>();
+  /** Loaded plugins the audio thread runs without (they hung it): by id. */
+  readonly quarantined = new Map<string, Quarantine>();
   /** Versions the audio thread rolled back, kept to say where they failed. */
   private readonly rolledBackVersions = new Map<number, LoadedPlugin>();
   private nextSlotId = 1;
-  /** Evaluates and tries every new version off this thread and off the audio thread. */
-  readonly stager: PluginStager;
-
   constructor(
     private config: Config,
     private readonly registry: SchemaRegistry,
@@ -66,9 +74,9 @@ export class PluginHost {
     private readonly control: ParamControl,
     private readonly audio: AudioHost,
     private readonly events: PluginEvents,
-  ) {
-    this.stager = new PluginStager({ timeoutMs: config.engine.trialTimeoutMs, memoryMb: config.engine.pluginMemoryMb });
-  }
+    /** Evaluates and tries every new version off this thread and off the audio thread. */
+    readonly stager: PluginStager = new PluginStager({ timeoutMs: config.engine.trialTimeoutMs, memoryMb: config.engine.pluginMemoryMb }),
+  ) {}
 
   /** New `plugins.<id>` settings from a changed config (the watcher then reloads what they affect). */
   setPluginConfig(plugins: Config['plugins']): void {
@@ -201,9 +209,10 @@ export class PluginHost {
     this.mapRoutes(manifest, modules, definition, previous, oldModules);
     const taps = new Map(opened.taps.map((t) => [t.name, new TapRing(t.buffer, 0, t.channels)]));
     const meters = opened.meters ? new Float32Array(opened.meters) : null;
-    const plugin: LoadedPlugin = { manifest, folder, modules, definition, slotId, inputs: bundle.inputs, taps, meters, sourceMap, previous: previous ?? null };
+    const plugin: LoadedPlugin = { manifest, folder, modules, definition, slotId, inputs: bundle.inputs, taps, meters, sourceMap, previous: previous ?? null, spec };
     if (previous) previous.previous = null;
     this.loaded.set(manifest.id, plugin);
+    this.quarantined.delete(manifest.id);
     for (const removed of registered.removed) this.events.notice(manifest.id, `parameter ${removed} is gone in version ${manifest.version}; its value was dropped`);
     this.events.loaded(plugin, previous !== undefined, performance.now() - began);
     return plugin;
@@ -216,6 +225,51 @@ export class PluginHost {
     this.loaded.set(failed.manifest.id, failed.previous);
     this.rolledBackVersions.set(slotId, failed);
     return failed;
+  }
+
+  /** The loaded version (or the one it replaced, still under watch) with this slot id. */
+  bySlot(slotId: number): LoadedPlugin | undefined {
+    for (const p of this.loaded.values()) {
+      if (p.slotId === slotId) return p;
+      if (p.previous?.slotId === slotId) return p.previous;
+    }
+    return undefined;
+  }
+
+  /**
+   * Plugin `pluginId` hung the audio thread. If it was a new version still under watch, the version it
+   * replaced becomes current again; otherwise it is quarantined. Returns what was done, for the report.
+   */
+  contain(pluginId: string, reason: string): string {
+    const p = this.loaded.get(pluginId);
+    if (!p) return 'gone';
+    if (p.previous) {
+      this.loaded.set(pluginId, p.previous);
+      this.rolledBackVersions.set(p.slotId, p);
+      return `rolled back to version ${p.previous.manifest.version}`;
+    }
+    this.quarantined.set(pluginId, { reason, since: Date.now() });
+    return 'quarantined until its files change';
+  }
+
+  /**
+   * Put every loaded plugin but the quarantined ones into a fresh audio thread, with `states` (by id)
+   * handed to them; the taps and meters they open replace the old ones.
+   */
+  async reinstate(states: ReadonlyMap<string, unknown>): Promise<void> {
+    for (const p of this.loaded.values()) {
+      p.previous = null;
+      if (this.quarantined.has(p.manifest.id)) continue;
+      try {
+        const opened = await this.audio.call('load', p.spec);
+        p.taps = new Map(opened.taps.map((t) => [t.name, new TapRing(t.buffer, 0, t.channels)]));
+        p.meters = opened.meters ? new Float32Array(opened.meters) : null;
+        const state = states.get(p.manifest.id);
+        if (state !== undefined) await this.audio.call('setState', p.manifest.id, state).catch(() => undefined);
+      } catch (error) {
+        this.events.failed(p.folder, new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${p.manifest.id}" could not be put back after the audio thread was replaced: ${(error as Error).message.split('\n')[0]}`));
+      }
+    }
   }
 
   /** Where an error from the audio thread happened, in the plugin's own files. */

@@ -33,6 +33,11 @@ export class PluginStager {
 
   constructor(readonly options: StagerOptions) {}
 
+  /** Start the worker now (it takes a moment to load), so the first version does not wait for it. */
+  warm(): void {
+    this.worker ??= this.start();
+  }
+
   /** Evaluate a bundle's top level (a loop or a throw there is refused without touching this thread). */
   async evaluate(code: string, filename: string): Promise<void> {
     await this.ask({ kind: 'evaluate', code, filename }, 'evaluating the module');

@@ -36,6 +36,15 @@ export const Slot = {
   MaxCallMs: 19,
   /** Null backend: the worst time `Atomics.wait` returned past its timeout (the OS or VM not running the thread). */
   MaxSleepOverrunMs: 20,
+  // The watchdog's words (kernel/audio-watchdog.ts), at the end of the table.
+  /** The slot id of the plugin whose code runs on the audio thread now (0: none). */
+  RunningSlot: 28,
+  /** Counts plugin calls: unchanged while RunningSlot is set means one call is still running. */
+  CallSeq: 29,
+  /** The audio thread's Linux task id (its CPU time is in /proc/self/task/<tid>/schedstat), 0 unknown. */
+  AudioTid: 30,
+  /** 1 while RunningSlot is a call between blocks (create, state, command), 0 inside a block. */
+  RunningBetweenBlocks: 31,
 } as const;
 
 const SLOTS = 32;

@@ -18,6 +18,8 @@ const GATE_PERIOD_S = 0.2;
 export function warmUp(live: AudioEngine, smoothingMs: number, seconds: number): void {
   const n = live.maxBlock;
   const trial = trialEngine(live.sampleRate, n, smoothingMs);
+  // A scratch instance that hangs is the live plugin's code hanging: the watchdog must see it.
+  trial.watch = live.watch;
   const gates: number[] = [];
   for (const { spec, definition } of live.versions()) {
     try {

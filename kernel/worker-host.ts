@@ -1,7 +1,8 @@
 /**
  * The real-time AudioHost: the engine runs in a worker thread paced by the null or device backend.
  * Calls travel by postMessage and are followed by `Atomics.notify` so a sleeping null backend wakes
- * and handles them within a block.
+ * and handles them within a block. The rings and shared figures outlive the worker: after a hang the
+ * worker is replaced (`restart`) and the control thread keeps the same handles.
  */
 import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
@@ -9,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { ControlRing } from './control-ring.ts';
 import { SharedState } from './shared-state.ts';
 import { TapRing } from './tap-ring.ts';
+import { Slot } from './shared-state.ts';
 import { reserveAudioCpu, type AudioCpu } from './cpu-affinity.ts';
 import { OUTPUT_TAP_FRAMES, RING_CAPACITY, type AudioCall, type AudioCalls, type AudioHost, type AudioOptions } from './audio-host.ts';
 
@@ -23,52 +25,81 @@ export interface WorkerData extends AudioOptions {
   outputTap: SharedArrayBuffer;
   /** The CPU the audio thread keeps to itself (kernel/cpu-affinity.ts), or null. */
   audioCpu: number | null;
+  /** The first frame this thread renders (0 at start; where the last one stopped after a restart). */
+  startFrame: number;
+  /** Warm the plugins up before the clock starts (skipped after a restart: sound back first). */
+  warmUp: boolean;
+}
+
+export interface RealtimeOptions extends AudioOptions {
+  leadBlocks: number;
+  device: string | null;
+  dedicatedCpu: boolean;
 }
 
 const WORKER_ENTRY = fileURLToPath(new URL('./audio-worker.mjs', import.meta.url));
+/** How long `close` waits for the audio thread to stop its backend before terminating it. */
+const CLOSE_TIMEOUT_MS = 500;
 
 export class WorkerHost implements AudioHost {
   readonly sampleRate: number;
   readonly blockSize: number;
   private readonly pending = new Map<number, { resolve: (v: never) => void; reject: (e: Error) => void }>();
   private nextId = 1;
-  private exited = false;
-  /** The CPU reserved for the audio thread, given back on close. */
-  audioCpu: AudioCpu | null = null;
+  private worker: Worker | null = null;
+  /** Told when the audio thread ends without being asked to (the engine then replaces it). */
+  onUnexpectedExit: ((code: number) => void) | null = null;
 
   private constructor(
-    private readonly worker: Worker,
     readonly backend: 'null' | 'device',
-    options: AudioOptions,
+    private readonly options: RealtimeOptions,
     readonly ring: ControlRing,
     readonly reports: ControlRing,
     readonly shared: SharedState,
     private readonly wake: Int32Array,
     readonly outputTap: TapRing,
+    /** The CPU reserved for the audio thread, given back on close. */
+    public audioCpu: AudioCpu | null,
   ) {
     this.sampleRate = options.sampleRate;
     this.blockSize = options.blockSize;
   }
 
   /** Start the audio thread on `backend`; rejects with the backend's reason if it cannot start. */
-  static async start(backend: 'null' | 'device', options: AudioOptions & { leadBlocks: number; device: string | null; dedicatedCpu: boolean }): Promise<WorkerHost> {
-    const ring = new ControlRing(RING_CAPACITY);
-    const reports = new ControlRing(1024);
-    const shared = new SharedState();
-    const wake = new Int32Array(new SharedArrayBuffer(4));
-    const outputTap = new TapRing(2, OUTPUT_TAP_FRAMES);
+  static async start(backend: 'null' | 'device', options: RealtimeOptions): Promise<WorkerHost> {
     // Before the worker exists, so that it and every thread started later inherit the other CPUs.
     const audioCpu = options.dedicatedCpu ? reserveAudioCpu() : null;
-    const data: WorkerData = { ...options, backend, ring: ring.buffer, reports: reports.buffer, shared: shared.buffer, wake: wake.buffer, outputTap: outputTap.buffer, audioCpu: audioCpu?.cpu ?? null };
+    const host = new WorkerHost(backend, options, new ControlRing(RING_CAPACITY), new ControlRing(1024), new SharedState(), new Int32Array(new SharedArrayBuffer(4)), new TapRing(2, OUTPUT_TAP_FRAMES), audioCpu);
+    try {
+      await host.spawn(0, true);
+    } catch (e) {
+      audioCpu?.restore();
+      throw e;
+    }
+    return host;
+  }
+
+  private async spawn(startFrame: number, warmUp: boolean): Promise<void> {
+    const { dedicatedCpu: _dedicated, ...options } = this.options;
+    const data: WorkerData = {
+      ...options,
+      backend: this.backend,
+      ring: this.ring.buffer,
+      reports: this.reports.buffer,
+      shared: this.shared.buffer,
+      wake: this.wake.buffer as SharedArrayBuffer,
+      outputTap: this.outputTap.buffer,
+      audioCpu: this.audioCpu?.cpu ?? null,
+      startFrame,
+      warmUp,
+    };
     // V8's memory reducer shrinks a heap that has gone quiet with full mark-compacts run as tasks on
     // that thread: on the audio worker, 2–7 ms pauses a few seconds after start and after every burst
     // of reloads (measured with --trace-gc). The flag is process-wide and read when the worker's
     // heap is set up; the audio heap does not need shrinking.
     v8.setFlagsFromString('--no-memory-reducer');
     const worker = new Worker(WORKER_ENTRY, { workerData: data });
-    const host = new WorkerHost(worker, backend, options, ring, reports, shared, wake, outputTap);
-    host.audioCpu = audioCpu;
-    const ready = new Promise<void>((resolve, reject) => {
+    await new Promise<void>((resolve, reject) => {
       const onReady = (m: { ready?: boolean; error?: string }) => {
         if (m.ready === undefined) return;
         worker.off('message', onReady);
@@ -78,26 +109,44 @@ export class WorkerHost implements AudioHost {
       worker.on('message', onReady);
       worker.once('error', reject);
     });
-    await ready.catch((e: unknown) => {
-      audioCpu?.restore();
-      throw e;
-    });
     worker.on('message', (m: { id?: number; result?: unknown; error?: string; stack?: string }) => {
       if (m.id === undefined) return;
-      const p = host.pending.get(m.id);
-      host.pending.delete(m.id);
+      const p = this.pending.get(m.id);
+      this.pending.delete(m.id);
       if (m.error !== undefined) {
         const error = new Error(m.error);
         if (m.stack) error.stack = m.stack;
         p?.reject(error);
       } else p?.resolve(m.result as never);
     });
-    worker.on('exit', () => {
-      host.exited = true;
-      for (const p of host.pending.values()) p.reject(new Error('the audio thread has stopped'));
-      host.pending.clear();
+    worker.on('exit', (code) => {
+      if (this.worker !== worker) return;
+      this.worker = null;
+      this.shared.values[Slot.Running] = 0;
+      this.failPending();
+      this.onUnexpectedExit?.(code);
     });
-    return host;
+    this.worker = worker;
+  }
+
+  private failPending(): void {
+    for (const p of this.pending.values()) p.reject(new Error('the audio thread has stopped'));
+    this.pending.clear();
+  }
+
+  /**
+   * Replace the audio thread, whatever it is doing (an endless loop included): terminate it and start
+   * a fresh one that carries on the timeline where it stopped, with no plugins. Calls in flight fail.
+   * Call `run` once the plugins are back.
+   */
+  async restart(): Promise<void> {
+    const old = this.worker;
+    this.worker = null;
+    this.shared.values[Slot.Running] = 0;
+    this.shared.values[Slot.RunningSlot] = 0;
+    this.failPending();
+    await old?.terminate();
+    await this.spawn(this.shared.values[Slot.FramesRendered], false);
   }
 
   /** Wake the audio thread so it sees new ring records or messages within a block. */
@@ -115,20 +164,29 @@ export class WorkerHost implements AudioHost {
   }
 
   private send(method: string, args: unknown[]): Promise<unknown> {
-    if (this.exited) return Promise.reject(new Error('the audio thread has stopped'));
+    const worker = this.worker;
+    if (worker === null) return Promise.reject(new Error('the audio thread has stopped'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: never) => void, reject });
-      this.worker.postMessage({ id, method, args });
+      worker.postMessage({ id, method, args });
       this.notify();
     });
   }
 
+  /** Stops the backend and the thread; a thread that does not answer (hung) is terminated. */
   async close(): Promise<void> {
-    if (!this.exited) {
-      await this.send('close', []).catch(() => undefined);
-      await this.worker.terminate();
+    const worker = this.worker;
+    if (worker !== null) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS)));
+      await Promise.race([this.send('close', []).catch(() => undefined), timeout]);
+      clearTimeout(timer);
+      this.worker = null;
+      this.failPending();
+      await worker.terminate();
     }
+    this.shared.values[Slot.Running] = 0;
     this.audioCpu?.restore();
     this.audioCpu = null;
   }

@@ -43,7 +43,7 @@ describe('config: defaults', () => {
   test('with no local file and no env vars the defaults come through, paths absolute under the root', () => {
     const root = project();
     const c = loadConfig({ root, env: {} });
-    assert.deepEqual(c.audio, { backend: 'auto', sampleRate: 48000, bufferSize: 256, device: null, leadBlocks: 3, cpuDmaLatencyUs: 0, dedicatedCpu: true });
+    assert.deepEqual(c.audio, { backend: 'auto', sampleRate: 48000, bufferSize: 256, device: null, leadBlocks: 3, cpuDmaLatencyUs: 0, dedicatedCpu: true, watchdogMs: 100 });
     assert.deepEqual(c.osc, { host: '127.0.0.1', port: 5005, replyToSender: true, maxPacketBytes: 65507 });
     assert.equal(c.engine.numVoices, 8);
     assert.equal(c.engine.smoothingMs, 20);

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '../../kernel/config.ts';
-import { allowedCpus, parseCpuList, parseDeviceInterrupts, pickAudioCpu } from '../../kernel/cpu-affinity.ts';
+import { allowedCpus, parseCpuList, parseDeviceInterrupts, pickAudioCpu, policyOf } from '../../kernel/cpu-affinity.ts';
 import { Engine } from '../../kernel/engine.ts';
 import { engineStatus } from '../../kernel/engine-status.ts';
 import { Logger } from '../../kernel/logger.ts';
@@ -39,6 +39,22 @@ test('cpu affinity: the audio CPU is the allowed one that handles the fewest dev
   assert.equal(pickAudioCpu([1], irqs), 1);
   assert.equal(pickAudioCpu([0, 1], [5, 5]), 1, 'equals: the last');
   assert.equal(pickAudioCpu([2, 3], []), 3, 'nothing known: the last');
+  // Another engine's audio thread (or JACK) already real-time on CPU 0: not there, however quiet.
+  assert.equal(pickAudioCpu([0, 1], irqs, [1, 0]), 1, 'away from a CPU with a real-time thread');
+  assert.equal(pickAudioCpu([0, 1], irqs, [0.5, 0.5]), 0, 'equal real-time load: fewest interrupts');
+});
+
+test('cpu affinity: the scheduling policy is read from a task stat line, kernel threads aside', () => {
+  // Fields as /proc numbers them: pid (comm) state …; flags is field 9, policy field 41.
+  const fields = (flags: number, policy: number) => {
+    const f = Array.from({ length: 52 }, () => '0');
+    f[9 - 1] = String(flags);
+    f[41 - 1] = String(policy);
+    return `${f[0]} (node (worker) x) ${f.slice(2).join(' ')}`;
+  };
+  assert.equal(policyOf(fields(0x400000, 2)), 2, 'SCHED_RR');
+  assert.equal(policyOf(fields(0x400000, 0)), 0, 'normal');
+  assert.equal(policyOf(fields(0x00200000, 1)), -1, 'a kernel thread');
 });
 
 async function engineRoot(t: { after: (fn: () => unknown) => void }, local: object): Promise<string> {
