@@ -45,7 +45,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const silences: number[] = [];
 const comebacks: number[] = [];
 for (let round = 0; round < Number(values.hangs); round++) {
-  await sleep(300);
+  // Hangs are rare in life: give the host time to have its standby audio thread loaded again.
+  await sleep(1500);
   const restarts = engine.recovery!.status.restarts;
   engine.control.set(hang, 1);
   while (engine.recovery!.status.restarts === restarts) await sleep(5);

@@ -45,6 +45,13 @@ export interface AudioOptions {
   equalPowerFades?: boolean;
 }
 
+/** A call to an audio thread that has stopped, or was ended while the call was in flight. */
+export class AudioStoppedError extends Error {
+  constructor() {
+    super('the audio thread has stopped');
+  }
+}
+
 export const RING_CAPACITY = 16384;
 export const OUTPUT_TAP_FRAMES = 8192;
 

@@ -54,8 +54,8 @@ export class AudioRecovery {
     private readonly deps: RecoveryDeps,
     limits: WatchdogLimits,
   ) {
-    this.watchdog = new AudioWatchdog(deps.audio.shared, limits, (stall) => void this.recover(stall, 'stall'));
-    deps.audio.onUnexpectedExit = (code) => void this.recover({ slotId: 0, betweenBlocks: false, stalledMs: 0 }, `exit ${code}`);
+    this.watchdog = new AudioWatchdog(deps.audio.shared, limits, (stall) => this.onStall(stall, 'stall'));
+    deps.audio.onUnexpectedExit = (code) => this.onStall({ slotId: 0, betweenBlocks: false, stalledMs: 0 }, `exit ${code}`);
   }
 
   start(): void {
@@ -88,38 +88,64 @@ export class AudioRecovery {
     }
   }
 
-  private async recover(stall: Stall, why: string): Promise<void> {
-    if (this.status.recovering) return;
-    const { audio, plugins, registry, control } = this.deps;
-    const began = performance.now() - stall.stalledMs;
-    this.status.recovering = true;
-    this.status.stalls++;
-    const culprit = plugins.bySlot(stall.slotId);
-    const id = culprit?.manifest.id ?? '';
-    const file = culprit ? path.join(culprit.folder, culprit.manifest.entry) : '';
-    const where = stall.betweenBlocks ? 'a call between blocks (create, state or a command)' : 'process()';
-    const what = why === 'stall' ? `hung the audio thread for ${stall.stalledMs.toFixed(0)} ms in ${where} (an endless loop?)` : `the audio thread ended (${why})`;
-    const outcome = culprit ? plugins.contain(id, what) : 'no plugin was running';
-    try {
-      await audio.restart();
-      this.snapshots.delete(id);
-      await plugins.reinstate(this.snapshots);
-      for (const m of registry.modules.values()) for (const p of m.params.values()) control.set(p.index, registry.values[p.index]);
-      for (const g of control.openGates) control.gate(g, 1);
-      await audio.run();
-      this.status.restarts++;
-    } catch (error) {
-      this.deps.report(id || 'engine', 'AUDIO_RESTART_FAILED', `the audio thread could not be replaced: ${(error as Error).message}`);
+  /** A stall seen while the audio thread is being replaced (the fresh one hung too). */
+  private queued: { stall: Stall; why: string } | null = null;
+
+  private onStall(stall: Stall, why: string): void {
+    if (!this.status.recovering) {
+      void this.recover(stall, why);
       return;
-    } finally {
-      this.status.recovering = false;
-      this.watchdog.reset();
     }
+    // The fresh thread hangs as well (the culprit came back with a restored value, say): end it,
+    // which fails the recovery's calls in flight, and go round again with this culprit contained too.
+    this.queued = { stall, why };
+    void this.deps.audio.abort();
+  }
+
+  private async recover(first: Stall, firstWhy: string): Promise<void> {
+    const { audio, plugins, registry, control } = this.deps;
+    const began = performance.now() - first.stalledMs;
+    this.status.recovering = true;
+    let next: { stall: Stall; why: string } | null = { stall: first, why: firstWhy };
+    const outcomes: { id: string; file: string; text: string }[] = [];
+    while (next !== null) {
+      const { stall, why } = next;
+      this.status.stalls++;
+      const culprit = plugins.bySlot(stall.slotId);
+      const id = culprit?.manifest.id ?? '';
+      const where = stall.betweenBlocks ? 'a call between blocks (create, state or a command)' : 'process()';
+      const what = why === 'stall' ? `hung the audio thread for ${stall.stalledMs.toFixed(0)} ms in ${where} (an endless loop?)` : `the audio thread ended (${why})`;
+      const outcome = culprit ? plugins.contain(id, what) : 'no plugin was running';
+      outcomes.push({ id, file: culprit ? path.join(culprit.folder, culprit.manifest.entry) : '', text: `${what}; ${outcome}` });
+      this.snapshots.delete(id);
+      this.queued = null;
+      try {
+        await audio.restart();
+        this.watchdog.reset();
+        await plugins.reinstate(this.snapshots);
+        for (const m of registry.modules.values()) for (const p of m.params.values()) control.set(p.index, registry.values[p.index]);
+        for (const g of control.openGates) control.gate(g, 1);
+        await audio.run();
+        this.status.restarts++;
+        next = null;
+      } catch (error) {
+        next = this.queued;
+        if (next === null) {
+          this.status.recovering = false;
+          this.deps.report(id || 'engine', 'AUDIO_RESTART_FAILED', `the audio thread could not be replaced: ${(error as Error).message}`);
+          return;
+        }
+      }
+    }
+    this.status.recovering = false;
+    this.watchdog.reset();
     const silence = performance.now() - began;
     this.status.lastSilenceMs = silence;
     this.status.maxSilenceMs = Math.max(this.status.maxSilenceMs, silence);
-    this.status.last = { plugin: id || '(kernel)', file, outcome, at: new Date().toISOString() };
-    this.deps.report(id || 'engine', 'PLUGIN_HUNG', `${file ? `${file}: ` : ''}${what}; ${outcome}; sound back after ${silence.toFixed(0)} ms`);
+    for (const o of outcomes) {
+      this.status.last = { plugin: o.id || '(kernel)', file: o.file, outcome: o.text, at: new Date().toISOString() };
+      this.deps.report(o.id || 'engine', 'PLUGIN_HUNG', `${o.file ? `${o.file}: ` : ''}${o.text}; sound back after ${silence.toFixed(0)} ms`);
+    }
   }
 }
 

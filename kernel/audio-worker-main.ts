@@ -21,21 +21,38 @@ import { openDeviceBackend } from './backends/device-backend.ts';
 const data = workerData as WorkerData;
 /** Audio the warm-up plays privately before the clock starts (≈ 0.15 s of start-up at 32 voices). */
 const WARM_UP_SECONDS = 0.5;
+const port = parentPort!;
 // The band-limited oscillators' table is built once per thread; build it now, not in the first create().
 blepTable();
+
+/**
+ * Until it is activated this worker is a standby: its code is loaded and nothing is opened, so that
+ * it can replace a hung audio thread at once (kernel/worker-host.ts keeps one ready).
+ */
+export interface Activation {
+  /** The first frame this thread renders (0 at start; where the last one stopped after a restart). */
+  startFrame: number;
+  /** Warm the plugins up before the clock starts (skipped after a restart: sound back first). */
+  warmUp: boolean;
+  backend: 'null' | 'device';
+}
+const activation = await new Promise<Activation>((resolve) => {
+  port.once('message', resolve);
+  port.postMessage({ standby: true });
+});
+
 if (data.audioCpu !== null) pinThisThread(data.audioCpu);
 raiseAudioThreadPriority();
-const port = parentPort!;
 const engine = new AudioEngine(data.sampleRate, data.blockSize, data.smoothingMs, new ControlRing(data.ring), new ControlRing(data.reports), new SharedState(data.shared));
 const wake = new Int32Array(data.wake);
 engine.equalPowerFades = data.equalPowerFades ?? false;
 // A fresh audio thread after a hang carries on the timeline where the hung one stopped.
-engine.frame = data.startFrame;
+engine.frame = activation.startFrame;
 engine.shared.values[Slot.AudioTid] = threadId();
 engine.outputTap = new TapRing(data.outputTap, 0, 2);
 let backend: Backend;
 try {
-  backend = data.backend === 'device' ? await openDeviceBackend(engine, data) : createNullBackend(engine, data, wake);
+  backend = activation.backend === 'device' ? await openDeviceBackend(engine, data) : createNullBackend(engine, data, wake);
 } catch (e) {
   port.postMessage({ ready: false, error: (e as Error)?.message ?? String(e) });
   process.exit(0);
@@ -51,7 +68,7 @@ port.on('message', async (m: { id: number; method: AudioCall | 'close' | 'run'; 
   if (m.method === 'run') {
     // The clock starts only once the initial plugins are in and warm, so neither loading nor the
     // first notes' cold code makes a block late.
-    if (data.warmUp) warmUp(engine, data.smoothingMs, WARM_UP_SECONDS);
+    if (activation.warmUp) warmUp(engine, data.smoothingMs, WARM_UP_SECONDS);
     backend.start();
     port.postMessage({ id: m.id, result: null });
     return;

@@ -8,7 +8,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { API_VERSION, type PluginDefinition } from '../plugin-sdk/types.ts';
 import type { LoadResult } from './audio-engine.ts';
-import type { AudioHost } from './audio-host.ts';
+import { AudioStoppedError, type AudioHost } from './audio-host.ts';
 import { TapRing } from './tap-ring.ts';
 import { PluginStager, StagingError } from './plugin-staging.ts';
 import { locateError, sourceMapOf } from './source-map.ts';
@@ -209,7 +209,9 @@ export class PluginHost {
     this.mapRoutes(manifest, modules, definition, previous, oldModules);
     const taps = new Map(opened.taps.map((t) => [t.name, new TapRing(t.buffer, 0, t.channels)]));
     const meters = opened.meters ? new Float32Array(opened.meters) : null;
-    const plugin: LoadedPlugin = { manifest, folder, modules, definition, slotId, inputs: bundle.inputs, taps, meters, sourceMap, previous: previous ?? null, spec };
+    // A quarantined version is no fallback for the one that replaces it.
+    const fallback = previous && !this.quarantined.has(manifest.id) ? previous : null;
+    const plugin: LoadedPlugin = { manifest, folder, modules, definition, slotId, inputs: bundle.inputs, taps, meters, sourceMap, previous: fallback, spec };
     if (previous) previous.previous = null;
     this.loaded.set(manifest.id, plugin);
     this.quarantined.delete(manifest.id);
@@ -267,6 +269,7 @@ export class PluginHost {
         const state = states.get(p.manifest.id);
         if (state !== undefined) await this.audio.call('setState', p.manifest.id, state).catch(() => undefined);
       } catch (error) {
+        if (error instanceof AudioStoppedError) throw error;
         this.events.failed(p.folder, new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${p.manifest.id}" could not be put back after the audio thread was replaced: ${(error as Error).message.split('\n')[0]}`));
       }
     }

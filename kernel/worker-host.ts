@@ -8,14 +8,13 @@ import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { ControlRing } from './control-ring.ts';
-import { SharedState } from './shared-state.ts';
+import { SharedState, Slot } from './shared-state.ts';
 import { TapRing } from './tap-ring.ts';
-import { Slot } from './shared-state.ts';
 import { reserveAudioCpu, type AudioCpu } from './cpu-affinity.ts';
-import { OUTPUT_TAP_FRAMES, RING_CAPACITY, type AudioCall, type AudioCalls, type AudioHost, type AudioOptions } from './audio-host.ts';
+import type { Activation } from './audio-worker-main.ts';
+import { AudioStoppedError, OUTPUT_TAP_FRAMES, RING_CAPACITY, type AudioCall, type AudioCalls, type AudioHost, type AudioOptions } from './audio-host.ts';
 
 export interface WorkerData extends AudioOptions {
-  backend: 'null' | 'device';
   leadBlocks: number;
   device: string | null;
   ring: SharedArrayBuffer;
@@ -25,10 +24,6 @@ export interface WorkerData extends AudioOptions {
   outputTap: SharedArrayBuffer;
   /** The CPU the audio thread keeps to itself (kernel/cpu-affinity.ts), or null. */
   audioCpu: number | null;
-  /** The first frame this thread renders (0 at start; where the last one stopped after a restart). */
-  startFrame: number;
-  /** Warm the plugins up before the clock starts (skipped after a restart: sound back first). */
-  warmUp: boolean;
 }
 
 export interface RealtimeOptions extends AudioOptions {
@@ -47,6 +42,10 @@ export class WorkerHost implements AudioHost {
   private readonly pending = new Map<number, { resolve: (v: never) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private worker: Worker | null = null;
+  /** A worker with the code loaded and nothing opened, ready to replace a hung audio thread at once. */
+  private standby: Promise<Worker> | null = null;
+  /** After a restart the device could not be opened again: the null backend plays instead. */
+  deviceLost = false;
   /** Told when the audio thread ends without being asked to (the engine then replaces it). */
   onUnexpectedExit: ((code: number) => void) | null = null;
 
@@ -79,19 +78,17 @@ export class WorkerHost implements AudioHost {
     return host;
   }
 
-  private async spawn(startFrame: number, warmUp: boolean): Promise<void> {
+  /** A new worker, loaded and waiting for `activate` (kernel/audio-worker-main.ts). */
+  private async load(): Promise<Worker> {
     const { dedicatedCpu: _dedicated, ...options } = this.options;
     const data: WorkerData = {
       ...options,
-      backend: this.backend,
       ring: this.ring.buffer,
       reports: this.reports.buffer,
       shared: this.shared.buffer,
       wake: this.wake.buffer as SharedArrayBuffer,
       outputTap: this.outputTap.buffer,
       audioCpu: this.audioCpu?.cpu ?? null,
-      startFrame,
-      warmUp,
     };
     // V8's memory reducer shrinks a heap that has gone quiet with full mark-compacts run as tasks on
     // that thread: on the audio worker, 2–7 ms pauses a few seconds after start and after every burst
@@ -99,6 +96,30 @@ export class WorkerHost implements AudioHost {
     // heap is set up; the audio heap does not need shrinking.
     v8.setFlagsFromString('--no-memory-reducer');
     const worker = new Worker(WORKER_ENTRY, { workerData: data });
+    await new Promise<void>((resolve, reject) => {
+      const onLoaded = (m: { standby?: boolean }) => {
+        if (m.standby !== true) return;
+        worker.off('message', onLoaded);
+        worker.off('error', reject);
+        resolve();
+      };
+      worker.on('message', onLoaded);
+      worker.once('error', reject);
+    });
+    return worker;
+  }
+
+  /** Keep a standby worker loading (failures only mean the next restart loads one itself). */
+  private prepareStandby(): void {
+    const standby = this.load();
+    standby.catch(() => {
+      if (this.standby === standby) this.standby = null;
+    });
+    this.standby = standby;
+  }
+
+  /** Make a loaded worker the audio thread: it opens the backend and answers calls from now on. */
+  private async activate(worker: Worker, startFrame: number, warmUp: boolean, backend: 'null' | 'device'): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       const onReady = (m: { ready?: boolean; error?: string }) => {
         if (m.ready === undefined) return;
@@ -108,6 +129,7 @@ export class WorkerHost implements AudioHost {
       };
       worker.on('message', onReady);
       worker.once('error', reject);
+      worker.postMessage({ startFrame, warmUp, backend } satisfies Activation);
     });
     worker.on('message', (m: { id?: number; result?: unknown; error?: string; stack?: string }) => {
       if (m.id === undefined) return;
@@ -129,8 +151,24 @@ export class WorkerHost implements AudioHost {
     this.worker = worker;
   }
 
+  private async spawn(startFrame: number, warmUp: boolean): Promise<void> {
+    const worker = (await this.standby?.catch(() => null)) ?? (await this.load());
+    this.standby = null;
+    const backend = this.deviceLost ? 'null' : this.backend;
+    try {
+      await this.activate(worker, startFrame, warmUp, backend);
+    } catch (e) {
+      // A restart on the device backend: naudiodon may refuse a second thread. Keep playing on the
+      // null backend (status says so) rather than not at all.
+      if (startFrame === 0 || backend !== 'device') throw e;
+      this.deviceLost = true;
+      await this.activate(await this.load(), startFrame, warmUp, 'null');
+    }
+    this.prepareStandby();
+  }
+
   private failPending(): void {
-    for (const p of this.pending.values()) p.reject(new Error('the audio thread has stopped'));
+    for (const p of this.pending.values()) p.reject(new AudioStoppedError());
     this.pending.clear();
   }
 
@@ -140,13 +178,18 @@ export class WorkerHost implements AudioHost {
    * Call `run` once the plugins are back.
    */
   async restart(): Promise<void> {
+    await this.abort();
+    await this.spawn(this.shared.values[Slot.FramesRendered], false);
+  }
+
+  /** End the audio thread now, whatever it is doing; calls in flight fail. `restart` starts another. */
+  async abort(): Promise<void> {
     const old = this.worker;
     this.worker = null;
     this.shared.values[Slot.Running] = 0;
     this.shared.values[Slot.RunningSlot] = 0;
     this.failPending();
     await old?.terminate();
-    await this.spawn(this.shared.values[Slot.FramesRendered], false);
   }
 
   /** Wake the audio thread so it sees new ring records or messages within a block. */
@@ -165,7 +208,7 @@ export class WorkerHost implements AudioHost {
 
   private send(method: string, args: unknown[]): Promise<unknown> {
     const worker = this.worker;
-    if (worker === null) return Promise.reject(new Error('the audio thread has stopped'));
+    if (worker === null) return Promise.reject(new AudioStoppedError());
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: never) => void, reject });
@@ -186,6 +229,9 @@ export class WorkerHost implements AudioHost {
       this.failPending();
       await worker.terminate();
     }
+    const standby = this.standby;
+    this.standby = null;
+    await standby?.then((w) => w.terminate()).catch(() => undefined);
     this.shared.values[Slot.Running] = 0;
     this.audioCpu?.restore();
     this.audioCpu = null;
