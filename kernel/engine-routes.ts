@@ -4,8 +4,10 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { Engine } from './engine.ts';
 import { engineStatus } from './engine-status.ts';
+import { RouteError } from './osc-router.ts';
 
 const none = z.tuple([]);
+export const PLUGIN_UNKNOWN = 'PLUGIN_UNKNOWN';
 
 export function mapEngineRoutes(engine: Engine): void {
   const { router } = engine;
@@ -66,6 +68,19 @@ export function mapEngineRoutes(engine: Engine): void {
       ctx.replyJson('/engine/plugins', list);
     },
     { args: none, description: 'reply /engine/plugins <json>: loaded plugins with version, role, modules and faults' },
+  );
+
+  router.mapRoute(
+    '/engine/plugin/reset',
+    async ([id], ctx) => {
+      const known = engine.plugins.loaded.has(id) && (await engine.audio.call('resetPlugin', id));
+      if (!known) throw new RouteError(PLUGIN_UNKNOWN, `no plugin ${JSON.stringify(id)} is loaded; /engine/plugins lists them`);
+      ctx.reply('/engine/plugin/reset', id);
+    },
+    {
+      args: z.tuple([z.string({ error: 'expected a plugin id such as "delay"' }).min(1).max(64)]),
+      description: 'a fresh instance of plugin <id> takes over (a bypassed one plays again), keeping its parameters and saved state; reply /engine/plugin/reset <id>',
+    },
   );
 
   router.mapRoute(
