@@ -109,6 +109,8 @@ export class AudioEngine {
   private readonly paramAddresses = new Map<string, number>();
   private readonly gateAddresses = new Map<string, number>();
   private readonly record: RingRecord = { kind: 0, frame: 0, target: 0, value: 0 };
+  /** Events before this frame are due in the block being rendered (between blocks: in the next one) and may use the queue's reserve. */
+  private dueBefore: number;
   private readonly scheduler;
 
   constructor(
@@ -122,6 +124,8 @@ export class AudioEngine {
     this.bank = new ParamBank(sampleRate, smoothingMs);
     this.shared = shared ?? new SharedState();
     this.shared.values[Slot.SampleRate] = sampleRate;
+    this.shared.values[Slot.QueueLimit] = this.queue.limit;
+    this.dueBefore = maxBlock;
     this.main = this.bus('main');
     this.master = this.bus('master');
     this.bus('send:reverb');
@@ -131,13 +135,13 @@ export class AudioEngine {
       paramIndex: (address: string) => engine.paramAddresses.get(address) ?? -1,
       gateIndex: (module: string) => engine.gateAddresses.get(module) ?? -1,
       setParam: (frame: number, param: number, value: number) => {
-        engine.queue.insert(frame, EventKind.SetParam, param, value);
+        engine.schedule(frame, EventKind.SetParam, param, value);
       },
       gate: (frame: number, gate: number, value: number) => {
-        engine.queue.insert(frame, EventKind.Gate, gate, value);
+        engine.schedule(frame, EventKind.Gate, gate, value);
       },
       modulate: (frame: number, param: number, offset: number) => {
-        engine.queue.insert(frame, EventKind.Modulate, param, offset);
+        engine.schedule(frame, EventKind.Modulate, param, offset);
       },
       get blockStart() {
         return engine.frame;
@@ -436,8 +440,8 @@ export class AudioEngine {
   renderBlock(outL: Float32Array, outR: Float32Array, frames: number): void {
     const blockStart = this.frame;
     const blockEnd = blockStart + frames;
-    const rec = this.record;
-    while (this.ring.pop(rec)) this.queue.insert(rec.frame < blockStart ? blockStart : rec.frame, rec.kind, rec.target, rec.value);
+    this.dueBefore = blockEnd;
+    this.takeRing(blockStart, blockEnd);
 
     const slots = this.slots;
     for (let i = 0; i < slots.length; i++) {
@@ -470,11 +474,41 @@ export class AudioEngine {
 
     this.writeOutput(outL, outR, frames);
     this.frame = blockEnd;
+    this.dueBefore = blockEnd + this.maxBlock;
     const v = this.shared.values;
     v[Slot.FramesRendered] = blockEnd;
     v[Slot.BlocksRendered]++;
     v[Slot.ActiveGates] = this.openGates;
     v[Slot.EventsDropped] = queue.dropped + this.ring.dropped;
+    v[Slot.QueueLength] = queue.length;
+  }
+
+  /**
+   * The control ring's records into the queue. One due in this block always finds room (the queue
+   * keeps a reserve for it; were even that full, it is applied at once rather than lost); one for a
+   * later block is queued up to the queue's limit. `/engine/stop`'s record drops what was scheduled.
+   */
+  private takeRing(blockStart: number, blockEnd: number): void {
+    const rec = this.record;
+    const queue = this.queue;
+    const v = this.shared.values;
+    v[Slot.QueueLength] = queue.length + 1;
+    while (this.ring.pop(rec)) {
+      const kind = rec.kind;
+      const frame = rec.frame;
+      if (kind === EventKind.ClearScheduled) queue.clearAfter(blockStart);
+      else if (frame >= blockEnd) queue.insertLater(frame, kind, rec.target, rec.value);
+      else if (queue.length < queue.capacity) queue.insert(frame < blockStart ? blockStart : frame, kind, rec.target, rec.value);
+      else this.apply(kind, rec.target, rec.value);
+      v[Slot.QueueLength] = queue.length + 1;
+    }
+    v[Slot.QueueLength] = queue.length;
+  }
+
+  /** A plugin's event (`ctx.events`): one due in the block being rendered may use the queue's reserve; a later one may not. */
+  private schedule(frame: number, kind: number, target: number, value: number): void {
+    if (frame < this.dueBefore) this.queue.insert(frame, kind, target, value);
+    else this.queue.insertLater(frame, kind, target, value);
   }
 
   private apply(kind: number, target: number, value: number): void {

@@ -11,6 +11,7 @@ export const PLUGIN_UNKNOWN = 'PLUGIN_UNKNOWN';
 
 export function mapEngineRoutes(engine: Engine): void {
   const { router } = engine;
+  engine.control.scheduleHorizonSeconds = engine.config.engine.scheduleHorizonSeconds;
 
   router.mapRoute('/engine/status', (_args, ctx) => ctx.replyJson('/engine/status', engineStatus(engine)), {
     args: none,
@@ -95,11 +96,12 @@ export function mapEngineRoutes(engine: Engine): void {
   router.mapRoute(
     '/engine/stop',
     async (_args, ctx) => {
+      engine.control.clearScheduled();
       engine.releaseAllGates();
       await engine.audio.call('broadcast', '/engine/stop');
       for (const hook of engine.onStop) await hook();
       ctx.reply('/engine/stopped');
     },
-    { args: none, description: 'stop: releases every gate, stops the sequencer and ends a recording' },
+    { args: none, description: 'stop: drops what is scheduled ahead, releases every gate, stops the sequencer and ends a recording' },
   );
 }
