@@ -43,7 +43,11 @@ interface PluginSlot {
   definition: PluginDefinition;
   stage: number;
   instance: PluginInstance;
-  /** Set when the plugin threw or made non-finite audio: skipped until replaced. */
+  /** The buses this instance obtained (`ctx.bus`, `ctx.findBus`): the only ones it can write, checked after each of its calls. */
+  buses: Bus[];
+  /** What its `create` opened (taps, meters): a reset instance writes into the same ones. */
+  opened: Opened;
+  /** Set when the plugin threw or made non-finite audio: skipped until a new version, a state or a reset replaces the instance. */
   bypassed: boolean;
   faults: number;
   lastError: string;
@@ -53,6 +57,12 @@ interface PluginSlot {
   fadeLength: number;
   /** Until this frame a fault rolls back to `previous` instead of bypassing. */
   watchUntil: number;
+}
+
+/** The taps and meters an instance opened, kept so that a reset instance reuses them (the control thread holds their buffers). */
+interface Opened {
+  taps: Map<string, TapRing>;
+  meters: Float32Array | null;
 }
 
 /** Samples beyond ±64 (36 dB over full scale) count as a runaway plugin. */
@@ -99,6 +109,8 @@ export class AudioEngine {
   private readonly paramAddresses = new Map<string, number>();
   private readonly gateAddresses = new Map<string, number>();
   private readonly record: RingRecord = { kind: 0, frame: 0, target: 0, value: 0 };
+  /** Events before this frame are due in the block being rendered (between blocks: in the next one) and may use the queue's reserve. */
+  private dueBefore: number;
   private readonly scheduler;
   /**
    * Where this engine says whose code runs (Slot.RunningSlot / CallSeq): its own figures, or the live
@@ -118,6 +130,8 @@ export class AudioEngine {
     this.shared = shared ?? new SharedState();
     this.shared.values[Slot.SampleRate] = sampleRate;
     this.watch = this.shared.values;
+    this.shared.values[Slot.QueueLimit] = this.queue.limit;
+    this.dueBefore = maxBlock;
     this.main = this.bus('main');
     this.master = this.bus('master');
     this.bus('send:reverb');
@@ -127,13 +141,13 @@ export class AudioEngine {
       paramIndex: (address: string) => engine.paramAddresses.get(address) ?? -1,
       gateIndex: (module: string) => engine.gateAddresses.get(module) ?? -1,
       setParam: (frame: number, param: number, value: number) => {
-        engine.queue.insert(frame, EventKind.SetParam, param, value);
+        engine.schedule(frame, EventKind.SetParam, param, value);
       },
       gate: (frame: number, gate: number, value: number) => {
-        engine.queue.insert(frame, EventKind.Gate, gate, value);
+        engine.schedule(frame, EventKind.Gate, gate, value);
       },
       modulate: (frame: number, param: number, offset: number) => {
-        engine.queue.insert(frame, EventKind.Modulate, param, offset);
+        engine.schedule(frame, EventKind.Modulate, param, offset);
       },
       get blockStart() {
         return engine.frame;
@@ -162,31 +176,78 @@ export class AudioEngine {
   load(spec: SlotSpec, definition: PluginDefinition = evaluatePlugin(spec.code, spec.filename)): LoadResult {
     for (const p of spec.params) this.bank.define(p.index, p.spec);
     for (const p of spec.params) this.paramAddresses.set(`/mod/${spec.modules[p.module]}/${p.name}`, p.index);
-    const opened: LoadResult = { taps: [], meters: null };
-    const ctx = this.contextFor(spec, opened);
-    this.enter(spec.slotId, 1);
-    let instance: PluginInstance;
+    const result: LoadResult = { taps: [], meters: null };
+    const made = this.instantiate(spec, definition, result, null);
     const old = this.slots.find((s) => s.spec.pluginId === spec.pluginId);
-    try {
-      instance = definition.create(ctx);
-      if (old?.instance.getState && instance.setState) instance.setState(old.instance.getState('reload'));
-    } finally {
-      this.leave();
+    if (old !== undefined && made.instance.setState) {
+      // The running version's state, if the new version's stateSchema accepts it; otherwise it starts afresh.
+      const state = acceptedState(definition, stateOf(old, 'reload'));
+      if (state !== undefined) made.instance.setState(state);
     }
+    this.install(spec, definition, made, old, { watch: true, fade: true });
+    return result;
+  }
+
+  /**
+   * `/engine/plugin/reset`: a fresh instance of the plugin's current version takes over (bypassed or
+   * not), with the parameters as they are and what a pattern would save of the old instance, if its
+   * stateSchema accepts that; audio in flight starts from silence. It writes into the same taps and
+   * meters. Returns false when no such plugin is in the graph.
+   */
+  resetPlugin(pluginId: string): boolean {
+    const old = this.slots.find((s) => s.spec.pluginId === pluginId);
+    if (old === undefined) return false;
+    let made = this.instantiate(old.spec, old.definition, null, old.opened);
+    const state = acceptedState(old.definition, stateOf(old, 'save'));
+    if (state !== undefined && made.instance.setState) {
+      try {
+        made.instance.setState(state);
+      } catch {
+        // The saved part was refused after all: start from the initial state.
+        disposeQuietly(made.instance);
+        made = this.instantiate(old.spec, old.definition, null, old.opened);
+      }
+    }
+    // No crossfade into taps it shares with the old instance (both would write the same frames).
+    this.install(old.spec, old.definition, made, old, { watch: false, fade: old.opened.taps.size === 0 });
+    return true;
+  }
+
+  /** A new instance of `definition` and the buses it obtained. `reuse`: taps and meters of the instance it replaces in place. */
+  private instantiate(spec: SlotSpec, definition: PluginDefinition, result: LoadResult | null, reuse: Opened | null): { instance: PluginInstance; buses: Bus[]; opened: Opened } {
+    const buses: Bus[] = [];
+    const opened: Opened = { taps: new Map(), meters: null };
+    const instance = definition.create(this.contextFor(spec, result ?? { taps: [], meters: null }, buses, opened, reuse));
+    return { instance, buses, opened };
+  }
+
+  /**
+   * Put a made instance in the graph in place of `old`: crossfaded if `fade` and `old` is playing,
+   * watched (a fault rolls back to `old`) if `watch` (a reload).
+   */
+  private install(
+    spec: SlotSpec,
+    definition: PluginDefinition,
+    made: { instance: PluginInstance; buses: Bus[]; opened: Opened },
+    old: PluginSlot | undefined,
+    { watch, fade }: { watch: boolean; fade: boolean },
+  ): void {
     const stage = stageOf(spec.role, spec.bus);
-    const fades = old !== undefined && !old.bypassed && stage >= STAGE_SOURCE && stage < 6;
+    const fades = fade && old !== undefined && !old.bypassed && stage >= STAGE_SOURCE && stage < 6;
     const slot: PluginSlot = {
       spec,
       definition,
       stage,
-      instance,
+      instance: made.instance,
+      buses: made.buses,
+      opened: made.opened,
       bypassed: false,
-      faults: 0,
-      lastError: '',
+      faults: old !== undefined && old.spec.slotId === spec.slotId ? old.faults : 0,
+      lastError: old !== undefined && old.spec.slotId === spec.slotId ? old.lastError : '',
       previous: old ?? null,
       fadePos: 0,
       fadeLength: fades ? Math.round((CROSSFADE_MS / 1000) * this.sampleRate) : 0,
-      watchUntil: old ? this.frame + Math.round((WATCH_MS / 1000) * this.sampleRate) : 0,
+      watchUntil: old && watch ? this.frame + Math.round((WATCH_MS / 1000) * this.sampleRate) : 0,
     };
     if (old?.previous) {
       // A version replaced before its watch ended is not kept: only the one playing now is the fallback.
@@ -197,17 +258,23 @@ export class AudioEngine {
     this.slots.sort((a, b) => a.stage - b.stage || a.spec.order - b.spec.order || a.spec.slotId - b.spec.slotId);
     this.defineGates(slot);
     this.linkFollowers();
-    return opened;
   }
 
   /**
    * A plugin version's context. Built in its own function on purpose: closures share their
    * function's scope in V8, and a context made inside `load` would keep the replaced version (and,
    * through it, every version before) alive for as long as the new one lives.
+   * Every bus handed out is remembered in `buses` (what the kernel checks after the instance's calls).
    */
-  private contextFor(spec: SlotSpec, opened: LoadResult): PluginContext {
+  private contextFor(spec: SlotSpec, result: LoadResult, buses: Bus[], opened: Opened, reuse: Opened | null): PluginContext {
     const byName = new Map(spec.params.map((p) => [`${p.module}/${p.name}`, p.index]));
     const bank = this.bank;
+    const known = this.buses;
+    const remember = (b: Bus): Bus => {
+      // Rare after create (a bus found later, e.g. a tap opened by a plugin loaded after this one).
+      if (!buses.includes(b)) buses.push(b);
+      return b;
+    };
     return {
       sampleRate: this.sampleRate,
       maxBlock: this.maxBlock,
@@ -220,15 +287,23 @@ export class AudioEngine {
         if (!p) throw new Error(`${spec.pluginId}: no parameter '${name}' on module ${String(module)}`);
         return p;
       },
-      bus: (name) => this.bus(name),
-      findBus: (name) => this.buses.get(name),
+      bus: (name) => remember(this.bus(name)),
+      findBus: (name) => {
+        const b = known.get(name);
+        return b === undefined ? undefined : remember(b);
+      },
       meters: (count) => {
-        opened.meters = new SharedArrayBuffer(4 * count);
-        return new Float32Array(opened.meters);
+        const kept = reuse?.meters;
+        const meters = kept && kept.length === count ? kept : new Float32Array(new SharedArrayBuffer(4 * count));
+        opened.meters = meters;
+        result.meters = meters.buffer as SharedArrayBuffer;
+        return meters;
       },
       tap: (name, channels, capacityFrames) => {
-        const ring = new TapRing(channels, capacityFrames);
-        opened.taps.push({ name, channels, buffer: ring.buffer });
+        const kept = reuse?.taps.get(name);
+        const ring = kept && kept.channels === channels ? kept : new TapRing(channels, capacityFrames);
+        opened.taps.set(name, ring);
+        result.taps.push({ name, channels, buffer: ring.buffer });
         return ring;
       },
       events: this.scheduler,
@@ -251,12 +326,7 @@ export class AudioEngine {
     this.slots = this.slots.filter((s) => s !== old);
     this.linkFollowers();
     if (old.previous) this.retired.push(old.previous);
-    this.enter(old.spec.slotId, 1);
-    try {
-      old.instance.dispose?.();
-    } finally {
-      this.leave();
-    }
+    this.between(old.spec.slotId, () => old.instance.dispose?.());
   }
 
   /**
@@ -280,11 +350,7 @@ export class AudioEngine {
         if (this.retiredErrors.size > 32) this.retiredErrors.delete(this.retiredErrors.keys().next().value as number);
       }
       this.enter(old.spec.slotId, 1);
-      try {
-        old.instance.dispose?.();
-      } catch {
-        // A dispose that throws has nothing left to release that we could reach.
-      }
+      disposeQuietly(old.instance);
       this.leave();
     }
   }
@@ -322,12 +388,7 @@ export class AudioEngine {
   command(pluginId: string, name: string, args: unknown): unknown {
     const slot = this.slots.find((s) => s.spec.pluginId === pluginId);
     if (!slot?.instance.command) throw new Error(`plugin '${pluginId}' takes no command '${name}'`);
-    this.enter(slot.spec.slotId, 1);
-    try {
-      return slot.instance.command(name, args);
-    } finally {
-      this.leave();
-    }
+    return slot.instance.command(name, args);
   }
 
   /** An engine-wide command (`/engine/stop`, `/engine/start`) to every plugin that takes commands; failures are ignored. */
@@ -343,31 +404,19 @@ export class AudioEngine {
     }
   }
 
-  getState(pluginId: string, purpose?: StatePurpose): unknown {
-    const slot = this.slots.find((s) => s.spec.pluginId === pluginId);
-    if (!slot?.instance.getState) return undefined;
-    this.enter(slot.spec.slotId, 1);
-    try {
-      return slot.instance.getState(purpose);
-    } finally {
-      this.leave();
-    }
-  }
-
-  setState(pluginId: string, state: unknown): void {
-    const slot = this.slots.find((s) => s.spec.pluginId === pluginId);
-    if (!slot?.instance.setState) return;
-    this.enter(slot.spec.slotId, 1);
-    try {
-      slot.instance.setState(state);
-    } finally {
-      this.leave();
-    }
-  }
-
   /** The slot id of plugin `pluginId` in the graph, or 0. */
   slotIdOf(pluginId: string): number {
     return this.slots.find((s) => s.spec.pluginId === pluginId)?.spec.slotId ?? 0;
+  }
+
+  /** Runs `call` as plugin `slotId`'s code between blocks (create, state, a command), for the watchdog. */
+  between<T>(slotId: number, call: () => T): T {
+    this.enter(slotId, 1);
+    try {
+      return call();
+    } finally {
+      this.leave();
+    }
   }
 
   /** Plugin `slotId`'s code runs from now on (`between`: 1 for a call between blocks). */
@@ -380,6 +429,42 @@ export class AudioEngine {
 
   private leave(): void {
     this.watch[Slot.RunningSlot] = 0;
+  }
+
+  /** One plugin's process() over [start, end), marked for the watchdog (throws what it throws). */
+  private run(slot: PluginSlot, start: number, end: number): void {
+    this.enter(slot.spec.slotId, 0);
+    try {
+      slot.instance.process(start, end);
+    } finally {
+      this.leave();
+    }
+  }
+
+  getState(pluginId: string, purpose?: StatePurpose): unknown {
+    return this.slots.find((s) => s.spec.pluginId === pluginId)?.instance.getState?.(purpose);
+  }
+
+  /**
+   * Hand a plugin a state (pattern loads; the control thread has checked it against the plugin's
+   * stateSchema). A bypassed plugin's instance is not trusted: a fresh one (same version, same taps)
+   * takes the state and, if it accepts it, takes over — a successful setState clears the bypass.
+   */
+  setState(pluginId: string, state: unknown): void {
+    const slot = this.slots.find((s) => s.spec.pluginId === pluginId);
+    if (!slot?.instance.setState) return;
+    if (!slot.bypassed) {
+      slot.instance.setState(state);
+      return;
+    }
+    const made = this.instantiate(slot.spec, slot.definition, null, slot.opened);
+    try {
+      made.instance.setState?.(state);
+    } catch (e) {
+      disposeQuietly(made.instance);
+      throw e;
+    }
+    this.install(slot.spec, slot.definition, made, slot, { watch: false, fade: false });
   }
 
   plugins(): { pluginId: string; slotId: number; version: string; bypassed: boolean; faults: number; lastError: string }[] {
@@ -402,8 +487,8 @@ export class AudioEngine {
   renderBlock(outL: Float32Array, outR: Float32Array, frames: number): void {
     const blockStart = this.frame;
     const blockEnd = blockStart + frames;
-    const rec = this.record;
-    while (this.ring.pop(rec)) this.queue.insert(rec.frame < blockStart ? blockStart : rec.frame, rec.kind, rec.target, rec.value);
+    this.dueBefore = blockEnd;
+    this.takeRing(blockStart, blockEnd);
 
     const slots = this.slots;
     for (let i = 0; i < slots.length; i++) {
@@ -438,11 +523,41 @@ export class AudioEngine {
 
     this.writeOutput(outL, outR, frames);
     this.frame = blockEnd;
+    this.dueBefore = blockEnd + this.maxBlock;
     const v = this.shared.values;
     v[Slot.FramesRendered] = blockEnd;
     v[Slot.BlocksRendered]++;
     v[Slot.ActiveGates] = this.openGates;
     v[Slot.EventsDropped] = queue.dropped + this.ring.dropped;
+    v[Slot.QueueLength] = queue.length;
+  }
+
+  /**
+   * The control ring's records into the queue. One due in this block always finds room (the queue
+   * keeps a reserve for it; were even that full, it is applied at once rather than lost); one for a
+   * later block is queued up to the queue's limit. `/engine/stop`'s record drops what was scheduled.
+   */
+  private takeRing(blockStart: number, blockEnd: number): void {
+    const rec = this.record;
+    const queue = this.queue;
+    const v = this.shared.values;
+    v[Slot.QueueLength] = queue.length + 1;
+    while (this.ring.pop(rec)) {
+      const kind = rec.kind;
+      const frame = rec.frame;
+      if (kind === EventKind.ClearScheduled) queue.clearAfter(blockStart);
+      else if (frame >= blockEnd) queue.insertLater(frame, kind, rec.target, rec.value);
+      else if (queue.length < queue.capacity) queue.insert(frame < blockStart ? blockStart : frame, kind, rec.target, rec.value);
+      else this.apply(kind, rec.target, rec.value);
+      v[Slot.QueueLength] = queue.length + 1;
+    }
+    v[Slot.QueueLength] = queue.length;
+  }
+
+  /** A plugin's event (`ctx.events`): one due in the block being rendered may use the queue's reserve; a later one may not. */
+  private schedule(frame: number, kind: number, target: number, value: number): void {
+    if (frame < this.dueBefore) this.queue.insert(frame, kind, target, value);
+    else this.queue.insertLater(frame, kind, target, value);
   }
 
   private apply(kind: number, target: number, value: number): void {
@@ -488,16 +603,14 @@ export class AudioEngine {
         this.processWatched(i, s, start, end);
         continue;
       }
-      this.enter(s.spec.slotId, 0);
       try {
-        s.instance.process(start, end);
+        this.run(s, start, end);
       } catch (e) {
-        this.leave();
+        this.clean(s.buses, start, end);
         this.fault(s, e);
         continue;
       }
-      this.leave();
-      if (!this.sane(s.stage < STAGE_SEND ? this.main : this.master, start, end)) this.fault(s, undefined);
+      if (!this.clean(s.buses, start, end)) this.fault(s, undefined);
     }
     if (!mixed) this.mixMainIntoMaster(start, end);
     this.bank.endSpan();
@@ -526,26 +639,33 @@ export class AudioEngine {
     const nb = buses.length;
     for (let b = 0; b < nb; b++) copyRange(buses[b], saved[b], start, end);
     const old = s.previous as PluginSlot;
-    this.enter(old.spec.slotId, 0);
     try {
-      old.instance.process(start, end);
+      this.run(old, start, end);
     } catch {
       // The old version failing while it fades out only shortens its fade.
     }
-    this.leave();
+    // What the old version made is blended in: never anything non-finite.
+    this.clean(old.buses, start, end);
     for (let b = 0; b < nb; b++) {
       copyRange(buses[b], oldOut[b], start, end);
       copyRange(saved[b], buses[b], start, end);
     }
-    this.enter(s.spec.slotId, 0);
+    let failed = false;
     try {
-      s.instance.process(start, end);
+      this.run(s, start, end);
     } catch (e) {
-      this.leave();
+      failed = true;
       this.fault(s, e);
+    }
+    if (!failed && !this.clean(s.buses, start, end)) {
+      failed = true;
+      this.fault(s, undefined);
+    }
+    if (failed) {
+      // This span is the old version's alone (it plays on if the new one was rolled back).
+      for (let b = 0; b < nb; b++) copyRange(oldOut[b], buses[b], start, end);
       return;
     }
-    this.leave();
     const additive = s.stage === STAGE_SOURCE || s.stage === STAGE_SEND;
     const length = s.fadeLength;
     const equalPower = this.equalPowerFades;
@@ -569,7 +689,6 @@ export class AudioEngine {
       pos++;
     }
     s.fadePos = pos;
-    if (!this.sane(s.stage < STAGE_SEND ? this.main : this.master, start, end)) this.fault(s, undefined);
   }
 
   /**
@@ -581,26 +700,38 @@ export class AudioEngine {
     const saved = this.busSaved;
     for (let b = 0; b < buses.length; b++) copyRange(buses[b], saved[b], start, end);
     let failed = false;
-    this.enter(s.spec.slotId, 0);
     try {
-      s.instance.process(start, end);
+      this.run(s, start, end);
     } catch (e) {
       failed = true;
       this.fault(s, e);
     }
-    this.leave();
-    if (!failed && this.sane(s.stage < STAGE_SEND ? this.main : this.master, start, end)) return;
+    if (!failed && this.clean(s.buses, start, end)) return;
     if (!failed) this.fault(s, undefined);
     const restored = this.slots[index];
-    if (restored === s) return;
+    // Rolled back or bypassed: the buses as they were before it ran (its partial output is not heard).
     for (let b = 0; b < buses.length; b++) copyRange(saved[b], buses[b], start, end);
-    this.enter(restored.spec.slotId, 0);
+    if (restored === s || restored.bypassed) return;
     try {
-      restored.instance.process(start, end);
+      this.run(restored, start, end);
     } catch (e) {
+      this.clean(restored.buses, start, end);
       this.fault(restored, e);
+      return;
     }
-    this.leave();
+    if (!this.clean(restored.buses, start, end)) this.fault(restored, undefined);
+  }
+
+  /**
+   * After a plugin's call: true when every bus it can write (those it obtained from its context)
+   * holds only sane samples in [start, end). A bus that does not is silenced over that range; the
+   * others are left alone. Checking only its own buses is what puts the blame on the culprit and not
+   * on the next plugin that reads what it wrote.
+   */
+  private clean(buses: Bus[], start: number, end: number): boolean {
+    let ok = true;
+    for (let b = 0; b < buses.length; b++) if (!this.sane(buses[b], start, end)) ok = false;
+    return ok;
   }
 
   /** True when the bus holds only finite samples within ±RUNAWAY in [start, end); otherwise silences that range. */
@@ -690,4 +821,31 @@ function copyRange(from: Bus, to: Bus, start: number, end: number): void {
     tl[i] = fl[i];
     tr[i] = fr[i];
   }
+}
+
+/** A dispose that throws has nothing left to release that we could reach. */
+function disposeQuietly(instance: PluginInstance): void {
+  try {
+    instance.dispose?.();
+  } catch {
+    // Nothing to do.
+  }
+}
+
+/** A slot's state for `purpose`, or undefined when it keeps none or its getState throws (a broken instance). */
+function stateOf(slot: PluginSlot, purpose: StatePurpose): unknown {
+  try {
+    return slot.instance.getState?.(purpose);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `state` as the definition's stateSchema parses it (bounded, maybe clamped), or undefined when refused or absent. */
+function acceptedState(definition: PluginDefinition, state: unknown): unknown {
+  if (state === undefined) return undefined;
+  const schema = definition.stateSchema;
+  if (schema === undefined) return state;
+  const parsed = schema.safeParse(state);
+  return parsed.success ? parsed.data : undefined;
 }

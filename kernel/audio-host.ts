@@ -17,6 +17,7 @@ export interface AudioCalls {
   command(pluginId: string, name: string, args: unknown): unknown;
   getState(pluginId: string, purpose?: StatePurpose): unknown;
   setState(pluginId: string, state: unknown): void;
+  resetPlugin(pluginId: string): boolean;
   plugins(): ReturnType<AudioEngine['plugins']>;
   broadcast(name: string): void;
   retiredError(slotId: number): string;

@@ -12,6 +12,7 @@ import { SharedState, Slot } from './shared-state.ts';
 import { blepTable } from '../plugin-sdk/dsp/index.ts';
 import { TapRing } from './tap-ring.ts';
 import type { AudioCall } from './audio-host.ts';
+import type { SlotSpec } from './slot-spec.ts';
 import type { WorkerData } from './worker-host.ts';
 import type { Backend } from './backends/backend.ts';
 import { createNullBackend } from './backends/null-backend.ts';
@@ -75,11 +76,14 @@ port.on('message', async (m: { id: number; method: AudioCall | 'close' | 'run'; 
   }
   // A new version's create runs cold code (≈ 3–30 ms): render a lead's worth of blocks first, so
   // the stall it causes is absorbed twice over (kernel/backends/backend.ts).
-  if (m.method === 'load' || m.method === 'setState') backend.renderAhead?.(data.leadBlocks);
+  if (m.method === 'load' || m.method === 'setState' || m.method === 'resetPlugin') backend.renderAhead?.(data.leadBlocks);
   try {
     const fn = engine[m.method] as (...a: unknown[]) => unknown;
     const began = performance.now();
-    const result = fn.apply(engine, m.args);
+    // Marked as the plugin's call between blocks, so the watchdog can name a plugin that hangs in it.
+    const target = m.args[0];
+    const slotId = m.method === 'load' ? (target as SlotSpec).slotId : typeof target === 'string' ? engine.slotIdOf(target) : 0;
+    const result = engine.between(slotId, () => fn.apply(engine, m.args));
     const took = performance.now() - began;
     if (took > engine.shared.values[Slot.MaxCallMs]) engine.shared.values[Slot.MaxCallMs] = took;
     port.postMessage({ id: m.id, result });

@@ -70,6 +70,8 @@ export const ConfigSchema = z.strictObject({
     reloadCrossfade: z.enum(['linear', 'equal-power']),
     /** Quiet time after the last file event before a plugin reloads. */
     reloadDebounceMs: int(0, 5000),
+    /** How far ahead a timed message (bundle timetag) may be; one further ahead is refused with /error EVENT_TOO_FAR_AHEAD. */
+    scheduleHorizonSeconds: z.number().positive().max(3600),
   }),
   viz: z.strictObject({ enabled: z.boolean(), host, port, intervalMs: int(10, 60000) }),
   paths: z.strictObject({ plugins: relPath, patterns: relPath, recordings: relPath }),

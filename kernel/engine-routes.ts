@@ -4,11 +4,14 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { Engine } from './engine.ts';
 import { engineStatus } from './engine-status.ts';
+import { RouteError } from './osc-router.ts';
 
 const none = z.tuple([]);
+export const PLUGIN_UNKNOWN = 'PLUGIN_UNKNOWN';
 
 export function mapEngineRoutes(engine: Engine): void {
   const { router } = engine;
+  engine.control.scheduleHorizonSeconds = engine.config.engine.scheduleHorizonSeconds;
 
   router.mapRoute('/engine/status', (_args, ctx) => ctx.replyJson('/engine/status', engineStatus(engine)), {
     args: none,
@@ -69,6 +72,19 @@ export function mapEngineRoutes(engine: Engine): void {
   );
 
   router.mapRoute(
+    '/engine/plugin/reset',
+    async ([id], ctx) => {
+      const known = engine.plugins.loaded.has(id) && (await engine.audio.call('resetPlugin', id));
+      if (!known) throw new RouteError(PLUGIN_UNKNOWN, `no plugin ${JSON.stringify(id)} is loaded; /engine/plugins lists them`);
+      ctx.reply('/engine/plugin/reset', id);
+    },
+    {
+      args: z.tuple([z.string({ error: 'expected a plugin id such as "delay"' }).min(1).max(64)]),
+      description: 'a fresh instance of plugin <id> takes over (a bypassed one plays again), keeping its parameters and saved state; reply /engine/plugin/reset <id>',
+    },
+  );
+
+  router.mapRoute(
     '/engine/start',
     async (_args, ctx) => {
       await engine.audio.call('broadcast', '/engine/start');
@@ -80,11 +96,12 @@ export function mapEngineRoutes(engine: Engine): void {
   router.mapRoute(
     '/engine/stop',
     async (_args, ctx) => {
+      engine.control.clearScheduled();
       engine.releaseAllGates();
       await engine.audio.call('broadcast', '/engine/stop');
       for (const hook of engine.onStop) await hook();
       ctx.reply('/engine/stopped');
     },
-    { args: none, description: 'stop: releases every gate, stops the sequencer and ends a recording' },
+    { args: none, description: 'stop: drops what is scheduled ahead, releases every gate, stops the sequencer and ends a recording' },
   );
 }

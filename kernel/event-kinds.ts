@@ -6,6 +6,8 @@ export const EventKind = {
   Gate: 2,
   /** target = parameter index, value = modulation offset in parameter units. */
   Modulate: 3,
+  /** `/engine/stop`: drop every queued event timed after the block it is taken in (target, value unused). */
+  ClearScheduled: 4,
 } as const;
 
 export const ReportKind = {

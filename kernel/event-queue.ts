@@ -5,6 +5,11 @@ import { EventKind } from './event-kinds.ts';
  * changes come before gates (a note starts with the values sent with it), otherwise arrival order.
  * Preallocated; inserting is O(distance from the end), which is O(1) for events that arrive in
  * time order, the common case. A full queue refuses the event and counts it.
+ *
+ * Events for later blocks go in with `insertLater`, which leaves `reserve` places free: however many
+ * are scheduled ahead, events due in the block being rendered (immediate messages, the sequencer's
+ * notes, LFO steps) always find room. The control thread refuses timed messages before that point
+ * (it reads `limit` and the queue's length from the shared state), so the refusal here is a backstop.
  */
 const GATE = EventKind.Gate;
 
@@ -16,8 +21,14 @@ export class EventQueue {
   private head = 0;
   private count = 0;
   dropped = 0;
+  /** How many events `insertLater` fills the queue to. */
+  readonly limit: number;
 
-  constructor(readonly capacity = 8192) {
+  constructor(
+    readonly capacity = 8192,
+    readonly reserve = Math.min(1024, capacity >> 2),
+  ) {
+    this.limit = capacity - reserve;
     this.frames = new Float64Array(capacity);
     this.kinds = new Int32Array(capacity);
     this.targets = new Int32Array(capacity);
@@ -57,6 +68,15 @@ export class EventQueue {
     return true;
   }
 
+  /** An event for a later block: refused (and counted) once `limit` events are queued. */
+  insertLater(frame: number, kind: number, target: number, value: number): boolean {
+    if (this.count >= this.limit) {
+      this.dropped++;
+      return false;
+    }
+    return this.insert(frame, kind, target, value);
+  }
+
   /** Frame of the earliest event, or +Infinity when empty. */
   peekFrame(): number {
     return this.count === 0 ? Infinity : this.frames[this.head];
@@ -83,5 +103,12 @@ export class EventQueue {
   clear(): void {
     this.head = 0;
     this.count = 0;
+  }
+
+  /** Drop every event timed after `frame` (the queue is sorted: the earlier ones stay). */
+  clearAfter(frame: number): void {
+    let keep = 0;
+    while (keep < this.count && this.frames[(this.head + keep) % this.capacity] <= frame) keep++;
+    this.count = keep;
   }
 }

@@ -36,6 +36,14 @@ export const Slot = {
   MaxCallMs: 19,
   /** Null backend: the worst time `Atomics.wait` returned past its timeout (the OS or VM not running the thread). */
   MaxSleepOverrunMs: 20,
+  /**
+   * Events in the audio thread's queue (between blocks: all timed after the last block). While it
+   * takes records from the control ring it holds one more, written before each record is taken, so
+   * a reader that reads the ring's size first and then this never misses a record in flight.
+   */
+  QueueLength: 21,
+  /** How many events may be scheduled ahead (the queue's capacity less the room kept for events due now). */
+  QueueLimit: 22,
   // The watchdog's words (kernel/audio-watchdog.ts), at the end of the table.
   /** The slot id of the plugin whose code runs on the audio thread now (0: none). */
   RunningSlot: 28,

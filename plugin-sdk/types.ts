@@ -2,8 +2,23 @@
  * The plugin contract: everything a plugin author sees of the kernel.
  *
  * Threads: `create`, `command`, `getState`, `setState` and `dispose` run on the audio thread but
- * between blocks (allocation is fine there); `process` and `gate` run inside a block and must follow
- * the real-time rules (no allocation, no await, no I/O, no logging, nothing thrown).
+ * between blocks (allocation is fine there); `beginBlock`, `process` and `gate` run inside a block and
+ * must follow the real-time rules (no allocation, no await, no I/O, no logging, nothing thrown).
+ *
+ * | hook / field  | kind; thread                        | after → before                                           |
+ * | ------------- | ----------------------------------- | -------------------------------------------------------- |
+ * | `create`      | definition; audio, between blocks   | a load, reload or reset → setState (a reload's state)    |
+ * | `beginBlock`  | instance; block start               | the control ring taken → the buses zeroed, the spans     |
+ * | `gate`        | instance; inside a block            | the span before its frame → the span after (no audio)    |
+ * | `process`     | instance; inside a block, per span  | the plugins before it → the kernel checks every bus it   |
+ * |               |                                     | obtained: a throw, NaN/∞ or beyond ±64 bypasses it alone |
+ * | `getState`    | instance; between blocks            | → a pattern slot ('save'), a new version ('reload')      |
+ * | `stateSchema` | definition; control thread (slots), | → setState gets the parsed value; a slot that fails is   |
+ * |               | audio thread (reload, reset)        | refused naming the field; a reload state that fails is   |
+ * |               |                                     | not handed over (the new version starts afresh)          |
+ * | `setState`    | instance; between blocks            | create (reload) or a pattern load → a bypassed plugin    |
+ * |               |                                     | gets a fresh instance that takes it: bypass cleared      |
+ * | `dispose`     | instance; between blocks            | replaced (after its fade) or unloaded →                  |
  */
 
 import type { ZodType } from 'zod';
@@ -90,6 +105,7 @@ export interface PluginContext {
   readonly config: Readonly<Record<string, unknown>>;
   /** The kernel-owned parameter `name` of module `module` (index or id). Call in `create`, keep the object. */
   param(module: number | string, name: string): Param;
+  /** A bus to read or write. The kernel checks every bus an instance obtained (here or with `findBus`) after each of its calls. */
   bus(name: BusName): Bus;
   /** The bus `name` if some plugin opened it with `bus`, else undefined; never creates one (voices fill `tap:voiceN` only when the recorder asked for stems). */
   findBus(name: BusName): Bus | undefined;
@@ -140,7 +156,10 @@ export interface PluginInstance {
    *   at most) — may carry typed arrays such as delay lines and reverb buffers, so tails ring on.
    */
   getState?(purpose?: StatePurpose): unknown;
-  /** Restore state; must tolerate missing or older fields. */
+  /**
+   * Restore state; must tolerate missing or older fields, and must never let a non-finite or
+   * out-of-bounds value into the DSP (ignore it, or ignore the whole state). May throw to refuse.
+   */
   setState?(state: unknown): void;
   dispose?(): void;
 }
@@ -175,5 +194,23 @@ export interface PluginDefinition {
    * gets no `/gate/<module>` route of its own.
    */
   readonly gateFollows?: Readonly<Record<string, string>>;
+  /**
+   * The state `setState` takes, as a zod schema (`z` from 'plugin-sdk'): required of every plugin
+   * with getState/setState. It must accept what `getState` returns for both purposes ('save' plain
+   * JSON, 'reload' possibly typed arrays) and bound every number (finite, magnitudes such as
+   * `MAX_STATE_SAMPLE` for audio held in state). A pattern load checks each plugin's state against it
+   * before anything changes and refuses the slot naming the plugin and field; transforms (clamping)
+   * are applied and the parsed value is what `setState` gets. A hot reload hands the old version's
+   * state over only if the new version's schema accepts it; `/engine/plugin/reset` keeps the saved
+   * state only if it passes.
+   */
+  readonly stateSchema?: ZodType;
   create(ctx: PluginContext): PluginInstance;
 }
+
+/**
+ * The largest magnitude of audio a plugin's state should hold (delay lines, filter memories): the
+ * kernel calls a bus beyond ±64 a runaway, and internal states get headroom above that. A state
+ * beyond it is corrupt, not a sound.
+ */
+export const MAX_STATE_SAMPLE = 1024;

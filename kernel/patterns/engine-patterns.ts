@@ -5,7 +5,9 @@
  * plugin's `getState()` (sequencer tracks and tempo, LFO targets, …) into one slot document, validated
  * against the slot schema before it is written, so a saved slot always loads.
  *
- * Load: the file is read and validated (or migrated) first; nothing is touched until it passes.
+ * Load: the file is read and validated (or migrated) first, and each plugin's state against that
+ * plugin's `stateSchema` (bounds, maybe clamping; the parsed value is what it gets); nothing is
+ * touched until all of it passes — a state out of range refuses the slot, naming the plugin and field.
  * Plugin states are restored next — controllers (the sequencer) get `applyAt: 'bar'` (land on the next
  * bar) or `'now'` (`immediate`); if any plugin refuses its state, the ones already restored get their
  * previous state back and the load is refused. Parameters are set last (`control.set`, clamped),
@@ -16,6 +18,8 @@
  */
 import type { Engine } from '../engine.ts';
 import { PACKAGE_VERSION } from '../package-root.ts';
+import type { PluginHost } from '../plugin-host.ts';
+import { ChronusError, ErrorCode, formatZodIssues } from '../errors.ts';
 import { PatternStore, checkSlot, serialize, type SlotInfo } from './pattern-store.ts';
 import { refuse } from './slot-common.ts';
 import { SCHEMA_VERSION, SLOT_FORMAT, checkDocument, type SlotDocument } from './slot-schema.ts';
@@ -77,7 +81,15 @@ export class EnginePatterns {
   save(slot: number): Promise<SaveResult> {
     checkSlot(slot);
     return this.store.exclusive(async () => {
-      const doc = checkDocument(await this.capture(slot), this.store.label(slot));
+      const label = this.store.label(slot);
+      const doc = checkDocument(await this.capture(slot), label);
+      const problems = checkStates(this.engine.plugins, doc.plugins, label).problems;
+      if (problems.length > 0) {
+        throw new ChronusError(ErrorCode.PATTERN_INVALID, `${label} was not saved: a plugin's state does not pass its own stateSchema:`, {
+          details: problems,
+          hint: 'The plugin is in a bad state (is it bypassed? /engine/plugins); /engine/plugin/reset <id> gives it a fresh instance.',
+        });
+      }
       const { file, bytes } = await this.store.write(slot, serialize(doc));
       return { slot, file, bytes, params: Object.values(doc.params).reduce((n, m) => n + Object.keys(m).length, 0), plugins: Object.keys(doc.plugins) };
     });
@@ -106,8 +118,10 @@ export class EnginePatterns {
           else notices.push(`"${moduleId}" has no parameter "${name}"; skipped`);
         }
       }
+      const checked = checkStates(plugins, doc.plugins, label);
+      if (checked.problems.length > 0) throw refuse(label, checked.problems);
       const states: { id: string; state: unknown; controller: boolean }[] = [];
-      for (const [id, state] of Object.entries(doc.plugins)) {
+      for (const [id, state] of checked.states) {
         const p = plugins.loaded.get(id);
         if (p) states.push({ id, state, controller: p.manifest.role === 'controller' });
         else notices.push(`plugin "${id}" is not loaded; its state was skipped`);
@@ -117,7 +131,8 @@ export class EnginePatterns {
       // order between blocks); if one refuses, the others get their previous state back.
       // The previous states are read in the same turn, just before (messages keep their order).
       const [before, results] = await Promise.all([
-        Promise.all(states.map((s) => audio.call('getState', s.id, 'save'))),
+        // A broken instance may fail to give its state: it just gets nothing back on a rollback.
+        Promise.all(states.map((s) => audio.call('getState', s.id, 'save').catch(() => undefined))),
         Promise.allSettled(states.map((s) => audio.call('setState', s.id, s.controller ? withApplyAt(s.state, applyAt) : s.state))),
       ]);
       const failed = results.findIndex((r) => r.status === 'rejected');
@@ -147,6 +162,27 @@ export class EnginePatterns {
   list(): Promise<SlotInfo[]> {
     return this.store.list();
   }
+}
+
+/**
+ * Each loaded plugin's state checked against its `stateSchema`: the parsed states (clamped where the
+ * schema clamps), and one line per problem naming the slot, plugin and field. States of plugins that
+ * are not loaded, or declare no schema, pass as they are (the slot schema has bounded them already).
+ */
+function checkStates(plugins: PluginHost, states: Record<string, unknown>, label: string): { states: [string, unknown][]; problems: string[] } {
+  const out: [string, unknown][] = [];
+  const problems: string[] = [];
+  for (const [id, state] of Object.entries(states)) {
+    const schema = plugins.loaded.get(id)?.definition.stateSchema;
+    if (schema === undefined) {
+      out.push([id, state]);
+      continue;
+    }
+    const parsed = schema.safeParse(state);
+    if (parsed.success) out.push([id, parsed.data]);
+    else problems.push(...formatZodIssues(parsed.error, `${label}: plugins.${id}`, state));
+  }
+  return { states: out, problems };
 }
 
 function withApplyAt(state: unknown, applyAt: 'bar' | 'now'): unknown {

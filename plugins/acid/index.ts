@@ -18,13 +18,15 @@
  * sequencer, reaches acid1 at the same sample (OSC.md: `/gate/voice2` also triggers acid1's
  * envelope), and the old `/gate/acid1` is the kernel's alias of `/gate/voice2`.
  *
- * | hook      | thread / when                      | does                                                  |
- * | --------- | ---------------------------------- | ----------------------------------------------------- |
- * | create    | audio thread, between blocks       | the AcidFilter, the kernel Param objects, the buses   |
- * | gate      | inside a block, at the event       | value > 0: latch the accent, start the envelope       |
- * | process   | inside a block, frames [start,end) | filters the tap and crossfades voice2 in `main`       |
- * | getState  | between blocks                     | `{ v: 1, filter: AcidState }`                         |
- * | setState  | between blocks (after create)      | restores envelope, accent and ladder states           |
+ * | hook        | thread / when                      | does                                                  |
+ * | ----------- | ---------------------------------- | ----------------------------------------------------- |
+ * | create      | audio thread, between blocks       | the AcidFilter, the kernel Param objects, the buses   |
+ * | gate        | inside a block, at the event       | value > 0: latch the accent, start the envelope       |
+ * | process     | inside a block, frames [start,end) | filters the tap and crossfades voice2 in `main`       |
+ * | getState    | between blocks                     | `{ v: 1, filter: AcidState }`                         |
+ * | stateSchema | control / audio, between blocks    | state.ts: bounded envelope and ladder memories        |
+ * | setState    | between blocks (after create)      | restores envelope, accent and ladder states; ignores  |
+ * |             |                                    | a state that fails stateSchema                        |
  *
  * Moving parameters are read per sample with `p.next()`; at rest `p.value` holds for the span.
  * When mix is 0, or the tap is silent and the ladders have rung out, only the envelope advances.
@@ -32,6 +34,7 @@
  */
 import { definePlugin, type Param, type ParamTable, type PluginContext } from 'plugin-sdk';
 import { AcidFilter, type AcidState } from './dsp.ts';
+import { AcidStateSchema } from './state.ts';
 
 const params = {
   cutoff: { min: 80, max: 5000, default: 1500, unit: 'Hz', description: 'Base cutoff of the ladder filter' },
@@ -57,6 +60,7 @@ export default definePlugin({
   params,
   gates: true,
   gateFollows: { acid1: 'voice2' },
+  stateSchema: AcidStateSchema,
   create(ctx: PluginContext) {
     const p = (name: string): Param => ctx.param(0, name);
     const cutoff = p('cutoff');
@@ -177,8 +181,10 @@ export default definePlugin({
       },
 
       setState(state: unknown): void {
-        if (state === null || typeof state !== 'object') return;
-        filter.setState((state as Partial<PluginState>).filter);
+        // Never trusted: a state out of bounds (NaN, 1e15 in a ladder) changes nothing.
+        const parsed = AcidStateSchema.safeParse(state);
+        if (!parsed.success) return;
+        filter.setState(parsed.data.filter as Partial<AcidState> | undefined);
       },
     };
   },

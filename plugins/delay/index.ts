@@ -2,15 +2,17 @@
  * The `delay` plugin (module `delay1`): a send effect. Reads `send:delay`, adds echoes × mix into
  * `master`. See dsp.ts.
  *
- * | hook      | thread / when                      | does                                                  |
- * | --------- | ---------------------------------- | ----------------------------------------------------- |
- * | create    | audio thread, between blocks       | one DelayDsp: a wasm kernel, one 32768-frame stereo   |
- * |           |                                    | ring at 48 kHz (≈ 0.4 MB of memory)                   |
- * | process   | inside a block, frames [start,end) | delays the send bus into master; idle when quiet      |
- * | getState  | between blocks                     | 'reload': `{ v: 1, dsp: DelayState }` — lines (typed  |
- * |           |                                    | arrays), filter states, the current delay: echoes     |
- * |           |                                    | survive a hot reload; 'save' (patterns): `{ v: 1 }`   |
- * | setState  | between blocks (after create)      | restores it; tolerates missing/mismatched data        |
+ * | hook        | thread / when                      | does                                                  |
+ * | ----------- | ---------------------------------- | ----------------------------------------------------- |
+ * | create      | audio thread, between blocks       | one DelayDsp: a wasm kernel, one 32768-frame stereo   |
+ * |             |                                    | ring at 48 kHz (≈ 0.4 MB of memory)                   |
+ * | process     | inside a block, frames [start,end) | delays the send bus into master; idle when quiet      |
+ * | getState    | between blocks                     | 'reload': `{ v: 1, dsp: DelayState }` — lines (typed  |
+ * |             |                                    | arrays), filter states, the current delay: echoes     |
+ * |             |                                    | survive a hot reload; 'save' (patterns): `{ v: 1 }`   |
+ * | stateSchema | control / audio, between blocks    | state.ts: lines and filter memories finite, bounded   |
+ * | setState    | between blocks (after create)      | restores it; tolerates missing/mismatched data;       |
+ * |             |                                    | ignores a state that fails stateSchema                |
  *
  * While a parameter moves the span is processed in chunks of RAMP_CHUNK samples; time, feedback and
  * mix ramp per sample inside each chunk (the kernel's smoothing curve, read with `p.next()`), filter
@@ -18,6 +20,7 @@
  */
 import { advanceParam, definePlugin, RAMP_CHUNK, type ParamTable, type PluginContext, type StatePurpose } from 'plugin-sdk';
 import { DelayDsp, FEEDBACK, HIGHCUT, LOWCUT, MAX_TIME_S, MIX, TIME } from './dsp.ts';
+import { DelayStateSchema } from './state.ts';
 
 const params = {
   time: { min: 0.1, max: MAX_TIME_S, default: 0.25, unit: 'seconds', description: 'Delay time (changes glide like tape, 0.5x to 1.5x speed)' },
@@ -29,6 +32,7 @@ const params = {
 
 export default definePlugin({
   params,
+  stateSchema: DelayStateSchema,
   create(ctx: PluginContext) {
     const dsp = new DelayDsp(ctx.sampleRate, MAX_TIME_S, ctx.maxBlock);
     const time = ctx.param(0, 'time');
@@ -71,8 +75,9 @@ export default definePlugin({
       },
 
       setState(state: unknown): void {
-        if (state === null || typeof state !== 'object') return;
-        dsp.setState((state as { dsp?: unknown }).dsp);
+        // Never trusted: a state out of bounds (NaN or 1e15 in a line) changes nothing.
+        const parsed = DelayStateSchema.safeParse(state);
+        if (parsed.success) dsp.setState(parsed.data.dsp);
       },
     };
   },

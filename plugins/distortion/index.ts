@@ -2,13 +2,15 @@
  * The `distortion` plugin (module `dist1`): a main-bus insert. Binds the parameter table to
  * `DistortionDsp` (see dsp.ts for the signal chain).
  *
- * | hook      | thread / when                      | does                                                  |
- * | --------- | ---------------------------------- | ----------------------------------------------------- |
- * | create    | audio thread, between blocks       | one DistortionDsp; keeps the kernel Param objects     |
- * | process   | inside a block, frames [start,end) | distorts `main` in place; nothing at mix 0 (bypass)   |
- * | getState  | between blocks                     | 'reload': `{ v: 1, dsp: DistortionState }` (filter    |
- * |           |                                    | states); 'save' (patterns): `{ v: 1 }`                |
- * | setState  | between blocks (after create)      | restores them; tolerates missing/mismatched fields    |
+ * | hook        | thread / when                      | does                                                  |
+ * | ----------- | ---------------------------------- | ----------------------------------------------------- |
+ * | create      | audio thread, between blocks       | one DistortionDsp; keeps the kernel Param objects     |
+ * | process     | inside a block, frames [start,end) | distorts `main` in place; nothing at mix 0 (bypass)   |
+ * | getState    | between blocks                     | 'reload': `{ v: 1, dsp: DistortionState }` (filter    |
+ * |             |                                    | states); 'save' (patterns): `{ v: 1 }`                |
+ * | stateSchema | control / audio, between blocks    | state.ts: filter memories finite and bounded          |
+ * | setState    | between blocks (after create)      | restores them; tolerates missing/mismatched fields;   |
+ * |             |                                    | ignores a state that fails stateSchema                |
  *
  * While any parameter moves, the span is processed in chunks of RAMP_CHUNK samples: gains ramp
  * per sample inside each chunk (exactly the kernel's smoothing curve), filter coefficients step per
@@ -16,6 +18,7 @@
  */
 import { definePlugin, RAMP_CHUNK, skipParam, type ParamTable, type PluginContext, type StatePurpose } from 'plugin-sdk';
 import { DistortionDsp } from './dsp.ts';
+import { DistortionStateSchema } from './state.ts';
 
 const params = {
   drive: { min: 0, max: 1, default: 0, description: 'Drive: pre-gain 1x to 50x into the clipper (output level is compensated)' },
@@ -25,6 +28,7 @@ const params = {
 
 export default definePlugin({
   params,
+  stateSchema: DistortionStateSchema,
   create(ctx: PluginContext) {
     const dsp = new DistortionDsp(ctx.sampleRate, ctx.maxBlock);
     const drive = ctx.param(0, 'drive');
@@ -59,8 +63,9 @@ export default definePlugin({
       },
 
       setState(state: unknown): void {
-        if (state === null || typeof state !== 'object') return;
-        dsp.setState((state as { dsp?: unknown }).dsp);
+        // Never trusted: a state out of bounds changes nothing.
+        const parsed = DistortionStateSchema.safeParse(state);
+        if (parsed.success) dsp.setState(parsed.data.dsp);
       },
     };
   },

@@ -35,19 +35,22 @@
  * strings expanded when the target was set: no allocation), so it starts as soon as its plugin loads
  * and stops if it unloads; a pattern picks up modules that appear later the same way.
  *
- * | hook       | thread / when                      | does                                                 |
- * | ---------- | ---------------------------------- | ---------------------------------------------------- |
- * | create     | audio thread, between blocks       | LfoCores (phase 0), default targets resolved if loaded|
- * | beginBlock | audio thread, block start          | re-resolve (every ~0.1 s), send each target's offset,|
- * |            |                                    | zero targets no longer used, advance phases          |
- * | process    | inside a block                     | nothing (a modulator writes no audio)                |
- * | command    | between blocks (`/mod/lfoN/target`)| set or query the target; throws on unknown addresses |
- * | getState   | between blocks                     | `{ v: 1, modules: { lfo1: { target, phase, held, seed }, … } }` |
- * | setState   | between blocks (after create)      | restores targets and phases; tolerates missing fields|
- * | dispose    | between blocks                     | returns every modulated target to its base value     |
+ * | hook        | thread / when                      | does                                                 |
+ * | ----------- | ---------------------------------- | ---------------------------------------------------- |
+ * | create      | audio thread, between blocks       | LfoCores (phase 0), default targets resolved if loaded|
+ * | beginBlock  | audio thread, block start          | re-resolve (every ~0.1 s), send each target's offset,|
+ * |             |                                    | zero targets no longer used, advance phases          |
+ * | process     | inside a block                     | nothing (a modulator writes no audio)                |
+ * | command     | between blocks (`/mod/lfoN/target`)| set or query the target; throws on unknown addresses |
+ * | getState    | between blocks                     | `{ v: 1, modules: { lfo1: { target, phase, held, seed }, … } }` |
+ * | stateSchema | control / audio, between blocks    | state.ts: bounded target, phase, held value, seed    |
+ * | setState    | between blocks (after create)      | restores targets and phases; tolerates missing fields;|
+ * |             |                                    | ignores a state that fails stateSchema               |
+ * | dispose     | between blocks                     | returns every modulated target to its base value     |
  */
 import { definePlugin, enumParam, z, type Param, type ParamTable, type PluginContext, type PluginRoute } from 'plugin-sdk';
 import { LfoCore, modulationValue, SHAPE_NAMES, type LfoCoreState } from './dsp.ts';
+import { LfoStateSchema } from './state.ts';
 
 const params = {
   rate: { min: 0.01, max: 10, default: 0.25, unit: 'Hz', description: 'LFO frequency' },
@@ -117,6 +120,7 @@ export default definePlugin({
   params,
   moduleDefaults,
   routes: [targetRoute('lfo1'), targetRoute('lfo2')],
+  stateSchema: LfoStateSchema,
   create(ctx: PluginContext) {
     const events = ctx.events;
     const n = ctx.modules.length;
@@ -295,12 +299,14 @@ export default definePlugin({
       },
 
       setState(state: unknown): void {
-        if (state === null || typeof state !== 'object') return;
-        const modules = (state as Partial<PluginState>).modules;
-        if (modules === null || typeof modules !== 'object') return;
+        // Never trusted: a state out of bounds changes nothing.
+        const parsed = LfoStateSchema.safeParse(state);
+        if (!parsed.success) return;
+        const modules = parsed.data.modules;
+        if (modules === undefined) return;
         for (let m = 0; m < n; m++) {
-          const s = (modules as Record<string, Partial<ModuleState> | undefined>)[ctx.modules[m]];
-          if (s === null || typeof s !== 'object') continue;
+          const s = Object.hasOwn(modules, ctx.modules[m]) ? modules[ctx.modules[m]] : undefined;
+          if (s === null || s === undefined) continue;
           cores[m].setState(s);
           if (typeof s.target === 'string') {
             setTarget(m, normalizeAddress(s.target));

@@ -1,20 +1,23 @@
 /**
  * The `limiter` plugin (module `limiter1`): the last master effect (order 100). See dsp.ts.
  *
- * | hook      | thread / when                      | does                                                  |
- * | --------- | ---------------------------------- | ----------------------------------------------------- |
- * | create    | audio thread, between blocks       | one LimiterDsp (1.5 ms look-ahead = output latency)   |
- * | process   | inside a block, frames [start,end) | limits `master` in place to the ceiling               |
- * | getState  | between blocks                     | 'reload': `{ v: 1, dsp: LimiterState }` (look-ahead   |
- * |           |                                    | audio, gain computer): a hot reload neither drops nor |
- * |           |                                    | repeats a sample; 'save' (patterns): `{ v: 1 }`       |
- * | setState  | between blocks (after create)      | restores it; a mismatched state is ignored            |
+ * | hook        | thread / when                      | does                                                  |
+ * | ----------- | ---------------------------------- | ----------------------------------------------------- |
+ * | create      | audio thread, between blocks       | one LimiterDsp (1.5 ms look-ahead = output latency)   |
+ * | process     | inside a block, frames [start,end) | limits `master` in place to the ceiling               |
+ * | getState    | between blocks                     | 'reload': `{ v: 1, dsp: LimiterState }` (look-ahead   |
+ * |             |                                    | audio, gain computer): a hot reload neither drops nor |
+ * |             |                                    | repeats a sample; 'save' (patterns): `{ v: 1 }`       |
+ * | stateSchema | control / audio, between blocks    | state.ts: look-ahead audio and gains finite, bounded  |
+ * | setState    | between blocks (after create)      | restores it; a mismatched state, or one that fails    |
+ * |             |                                    | stateSchema, is ignored                               |
  *
  * Ceiling and release are read once per span (their kernel smoothing is in force across spans); the
  * brick-wall guarantee holds whatever they do, because the final clamp uses the same ceiling.
  */
 import { definePlugin, type ParamTable, type PluginContext, type StatePurpose } from 'plugin-sdk';
 import { LimiterDsp } from './dsp.ts';
+import { LimiterStateSchema } from './state.ts';
 
 const params = {
   ceiling: { min: -12, max: 0, default: -1, unit: 'dB', description: 'Ceiling: no output sample exceeds it (dBFS)' },
@@ -23,6 +26,7 @@ const params = {
 
 export default definePlugin({
   params,
+  stateSchema: LimiterStateSchema,
   create(ctx: PluginContext) {
     const dsp = new LimiterDsp(ctx.sampleRate);
     const ceiling = ctx.param(0, 'ceiling');
@@ -42,8 +46,9 @@ export default definePlugin({
       },
 
       setState(state: unknown): void {
-        if (state === null || typeof state !== 'object') return;
-        dsp.setState((state as { dsp?: unknown }).dsp);
+        // Never trusted: a state out of bounds changes nothing.
+        const parsed = LimiterStateSchema.safeParse(state);
+        if (parsed.success) dsp.setState(parsed.data.dsp);
       },
     };
   },

@@ -2,17 +2,20 @@
  * The `reverb` plugin (module `reverb1`): a send effect. Reads `send:reverb`, adds wet × mix into
  * `master`. See dsp.ts and plugin-sdk/dsp/freeverb.ts.
  *
- * | hook      | thread / when                      | does                                                   |
- * | --------- | ---------------------------------- | ------------------------------------------------------ |
- * | create    | audio thread, between blocks       | one ReverbDsp: a wasm kernel, ≈ 1 MB of memory         |
- * | process   | inside a block, frames [start,end) | reverberates the send bus into master; idle when quiet |
- * | getState  | between blocks                     | 'reload': `{ v: 1, dsp: ReverbState }` — the whole     |
- * |           |                                    | tail (typed arrays), so a hot reload keeps the reverb  |
- * |           |                                    | ringing; 'save' (patterns): `{ v: 1 }`                 |
- * | setState  | between blocks (after create)      | restores it; tolerates missing/mismatched data         |
+ * | hook        | thread / when                      | does                                                   |
+ * | ----------- | ---------------------------------- | ------------------------------------------------------ |
+ * | create      | audio thread, between blocks       | one ReverbDsp: a wasm kernel, ≈ 1 MB of memory         |
+ * | process     | inside a block, frames [start,end) | reverberates the send bus into master; idle when quiet |
+ * | getState    | between blocks                     | 'reload': `{ v: 1, dsp: ReverbState }` — the whole     |
+ * |             |                                    | tail (typed arrays), so a hot reload keeps the reverb  |
+ * |             |                                    | ringing; 'save' (patterns): `{ v: 1 }`                 |
+ * | stateSchema | control / audio, between blocks    | state.ts: the tail's samples finite and bounded        |
+ * | setState    | between blocks (after create)      | restores it; tolerates missing/mismatched data;        |
+ * |             |                                    | ignores a state that fails stateSchema                 |
  */
 import { advanceParam, definePlugin, RAMP_CHUNK, type ParamTable, type PluginContext, type StatePurpose } from 'plugin-sdk';
 import { DAMP, MIX, ReverbDsp, ROOM } from './dsp.ts';
+import { ReverbStateSchema } from './state.ts';
 
 const params = {
   mix: { min: 0, max: 1, default: 0.3, description: 'Wet level added to master' },
@@ -22,6 +25,7 @@ const params = {
 
 export default definePlugin({
   params,
+  stateSchema: ReverbStateSchema,
   create(ctx: PluginContext) {
     const dsp = new ReverbDsp(ctx.sampleRate, ctx.maxBlock);
     const mix = ctx.param(0, 'mix');
@@ -60,8 +64,9 @@ export default definePlugin({
       },
 
       setState(state: unknown): void {
-        if (state === null || typeof state !== 'object') return;
-        dsp.setState((state as { dsp?: unknown }).dsp);
+        // Never trusted: a state out of bounds changes nothing.
+        const parsed = ReverbStateSchema.safeParse(state);
+        if (parsed.success) dsp.setState(parsed.data.dsp);
       },
     };
   },

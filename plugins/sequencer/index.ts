@@ -2,15 +2,26 @@
  * The sequencer plugin (role `controller`, module `seq1`): binds the `/seq/...` routes to the
  * step engine in sequencer.ts. It has no parameters of its own; its tracks, tempo and swing live in
  * its state (hot reload and pattern slots carry them).
+ *
+ * | hook        | thread / when                      | does                                                |
+ * | ----------- | ---------------------------------- | --------------------------------------------------- |
+ * | beginBlock  | block start                        | schedules the block's notes and gate-offs (only     |
+ * |             |                                    | events due in this block: they never wait for room) |
+ * | command     | between blocks (`/seq/...`)        | edits tracks, tempo, transport; `/engine/stop` stops |
+ * | getState    | between blocks                     | state.ts `SequencerState` ('reload' adds position)  |
+ * | stateSchema | control / audio, between blocks    | `SequencerStateSchema` (state.ts)                   |
+ * | setState    | between blocks                     | refuses (throws) a state that fails the schema      |
  */
 import { definePlugin, type StatePurpose } from 'plugin-sdk';
 import type { AddArgs } from './routes.ts';
 import { ROUTES } from './routes.ts';
 import { Sequencer } from './sequencer.ts';
+import { SequencerStateSchema } from './state.ts';
 
 export default definePlugin({
   params: {},
   routes: ROUTES,
+  stateSchema: SequencerStateSchema,
   create(ctx) {
     const seq = new Sequencer(ctx.sampleRate, ctx.events);
     return {

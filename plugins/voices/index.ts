@@ -2,20 +2,22 @@
  * The `voices` plugin: binds the parameter table of each voice module (voice1..voiceN) to `VoiceDsp`
  * and, for saw voices, to the SIMD `VoiceBank` (bank.ts) that renders them four at a time.
  *
- * | hook      | thread / when                     | does                                                    |
- * | --------- | --------------------------------- | ------------------------------------------------------- |
- * | create    | audio thread, between blocks      | one VoiceDsp per module, the VoiceBank (wasm, ~1 ms),   |
- * |           |                                   | keeps the kernel Param objects                          |
- * | gate      | inside a block, at the event      | opens (attack) or releases voice `module`               |
- * | beginBlock| block start                       | every 32 blocks, looks again for tap buses not found yet |
- * | process   | inside a block, frames [start,end) | reads every non-idle voice's parameters and envelope    |
- * |           |                                   | into typed arrays (`gather`), then renders each; ADDS   |
- * |           |                                   | it to `main` (l = r)                                    |
- * |           |                                   | and voice × send level to `send:reverb`, `send:delay`   |
- * |           |                                   | and, where those buses exist, to `tap:<id>` (stems,     |
- * |           |                                   | acid1) and its pre-filter signal to `tap:<id>:prefilter` |
- * | getState  | between blocks                    | `{ v: 1, voices: [VoiceState…] }`                       |
- * | setState  | between blocks (after create)     | restores held notes; tolerates missing fields           |
+ * | hook        | thread / when                     | does                                                    |
+ * | ----------- | --------------------------------- | ------------------------------------------------------- |
+ * | create      | audio thread, between blocks      | one VoiceDsp per module, the VoiceBank (wasm, ~1 ms),   |
+ * |             |                                   | keeps the kernel Param objects                          |
+ * | gate        | inside a block, at the event      | opens (attack) or releases voice `module`               |
+ * | beginBlock  | block start                       | every 32 blocks, looks again for tap buses not found yet |
+ * | process     | inside a block, frames [start,end) | reads every non-idle voice's parameters and envelope    |
+ * |             |                                   | into typed arrays (`gather`), then renders each; ADDS   |
+ * |             |                                   | it to `main` (l = r)                                    |
+ * |             |                                   | and voice × send level to `send:reverb`, `send:delay`   |
+ * |             |                                   | and, where those buses exist, to `tap:<id>` (stems,     |
+ * |             |                                   | acid1) and its pre-filter signal to `tap:<id>:prefilter` |
+ * | getState    | between blocks                    | `{ v: 1, voices: [VoiceState…] }`                       |
+ * | stateSchema | control / audio, between blocks   | state.ts: bounded pitches, levels and filter memories   |
+ * | setState    | between blocks (after create)     | restores held notes; tolerates missing fields; ignores  |
+ * |             |                                   | a state that fails stateSchema                          |
  *
  * Two renderers, one sound. A voice is rendered by the bank while it is a saw (`osc/type` 1) whose
  * pitch is at rest (no slide set, `freq` not gliding) and that has no tap bus; otherwise by its own
@@ -44,6 +46,7 @@
 import { definePlugin, RAMP_CHUNK, skipParam, WAVE_SAW, type Adsr, type Bus, type Param, type ParamTable, type PluginContext } from 'plugin-sdk';
 import { VoiceBank } from './bank.ts';
 import { AMP_MOVING, CTL_AMP, CTL_CUTOFF, CTL_FREQ, CTL_Q, CUTOFF_MOVING, FREQ_MOVING, VoiceDsp, type VoiceState } from './dsp.ts';
+import { VoicesStateSchema } from './state.ts';
 
 const params = {
   freq: { min: 20, max: 5000, default: 440, unit: 'Hz', description: 'Oscillator frequency' },
@@ -248,6 +251,7 @@ function addScaled(bus: Bus, src: Float32Array, start: number, end: number, g: n
 export default definePlugin({
   params,
   gates: true,
+  stateSchema: VoicesStateSchema,
   create(ctx: PluginContext) {
     const count = ctx.modules.length;
     const slots: VoiceSlot[] = [];
@@ -679,9 +683,11 @@ export default definePlugin({
       },
 
       setState(state: unknown): void {
-        if (state === null || typeof state !== 'object') return;
-        const voices = (state as { voices?: unknown }).voices;
-        if (!Array.isArray(voices)) return;
+        // Never trusted: a state out of bounds (NaN, 1e15 in a filter) changes nothing.
+        const parsed = VoicesStateSchema.safeParse(state);
+        if (!parsed.success) return;
+        const voices = parsed.data.voices;
+        if (voices === undefined) return;
         releaseAll();
         const n = Math.min(voices.length, count);
         for (let i = 0; i < n; i++) {

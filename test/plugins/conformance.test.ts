@@ -11,7 +11,9 @@
  *     their ranges and its gates toggle — it is never bypassed for a fault;
  *  4. round-trip its state for both purposes: getState → setState on a fresh instance → the same
  *     getState; the 'save' state (what patterns store) must be plain bounded JSON, the 'reload'
- *     state (a hot reload) may hold typed arrays and is structured-cloned;
+ *     state (a hot reload) may hold typed arrays and is structured-cloned; a plugin with state
+ *     declares a `stateSchema` that its own getState output (both purposes) passes, and a poisoned
+ *     copy of its state (every number but the version 1e15 or NaN) is refused or ignored by setState: it plays on;
  *  5. answer every parameter of its table over OSC (/mod/<module>/<param> gets no /error) and clamp
  *     it at its range (max + 1000 → max, min − 1000 → min);
  *  6. leave nothing behind when unloaded: the routes and schema modules are those of an engine that
@@ -84,6 +86,22 @@ async function renderChecked(e: OfflineEngine, blocks: number, each?: (block: nu
       }
     }
   }
+}
+
+/** A deep copy of `value` with every number (typed array elements too) but the version fields `v` replaced by `x`. */
+function poisonNumbers(value: unknown, x: number): unknown {
+  if (typeof value === 'number') return x;
+  if (value instanceof Float32Array || value instanceof Float64Array) return value.map(() => x);
+  if (Array.isArray(value)) return value.map((v) => poisonNumbers(v, x));
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === 'v' ? v : poisonNumbers(v, x)]));
+  return value;
+}
+
+function containsNumber(value: unknown): boolean {
+  if (typeof value === 'number' || value instanceof Float32Array || value instanceof Float64Array) return true;
+  if (Array.isArray(value)) return value.some(containsNumber);
+  if (value !== null && typeof value === 'object') return Object.values(value).some(containsNumber);
+  return false;
 }
 
 function modulesOf(e: OfflineEngine, pluginId: string) {
@@ -201,6 +219,10 @@ for (const folder of folders) {
           t.skip('the plugin keeps no state (no getState)');
           return;
         }
+        const schema = e.engine.plugins.loaded.get(m.id)?.definition.stateSchema;
+        assert.ok(schema, 'a plugin with state declares a stateSchema (plugin-sdk/types.ts)');
+        const checked = schema.safeParse(state);
+        assert.ok(checked.success, `its own '${purpose}' state fails its stateSchema: ${checked.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
         if (purpose === 'save') {
           // What patterns store: plain, bounded JSON (the slot validator's own check).
           const problem = checkJson(state);
@@ -218,6 +240,29 @@ for (const folder of folders) {
         } finally {
           await fresh.close();
         }
+      });
+    }
+
+    for (const poison of [1e15, NaN]) {
+      test(`a poisoned state (every number ${poison}) is refused by its stateSchema and changes nothing in setState`, async (t) => {
+        const { m, e } = ready();
+        const state = await e.engine.audio.call('getState', m.id, 'reload');
+        if (state === undefined) {
+          t.skip('the plugin keeps no state (no getState)');
+          return;
+        }
+        const poisoned = poisonNumbers(state, poison);
+        const schema = e.engine.plugins.loaded.get(m.id)?.definition.stateSchema;
+        assert.ok(schema, 'a plugin with state declares a stateSchema');
+        if (containsNumber(state)) assert.equal(schema.safeParse(poisoned).success, false, 'the schema refuses it');
+        // setState may throw (refuse) or ignore it; either way the plugin plays on, finite and un-bypassed.
+        await e.engine.audio.call('setState', m.id, poisoned).catch(() => undefined);
+        // Played, not just held: its gates open (a poisoned filter memory only shows in a note).
+        const gates = modulesOf(e, m.id).filter((mod) => mod.gate !== undefined);
+        for (const g of gates) await e.send(`/gate/${g.id}`, [1]);
+        await renderChecked(e, 50);
+        for (const g of gates) await e.send(`/gate/${g.id}`, [0]);
+        await assertHealthy(e, m.id);
       });
     }
 
