@@ -58,6 +58,16 @@ export class AudioRecovery {
     deps.audio.onUnexpectedExit = (code) => this.onStall({ slotId: 0, betweenBlocks: false, stalledMs: 0 }, `exit ${code}`);
   }
 
+  /** How long the plugin call running now has been running, as far as the watchdog has seen (ms). */
+  stalledMs(): number {
+    return this.watchdog.currentCallMs(performance.now());
+  }
+
+  /** True while the audio thread renders nothing: stuck, or being replaced. */
+  stalled(): boolean {
+    return this.status.recovering || !this.watchdog.rendering(performance.now());
+  }
+
   start(): void {
     this.watchdog.start();
     this.snapshotTimer = setInterval(() => void this.snapshot(), SNAPSHOT_MS);

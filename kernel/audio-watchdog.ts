@@ -28,6 +28,8 @@ export interface WatchdogLimits {
 }
 
 const POLL_MS = 10;
+/** No new frame for this long: the audio thread is not rendering (status says so). */
+const SILENT_MS = 250;
 /** Share of the stall the thread must have been on the CPU for it to count as a loop. */
 const MIN_CPU_SHARE = 0.5;
 /** Not on the CPU: a stall still counts once it is this many times the limit. */
@@ -52,6 +54,8 @@ export class AudioWatchdog {
   private cpuMark: number | null = null;
   private wallMark = 0;
   private fired = false;
+  private frames = -1;
+  private framesMovedAt = 0;
 
   constructor(
     private readonly shared: SharedState,
@@ -77,8 +81,22 @@ export class AudioWatchdog {
     this.cpuMark = null;
   }
 
+  /** How long the call seen running now has been running (0: none). */
+  currentCallMs(now: number): number {
+    return this.slot === 0 || this.shared.values[Slot.RunningSlot] === 0 ? 0 : now - this.since;
+  }
+
+  /** Frames have advanced within the last `SILENT_MS` (whatever the limits). */
+  rendering(now: number): boolean {
+    return now - this.framesMovedAt < SILENT_MS;
+  }
+
   check(now: number): void {
     const v = this.shared.values;
+    if (v[Slot.FramesRendered] !== this.frames) {
+      this.frames = v[Slot.FramesRendered];
+      this.framesMovedAt = now;
+    }
     const slot = v[Slot.RunningSlot];
     const seq = v[Slot.CallSeq];
     if (slot === 0 || seq !== this.seq || slot !== this.slot) {

@@ -64,6 +64,8 @@ export function mapEngineRoutes(engine: Engine): void {
           description: p.manifest.description,
           bypassed: live?.bypassed ?? false,
           faults: live?.faults ?? 0,
+          /** Kept off the audio thread after it hung it (kernel/audio-recovery.ts): why and since when, or null. */
+          quarantined: engine.plugins.quarantined.get(p.manifest.id) ?? null,
         };
       });
       ctx.replyJson('/engine/plugins', list);

@@ -1,4 +1,5 @@
 /** The engine's facts at one moment: what /engine/status answers and engine_status.txt shows. */
+import type { RecoveryStatus } from './audio-recovery.ts';
 import type { Engine } from './engine.ts';
 import { Slot } from './shared-state.ts';
 import { WorkerHost } from './worker-host.ts';
@@ -32,6 +33,8 @@ export interface EngineStatus {
   /** The CPU the audio thread has to itself (audio.dedicatedCpu), or null. */
   audioCpu: number | null;
   plugins: string[];
+  /** The audio watchdog: hangs, restarts of the audio thread, the silence they cost, plugins kept out (real-time backends). */
+  watchdog: (RecoveryStatus & { quarantined: string[]; stalledMs: number }) | null;
   recording: boolean;
   uptimeSeconds: number;
 }
@@ -42,7 +45,8 @@ export function engineStatus(engine: Engine): EngineStatus {
   const sr = engine.audio.sampleRate;
   return {
     backend: engine.audio.backend,
-    running: v[Slot.Running] === 1 || engine.audio.backend === 'offline',
+    // Never "running" while nothing renders: a plugin call stuck past the watchdog's limit, or a restart under way.
+    running: (v[Slot.Running] === 1 && !(engine.recovery?.stalled() ?? false)) || engine.audio.backend === 'offline',
     sampleRate: sr,
     blockSize: engine.audio.blockSize,
     framesRendered: v[Slot.FramesRendered],
@@ -73,6 +77,7 @@ export function engineStatus(engine: Engine): EngineStatus {
     cpuLatency: { state: engine.cpuLatency.state, requestedUs: engine.cpuLatency.requestedUs, reason: engine.cpuLatency.reason },
     audioCpu: engine.audio instanceof WorkerHost ? (engine.audio.audioCpu?.cpu ?? null) : null,
     plugins: [...engine.plugins.loaded.keys()],
+    watchdog: engine.recovery ? { ...engine.recovery.status, quarantined: [...engine.plugins.quarantined.keys()], stalledMs: engine.recovery.stalledMs() } : null,
     recording: engine.recording,
     uptimeSeconds: (Date.now() - engine.startedAt) / 1000,
   };

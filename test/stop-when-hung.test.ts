@@ -30,10 +30,11 @@ test('SIGTERM ends the engine while a plugin hangs its audio thread', async (t) 
   t.after(() => engine.stop());
   const client = await OscClient.open();
   t.after(() => client.close());
-  const frames = async () => {
+  const status = async () => {
     const reply = await client.request('127.0.0.1', engine.port, '/engine/status', [], { replyAddress: '/engine/status', timeoutMs: 2000 });
-    return (reply.json as { framesRendered: number }).framesRendered;
+    return reply.json as { framesRendered: number; running: boolean };
   };
+  const frames = async () => (await status()).framesRendered;
   // Hung: the frame count stops moving (the control thread still answers).
   let last = -1;
   for (let i = 0; i < 200; i++) {
@@ -43,6 +44,8 @@ test('SIGTERM ends the engine while a plugin hangs its audio thread', async (t) 
     await new Promise((r) => setTimeout(r, 100));
   }
   assert.equal(await frames(), last, 'the audio thread is stuck');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal((await status()).running, false, 'status does not say running while nothing renders');
   const exited = new Promise<number | null>((resolve) => engine.proc.once('exit', (code) => resolve(code)));
   engine.proc.kill('SIGTERM');
   const guard = setTimeout(() => engine.proc.kill('SIGKILL'), 10_000);

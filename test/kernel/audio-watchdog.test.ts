@@ -11,6 +11,7 @@ import path from 'node:path';
 import { AudioWatchdog } from '../../kernel/audio-watchdog.ts';
 import { loadConfig } from '../../kernel/config.ts';
 import { Engine } from '../../kernel/engine.ts';
+import { engineStatus } from '../../kernel/engine-status.ts';
 import { Logger } from '../../kernel/logger.ts';
 import { SharedState, Slot } from '../../kernel/shared-state.ts';
 import { FIXTURE_PLUGINS, PROJECT_ROOT } from '../helpers/offline-engine.ts';
@@ -115,6 +116,11 @@ test('a plugin that loops in process() on the real-time engine: sound back, the 
   assert.equal(v[Slot.ActiveGates], 1, 'the gate is open again');
   assert.ok(Math.max(v[Slot.PeakL], v[Slot.PeakR]) > 0.1, 'the tone sounds');
   assert.equal(engine.registry.values[freq.index], 330);
+  const status = engineStatus(engine);
+  assert.equal(status.running, true);
+  assert.equal(status.watchdog?.restarts, 1);
+  assert.deepEqual(status.watchdog?.quarantined, ['looper']);
+  assert.match(status.watchdog?.last?.outcome ?? '', /quarantined/);
 
   // Fixed: the plugin comes back.
   await writeFile(path.join(folder, 'index.ts'), looper(1e9));
