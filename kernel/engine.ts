@@ -11,6 +11,7 @@ import { ReportKind } from './event-kinds.ts';
 import { LEGACY_ALIASES } from './legacy-aliases.ts';
 import { OscRouter, type Remote, type RouteMessage, type TimetagClock } from './osc-router.ts';
 import { OscTransport } from './osc-transport.ts';
+import { EngineReplier } from './engine-replier.ts';
 import { ParamControl } from './param-control.ts';
 import { PluginHost } from './plugin-host.ts';
 import { SchemaRegistry } from './schema-registry.ts';
@@ -66,24 +67,19 @@ export class Engine {
   private reportTimer: NodeJS.Timeout | undefined;
   private status: StatusReporter | null = null;
   watcher: PluginWatcher | null = null;
-  private readonly replier;
+  /** Every reply and notice leaves through it; it never throws (kernel/engine-replier.ts). */
+  readonly replier: EngineReplier;
 
   private constructor(
     readonly config: Config,
     readonly audio: AudioHost,
     readonly log: Logger,
   ) {
-    const engine = this;
-    this.replier = {
-      send(remote: Remote, address: string, args: readonly unknown[]) {
-        engine.onReply?.(remote, address, args);
-        engine.transport?.send(remote, address, args as never);
-      },
-      sendJson(remote: Remote, address: string, value: unknown) {
-        engine.onReply?.(remote, address, [JSON.stringify(value)]);
-        engine.transport?.sendJson(remote, address, value);
-      },
-    };
+    this.replier = new EngineReplier({
+      transport: () => this.transport,
+      onReply: () => this.onReply,
+      maxPacketBytes: () => this.transport?.maxPacketBytes ?? config.osc.maxPacketBytes,
+    });
     this.router = new OscRouter(this.replier, this.clock);
     const wake = audio instanceof WorkerHost ? () => audio.notify() : undefined;
     this.control = new ParamControl(this.registry, audio, wake);
