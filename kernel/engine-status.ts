@@ -34,6 +34,21 @@ export interface EngineStatus {
   plugins: string[];
   recording: boolean;
   uptimeSeconds: number;
+  /**
+   * The OSC socket (null fields when not listening): replies that could not go as they were
+   * (clipped to fit, replaced by a short /error, dropped) or that the socket failed to send.
+   */
+  osc: {
+    host: string | null;
+    port: number | null;
+    repliesClipped: number;
+    repliesReplaced: number;
+    repliesDropped: number;
+    sendErrors: number;
+  };
+  /** Errors caught by the last-resort handlers (the engine played on), and the last one's text. */
+  uncaughtErrors: number;
+  lastUncaught: string;
 }
 
 export function engineStatus(engine: Engine): EngineStatus {
@@ -75,6 +90,22 @@ export function engineStatus(engine: Engine): EngineStatus {
     plugins: [...engine.plugins.loaded.keys()],
     recording: engine.recording,
     uptimeSeconds: (Date.now() - engine.startedAt) / 1000,
+    osc: oscStatus(engine),
+    uncaughtErrors: engine.uncaught.count,
+    lastUncaught: engine.uncaught.last,
+  };
+}
+
+function oscStatus(engine: Engine): EngineStatus['osc'] {
+  const t = engine.transport;
+  const r = engine.replier.counters;
+  return {
+    host: t?.host ?? null,
+    port: t?.port ?? null,
+    repliesClipped: r.clipped,
+    repliesReplaced: r.replaced,
+    repliesDropped: r.dropped + engine.router.counters.replyErrors,
+    sendErrors: t?.stats.sendErrors ?? 0,
   };
 }
 

@@ -69,6 +69,8 @@ export class Engine {
   watcher: PluginWatcher | null = null;
   /** Every reply and notice leaves through it; it never throws (kernel/engine-replier.ts). */
   readonly replier: EngineReplier;
+  /** Errors the last-resort handlers of `chronus start` caught (cli/last-resort.ts), shown in status. */
+  readonly uncaught = { count: 0, last: '' };
 
   private constructor(
     readonly config: Config,

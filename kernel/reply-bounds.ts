@@ -62,22 +62,44 @@ export function clipLines(text: string, max: number): string {
   return clipText([...head, `  … and ${left} more line${left === 1 ? '' : 's'}`, last].join('\n'), max);
 }
 
-/** How a long input reads when quoted: its first MAX_QUOTE_CHARS characters and its length. */
-export function quoteOf(input: string): string {
-  return `${clipText(input, MAX_QUOTE_CHARS + 1)}(${input.length} characters)`;
-}
+/** Probes into a long input: PROBE_CHARS long, one every PROBE_STRIDE characters (any quote longer than MAX_QUOTE_CHARS holds one whole). */
+const PROBE_CHARS = 32;
+const PROBE_STRIDE = MAX_QUOTE_CHARS - PROBE_CHARS;
 
 /**
- * `message` with every verbatim quote of a long input — as it is, or as JSON escapes it — cut down
- * to `quoteOf(input)`. Messages that quote input some other way are bounded by the final clip.
+ * `message` with every quote of more than MAX_QUOTE_CHARS characters of a long input — the input as
+ * it is or any stretch of it (trimmed, cut), raw or as JSON escapes it — cut down to its first
+ * MAX_QUOTE_CHARS characters and the input's length. Found by probing the message with short
+ * stretches of the input and extending each match both ways.
  */
 export function boundQuotes(message: string, inputs: readonly string[]): string {
-  const long = inputs.filter((s) => s.length > MAX_QUOTE_CHARS).sort((a, b) => b.length - a.length);
-  for (const input of long) {
-    const quote = quoteOf(input);
-    if (message.includes(input)) message = message.split(input).join(quote);
+  for (const input of inputs) {
+    if (input.length <= MAX_QUOTE_CHARS) continue;
+    message = cutQuotes(message, input, input.length);
     const escaped = JSON.stringify(input).slice(1, -1);
-    if (escaped !== input && message.includes(escaped)) message = message.split(escaped).join(quoteOf(escaped));
+    if (escaped !== input) message = cutQuotes(message, escaped, input.length);
+  }
+  return message;
+}
+
+function cutQuotes(message: string, input: string, inputLength: number): string {
+  for (let start = 0; start + PROBE_CHARS <= input.length; start += PROBE_STRIDE) {
+    const probe = input.slice(start, start + PROBE_CHARS);
+    let at = message.indexOf(probe);
+    while (at >= 0) {
+      let from = at;
+      let j = start;
+      while (from > 0 && j > 0 && message[from - 1] === input[j - 1]) (from--, j--);
+      let to = at + PROBE_CHARS;
+      let k = start + PROBE_CHARS;
+      while (to < message.length && k < input.length && message[to] === input[k]) (to++, k++);
+      if (to - from > MAX_QUOTE_CHARS) {
+        const quote = `${clipText(message.slice(from, to), MAX_QUOTE_CHARS + 1)}(${inputLength} characters)`;
+        message = message.slice(0, from) + quote + message.slice(to);
+        to = from + quote.length;
+      }
+      at = message.indexOf(probe, Math.max(at + 1, to - PROBE_CHARS + 1));
+    }
   }
   return message;
 }

@@ -46,6 +46,12 @@ test('boundQuotes cuts every quote of a long input, verbatim or JSON-escaped, to
   const controls = '\u0001'.repeat(20_000);
   const escaped = boundQuotes(`got ${JSON.stringify(controls)}`, [controls]);
   assert.ok(escaped.length < 400, `${escaped.length} characters`);
+  // A stretch of the input (trimmed, or cut by the handler) is found too.
+  const rand = rng(3);
+  const letters = Array.from({ length: 30_000 }, () => 'BCDFGHJKLMNPQRSTVWXZ'[Math.floor(rand() * 20)]).join('');
+  const stretch = boundQuotes(`no parameter /mod/${letters.slice(7, 25_000)} (target unchanged)`, [`\t${letters}\n`]);
+  assert.ok(Math.max(...(stretch.match(/[BCDFGHJKLMNPQRSTVWXZ]+/g) ?? []).map((r) => r.length)) <= MAX_QUOTE_CHARS, stretch.slice(0, 300));
+  assert.match(stretch, /…\(30002 characters\) \(target unchanged\)$/);
   // Short inputs are quoted as they are.
   assert.equal(boundQuotes('got "int32"', ['int32']), 'got "int32"');
 });
