@@ -35,12 +35,16 @@ export interface EngineStatus {
   recording: boolean;
   uptimeSeconds: number;
   /**
-   * The OSC socket (null fields when not listening): replies that could not go as they were
-   * (clipped to fit, replaced by a short /error, dropped) or that the socket failed to send.
+   * The OSC socket (null fields when not listening): the receive buffer the OS granted, the senders
+   * allowed beyond loopback and the packets dropped for not being one, and replies that could not go
+   * as they were (clipped to fit, replaced by a short /error, dropped) or that the socket failed to send.
    */
   osc: {
     host: string | null;
     port: number | null;
+    allow: string[];
+    recvBufferBytes: number | null;
+    deniedPackets: number;
     repliesClipped: number;
     repliesReplaced: number;
     repliesDropped: number;
@@ -102,6 +106,9 @@ function oscStatus(engine: Engine): EngineStatus['osc'] {
   return {
     host: t?.host ?? null,
     port: t?.port ?? null,
+    allow: t?.allow ? [...t.allow.entries] : [],
+    recvBufferBytes: t?.recvBufferBytes ?? null,
+    deniedPackets: t?.stats.denied ?? 0,
     repliesClipped: r.clipped,
     repliesReplaced: r.replaced,
     repliesDropped: r.dropped + engine.router.counters.replyErrors,

@@ -12,6 +12,7 @@ import { LEGACY_ALIASES } from './legacy-aliases.ts';
 import { OscRouter, type Remote, type RouteMessage, type TimetagClock } from './osc-router.ts';
 import { OscTransport } from './osc-transport.ts';
 import { EngineReplier } from './engine-replier.ts';
+import { isLoopback, SenderAllowList } from './osc-allow-list.ts';
 import { ParamControl } from './param-control.ts';
 import { PluginHost } from './plugin-host.ts';
 import { SchemaRegistry } from './schema-registry.ts';
@@ -126,13 +127,7 @@ export class Engine {
         await audio.run();
       }
       const listen = options.listen ?? audio.backend !== 'offline';
-      if (listen) {
-        const t = await OscTransport.open({ host: config.osc.host, port: config.osc.port, maxPacketBytes: config.osc.maxPacketBytes });
-        t.onMessage = (m) => engine.dispatch(m);
-        t.onBadPacket = (remote, reason) => engine.router.badPacket(remote, reason);
-        t.onError = (e) => trace('osc: %s', e.message);
-        engine.transport = t;
-      }
+      if (listen) engine.transport = await openTransport(engine, config, log);
       engine.reportTimer = setInterval(() => engine.drainReports(), 50);
       engine.reportTimer.unref();
       if (options.status ?? listen) engine.status = StatusReporter.start(engine);
@@ -236,6 +231,28 @@ export class Engine {
     await this.audio.close();
     this.cpuLatency.release();
   }
+}
+
+/** The OSC socket: loopback by default; beyond it, only allow-listed senders (and a warning saying so). */
+async function openTransport(engine: Engine, config: Config, log: Logger): Promise<OscTransport> {
+  const { host, allow } = config.osc;
+  const t = await OscTransport.open({
+    host,
+    port: config.osc.port,
+    maxPacketBytes: config.osc.maxPacketBytes,
+    recvBufferSize: config.osc.recvBufferBytes,
+    allow: isLoopback(host) ? null : SenderAllowList.from(allow),
+  });
+  t.onMessage = (m) => engine.dispatch(m);
+  t.onBadPacket = (remote, reason) => engine.router.badPacket(remote, reason);
+  t.onError = (e) => trace('osc: %s', e.message);
+  if (t.allow) {
+    log.warn(`osc: listening on ${host}:${t.port}, beyond loopback: packets are accepted from loopback and from ${allow.join(', ')} only (osc.allow); UDP senders can be spoofed, so keep this to a trusted network`);
+  }
+  const asked = config.osc.recvBufferBytes;
+  if (t.recvBufferProblem) log.warn(`osc: ${t.recvBufferProblem}; the receive buffer is ${t.recvBufferBytes} bytes`);
+  else log.info(`osc: receive buffer ${t.recvBufferBytes} bytes as the OS reports it (${asked > 0 ? `asked ${asked}; Linux caps a request at net.core.rmem_max and reports it doubled` : 'the OS default'})`);
+  return t;
 }
 
 async function openAudio(choice: BackendChoice, config: Config, log: Logger): Promise<AudioHost> {
