@@ -36,7 +36,14 @@ setInterval(() => {}, 1000);
 
 test('an uncaught exception and unhandled rejections are logged and counted; the engine plays on', async (t) => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'chronus-last-resort-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  let kill: () => void = () => {};
+  let exited: Promise<unknown> = Promise.resolve();
+  // One hook, in order: the child is killed and gone before its folder goes.
+  t.after(async () => {
+    kill();
+    await exited;
+    await rm(dir, { recursive: true, force: true });
+  });
   await mkdir(path.join(dir, 'config'));
   await cp(path.join(PROJECT_ROOT, 'config/default.json'), path.join(dir, 'config/default.json'));
   await cp(path.join(FIXTURE_PLUGINS, 'tone'), path.join(dir, 'plugins/tone'), { recursive: true });
@@ -47,19 +54,18 @@ test('an uncaught exception and unhandled rejections are logged and counted; the
 
   let resolvePort: (port: number) => void = () => {};
   const port = new Promise<number>((resolve) => (resolvePort = resolve));
-  let kill: () => void = () => {};
-  const exited = spawnChild(process.execPath, ['--import', 'tsx', script, dir], (line, k) => {
+  const child = spawnChild(process.execPath, ['--import', 'tsx', script, dir], (line, k) => {
     kill = k;
     const m = /^port (\d+)$/.exec(line);
     if (m) resolvePort(Number(m[1]));
   });
-  t.after(() => kill());
-  const p = await Promise.race([port, exited.then((e) => Promise.reject(new Error(`child exited early: ${e.stderr}`)))]);
+  exited = child;
+  const p = await Promise.race([port, child.then((e) => Promise.reject(new Error(`child exited early: ${e.stderr}`)))]);
   const s = await eventually(() => status(client, p), (v) => v.uncaughtErrors === 3, 'three errors counted');
   assert.match(s.lastUncaught, /^(uncaught exception|unhandled rejection): /);
   await framesAdvancePast(client, p, s.framesRendered);
   kill();
-  const exit = await exited;
+  const exit = await child;
   assert.equal(exit.signal, 'SIGKILL', 'it was still running when killed');
   assert.match(exit.stderr, /uncaught exception, caught by the last-resort handler .*Error: boom from a timer/);
   assert.match(exit.stderr, /unhandled rejection, caught by the last-resort handler .*Error: nobody handles me/);

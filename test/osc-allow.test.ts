@@ -16,7 +16,7 @@ import { isChronusError } from '../kernel/errors.ts';
 import { isLoopback, parseAllowEntry, SenderAllowList } from '../kernel/osc-allow-list.ts';
 import { OscClient } from '../kernel/osc-client.ts';
 import { encodeMessage, OscTransport } from '../kernel/osc-transport.ts';
-import { makeRoot, startEngineProcess } from './helpers/engine-process.ts';
+import { makeRoot, startEngineProcess, type EngineProcess } from './helpers/engine-process.ts';
 import { eventually, HOST, status } from './helpers/containment.ts';
 import { PROJECT_ROOT } from './helpers/offline-engine.ts';
 
@@ -132,10 +132,13 @@ describe('chronus start', () => {
 
   test('on 0.0.0.0 with a list: a warning names host and list; loopback is answered, others dropped and counted', async (t) => {
     const root = await makeRoot();
-    t.after(() => rm(root, { recursive: true, force: true }));
+    let engine: EngineProcess | undefined;
+    t.after(async () => {
+      await engine?.stop();
+      await rm(root, { recursive: true, force: true });
+    });
     await writeFile(path.join(root, 'config/local.json'), JSON.stringify({ osc: { host: '0.0.0.0', allow: ['203.0.113.0/24', '198.51.100.9'] } }));
-    const engine = await startEngineProcess({ root });
-    t.after(() => engine.stop());
+    engine = await startEngineProcess({ root });
     const warning = engine.output.find((l) => l.includes('beyond loopback'));
     assert.ok(warning, engine.output.join('\n'));
     assert.match(warning, /warning: osc: listening on 0\.0\.0\.0:\d+, beyond loopback: packets are accepted from loopback and from 203\.0\.113\.0\/24, 198\.51\.100\.9 only \(osc\.allow\)/);

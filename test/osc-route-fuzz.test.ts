@@ -12,7 +12,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { OscClient } from '../kernel/osc-client.ts';
 import { encodeMessage, type OscSendArg } from '../kernel/osc-transport.ts';
-import { makeRoot, startEngineProcess } from './helpers/engine-process.ts';
+import { makeRoot, startEngineProcess, type EngineProcess } from './helpers/engine-process.ts';
 import { assertBoundedError, consonants, eventually, framesAdvancePast, greekWithControls, HOST, rng, status } from './helpers/containment.ts';
 
 /** A message with a NUL inside its one string argument (not encodable by a well-behaved client). */
@@ -33,10 +33,14 @@ function concreteAddresses(routes: { address: string; description: string }[]): 
 
 test('fuzzing every route: the engine lives and renders, and every error is answered, bounded', async (t) => {
   const root = await makeRoot();
-  t.after(() => rm(root, { recursive: true, force: true }));
+  let engine: EngineProcess | undefined;
+  // One hook, in order: the engine stops before its folder goes.
+  t.after(async () => {
+    await engine?.stop();
+    await rm(root, { recursive: true, force: true });
+  });
   await writeFile(path.join(root, 'config/local.json'), JSON.stringify({ plugins: { recorder: { enabled: true } } }));
-  const engine = await startEngineProcess({ root });
-  t.after(() => engine.stop());
+  engine = await startEngineProcess({ root });
   const client = await OscClient.open();
   t.after(() => client.close());
   const port = engine.port;
