@@ -2,6 +2,7 @@
 import type { Config } from '../kernel/config.ts';
 import { Engine } from '../kernel/engine.ts';
 import { Slot } from '../kernel/shared-state.ts';
+import { installLastResort } from './last-resort.ts';
 import { supervise, type UnderflowReport } from './supervisor.ts';
 
 const STOP_DEADLINE_MS = 1000;
@@ -9,6 +10,8 @@ const STOP_DEADLINE_MS = 1000;
 export async function startCommand(config: Config, root: string): Promise<number> {
   if (process.env.CHRONUS_SUPERVISED !== '1' && config.audio.backend !== 'null') return supervise(process.argv.slice(1));
   const engine = await Engine.start({ config, root });
+  // From here on nothing that goes wrong on this thread ends the process: it is logged and counted.
+  const removeLastResort = installLastResort(engine);
   const { transport, audio } = engine;
   let counted = 0;
   // Under a supervisor: if it goes away (even by SIGKILL) the IPC channel closes, and so do we.
@@ -36,6 +39,7 @@ export async function startCommand(config: Config, root: string): Promise<number
   process.once('SIGTERM', () => process.exit(143));
   await engine.stop();
   clearTimeout(deadline);
+  removeLastResort();
   process.disconnect?.();
   return 0;
 }

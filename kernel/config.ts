@@ -11,6 +11,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ChronusError, ErrorCode, formatZodIssues, preview } from './errors.ts';
 import { PLUGIN_ID_RE } from './manifest.ts';
+import { isLoopback, parseAllowEntry } from './osc-allow-list.ts';
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 const port = int(0, 65535); // 0: any free port (tests)
@@ -42,12 +43,32 @@ export const ConfigSchema = z.strictObject({
      */
     watchdogMs: int(20, 10000),
   }),
-  osc: z.strictObject({
-    host,
-    port,
-    replyToSender: z.boolean(),
-    maxPacketBytes: int(64, 65507),
-  }),
+  osc: z
+    .strictObject({
+      host,
+      port,
+      replyToSender: z.boolean(),
+      maxPacketBytes: int(64, 65507),
+      /**
+       * Senders allowed besides loopback (which always is), as IP addresses or CIDR subnets. Required
+       * (non-empty) when `host` is not a loopback address; packets from anyone else are dropped.
+       */
+      allow: z
+        .array(z.string().refine((s) => parseAllowEntry(s) !== null, { error: 'must be an IP address or a CIDR subnet, e.g. "10.0.0.5" or "192.168.1.0/24"' }))
+        .max(1000),
+      /** SO_RCVBUF asked for the OSC socket (the OS caps it at net.core.rmem_max); 0 leaves the OS default. */
+      recvBufferBytes: int(0, 1 << 30),
+    })
+    .superRefine((osc, ctx) => {
+      if (isLoopback(osc.host) || osc.allow.length > 0) return;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['host'],
+        message:
+          `${JSON.stringify(osc.host)} listens beyond loopback, so osc.allow must list the senders allowed to control the engine ` +
+          '(IP addresses or CIDR subnets, e.g. "allow": ["192.168.1.0/24"]); or listen on "127.0.0.1"',
+      });
+    }),
   engine: z.strictObject({
     // Old clients expect 1–16; more are allowed for big patches and the 128-voice benchmark workload.
     numVoices: int(1, 128),

@@ -37,6 +37,25 @@ export interface EngineStatus {
   watchdog: (RecoveryStatus & { quarantined: string[]; stalledMs: number }) | null;
   recording: boolean;
   uptimeSeconds: number;
+  /**
+   * The OSC socket (null fields when not listening): the receive buffer the OS granted, the senders
+   * allowed beyond loopback and the packets dropped for not being one, and replies that could not go
+   * as they were (clipped to fit, replaced by a short /error, dropped) or that the socket failed to send.
+   */
+  osc: {
+    host: string | null;
+    port: number | null;
+    allow: string[];
+    recvBufferBytes: number | null;
+    deniedPackets: number;
+    repliesClipped: number;
+    repliesReplaced: number;
+    repliesDropped: number;
+    sendErrors: number;
+  };
+  /** Errors caught by the last-resort handlers (the engine played on), and the last one's text. */
+  uncaughtErrors: number;
+  lastUncaught: string;
 }
 
 export function engineStatus(engine: Engine): EngineStatus {
@@ -80,6 +99,25 @@ export function engineStatus(engine: Engine): EngineStatus {
     watchdog: engine.recovery ? { ...engine.recovery.status, quarantined: [...engine.plugins.quarantined.keys()], stalledMs: engine.recovery.stalledMs() } : null,
     recording: engine.recording,
     uptimeSeconds: (Date.now() - engine.startedAt) / 1000,
+    osc: oscStatus(engine),
+    uncaughtErrors: engine.uncaught.count,
+    lastUncaught: engine.uncaught.last,
+  };
+}
+
+function oscStatus(engine: Engine): EngineStatus['osc'] {
+  const t = engine.transport;
+  const r = engine.replier.counters;
+  return {
+    host: t?.host ?? null,
+    port: t?.port ?? null,
+    allow: t?.allow ? [...t.allow.entries] : [],
+    recvBufferBytes: t?.recvBufferBytes ?? null,
+    deniedPackets: t?.stats.denied ?? 0,
+    repliesClipped: r.clipped,
+    repliesReplaced: r.replaced,
+    repliesDropped: r.dropped + engine.router.counters.replyErrors,
+    sendErrors: t?.stats.sendErrors ?? 0,
   };
 }
 

@@ -11,6 +11,8 @@ import { ReportKind } from './event-kinds.ts';
 import { LEGACY_ALIASES } from './legacy-aliases.ts';
 import { OscRouter, type Remote, type RouteMessage, type TimetagClock } from './osc-router.ts';
 import { OscTransport } from './osc-transport.ts';
+import { EngineReplier } from './engine-replier.ts';
+import { isLoopback, SenderAllowList } from './osc-allow-list.ts';
 import { ParamControl } from './param-control.ts';
 import { PluginHost } from './plugin-host.ts';
 import { PluginStager } from './plugin-staging.ts';
@@ -70,7 +72,10 @@ export class Engine {
   watcher: PluginWatcher | null = null;
   /** The watchdog and what it did (real-time backends only). */
   recovery: AudioRecovery | null = null;
-  private readonly replier;
+  /** Every reply and notice leaves through it; it never throws (kernel/engine-replier.ts). */
+  readonly replier: EngineReplier;
+  /** Errors the last-resort handlers of `chronus start` caught (cli/last-resort.ts), shown in status. */
+  readonly uncaught = { count: 0, last: '' };
 
   private constructor(
     readonly config: Config,
@@ -78,17 +83,11 @@ export class Engine {
     readonly log: Logger,
     stager: PluginStager,
   ) {
-    const engine = this;
-    this.replier = {
-      send(remote: Remote, address: string, args: readonly unknown[]) {
-        engine.onReply?.(remote, address, args);
-        engine.transport?.send(remote, address, args as never);
-      },
-      sendJson(remote: Remote, address: string, value: unknown) {
-        engine.onReply?.(remote, address, [JSON.stringify(value)]);
-        engine.transport?.sendJson(remote, address, value);
-      },
-    };
+    this.replier = new EngineReplier({
+      transport: () => this.transport,
+      onReply: () => this.onReply,
+      maxPacketBytes: () => this.transport?.maxPacketBytes ?? config.osc.maxPacketBytes,
+    });
     this.router = new OscRouter(this.replier, this.clock);
     const wake = audio instanceof WorkerHost ? () => audio.notify() : undefined;
     this.control = new ParamControl(this.registry, audio, wake);
@@ -153,13 +152,7 @@ export class Engine {
         engine.recovery.start();
       }
       const listen = options.listen ?? audio.backend !== 'offline';
-      if (listen) {
-        const t = await OscTransport.open({ host: config.osc.host, port: config.osc.port, maxPacketBytes: config.osc.maxPacketBytes });
-        t.onMessage = (m) => engine.dispatch(m);
-        t.onBadPacket = (remote, reason) => engine.router.badPacket(remote, reason);
-        t.onError = (e) => trace('osc: %s', e.message);
-        engine.transport = t;
-      }
+      if (listen) engine.transport = await openTransport(engine, config, log);
       engine.reportTimer = setInterval(() => engine.drainReports(), 50);
       engine.reportTimer.unref();
       if (options.status ?? listen) engine.status = StatusReporter.start(engine);
@@ -265,6 +258,28 @@ export class Engine {
     await this.plugins.stager.close();
     this.cpuLatency.release();
   }
+}
+
+/** The OSC socket: loopback by default; beyond it, only allow-listed senders (and a warning saying so). */
+async function openTransport(engine: Engine, config: Config, log: Logger): Promise<OscTransport> {
+  const { host, allow } = config.osc;
+  const t = await OscTransport.open({
+    host,
+    port: config.osc.port,
+    maxPacketBytes: config.osc.maxPacketBytes,
+    recvBufferSize: config.osc.recvBufferBytes,
+    allow: isLoopback(host) ? null : SenderAllowList.from(allow),
+  });
+  t.onMessage = (m) => engine.dispatch(m);
+  t.onBadPacket = (remote, reason) => engine.router.badPacket(remote, reason);
+  t.onError = (e) => trace('osc: %s', e.message);
+  if (t.allow) {
+    log.warn(`osc: listening on ${host}:${t.port}, beyond loopback: packets are accepted from loopback and from ${allow.join(', ')} only (osc.allow); UDP senders can be spoofed, so keep this to a trusted network`);
+  }
+  const asked = config.osc.recvBufferBytes;
+  if (t.recvBufferProblem) log.warn(`osc: ${t.recvBufferProblem}; the receive buffer is ${t.recvBufferBytes} bytes`);
+  else log.info(`osc: receive buffer ${t.recvBufferBytes} bytes as the OS reports it (${asked > 0 ? `asked ${asked}; Linux caps a request at net.core.rmem_max and reports it doubled` : 'the OS default'})`);
+  return t;
 }
 
 async function openAudio(choice: BackendChoice, config: Config, log: Logger): Promise<AudioHost> {

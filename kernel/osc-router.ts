@@ -2,10 +2,16 @@
  * The OSC router (control thread). `mapRoute` is the only way to add a route: each has a zod schema
  * for its arguments, checked before the handler runs. Unknown addresses, bad arguments and handler
  * failures answer the sender with `/error <address> <code> <message>` and are counted; nothing here
- * ever throws into the transport.
+ * ever throws into the transport, and no handler failure (thrown, rejected, or with a reply that
+ * cannot be sent) escapes as an unhandled rejection.
+ *
+ * Every /error is bounded here, in `fail`, for every route at once (kernel/reply-bounds.ts): the
+ * address and any long input quoted by the message are cut to MAX_QUOTE_CHARS characters, control
+ * characters are escaped and the message is clipped; the replier makes the rest fit a datagram.
  */
 import type { z } from 'zod';
 import { ErrorCode } from './errors.ts';
+import { boundError, clipText, cleanText, MAX_QUOTE_CHARS, stringsOf } from './reply-bounds.ts';
 
 export interface Remote {
   address: string;
@@ -22,7 +28,10 @@ export interface RouteMessage {
   frame?: number;
 }
 
-/** How replies leave the engine (the UDP transport, or a collector in tests and offline renders). */
+/**
+ * How replies leave the engine (the UDP transport, or a collector in tests and offline renders).
+ * Implementations must not throw: a reply that cannot be sent is theirs to report and count.
+ */
 export interface Replier {
   send(remote: Remote, address: string, args: readonly unknown[]): void;
   sendJson(remote: Remote, address: string, value: unknown): void;
@@ -62,7 +71,8 @@ export class OscRouter {
   private readonly table = new Map<string, Route>();
   /** Address rewrites for old clients: an exact address, or a prefix when `from` ends with '/'. */
   private readonly aliases = new Map<string, string>();
-  readonly counters = { messages: 0, errors: 0, unknownAddress: 0, badArgs: 0, badPackets: 0, handlerErrors: 0, late: 0 };
+  /** `replyErrors`: replies the replier threw on (its contract says it never does; counted, not raised). */
+  readonly counters = { messages: 0, errors: 0, unknownAddress: 0, badArgs: 0, badPackets: 0, handlerErrors: 0, late: 0, replyErrors: 0 };
   lastMessage = '';
   private readonly pending = new Set<Promise<void>>();
 
@@ -117,11 +127,11 @@ export class OscRouter {
 
   dispatch(msg: RouteMessage): void {
     this.counters.messages++;
-    this.lastMessage = msg.address;
+    this.lastMessage = cleanText(clipText(msg.address, MAX_QUOTE_CHARS), true);
     const route = this.resolve(msg.address);
     if (!route) {
       this.counters.unknownAddress++;
-      this.fail(msg.remote, msg.address, ErrorCode.OSC_UNKNOWN_ADDRESS, `no route ${msg.address}; /engine/routes lists them`);
+      this.fail(msg.remote, msg.address, ErrorCode.OSC_UNKNOWN_ADDRESS, `no route ${msg.address}; /engine/routes lists them`, msg.args);
       return;
     }
     // One value may come with or without a list wrapper: (440) and ([440]) are the same message.
@@ -129,7 +139,7 @@ export class OscRouter {
     const parsed = route.args.safeParse(raw);
     if (!parsed.success) {
       this.counters.badArgs++;
-      this.fail(msg.remote, msg.address, ErrorCode.OSC_BAD_ARGS, describeIssues(parsed.error));
+      this.fail(msg.remote, msg.address, ErrorCode.OSC_BAD_ARGS, describeIssues(parsed.error), msg.args);
       return;
     }
     let frame = msg.frame ?? -1;
@@ -137,24 +147,30 @@ export class OscRouter {
       const when = this.clock(msg.timetag);
       if (when.late) {
         this.counters.late++;
-        if (msg.remote) this.replier?.send(msg.remote, '/late', [msg.address, when.lateMs]);
+        this.send(msg.remote, '/late', [cleanText(clipText(msg.address, MAX_QUOTE_CHARS), true), when.lateMs]);
       } else frame = when.frame;
     }
     const ctx: RouteContext = {
       address: msg.address,
       remote: msg.remote,
       frame,
-      reply: (address, ...args) => {
-        if (msg.remote) this.replier?.send(msg.remote, address, args);
-      },
+      reply: (address, ...args) => this.send(msg.remote, address, args),
       replyJson: (address, value) => {
-        if (msg.remote) this.replier?.sendJson(msg.remote, address, value);
+        if (!msg.remote || !this.replier) return;
+        try {
+          this.replier.sendJson(msg.remote, address, value);
+        } catch (e) {
+          this.replyFailed(e);
+        }
       },
     };
     try {
       const done = route.handler(parsed.data as never, ctx);
-      if (done) {
-        const tracked = done.catch((e: unknown) => this.handlerFailed(msg, e)).finally(() => this.pending.delete(tracked));
+      if (done && typeof done.then === 'function') {
+        const tracked: Promise<void> = Promise.resolve(done)
+          .catch((e: unknown) => this.handlerFailed(msg, e))
+          .catch((e: unknown) => this.replyFailed(e))
+          .finally(() => this.pending.delete(tracked));
         this.pending.add(tracked);
       }
     } catch (e) {
@@ -169,13 +185,42 @@ export class OscRouter {
 
   private handlerFailed(msg: RouteMessage, e: unknown): void {
     this.counters.handlerErrors++;
-    const code = e instanceof RouteError ? e.code : ((e as { code?: string }).code ?? 'OSC_HANDLER_FAILED');
-    this.fail(msg.remote, msg.address, code, (e as Error)?.message ?? String(e));
+    const { code, message } = describeFailure(e);
+    this.fail(msg.remote, msg.address, code, message, msg.args);
   }
 
-  private fail(remote: Remote | undefined, address: string, code: string, message: string): void {
+  /** `/error <address> <code> <message>`, bounded (reply-bounds.ts); `args` are the inputs it may quote. */
+  private fail(remote: Remote | undefined, address: string, code: string, message: string, args: readonly unknown[] = []): void {
     this.counters.errors++;
-    if (remote) this.replier?.send(remote, '/error', [address, code, message]);
+    if (!remote) return;
+    const e = boundError(address, code, message, stringsOf(args));
+    this.send(remote, '/error', [e.address, e.code, e.message]);
+  }
+
+  /** Hands a reply to the replier; never throws (a replier that breaks its contract is counted). */
+  private send(remote: Remote | undefined, address: string, args: readonly unknown[]): void {
+    if (!remote || !this.replier) return;
+    try {
+      this.replier.send(remote, address, args);
+    } catch (e) {
+      this.replyFailed(e);
+    }
+  }
+
+  private replyFailed(_e: unknown): void {
+    this.counters.replyErrors++;
+  }
+}
+
+/** The code and message of anything a handler threw or rejected with (even `undefined`), never throwing. */
+export function describeFailure(e: unknown): { code: string; message: string } {
+  try {
+    const raw = e instanceof RouteError ? e.code : e !== null && typeof e === 'object' ? (e as { code?: unknown }).code : undefined;
+    const code = typeof raw === 'string' && raw !== '' ? raw : 'OSC_HANDLER_FAILED';
+    const message = e instanceof Error ? e.message : typeof e === 'string' ? e : String(e);
+    return { code, message: typeof message === 'string' ? message : String(message) };
+  } catch {
+    return { code: 'OSC_HANDLER_FAILED', message: 'the handler failed with a value that cannot be described' };
   }
 }
 

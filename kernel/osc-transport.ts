@@ -26,6 +26,7 @@ import { createRequire } from 'node:module';
 import { debuglog } from 'node:util';
 import type Osc from 'osc';
 import type { OscReadArg, OscWriteArg } from 'osc';
+import type { SenderAllowList } from './osc-allow-list.ts';
 
 // osc.js loads its serial-port and WebSocket transports with it (≈ 50 ms at start-up): loaded on
 // first use, so an offline render, which never encodes or decodes a packet, does not pay for it.
@@ -82,7 +83,9 @@ export type DecodeResult =
   | { ok: false; reason: string };
 
 export interface OscTransportStats {
-  /** Datagrams received. Always `okPackets + badPackets`. */
+  /** Datagrams from senders the allow-list refuses: dropped before decoding, not in `packets`. */
+  denied: number;
+  /** Datagrams received (and decoded). Always `okPackets + badPackets`. */
   packets: number;
   okPackets: number;
   badPackets: number;
@@ -102,8 +105,14 @@ export interface OscTransportOptions {
   port: number;
   /** Largest datagram this transport sends (replies are split to fit); default 65507, min 64. */
   maxPacketBytes?: number;
-  /** Optional SO_RCVBUF size in bytes, for bursts of incoming packets. */
+  /**
+   * SO_RCVBUF to ask for, in bytes, for bursts of incoming packets (the OS caps it: on Linux at
+   * net.core.rmem_max, and reports twice the size it grants). Read back what was granted from
+   * `recvBufferBytes`. Default: the OS default.
+   */
   recvBufferSize?: number;
+  /** Who may send besides loopback; null (default) accepts everyone. See kernel/osc-allow-list.ts. */
+  allow?: SenderAllowList | null;
 }
 
 /** UDP over IPv4 carries at most 65,507 bytes of payload. */
@@ -413,19 +422,27 @@ export class OscTransport {
   /** The port actually bound (useful when opened with port 0). */
   readonly port: number;
   readonly maxPacketBytes: number;
+  /** The receive buffer the OS granted (getRecvBufferSize), as it reports it. */
+  readonly recvBufferBytes: number;
+  /** Why the asked-for receive buffer could not be set, or null. */
+  readonly recvBufferProblem: string | null;
+  readonly allow: SenderAllowList | null;
   readonly stats: OscTransportStats = {
-    packets: 0, okPackets: 0, badPackets: 0, messages: 0, handlerErrors: 0, sent: 0, sendErrors: 0,
+    denied: 0, packets: 0, okPackets: 0, badPackets: 0, messages: 0, handlerErrors: 0, sent: 0, sendErrors: 0,
   };
 
   readonly #socket: dgram.Socket;
   #closed = false;
   readonly #closing: Promise<void>;
 
-  private constructor(socket: dgram.Socket, host: string, maxPacketBytes: number) {
+  private constructor(socket: dgram.Socket, host: string, maxPacketBytes: number, allow: SenderAllowList | null, recvBufferProblem: string | null) {
     this.#socket = socket;
     this.host = host;
     this.port = socket.address().port;
     this.maxPacketBytes = maxPacketBytes;
+    this.allow = allow;
+    this.recvBufferProblem = recvBufferProblem;
+    this.recvBufferBytes = socket.getRecvBufferSize();
     this.#closing = new Promise((resolve) => socket.once('close', resolve));
     socket.on('message', (data, rinfo) => this.#receive(data, { address: rinfo.address, port: rinfo.port }));
     socket.on('error', (err) => this.#report(err));
@@ -454,9 +471,16 @@ export class OscTransport {
         resolve();
       });
     });
-    if (options.recvBufferSize !== undefined) socket.setRecvBufferSize(options.recvBufferSize);
-    const transport = new OscTransport(socket, host, maxPacketBytes);
-    trace('listening on %s:%d', host, transport.port);
+    let recvBufferProblem: string | null = null;
+    if (options.recvBufferSize !== undefined && options.recvBufferSize > 0) {
+      try {
+        socket.setRecvBufferSize(options.recvBufferSize);
+      } catch (err) {
+        recvBufferProblem = `cannot set the receive buffer to ${options.recvBufferSize} bytes: ${errorText(err)}`;
+      }
+    }
+    const transport = new OscTransport(socket, host, maxPacketBytes, options.allow ?? null, recvBufferProblem);
+    trace('listening on %s:%d (receive buffer %d bytes)', host, transport.port, transport.recvBufferBytes);
     return transport;
   }
 
@@ -514,6 +538,10 @@ export class OscTransport {
   }
 
   #receive(data: Uint8Array, remote: Remote): void {
+    if (this.allow && !this.allow.allows(remote.address)) {
+      this.stats.denied++;
+      return;
+    }
     this.stats.packets++;
     const result = decodePacket(data, remote);
     if (!result.ok) {

@@ -130,6 +130,7 @@ export class PluginHost {
         hint: 'A plugin id never changes; make a new folder for a new plugin.',
       });
     }
+    this.checkIdUnique(manifest, folder, label);
     if (!this.enabled(manifest)) {
       if (previous) await this.unload(manifest.id);
       return undefined;
@@ -303,6 +304,16 @@ export class PluginHost {
   private pluginConfig(id: string): Record<string, unknown> {
     const { enabled: _enabled, ...rest } = this.config.plugins[id] ?? {};
     return rest;
+  }
+
+  /** A plugin id belongs to one folder: another folder claiming a loaded id is refused, the loaded plugin untouched. */
+  private checkIdUnique(manifest: Manifest, folder: string, label: string): void {
+    const owner = this.loaded.get(manifest.id);
+    if (!owner || owner.folder === folder) return;
+    const rel = (f: string) => path.relative(path.dirname(this.pluginsDir), f);
+    throw new ChronusError(ErrorCode.PLUGIN_ID_CONFLICT, `${label}: plugin id "${manifest.id}" is already loaded from ${rel(owner.folder)}; ${rel(folder)} is not loaded`, {
+      hint: `A plugin id names one folder. Give the plugin in ${rel(folder)} an id of its own, or remove one of the two folders; the plugin loaded from ${rel(owner.folder)} keeps playing.`,
+    });
   }
 
   private checkModuleConflicts(manifest: Manifest, modules: string[], label: string): void {

@@ -44,7 +44,7 @@ describe('config: defaults', () => {
     const root = project();
     const c = loadConfig({ root, env: {} });
     assert.deepEqual(c.audio, { backend: 'auto', sampleRate: 48000, bufferSize: 256, device: null, leadBlocks: 3, cpuDmaLatencyUs: 0, dedicatedCpu: true, watchdogMs: 100 });
-    assert.deepEqual(c.osc, { host: '127.0.0.1', port: 5005, replyToSender: true, maxPacketBytes: 65507 });
+    assert.deepEqual(c.osc, { host: '127.0.0.1', port: 5005, replyToSender: true, maxPacketBytes: 65507, allow: [], recvBufferBytes: 4194304 });
     assert.equal(c.engine.numVoices, 8);
     assert.equal(c.engine.smoothingMs, 20);
     assert.equal(c.engine.statusFile, path.join(root, 'engine_status.txt'));

@@ -383,7 +383,8 @@ export class Recorder {
           const w = await openWavWriter(file, options);
           return { path: file, files: [file], writers: [w], dir: null };
         } catch (e) {
-          if (!exists(e)) throw failed(e);
+          if (exists(e)) continue;
+          throw await this.removeUnstarted(file, e);
         }
       }
     } else {
@@ -410,6 +411,24 @@ export class Recorder {
       }
     }
     throw new RouteError(RecordError.OPEN_FAILED, `cannot find a free name for ${JSON.stringify(safe.name)} in ${this.recordingsDir}`);
+  }
+
+  /**
+   * A file that open created but whose header could not be written (disk full, I/O error) is deleted
+   * — a failed start leaves nothing behind — and the error says so. Any other failure created nothing.
+   */
+  private async removeUnstarted(file: string, e: unknown): Promise<RouteError> {
+    if ((e as { code?: unknown }).code !== 'WAV_WRITE_FAILED') return new RouteError(RecordError.OPEN_FAILED, `cannot start recording: ${errorMessage(e)}`);
+    const cause = (e as { cause?: unknown }).cause;
+    const why = cause instanceof Error ? cause.message : errorMessage(e);
+    const removed = await rm(file, { force: true }).then(
+      () => 'the empty file was removed',
+      (r: unknown) => `the empty file could not be removed (${errorMessage(r)})`,
+    );
+    return new RouteError(
+      RecordError.OPEN_FAILED,
+      `cannot start recording: writing the header of ${file} failed (${why}); ${removed}. Free disk space or fix the folder's permissions, then start again`,
+    );
   }
 
   /** Close and delete files that never received audio (a start that failed half way). */
