@@ -17,7 +17,7 @@ import type { WorkerData } from './worker-host.ts';
 import type { Backend } from './backends/backend.ts';
 import { createNullBackend } from './backends/null-backend.ts';
 import { warmUp } from './warm-up.ts';
-import { openDeviceBackend } from './backends/device-backend.ts';
+import { createDeviceBackend } from './backends/device-backend.ts';
 
 const data = workerData as WorkerData;
 /** Audio the warm-up plays privately before the clock starts (≈ 0.15 s of start-up at 32 voices). */
@@ -53,7 +53,7 @@ engine.shared.values[Slot.AudioTid] = threadId();
 engine.outputTap = new TapRing(data.outputTap, 0, 2);
 let backend: Backend;
 try {
-  backend = activation.backend === 'device' ? await openDeviceBackend(engine, data) : createNullBackend(engine, data, wake);
+  backend = activation.backend === 'device' ? createDeviceBackend(engine, data, wake) : createNullBackend(engine, data, wake);
 } catch (e) {
   port.postMessage({ ready: false, error: (e as Error)?.message ?? String(e) });
   process.exit(0);

@@ -11,6 +11,7 @@ import { ControlRing } from './control-ring.ts';
 import { SharedState, Slot } from './shared-state.ts';
 import { TapRing } from './tap-ring.ts';
 import { reserveAudioCpu, type AudioCpu } from './cpu-affinity.ts';
+import { DeviceOutput } from './device-output.ts';
 import type { Activation } from './audio-worker-main.ts';
 import { AudioStoppedError, OUTPUT_TAP_FRAMES, RING_CAPACITY, type AudioCall, type AudioCalls, type AudioHost, type AudioOptions } from './audio-host.ts';
 
@@ -24,6 +25,10 @@ export interface WorkerData extends AudioOptions {
   outputTap: SharedArrayBuffer;
   /** The CPU the audio thread keeps to itself (kernel/cpu-affinity.ts), or null. */
   audioCpu: number | null;
+  /** The device backend: the ring the device thread plays from (kernel/device-output.ts), else null. */
+  outputRing: SharedArrayBuffer | null;
+  outputRingSlots: number;
+  streamBlocks: number;
 }
 
 export interface RealtimeOptions extends AudioOptions {
@@ -44,8 +49,8 @@ export class WorkerHost implements AudioHost {
   private worker: Worker | null = null;
   /** A worker with the code loaded and nothing opened, ready to replace a hung audio thread at once. */
   private standby: Promise<Worker> | null = null;
-  /** After a restart the device could not be opened again: the null backend plays instead. */
-  deviceLost = false;
+  /** The thread that owns the sound card (device backend), which outlives any audio thread. */
+  private output: DeviceOutput | null = null;
   /** Told when the audio thread ends without being asked to (the engine then replaces it). */
   onUnexpectedExit: ((code: number) => void) | null = null;
 
@@ -70,8 +75,10 @@ export class WorkerHost implements AudioHost {
     const audioCpu = options.dedicatedCpu ? reserveAudioCpu() : null;
     const host = new WorkerHost(backend, options, new ControlRing(RING_CAPACITY), new ControlRing(1024), new SharedState(), new Int32Array(new SharedArrayBuffer(4)), new TapRing(2, OUTPUT_TAP_FRAMES), audioCpu);
     try {
+      if (backend === 'device') host.output = await DeviceOutput.open({ ...options, shared: host.shared, wake: host.wake.buffer as SharedArrayBuffer });
       await host.spawn(0, true);
     } catch (e) {
+      await host.output?.close();
       audioCpu?.restore();
       throw e;
     }
@@ -89,6 +96,9 @@ export class WorkerHost implements AudioHost {
       wake: this.wake.buffer as SharedArrayBuffer,
       outputTap: this.outputTap.buffer,
       audioCpu: this.audioCpu?.cpu ?? null,
+      outputRing: this.output?.ring.buffer ?? null,
+      outputRingSlots: this.output?.ring.slots ?? 0,
+      streamBlocks: this.output?.streamBlocks ?? 0,
     };
     // V8's memory reducer shrinks a heap that has gone quiet with full mark-compacts run as tasks on
     // that thread: on the audio worker, 2–7 ms pauses a few seconds after start and after every burst
@@ -154,16 +164,7 @@ export class WorkerHost implements AudioHost {
   private async spawn(startFrame: number, warmUp: boolean): Promise<void> {
     const worker = (await this.standby?.catch(() => null)) ?? (await this.load());
     this.standby = null;
-    const backend = this.deviceLost ? 'null' : this.backend;
-    try {
-      await this.activate(worker, startFrame, warmUp, backend);
-    } catch (e) {
-      // A restart on the device backend: naudiodon may refuse a second thread. Keep playing on the
-      // null backend (status says so) rather than not at all.
-      if (startFrame === 0 || backend !== 'device') throw e;
-      this.deviceLost = true;
-      await this.activate(await this.load(), startFrame, warmUp, 'null');
-    }
+    await this.activate(worker, startFrame, warmUp, this.backend);
     this.prepareStandby();
   }
 
@@ -197,9 +198,10 @@ export class WorkerHost implements AudioHost {
     Atomics.notify(this.wake, 0);
   }
 
-  /** Start the backend's clock (after the initial plugins are loaded). */
-  run(): Promise<void> {
-    return this.send('run', []) as Promise<void>;
+  /** Start the backend's clock (after the initial plugins are loaded); the device's stream too, the first time. */
+  async run(): Promise<void> {
+    await this.send('run', []);
+    await this.output?.start();
   }
 
   call<K extends AudioCall>(method: K, ...args: Parameters<AudioCalls[K]>): Promise<ReturnType<AudioCalls[K]>> {
@@ -232,6 +234,8 @@ export class WorkerHost implements AudioHost {
     const standby = this.standby;
     this.standby = null;
     await standby?.then((w) => w.terminate()).catch(() => undefined);
+    await this.output?.close();
+    this.output = null;
     this.shared.values[Slot.Running] = 0;
     this.audioCpu?.restore();
     this.audioCpu = null;

@@ -6,7 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { OscClient } from '../kernel/osc-client.ts';
-import { startEngineProcess } from './helpers/engine-process.ts';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { makeRoot, startEngineProcess } from './helpers/engine-process.ts';
 
 const hasJack = spawnSync('which', ['jackd']).status === 0 && spawnSync('which', ['jack_wait']).status === 0;
 const DEBIAN_LIBS = '/usr/lib/x86_64-linux-gnu';
@@ -57,4 +59,57 @@ test('the device backend opens a PortAudio device, plays 5 s paced in real time,
   assert.equal(typeof s.xruns, 'number');
   t.diagnostic(`device backend: ${audioSeconds.toFixed(2)} s of audio in ${wallSeconds.toFixed(2)} s wall, ${s.xruns} underflows/xruns reported`);
   assert.ok(!started.output.some((l) => /^(PortAudio V|Output )/.test(l)), 'naudiodon console noise is kept out of ours');
+});
+
+const HANGER = `import { definePlugin, param } from 'plugin-sdk';
+export default definePlugin({
+  params: { hang: param(0, 1, 0, { smoothingMs: 0 }) },
+  create(ctx) {
+    const hang = ctx.param(0, 'hang');
+    return { process() { if (hang.base > 0.5) for (;;) {} } };
+  },
+});`;
+
+test('a plugin that hangs the audio thread on the device backend: the card plays on and the sound comes back', { skip: !hasJack && 'jackd2 not installed' }, async (t) => {
+  const server = `chronus-hang-${process.pid}`;
+  const jack = await startJack(server);
+  const root = await makeRoot();
+  await mkdir(path.join(root, 'plugins/hanger'));
+  await writeFile(path.join(root, 'plugins/hanger/plugin.json'), JSON.stringify({ id: 'hanger', name: 'hanger', version: '1.0.0', apiVersion: 1, role: 'effect', entry: 'index.ts', modules: ['hang1'] }));
+  await writeFile(path.join(root, 'plugins/hanger/index.ts'), HANGER);
+  let engine: Awaited<ReturnType<typeof startEngineProcess>> | undefined;
+  t.after(async () => {
+    await engine?.stop();
+    await rm(root, { recursive: true, force: true });
+    const exited = new Promise((r) => jack.once('exit', r));
+    jack.kill('SIGTERM');
+    await exited;
+  });
+  const started = await startEngineProcess({
+    root,
+    env: { CHRONUS_AUDIO: 'device', CHRONUS_DEVICE: 'system', JACK_DEFAULT_SERVER: server, LD_LIBRARY_PATH: DEBIAN_LIBS },
+  });
+  engine = started;
+  const client = await OscClient.open();
+  t.after(() => client.close());
+  const status = async () => (await client.request('127.0.0.1', started.port, '/engine/status', [], { replyAddress: '/engine/status' })).json as Record<string, unknown>;
+  client.send('127.0.0.1', started.port, '/gate/voice1', [{ type: 'i', value: 1 }]);
+  await status();
+  client.send('127.0.0.1', started.port, '/mod/hang1/hang', [{ type: 'f', value: 1 }]);
+  let s = await status();
+  for (let i = 0; i < 100 && (s.watchdog as { restarts: number }).restarts === 0; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    s = await status();
+  }
+  const watchdog = s.watchdog as { restarts: number; quarantined: string[] };
+  assert.equal(watchdog.restarts, 1, 'the audio thread was replaced');
+  assert.deepEqual(watchdog.quarantined, ['hanger']);
+  const before = s.framesRendered as number;
+  await new Promise((r) => setTimeout(r, 500));
+  s = await status();
+  assert.equal(s.backend, 'device', 'still on the sound card');
+  assert.equal(s.running, true);
+  assert.ok((s.framesRendered as number) - before > 0.25 * 48000, 'the device paces new frames');
+  assert.ok((s.peak as number) > 0, 'the gate sounds again');
+  assert.equal(started.proc.exitCode, null, 'the process is alive');
 });
