@@ -28,6 +28,8 @@ type Request = StagingRequest extends infer R ? (R extends { id: number } ? Omit
 
 export class PluginStager {
   private worker: Worker | null = null;
+  /** Resolves once the current worker has loaded its code (time limits start after that). */
+  private loaded: Promise<void> = Promise.resolve();
   private readonly pending = new Map<number, { worker: Worker; resolve: (a: StagingAnswer) => void; reject: (e: Error) => void }>();
   private nextId = 1;
 
@@ -61,7 +63,17 @@ export class PluginStager {
     });
     // The staging worker must never keep the process alive on its own.
     worker.unref();
+    this.loaded = new Promise((resolve) => {
+      const onLoaded = (m: { loaded?: boolean }) => {
+        if (m.loaded !== true) return;
+        worker.off('message', onLoaded);
+        resolve();
+      };
+      worker.on('message', onLoaded);
+      worker.once('exit', () => resolve());
+    });
     worker.on('message', (a: StagingAnswer) => {
+      if (a.id === undefined) return;
       const p = this.pending.get(a.id);
       this.pending.delete(a.id);
       p?.resolve(a);
@@ -81,8 +93,9 @@ export class PluginStager {
     return worker;
   }
 
-  private ask(request: Request, what: string): Promise<StagingAnswer> {
+  private async ask(request: Request, what: string): Promise<StagingAnswer> {
     const worker = (this.worker ??= this.start());
+    await this.loaded;
     const id = this.nextId++;
     return new Promise<StagingAnswer>((resolve, reject) => {
       const timer = setTimeout(() => {

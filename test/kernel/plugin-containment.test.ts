@@ -75,6 +75,22 @@ test('process.exit() in process() is a ReferenceError in the plugin realm (the k
   assert.throws(() => def.create({} as never).process(0, 1), /process is not defined/);
 });
 
+test('process.exit() in process() after its trial: only that plugin is bypassed and reported, the engine renders on', async (t) => {
+  const e = await engineWith(t);
+  const folder = path.join(e.root, 'plugins', 'quitter');
+  await mkdir(folder);
+  await writeFile(path.join(folder, 'plugin.json'), manifest('quitter'));
+  // Its trial renders 1 s; it reaches for the process after 1.5 s of audio.
+  await writeFile(path.join(folder, 'index.ts'), effect('let frames = 0;', 'frames += e - s; if (frames > 1.5 * ctx.sampleRate) process.exit(1);'));
+  await e.engine.plugins.load(folder);
+  await e.send('/gate/tone1', [1]);
+  e.render(2);
+  const slots = await e.engine.audio.call('plugins');
+  assert.deepEqual(slots.map((p) => [p.pluginId, p.bypassed]).sort(), [['quitter', true], ['tone', false]]);
+  assert.match(slots.find((p) => p.pluginId === 'quitter')!.lastError, /process is not defined/);
+  assert.ok(e.render(0.1).l.some((x) => Math.abs(x) > 0.01), 'the tone still sounds');
+});
+
 test('an endless loop in create(), in process() or at the top level is refused by the trial time limit', async (t) => {
   const e = await engineWith(t);
   const cases = { loopcreate: effect('while (true) {}'), loopprocess: effect('', 'for (;;) {}'), looptop: effect('', '', 'for (;;) {}') };
