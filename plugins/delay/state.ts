@@ -4,25 +4,14 @@
  * older states), filter memories and the current delay. Every field may be missing; every sample is
  * finite and within ±MAX_STATE_SAMPLE. A state that fails is refused whole; `setState` ignores it.
  */
-import { MAX_STATE_SAMPLE, z } from 'plugin-sdk';
+import { stateSample, stateSamples, z } from 'plugin-sdk';
 
 /** Longest line a state may carry (2^22 frames: 87 s at 48 kHz). */
 const MAX_LINE = 1 << 22;
 
-const memory = z.number().min(-MAX_STATE_SAMPLE).max(MAX_STATE_SAMPLE);
 
-function bounded(a: ArrayLike<number>): boolean {
-  if (a.length > MAX_LINE) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i];
-    if (!(x >= -MAX_STATE_SAMPLE && x <= MAX_STATE_SAMPLE)) return false;
-  }
-  return true;
-}
 
-const samples = z
-  .union([z.instanceof(Float32Array), z.instanceof(Float64Array), z.array(z.number())])
-  .refine(bounded, { error: `must hold at most ${MAX_LINE} samples, each finite and within ±${MAX_STATE_SAMPLE}` });
+const samples = stateSamples(MAX_LINE);
 
 const LineSchema = z.object({ buffer: samples, pos: z.number().int().min(0).max(MAX_LINE) });
 
@@ -36,7 +25,7 @@ export const DelayDspStateSchema = z
     quietFrames: z.number().min(0).max(1e9),
     linked: z.boolean(),
     lines: z.array(LineSchema).length(2).nullable(),
-    filters: z.array(z.array(memory).length(4)).length(2),
+    filters: z.array(z.array(stateSample).length(4)).length(2),
   })
   .partial();
 

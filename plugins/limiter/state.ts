@@ -4,24 +4,14 @@
  * the gain computer (gains within 0–1, frame counters). Every field may be missing; every number is
  * finite and bounded. A state that fails is refused whole; `setState` ignores it.
  */
-import { MAX_STATE_SAMPLE, z } from 'plugin-sdk';
+import { stateSamples, z } from 'plugin-sdk';
 
 /** Longest look-ahead buffer or gain window a state may carry. */
 const MAX_LENGTH = 1 << 16;
 const MAX_FRAME = 2 ** 53;
 
-function bounded(a: Float32Array): boolean {
-  if (a.length > MAX_LENGTH) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i];
-    if (!(x >= -MAX_STATE_SAMPLE && x <= MAX_STATE_SAMPLE)) return false;
-  }
-  return true;
-}
 
-const samples = z
-  .instanceof(Float32Array)
-  .refine(bounded, { error: `must hold at most ${MAX_LENGTH} samples, each finite and within ±${MAX_STATE_SAMPLE}` });
+const samples = stateSamples(MAX_LENGTH, { float32: true });
 const gain = z.number().min(0).max(1);
 const frame = z.number().min(0).max(MAX_FRAME);
 
