@@ -6,19 +6,24 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isChronusError } from '../../kernel/errors.ts';
 import { FIXTURE_PLUGINS, OfflineEngine } from '../helpers/offline-engine.ts';
 
 const peak = (x: Float32Array) => x.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 
-/** Copies the tone fixture into `folder` under another manifest id. */
-async function impostor(e: OfflineEngine, folder: string, id: string): Promise<string> {
+/**
+ * Copies the tone fixture into `folder` under another manifest id. Made beside plugins/ and moved in
+ * whole, so a watching engine never sees the copy with the fixture's own id.
+ */
+async function impostor(e: OfflineEngine, folder: string, id: string, extra: Record<string, unknown> = {}): Promise<string> {
   const dir = path.join(e.engine.config.paths.plugins, folder);
-  await cp(path.join(FIXTURE_PLUGINS, 'tone'), dir, { recursive: true });
-  const manifest = JSON.parse(await readFile(path.join(dir, 'plugin.json'), 'utf8'));
-  await writeFile(path.join(dir, 'plugin.json'), JSON.stringify({ ...manifest, id, name: `not ${id}` }));
+  const staging = path.join(e.root, `.staging-${folder}`);
+  await cp(path.join(FIXTURE_PLUGINS, 'tone'), staging, { recursive: true });
+  const manifest = JSON.parse(await readFile(path.join(staging, 'plugin.json'), 'utf8'));
+  await writeFile(path.join(staging, 'plugin.json'), JSON.stringify({ ...manifest, id, name: `not ${id}`, ...extra }));
+  await rename(staging, dir);
   return dir;
 }
 
@@ -49,16 +54,14 @@ test('live: a folder dropped in with the id "voices" is refused; deleting it lea
   assert.ok(voices);
   const dir = await impostor(e, 'zz-voices', 'voices');
   const refused = await e.waitFor('/engine/error', (r) => r.args[0] === 'zz-voices');
-  assert.equal(refused.args[1], 'PLUGIN_ID_CONFLICT');
+  assert.equal(refused.args[1], 'PLUGIN_ID_CONFLICT', String(refused.args[2]));
   assert.match(String(refused.args[2]), /already loaded from plugins\/voices/);
   assert.equal(e.engine.plugins.loaded.get('voices'), voices);
 
   await rm(dir, { recursive: true, force: true });
   // A probe folder dropped in after the deletion: once it is loaded, the deletion has been handled
   // (the watcher sees the file events in order and runs both debounces in that order).
-  const probe = await impostor(e, 'zz-probe', 'probe-tone');
-  const manifest = JSON.parse(await readFile(path.join(probe, 'plugin.json'), 'utf8'));
-  await writeFile(path.join(probe, 'plugin.json'), JSON.stringify({ ...manifest, modules: ['probe1'] }));
+  await impostor(e, 'zz-probe', 'probe-tone', { modules: ['probe1'] });
   await e.waitFor('/engine/plugin/loaded', (r) => r.args[0] === 'probe-tone');
   await e.engine.watcher?.idle();
   assert.equal(e.engine.plugins.loaded.get('voices'), voices, 'the real voices are still loaded');
