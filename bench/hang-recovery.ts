@@ -37,7 +37,7 @@ await writeFile(path.join(folder, 'index.ts'), HANGER);
 const config = loadConfig({ root, env: {} });
 config.engine.numVoices = Number(values.voices);
 config.audio.watchdogMs = Number(values['watchdog-ms']);
-const engine = await Engine.start({ config, root, backend: 'null', listen: false, status: false, watch: false, log: Logger.silent() });
+const engine = await Engine.start({ config, root, backend: 'null', listen: false, status: false, watch: false, log: process.env.CHRONUS_BENCH_LOG ? new Logger() : Logger.silent() });
 const v = engine.audio.shared.values;
 const hang = engine.registry.modules.get('hang1')!.params.get('hang')!.index;
 for (let i = 1; i <= config.engine.numVoices; i++) engine.control.gate(engine.registry.modules.get(`voice${i}`)!.gate!, 1);
@@ -45,15 +45,19 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const silences: number[] = [];
 const comebacks: number[] = [];
 for (let round = 0; round < Number(values.hangs); round++) {
-  // Hangs are rare in life: give the host time to have its standby audio thread loaded again.
-  await sleep(1500);
+  // Hangs are rare in life: the host has its standby audio thread loaded again, and the fresh
+  // thread's cold-code grace (kernel/audio-recovery.ts) is over.
+  await sleep(2500);
   const restarts = engine.recovery!.status.restarts;
   engine.control.set(hang, 1);
   while (engine.recovery!.status.restarts === restarts) await sleep(5);
   silences.push(engine.recovery!.status.lastSilenceMs);
   const frames = v[Slot.FramesRendered];
   while (v[Slot.FramesRendered] < frames + 4800) await sleep(5);
-  if (!(Math.max(v[Slot.PeakL], v[Slot.PeakR]) > 0)) throw new Error('no sound after the restart');
+  if (!(Math.max(v[Slot.PeakL], v[Slot.PeakR]) > 0)) {
+    const slots = await engine.audio.call('plugins');
+    throw new Error(`no sound after restart ${round + 1}: gates ${v[Slot.ActiveGates]}, plugins ${JSON.stringify(slots.map((p) => [p.pluginId, p.bypassed, p.lastError.split('\n')[0]]))}; last ${JSON.stringify(engine.recovery!.status.last)}; quarantined ${[...engine.plugins.quarantined.keys()]}`);
+  }
   engine.control.set(hang, 0);
   const t0 = performance.now();
   await engine.plugins.load(folder);

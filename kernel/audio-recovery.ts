@@ -18,6 +18,12 @@ import type { WorkerHost } from './worker-host.ts';
 import type { StatePurpose } from '../plugin-sdk/types.ts';
 
 const SNAPSHOT_MS = 500;
+/**
+ * A fresh audio thread's first blocks run code V8 and WebAssembly have not optimised yet (a first
+ * block of 32 voices took over 100 ms on a loaded machine): for this long the watchdog gives every
+ * call the between-blocks limit, so cold code is not taken for a hang.
+ */
+const COLD_GRACE_MS = 2000;
 const MAX_SNAPSHOT_BYTES = 256 * 1024;
 
 export interface RecoveryStatus {
@@ -69,7 +75,7 @@ export class AudioRecovery {
   }
 
   start(): void {
-    this.watchdog.start();
+    this.watchdog.start(COLD_GRACE_MS);
     this.snapshotTimer = setInterval(() => void this.snapshot(), SNAPSHOT_MS);
     this.snapshotTimer.unref();
   }
@@ -131,7 +137,7 @@ export class AudioRecovery {
       this.queued = null;
       try {
         await audio.restart();
-        this.watchdog.reset();
+        this.watchdog.reset(COLD_GRACE_MS);
         await plugins.reinstate(this.snapshots);
         for (const m of registry.modules.values()) for (const p of m.params.values()) control.set(p.index, registry.values[p.index]);
         for (const g of control.openGates) control.gate(g, 1);
@@ -148,7 +154,7 @@ export class AudioRecovery {
       }
     }
     this.status.recovering = false;
-    this.watchdog.reset();
+    this.watchdog.reset(COLD_GRACE_MS);
     const silence = performance.now() - began;
     this.status.lastSilenceMs = silence;
     this.status.maxSilenceMs = Math.max(this.status.maxSilenceMs, silence);

@@ -56,6 +56,8 @@ export class AudioWatchdog {
   private fired = false;
   private frames = -1;
   private framesMovedAt = 0;
+  /** Until then every call gets the between-blocks limit: a fresh thread's first blocks run cold code. */
+  private graceUntil = 0;
 
   constructor(
     private readonly shared: SharedState,
@@ -64,7 +66,8 @@ export class AudioWatchdog {
     private readonly cpuMs: (tid: number) => number | null = threadCpuMs,
   ) {}
 
-  start(): void {
+  start(graceMs = 0): void {
+    this.graceUntil = performance.now() + graceMs;
     this.timer = setInterval(() => this.check(performance.now()), POLL_MS);
     this.timer.unref();
   }
@@ -73,8 +76,9 @@ export class AudioWatchdog {
     clearInterval(this.timer);
   }
 
-  /** Watch afresh (after the audio thread was replaced). */
-  reset(): void {
+  /** Watch afresh (after the audio thread was replaced), lenient for `graceMs`. */
+  reset(graceMs = 0): void {
+    this.graceUntil = performance.now() + graceMs;
     this.seq = -1;
     this.slot = 0;
     this.fired = false;
@@ -109,7 +113,7 @@ export class AudioWatchdog {
     if (this.fired) return;
     const stalled = now - this.since;
     const between = v[Slot.RunningBetweenBlocks] === 1;
-    const limit = between ? this.limits.callMs : this.limits.blockMs;
+    const limit = between || now < this.graceUntil ? this.limits.callMs : this.limits.blockMs;
     const tid = v[Slot.AudioTid];
     if (stalled >= limit / 2 && this.cpuMark === null) {
       this.cpuMark = this.cpuMs(tid);
