@@ -27,7 +27,8 @@
  *   voice-set.ts     all voices and their span state (idle, envelope, block controls, taps)
  *   voice-render.ts  a voice rendered by its VoiceDsp
  *   scheduler.ts     which voices the bank renders, and rendering them (bank-cutoff.ts: their cutoffs)
- *   bank.ts          the VoiceBank: saw voices four at a time in wasm SIMD
+ *   bank.ts          the VoiceBank: saw voices four at a time in wasm SIMD (bank-kernel.ts: its
+ *                    code, as named steps; bank-layout.ts: its memory)
  *   mix.ts           adding a mono voice into stereo buses
  *   dsp.ts, state.ts the pure voice DSP; the state schema
  *
