@@ -45,6 +45,8 @@ import { VoicesStateSchema } from './state.ts';
 import { VoiceRenderer } from './voice-render.ts';
 import { VoiceSet } from './voice-set.ts';
 
+const TYPE = P['osc/type'];
+
 /** Blocks between two looks for tap buses that did not exist yet. */
 const TAP_RECHECK_BLOCKS = 32;
 
@@ -96,7 +98,7 @@ export default definePlugin({
             continue;
           }
           voices.syncBlockParams(v);
-          if (scheduler === null) slots[v].dsp.setWaveform(val[v * NP + P['osc/type']]);
+          if (scheduler === null) slots[v].dsp.setWaveform(val[v * NP + TYPE]);
           else if (scheduler.take(v)) continue;
           renderer.render(v, start, end);
         }
@@ -127,7 +129,7 @@ export default definePlugin({
         const n = Math.min(states.length, count);
         for (let v = 0; v < n; v++) {
           voices.prime(v);
-          slots[v].dsp.setWaveform(val[v * NP + P['osc/type']]);
+          slots[v].dsp.setWaveform(val[v * NP + TYPE]);
           slots[v].dsp.setState(states[v] as Partial<VoiceState> | null);
         }
       },
