@@ -7,270 +7,25 @@
  * (`acquire` / `release`). Differences to `VoiceDsp`: the BLEP line, the filter and the mix run in
  * float32 (the JS path keeps float64 states): a bank voice differs from the same voice rendered by
  * VoiceDsp by about 1e-7 of full scale (measured: 2.4e-7 for six voices at a peak of 0.47; a float64
- * filter, 15 % slower, gave 6e-8). A moving cutoff steps per chunk (the caller's choice, index.ts).
+ * filter, 15 % slower, gave 6e-8). A moving cutoff steps per chunk (the caller's choice, scheduler.ts).
  *
- * Kernel (built once in the constructor with plugin-sdk's wasm assembler), per group of 4 lanes and
- * per sample — one pass, nothing written back to the voice buffers:
- *
- *     phase += inc (f64x2 × 2); on a wrap (any lane): phase −= 1 and, for each wrapped lane (one
- *       loop over the wrap bitmask, one code path for all four lanes), the 24-tap BLEP residual
- *       (interpolated between 64 phases, 6 × f32x4, from tables pre-scaled by the step of −2) is
- *       added into that lane: 24 row updates of a broadcast tap masked to the lane
- *     W[k + 12] += 2·phase − 1        W: pending-output rows, 4 lanes per row, indexed by the sample
- *     x = W[k]; W[k] = 0                in the block (+24 rows of look-ahead). One W for all groups:
- *                                       a call brings its group's 24 look-ahead rows in at its first
- *                                       frame and takes them out at its last, so W stays hot in the
- *                                       cache (17 KB for 128 voices instead of 143 KB of W per group)
- *     y = c1·ic1 + c2·ic2 + d·x; ic1, ic2 ← TPT SVF state-space step     (as Svf.processLowpass)
- *     o = y · (gain + k·gainStep)      (envelope × amp as a linear ramp, k frames into the call; split
- *                                       by the caller at every envelope segment end)
- *     acc[k] += o (4 lanes), peak = max(peak, |o|); with per-voice sends also accR[k] += o·sr, accD…
- *
- * and at the end of each call flushes denormals and NaN from the filter state.
- *
- * then `mix` sums the lanes of acc per sample into mono outputs. Lanes that are not in use run with
- * inc = 0 and gain 0: they cost the same as a voice but contribute nothing, and their state is junk
- * until `acquire` loads it.
+ * The kernel's code is in bank-kernel.ts, the memory layout in bank-layout.ts; this class builds them
+ * and reads and writes lanes. Lanes that are not in use run with inc = 0 and gain 0: they cost the
+ * same as a voice but contribute nothing, and their state is junk until `acquire` loads it.
  *
  * Cost (chronus-ref workload, 128 saw voices at 110 Hz … 4.2 kHz): ≈ 2.2 ns per voice and sample on
  * the test machine (AMD EPYC, in a loop of its own), of which the BLEP residuals take ~30 % (one wrap
- * per period: ~30 ns each) and the filter ~40 %. Rendering two groups per loop iteration, or the
- * oscillators and the filters in two passes, measured no faster: the loop is bound by instruction
- * throughput (V8 spills the 20-odd live vectors), not by the filter's dependency chain.
+ * per period: ~30 ns each) and the filter ~40 %.
  *
  * Thread: the constructor allocates (create); every other method is allocation-free.
  */
-import { blepTable, BLEP_LATENCY, BLEP_PHASES, BLEP_TAPS, Code, F32, F64, I32, svfGains, V128, WasmModule, type WasmMemory } from 'plugin-sdk';
+import { blepTable, BLEP_PHASES, BLEP_TAPS, I32, svfGains, WasmModule, type WasmMemory } from 'plugin-sdk';
+import { mixCode, renderCode, type Built } from './bank-kernel.ts';
+import { GAIN, GINC, GS, IC1, IC2, INC01, K_LANE, K_ONE, K_ONE64, layout, M11, P01, PEAK, SD, SDI, SR, SRI, type Layout } from './bank-layout.ts';
 import type { VoiceDsp } from './dsp.ts';
 
-const Z = BLEP_LATENCY;
 const TAPS = BLEP_TAPS;
 const PHASES = BLEP_PHASES;
-/** Bytes per group record. */
-const GS = 288;
-// Group record offsets (bytes).
-const P01 = 0;
-const P23 = 16;
-const INC01 = 32;
-const INC23 = 48;
-const IC1 = 64;
-const IC2 = 80;
-// The filter's state-space coefficients (as Svf's): m11 = 2a1 − 1, m22 = 1 − 2a3, c1 = a2,
-// c2 = 1 − a3, d = a3; the kernel derives b1 = 2a2 = c1 + c1, m12 = −b1, b2 = 2a3 = d + d (exact in
-// float32: doubling commutes with rounding), so a lane's filter is 5 stores, not 8.
-const M11 = 96;
-const M22 = 112;
-const C1 = 128;
-const C2 = 144;
-const D = 160;
-const GAIN = 176;
-const GINC = 192;
-const PEAK = 208;
-const SR = 224;
-const SRI = 240;
-const SD = 256;
-const SDI = 272;
-
-interface Layout {
-  /** Constants the kernel loads into locals (a v128.const would be rebuilt at every use). */
-  consts: number;
-  res: number;
-  slo: number;
-  groups: number;
-  /** Each group's look-ahead: TAPS rows of 4 lanes, relative to the end of its last `render`. */
-  la: number;
-  w: number;
-  accM: number;
-  accR: number;
-  accD: number;
-  outM: number;
-  outR: number;
-  outD: number;
-  pages: number;
-}
-
-function layout(groups: number, maxBlock: number): Layout {
-  const table = PHASES * TAPS * 4;
-  const consts = 0;
-  const res = 96;
-  const slo = res + table;
-  const g = slo + table;
-  const la = g + groups * GS;
-  const w = la + groups * TAPS * 16;
-  const accM = w + (maxBlock + TAPS) * 16;
-  const accR = accM + maxBlock * 16;
-  const accD = accR + maxBlock * 16;
-  const outM = accD + maxBlock * 16;
-  const outR = outM + maxBlock * 4;
-  const outD = outR + maxBlock * 4;
-  const bytes = outD + maxBlock * 4;
-  return { consts, res, slo, groups: g, la, w, accM, accR, accD, outM, outR, outD, pages: Math.ceil(bytes / 65536) };
-}
-
-/** Constant slots (16 bytes each) at `consts`: f32x4 1, f64x2 1, then four lane masks (all ones in lane i). */
-const K_ONE = 0;
-const K_ONE64 = 16;
-const K_LANE = 32;
-
-/** `render(g, s, e)`: one group over block frames [s, e). `sends`: also the per-lane send accumulators. */
-function renderCode(L: Layout, sends: boolean): { code: Code; locals: number[] } {
-  // Locals: params 0 g, 1 s, 2 e, then i32, v128, f64, f32 locals in that order.
-  const g = 0, s = 1, e = 2;
-  const gr = 3, wk = 4, wend = 5, acck = 6, ph = 7, rowp = 8, lane = 9, lag = 10;
-  let next = 11;
-  const v = () => next++;
-  const p01 = v(), p23 = v(), inc01 = v(), inc23 = v(), a = v(), z = v();
-  const m11 = v(), m12 = v(), m22 = v(), b1 = v(), b2 = v(), c1 = v(), c2 = v(), d = v();
-  const gain = v(), ginc = v(), hi = v(), lo = v(), x = v(), y = v(), n1 = v(), o = v(), mk01 = v(), mk23 = v(), pf = v();
-  const sr = v(), sri = v(), sd = v(), sdi = v(), t = v(), nk = v(), mask = v();
-  // Constants, loaded from memory into locals: a v128.const would be rebuilt at every use in the loop.
-  const one64 = v(), one32 = v();
-  const vectors = next - 11;
-  const xf = next++, af = next++;
-  const locals = [...Array(8).fill(I32), ...Array(vectors).fill(V128), F64, F32];
-  const c = new Code();
-  // gr = groups + g·GS; state into locals.
-  c.localGet(g).i32Const(GS).i32Mul().i32Const(L.groups).i32Add().localSet(gr);
-  const load = (local: number, off: number) => c.localGet(gr).v128Load(off).localSet(local);
-  load(p01, P01);
-  load(p23, P23);
-  load(inc01, INC01);
-  load(inc23, INC23);
-  load(a, IC1);
-  load(z, IC2);
-  load(m11, M11);
-  load(m22, M22);
-  load(c1, C1);
-  load(c2, C2);
-  load(d, D);
-  c.localGet(c1).localGet(c1).f32x4Add().localTee(b1).f32x4Neg().localSet(m12);
-  c.localGet(d).localGet(d).f32x4Add().localSet(b2);
-  load(gain, GAIN);
-  load(ginc, GINC);
-  c.f32x4Const(0, 0, 0, 0).localTee(hi).localTee(lo).localSet(nk);
-  c.i32Const(0).v128Load(L.consts + K_ONE64).localSet(one64);
-  c.i32Const(0).v128Load(L.consts + K_ONE).localSet(one32);
-  if (sends) {
-    load(sr, SR);
-    load(sri, SRI);
-    load(sd, SD);
-    load(sdi, SDI);
-  }
-  // wk = w + 16·s; wend = w + 16·e; acck = accM + 16·s; lag = la + g·16·TAPS.
-  c.localGet(s).i32Const(4).i32Shl().i32Const(L.w).i32Add().localSet(wk);
-  c.localGet(e).i32Const(4).i32Shl().i32Const(L.w).i32Add().localSet(wend);
-  c.localGet(s).i32Const(4).i32Shl().i32Const(L.accM).i32Add().localSet(acck);
-  c.localGet(g).i32Const(16 * TAPS).i32Mul().i32Const(L.la).i32Add().localSet(lag);
-  // The group's look-ahead into W rows [s, s + TAPS) (every other row of W is 0 between calls).
-  for (let i = 0; i < TAPS; i++) c.localGet(wk).localGet(lag).v128Load(16 * i).v128Store(16 * i);
-
-  c.block().loop();
-  c.localGet(wk).localGet(wend).i32GeS().brIf(1);
-  // Phase (float64, exact like Oscillator's): lanes reaching 1 wrap and get the BLEP residual of a step of −2.
-  c.localGet(p01).localGet(inc01).f64x2Add().localTee(p01).localGet(one64).f64x2Ge().localSet(mk01);
-  c.localGet(p23).localGet(inc23).f64x2Add().localTee(p23).localGet(one64).f64x2Ge().localSet(mk23);
-  c.localGet(mk01).localGet(mk23).v128Or().i32x4Bitmask().if();
-  {
-    c.localGet(p01).localGet(mk01).localGet(one64).v128And().f64x2Sub().localSet(p01);
-    c.localGet(p23).localGet(mk23).localGet(one64).v128And().f64x2Sub().localSet(p23);
-    // One pass per wrapped lane, lowest first (one code path for every lane: no per-lane branch to
-    // mispredict). The phases go to the group record (written back at the end anyway) so the lane's
-    // phase and increment load by index.
-    c.localGet(gr).localGet(p01).v128Store(P01);
-    c.localGet(gr).localGet(p23).v128Store(P23);
-    c.localGet(mk01).i64x2Bitmask().localGet(mk23).i64x2Bitmask().i32Const(2).i32Shl().i32Or().localSet(ph);
-    c.loop();
-    c.localGet(ph).i32Ctz().localSet(lane);
-    // frac = phase / inc ∈ [0, 1) (samples since the step), x = frac · PHASES, row ⌊x⌋, a = x − ⌊x⌋.
-    c.localGet(lane).i32Const(3).i32Shl().localGet(gr).i32Add().localTee(rowp).f64Load(P01).localGet(rowp).f64Load(INC01).f64Div().f64Const(PHASES).f64Mul().localTee(xf);
-    c.i32TruncSatF64S().localTee(rowp).i32Const(PHASES - 1).localGet(rowp).i32Const(PHASES - 1).i32LeS().select().localSet(rowp);
-    c.localGet(xf).localGet(rowp).f64ConvertI32S().f64Sub().f32DemoteF64().localSet(af);
-    c.localGet(rowp).i32Const(TAPS * 4).i32Mul().localSet(rowp);
-    c.localGet(lane).i32Const(4).i32Shl().v128Load(L.consts + K_LANE).localSet(mask);
-    for (let q = 0; q < TAPS / 4; q++) {
-      // t = taps 4q … 4q+3: res + a · slope, from tables holding −2 × the SDK's (the residual of a
-      // step of −2: exactly −2 · (res + a · slope)).
-      c.localGet(rowp).v128Load(L.res + 16 * q, 2);
-      c.localGet(af).f32x4Splat().localGet(rowp).v128Load(L.slo + 16 * q, 2).f32x4Mul().f32x4Add().localSet(t);
-      for (let i = 0; i < 4; i++) {
-        // Row k+4q+i += tap i in this lane (broadcast, masked), 0 in the others (whole-row access: no
-        // partial stores for the next row load to trip over).
-        const off = 16 * (4 * q + i);
-        c.localGet(wk).localGet(wk).v128Load(off).localGet(t).localGet(t).i32x4Shuffle(i, i, i, i).localGet(mask).v128And().f32x4Add().v128Store(off);
-      }
-    }
-    c.localGet(ph).localGet(ph).i32Const(1).i32Sub().i32And().localTee(ph).brIf(0);
-    c.end();
-  }
-  c.end();
-  // W[k + Z] += 2·phase − 1 (the naive saw; the phase rounded to float32 first).
-  c.localGet(p01).f32x4DemoteF64x2Zero().localGet(p23).f32x4DemoteF64x2Zero().i32x4Shuffle(0, 1, 4, 5).localSet(pf);
-  c.localGet(wk).localGet(wk).v128Load(16 * Z).localGet(pf).localGet(pf).f32x4Add().localGet(one32).f32x4Sub().f32x4Add().v128Store(16 * Z);
-  // Filter (the row read is cleared for the next call: W is shared).
-  c.localGet(wk).v128Load().localSet(x);
-  c.localGet(wk).f32x4Const(0, 0, 0, 0).v128Store();
-  c.localGet(c1).localGet(a).f32x4Mul().localGet(c2).localGet(z).f32x4Mul().f32x4Add().localGet(d).localGet(x).f32x4Mul().f32x4Add().localSet(y);
-  c.localGet(m11).localGet(a).f32x4Mul().localGet(m12).localGet(z).f32x4Mul().f32x4Add().localGet(b1).localGet(x).f32x4Mul().f32x4Add().localSet(n1);
-  c.localGet(b1).localGet(a).f32x4Mul().localGet(m22).localGet(z).f32x4Mul().f32x4Add().localGet(b2).localGet(x).f32x4Mul().f32x4Add().localSet(z);
-  c.localGet(n1).localSet(a);
-  // gain + k·step (k counted exactly in f32; a running sum would drift by its rounding).
-  c.localGet(y).localGet(gain).localGet(nk).localGet(ginc).f32x4Mul().f32x4Add().f32x4Mul().localSet(o);
-  c.localGet(nk).localGet(one32).f32x4Add().localSet(nk);
-  c.localGet(acck).localGet(acck).v128Load().localGet(o).f32x4Add().v128Store();
-  // Peak: running max and min (pseudo-min/max: one instruction each).
-  c.localGet(hi).localGet(o).f32x4Pmax().localSet(hi);
-  c.localGet(lo).localGet(o).f32x4Pmin().localSet(lo);
-  if (sends) {
-    // nk was already counted up: the send levels at this frame are sr + (nk − 1)·sri.
-    c.localGet(acck).localGet(acck).v128Load(L.accR - L.accM).localGet(o).localGet(sr).localGet(nk).localGet(one32).f32x4Sub().localTee(t).localGet(sri).f32x4Mul().f32x4Add().f32x4Mul().f32x4Add().v128Store(L.accR - L.accM);
-    c.localGet(acck).localGet(acck).v128Load(L.accD - L.accM).localGet(o).localGet(sd).localGet(t).localGet(sdi).f32x4Mul().f32x4Add().f32x4Mul().f32x4Add().v128Store(L.accD - L.accM);
-  }
-  c.localGet(wk).i32Const(16).i32Add().localSet(wk);
-  c.localGet(acck).i32Const(16).i32Add().localSet(acck);
-  c.br(0);
-  c.end().end();
-  // The look-ahead, W rows [e, e + TAPS), back to the group (and W cleared).
-  for (let i = 0; i < TAPS; i++) {
-    c.localGet(lag).localGet(wk).v128Load(16 * i).v128Store(16 * i);
-    c.localGet(wk).f32x4Const(0, 0, 0, 0).v128Store(16 * i);
-  }
-  // Write back.
-  c.localGet(gr).localGet(p01).v128Store(P01);
-  c.localGet(gr).localGet(p23).v128Store(P23);
-  // Denormal / NaN guard on the filter state: |x| > 1e-20 keeps x, anything else (NaN too) becomes 0.
-  for (const st of [a, z]) c.localGet(st).localGet(st).f32x4Abs().f32x4Const(1e-20, 1e-20, 1e-20, 1e-20).f32x4Gt().v128And().localSet(st);
-  c.localGet(gr).localGet(a).v128Store(IC1);
-  c.localGet(gr).localGet(z).v128Store(IC2);
-  c.localGet(gr).localGet(hi).localGet(lo).f32x4Neg().f32x4Pmax().v128Store(PEAK);
-  return { code: c, locals };
-}
-
-/** `mix(s, e)`: sums the 4 lanes of acc rows [s, e) into the mono output(s) and clears the rows. */
-function mixCode(L: Layout, sends: boolean): { code: Code; locals: number[] } {
-  const s = 0, e = 1;
-  const k = 2, v = 3;
-  const c = new Code();
-  const hsum = (acc: number, out: number) => {
-    // out[k] = Σ lanes of acc[k]; acc[k] = 0.
-    c.localGet(k).i32Const(2).i32Shl();
-    c.localGet(k).i32Const(4).i32Shl().v128Load(acc).localSet(v);
-    c.localGet(v).localGet(v).localGet(v).i32x4Shuffle(2, 3, 0, 1).f32x4Add().localSet(v);
-    c.localGet(v).localGet(v).localGet(v).i32x4Shuffle(1, 0, 3, 2).f32x4Add().f32x4ExtractLane(0).f32Store(out);
-    c.localGet(k).i32Const(4).i32Shl().f32x4Const(0, 0, 0, 0).v128Store(acc);
-  };
-  c.localGet(s).localSet(k);
-  c.block().loop();
-  c.localGet(k).localGet(e).i32GeS().brIf(1);
-  hsum(L.accM, L.outM);
-  if (sends) {
-    hsum(L.accR, L.outR);
-    hsum(L.accD, L.outD);
-  }
-  c.localGet(k).i32Const(1).i32Add().localSet(k);
-  c.br(0);
-  c.end().end();
-  return { code: c, locals: [I32, V128] };
-}
 
 type Fn3 = (a: number, b: number, c: number) => void;
 type Fn2 = (a: number, b: number) => void;
@@ -312,7 +67,7 @@ export class VoiceBank {
     const L = layout(this.groupCount, maxBlock);
     this.L = L;
     const m = new WasmModule().memory(L.pages);
-    const add = (name: string, params: number[], built: { code: Code; locals: number[] }) =>
+    const add = (name: string, params: number[], built: Built) =>
       m.func(name, params as never, [], built.locals as never, built.code);
     add('render', [I32, I32, I32], renderCode(L, false));
     add('renderSends', [I32, I32, I32], renderCode(L, true));
