@@ -67,14 +67,15 @@ try {
 }
 // The stream holds each chunk until the native side has taken it: cycle through enough buffers.
 const pool = Array.from({ length: data.streamBlocks + data.ringSlots + 16 }, () => Buffer.alloc(blockBytes));
+const views = pool.map((chunk) => new Float32Array(chunk.buffer, chunk.byteOffset, n * 2));
 let next = 0;
 let running = false;
 
 const pump = (): void => {
   while (running) {
     const chunk = pool[next];
+    const f = views[next];
     next = (next + 1) % pool.length;
-    const f = new Float32Array(chunk.buffer, chunk.byteOffset, n * 2);
     if (!ring.readInto(f)) {
       // Give the audio thread up to a block's time; after that the card gets silence, not a gap.
       Atomics.wait(ring.counters, 0, ring.written, blockMs);
