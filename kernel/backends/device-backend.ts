@@ -13,14 +13,11 @@ import { wallMs } from './null-backend.ts';
 import type { Backend } from './backend.ts';
 import { OutputRing } from './output-ring.ts';
 
-const HANDOVER_BLOCKS = 2;
-
 export function createDeviceBackend(engine: AudioEngine, data: WorkerData, wake: Int32Array): Backend {
   if (data.outputRing === null) throw new Error('the device backend needs the device thread (no output ring)');
   const n = data.blockSize;
   const blockMs = (n / data.sampleRate) * 1000;
-  /** Blocks kept in the ring: a hand-over, the lead itself is in the stream's buffer (kernel/device-output.ts). */
-  const lead = HANDOVER_BLOCKS;
+  const lead = data.leadBlocks;
   const ring = new OutputRing(n, data.outputRingSlots, data.outputRing);
   const outL = new Float32Array(n);
   const outR = new Float32Array(n);

@@ -48,6 +48,8 @@ export class OutputRing {
       data[at++] = r[i];
     }
     Atomics.store(this.counters, WRITTEN, (w + 1) | 0);
+    // The device thread may be waiting for this block.
+    Atomics.notify(this.counters, WRITTEN);
     return true;
   }
 
