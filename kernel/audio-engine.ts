@@ -74,7 +74,16 @@ const WATCH_MS = 3000;
 const STAGE_SOURCE = 2;
 const STAGE_SEND = 4;
 
-const NO_LOG = { info() {}, warn() {}, error() {} };
+/** What a plugin said through `ctx.log`, on its way to the control thread's log. */
+export interface PluginLogEntry {
+  pluginId: string;
+  level: 'info' | 'warn' | 'error';
+  text: string;
+}
+
+/** Lines kept for the control thread between two collections; more are counted, not kept. */
+const PLUGIN_LOG_CAP = 64;
+const PLUGIN_LOG_CHARS = 500;
 
 export class AudioEngine {
   readonly bank: ParamBank;
@@ -112,6 +121,9 @@ export class AudioEngine {
   /** Events before this frame are due in the block being rendered (between blocks: in the next one) and may use the queue's reserve. */
   private dueBefore: number;
   private readonly scheduler;
+  /** `ctx.log` lines not yet collected by the control thread (`takeLog`); bounded. */
+  private pluginLog: PluginLogEntry[] = [];
+  private pluginLogDropped = 0;
   /**
    * Where this engine says whose code runs (Slot.RunningSlot / CallSeq): its own figures, or the live
    * engine's for the warm-up's scratch graph, so the watchdog sees a plugin that hangs anywhere.
@@ -307,8 +319,27 @@ export class AudioEngine {
         return ring;
       },
       events: this.scheduler,
-      log: NO_LOG,
+      log: this.loggerFor(spec.pluginId),
     };
+  }
+
+  /** A plugin's `ctx.log`: lines kept (bounded) for the control thread, never printed here. */
+  private loggerFor(pluginId: string): PluginContext['log'] {
+    const say = (level: PluginLogEntry['level']) => (message: string) => {
+      if (this.pluginLog.length >= PLUGIN_LOG_CAP) this.pluginLogDropped++;
+      else this.pluginLog.push({ pluginId, level, text: String(message).slice(0, PLUGIN_LOG_CHARS) });
+      this.shared.values[Slot.PluginLogPending] = this.pluginLog.length + this.pluginLogDropped;
+    };
+    return { info: say('info'), warn: say('warn'), error: say('error') };
+  }
+
+  /** The `ctx.log` lines since the last call, and how many did not fit. */
+  takeLog(): { entries: PluginLogEntry[]; dropped: number } {
+    const taken = { entries: this.pluginLog, dropped: this.pluginLogDropped };
+    this.pluginLog = [];
+    this.pluginLogDropped = 0;
+    this.shared.values[Slot.PluginLogPending] = 0;
+    return taken;
   }
 
   unload(pluginId: string): void {

@@ -21,6 +21,7 @@ export interface AudioCalls {
   plugins(): ReturnType<AudioEngine['plugins']>;
   broadcast(name: string): void;
   retiredError(slotId: number): string;
+  takeLog(): ReturnType<AudioEngine['takeLog']>;
 }
 
 export type AudioCall = keyof AudioCalls;

@@ -28,6 +28,7 @@ import { Logger } from './logger.ts';
 import { PluginWatcher } from './plugin-watcher.ts';
 import { requestCpuLatency, type CpuLatencyRequest } from './cpu-latency.ts';
 import { AudioRecovery } from './audio-recovery.ts';
+import { PluginLogRelay } from './plugin-log.ts';
 
 const trace = debuglog('chronus:engine');
 
@@ -70,6 +71,8 @@ export class Engine {
   private reportTimer: NodeJS.Timeout | undefined;
   private status: StatusReporter | null = null;
   watcher: PluginWatcher | null = null;
+  /** Plugins' `ctx.log` lines, to the console (and warnings and errors to clients as /engine/notice). */
+  readonly pluginLog: PluginLogRelay;
   /** The watchdog and what it did (real-time backends only). */
   recovery: AudioRecovery | null = null;
   /** Every reply and notice leaves through it; it never throws (kernel/engine-replier.ts). */
@@ -89,6 +92,10 @@ export class Engine {
       maxPacketBytes: () => this.transport?.maxPacketBytes ?? config.osc.maxPacketBytes,
     });
     this.router = new OscRouter(this.replier, this.clock);
+    this.pluginLog = new PluginLogRelay(audio, (id, level, text) => {
+      log[level](`plugin ${id}: ${text}`);
+      if (level !== 'info') this.broadcast('/engine/notice', [id, text]);
+    });
     const wake = audio instanceof WorkerHost ? () => audio.notify() : undefined;
     this.control = new ParamControl(this.registry, audio, wake);
     this.plugins = new PluginHost(config, this.registry, this.router, this.control, audio, {
@@ -222,6 +229,7 @@ export class Engine {
 
   /** Plugin faults reported by the audio thread → log and /engine/error. */
   drainReports(): void {
+    void this.pluginLog.poll();
     const rec = { kind: 0, frame: 0, target: 0, value: 0 };
     while (this.audio.reports.pop(rec)) {
       const slotId = rec.target;

@@ -44,6 +44,8 @@ export const Slot = {
   QueueLength: 21,
   /** How many events may be scheduled ahead (the queue's capacity less the room kept for events due now). */
   QueueLimit: 22,
+  /** `ctx.log` lines waiting for the control thread (it collects them only when there are some). */
+  PluginLogPending: 23,
   // The watchdog's words (kernel/audio-watchdog.ts), at the end of the table.
   /** The slot id of the plugin whose code runs on the audio thread now (0: none). */
   RunningSlot: 28,
