@@ -36,6 +36,8 @@ export interface AudioHost {
   readonly blockSize: number;
   readonly backend: 'null' | 'device' | 'offline';
   call<K extends AudioCall>(method: K, ...args: Parameters<AudioCalls[K]>): Promise<ReturnType<AudioCalls[K]>>;
+  /** The plugin versions live now, for a host that keeps a standby audio thread primed. */
+  prime?(specs: SlotSpec[]): void;
   close(): Promise<void>;
 }
 

@@ -13,6 +13,7 @@ import { blepTable } from '../plugin-sdk/dsp/index.ts';
 import { TapRing } from './tap-ring.ts';
 import type { AudioCall } from './audio-host.ts';
 import type { SlotSpec } from './slot-spec.ts';
+import { StandbyPrime } from './standby-prime.ts';
 import type { WorkerData } from './worker-host.ts';
 import type { Backend } from './backends/backend.ts';
 import { createNullBackend } from './backends/null-backend.ts';
@@ -37,8 +38,17 @@ export interface Activation {
   warmUp: boolean;
   backend: 'null' | 'device';
 }
+const primed = new StandbyPrime(data.sampleRate, data.blockSize, data.smoothingMs);
 const activation = await new Promise<Activation>((resolve) => {
-  port.once('message', resolve);
+  const onMessage = (m: Activation | { prime: SlotSpec[] }) => {
+    if ('prime' in m) {
+      primed.prime(m.prime);
+      return;
+    }
+    port.off('message', onMessage);
+    resolve(m);
+  };
+  port.on('message', onMessage);
   port.postMessage({ standby: true });
 });
 
@@ -83,7 +93,8 @@ port.on('message', async (m: { id: number; method: AudioCall | 'close' | 'run'; 
     // Marked as the plugin's call between blocks, so the watchdog can name a plugin that hangs in it.
     const target = m.args[0];
     const slotId = m.method === 'load' ? (target as SlotSpec).slotId : typeof target === 'string' ? engine.slotIdOf(target) : 0;
-    const result = engine.between(slotId, () => fn.apply(engine, m.args));
+    const definition = m.method === 'load' ? primed.definition(target as SlotSpec) : undefined;
+    const result = engine.between(slotId, () => (definition ? engine.load(target as SlotSpec, definition) : fn.apply(engine, m.args)));
     const took = performance.now() - began;
     if (took > engine.shared.values[Slot.MaxCallMs]) engine.shared.values[Slot.MaxCallMs] = took;
     port.postMessage({ id: m.id, result });

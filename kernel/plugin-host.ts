@@ -216,6 +216,7 @@ export class PluginHost {
     if (previous) previous.previous = null;
     this.loaded.set(manifest.id, plugin);
     this.quarantined.delete(manifest.id);
+    this.primeStandby();
     for (const removed of registered.removed) this.events.notice(manifest.id, `parameter ${removed} is gone in version ${manifest.version}; its value was dropped`);
     this.events.loaded(plugin, previous !== undefined, performance.now() - began);
     return plugin;
@@ -255,6 +256,11 @@ export class PluginHost {
     return 'quarantined until its files change';
   }
 
+  /** Tells the audio host which versions are live now (it may keep a standby thread primed with them). */
+  private primeStandby(): void {
+    this.audio.prime?.([...this.loaded.values()].filter((p) => !this.quarantined.has(p.manifest.id)).map((p) => p.spec));
+  }
+
   /**
    * Put every loaded plugin but the quarantined ones into a fresh audio thread, with `states` (by id)
    * handed to them; the taps and meters they open replace the old ones.
@@ -274,6 +280,7 @@ export class PluginHost {
         this.events.failed(p.folder, new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${p.manifest.id}" could not be put back after the audio thread was replaced: ${(error as Error).message.split('\n')[0]}`));
       }
     }
+    this.primeStandby();
   }
 
   /** Where an error from the audio thread happened, in the plugin's own files. */
@@ -298,6 +305,7 @@ export class PluginHost {
     }
     this.registry.unregister(pluginId);
     this.loaded.delete(pluginId);
+    this.primeStandby();
     this.events.unloaded(pluginId);
   }
 

@@ -13,6 +13,7 @@ import { TapRing } from './tap-ring.ts';
 import { reserveAudioCpu, type AudioCpu } from './cpu-affinity.ts';
 import { DeviceOutput } from './device-output.ts';
 import type { Activation } from './audio-worker-main.ts';
+import type { SlotSpec } from './slot-spec.ts';
 import { AudioStoppedError, OUTPUT_TAP_FRAMES, RING_CAPACITY, type AudioCall, type AudioCalls, type AudioHost, type AudioOptions } from './audio-host.ts';
 
 export interface WorkerData extends AudioOptions {
@@ -38,6 +39,10 @@ export interface RealtimeOptions extends AudioOptions {
 }
 
 const WORKER_ENTRY = fileURLToPath(new URL('./audio-worker.mjs', import.meta.url));
+/** How long a standby may take to answer its activation before a fresh worker is loaded instead. */
+const STANDBY_TIMEOUT_MS = 1000;
+/** Quiet time after the last plugin change before the standby is primed again. */
+const PRIME_DELAY_MS = 1000;
 /** How long `close` waits for the audio thread to stop its backend before terminating it. */
 const CLOSE_TIMEOUT_MS = 500;
 
@@ -49,6 +54,11 @@ export class WorkerHost implements AudioHost {
   private worker: Worker | null = null;
   /** A worker with the code loaded and nothing opened, ready to replace a hung audio thread at once. */
   private standby: Promise<Worker> | null = null;
+  /** The plugin versions the standby should have ready (kernel/standby-prime.ts), the latest only. */
+  private primeSpecs: SlotSpec[] | null = null;
+  private primeTimer: NodeJS.Timeout | undefined;
+  /** Standbys given up on (too slow to activate): if one answers late, it is not taken. */
+  private readonly abandoned = new WeakSet<Worker>();
   /** The thread that owns the sound card (device backend), which outlives any audio thread. */
   private output: DeviceOutput | null = null;
   /** Told when the audio thread ends without being asked to (the engine then replaces it). */
@@ -122,10 +132,30 @@ export class WorkerHost implements AudioHost {
   /** Keep a standby worker loading (failures only mean the next restart loads one itself). */
   private prepareStandby(): void {
     const standby = this.load();
-    standby.catch(() => {
-      if (this.standby === standby) this.standby = null;
-    });
+    standby.then(
+      () => this.sendPrime(),
+      () => {
+        if (this.standby === standby) this.standby = null;
+      },
+    );
     this.standby = standby;
+  }
+
+  /**
+   * The plugin versions now live: the standby evaluates and plays them privately, a second after the
+   * last change (a burst of reloads primes once).
+   */
+  prime(specs: SlotSpec[]): void {
+    this.primeSpecs = specs;
+    clearTimeout(this.primeTimer);
+    this.primeTimer = setTimeout(() => this.sendPrime(), PRIME_DELAY_MS);
+    this.primeTimer.unref();
+  }
+
+  private sendPrime(): void {
+    const specs = this.primeSpecs;
+    if (specs === null) return;
+    void this.standby?.then((w) => w.postMessage({ prime: specs })).catch(() => undefined);
   }
 
   /** Make a loaded worker the audio thread: it opens the backend and answers calls from now on. */
@@ -141,6 +171,7 @@ export class WorkerHost implements AudioHost {
       worker.once('error', reject);
       worker.postMessage({ startFrame, warmUp, backend } satisfies Activation);
     });
+    if (this.abandoned.has(worker)) throw new Error('abandoned');
     worker.on('message', (m: { id?: number; result?: unknown; error?: string; stack?: string }) => {
       if (m.id === undefined) return;
       const p = this.pending.get(m.id);
@@ -162,9 +193,19 @@ export class WorkerHost implements AudioHost {
   }
 
   private async spawn(startFrame: number, warmUp: boolean): Promise<void> {
-    const worker = (await this.standby?.catch(() => null)) ?? (await this.load());
+    const standby = await this.standby?.catch(() => null);
     this.standby = null;
-    await this.activate(worker, startFrame, warmUp, this.backend);
+    try {
+      if (!standby) throw new Error('no standby');
+      // A standby busy priming a version that loops would never answer: give it a bounded time.
+      await withTimeout(this.activate(standby, startFrame, warmUp, this.backend), STANDBY_TIMEOUT_MS);
+    } catch {
+      if (standby) {
+        this.abandoned.add(standby);
+        void standby.terminate();
+      }
+      await this.activate(await this.load(), startFrame, warmUp, this.backend);
+    }
     this.prepareStandby();
   }
 
@@ -231,6 +272,7 @@ export class WorkerHost implements AudioHost {
       this.failPending();
       await worker.terminate();
     }
+    clearTimeout(this.primeTimer);
     const standby = this.standby;
     this.standby = null;
     await standby?.then((w) => w.terminate()).catch(() => undefined);
@@ -240,4 +282,12 @@ export class WorkerHost implements AudioHost {
     this.audioCpu?.restore();
     this.audioCpu = null;
   }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
