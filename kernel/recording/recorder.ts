@@ -23,6 +23,7 @@ import path from 'node:path';
 import { debuglog } from 'node:util';
 import type { Engine } from '../engine.ts';
 import { RouteError } from '../osc-router.ts';
+import { oscInt64 } from '../osc-args.ts';
 import type { TapRing } from '../tap-ring.ts';
 import { openWavWriter, type WavSampleFormat, type WavWriter } from '../wav-writer.ts';
 import { formatZodIssues } from '../errors.ts';
@@ -582,6 +583,6 @@ export class Recorder {
   private announce(code: string, message: string, r: RecordResult): void {
     this.engine.log.error(message);
     this.engine.broadcast('/error', ['/engine/record', code, message]);
-    this.engine.broadcast('/engine/record/stopped', [r.path, r.frames]);
+    this.engine.broadcast('/engine/record/stopped', [r.path, oscInt64(r.frames)]);
   }
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { Engine } from '../engine.ts';
 import { Recorder } from './recorder.ts';
+import { oscInt64 } from '../osc-args.ts';
 
 const recorders = new WeakMap<Engine, Recorder>();
 
@@ -57,7 +58,7 @@ export function mapRecordRoutes(engine: Engine): Recorder {
     async (_args, ctx) => {
       const r = await recorder.stop();
       if (r.error) ctx.reply('/error', '/engine/record/stop', 'RECORD_WRITE_FAILED', r.error);
-      ctx.reply('/engine/record/stopped', r.path, r.frames);
+      ctx.reply('/engine/record/stopped', r.path, oscInt64(r.frames));
     },
     { args: z.tuple([]), description: 'stop recording at the next block boundary; reply /engine/record/stopped <path> <frames>' },
   );
@@ -73,7 +74,7 @@ export function mapRecordRoutes(engine: Engine): Recorder {
 
   engine.onStop.push(async () => {
     const r = await recorder.stopIfRecording();
-    if (r) engine.broadcast('/engine/record/stopped', [r.path, r.frames]);
+    if (r) engine.broadcast('/engine/record/stopped', [r.path, oscInt64(r.frames)]);
   });
   return recorder;
 }
