@@ -76,7 +76,11 @@ describe('notes and the step clock (pure)', () => {
     assert.deepEqual(parseNotes('   '), { ok: true, notes: [] });
     const bad = parseNotes('C2 H2');
     assert.ok(!bad.ok && bad.error.startsWith('note 2:'), JSON.stringify(bad));
-    assert.ok(!parseNotes('200').ok, 'MIDI above 127');
+    // A bare number above 127 is Hz (old songs mix "329.63" and "392"); 0–127 stay MIDI numbers.
+    assert.deepEqual(parseNotes('329.63,329.63,392,440'), { ok: true, notes: [329.63, 329.63, 392, 440] });
+    assert.deepEqual(parseNotes('127 128'), { ok: true, notes: [midiToHz(127), 128] });
+    const high = parseNotes('30000');
+    assert.ok(!high.ok && /read as Hz/.test(high.error), JSON.stringify(high));
     assert.ok(!parseNotes('1.2.3').ok);
   });
 
