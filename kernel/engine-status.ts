@@ -19,6 +19,8 @@ export interface EngineStatus {
   badPackets: number;
   unknownAddress: number;
   badArgs: number;
+  /** Messages whose extra trailing arguments were ignored (old clients send some; kernel/osc-router.ts). */
+  extraArgs: number;
   late: number;
   clamped: number;
   lastMessage: string;
@@ -56,6 +58,7 @@ export function engineStatus(engine: Engine): EngineStatus {
     badPackets: engine.router.counters.badPackets,
     unknownAddress: engine.router.counters.unknownAddress,
     badArgs: engine.router.counters.badArgs,
+    extraArgs: engine.router.counters.extraArgs,
     late: engine.router.counters.late,
     clamped: engine.control.clampedCount,
     lastMessage: engine.router.lastMessage,
