@@ -24,6 +24,8 @@ export interface EngineStatus {
   late: number;
   clamped: number;
   lastMessage: string;
+  /** Stopped by /engine/stop: the output is silent and gates are ignored until /engine/start (the clock runs on). */
+  stopped: boolean;
   eventsDropped: number;
   pluginFaults: number;
   blockMs: { last: number; p50: number; p99: number; p999: number; max: number; deadline: number };
@@ -62,6 +64,7 @@ export function engineStatus(engine: Engine): EngineStatus {
     late: engine.router.counters.late,
     clamped: engine.control.clampedCount,
     lastMessage: engine.router.lastMessage,
+    stopped: engine.control.stopped,
     eventsDropped: v[Slot.EventsDropped],
     pluginFaults: v[Slot.PluginFaults],
     blockMs: {

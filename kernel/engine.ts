@@ -26,6 +26,8 @@ import { Logger } from './logger.ts';
 import { PluginWatcher } from './plugin-watcher.ts';
 import { requestCpuLatency, type CpuLatencyRequest } from './cpu-latency.ts';
 import { AudioRecovery } from './audio-recovery.ts';
+import { EngineConsole } from './engine-console.ts';
+import { EventLog } from './event-log.ts';
 
 const trace = debuglog('chronus:engine');
 
@@ -39,6 +41,8 @@ export interface EngineOptions {
   listen?: boolean;
   /** Write the status file and send /viz (default: same as listen). */
   status?: boolean;
+  /** Show replies on stdout as the old engine did (default: config.engine.console when listening). */
+  console?: boolean;
   /** Hot reload: watch plugins/ (and `<root>/config` when root is given). Default: config.engine.watch when listening. */
   watch?: boolean;
   /** The project folder (for watching config/local.json). */
@@ -70,6 +74,10 @@ export class Engine {
   watcher: PluginWatcher | null = null;
   /** The watchdog and what it did (real-time backends only). */
   recovery: AudioRecovery | null = null;
+  /** The last 100 events (engine_log.txt beside the status file). */
+  readonly events: EventLog;
+  /** What the old engine printed on its console (kernel/engine-console.ts). */
+  readonly console: EngineConsole;
   private readonly replier;
 
   private constructor(
@@ -89,7 +97,10 @@ export class Engine {
         engine.transport?.sendJson(remote, address, value);
       },
     };
-    this.router = new OscRouter(this.replier, this.clock);
+    this.events = new EventLog(() => Math.max(audio.shared.values[Slot.PeakL], audio.shared.values[Slot.PeakR]));
+    log.listen((level, message) => this.events.add(level === 'info' ? message : `${level.toUpperCase()}: ${message}`));
+    this.console = new EngineConsole((line) => process.stdout.write(`${line}\n`), false, this.events);
+    this.router = new OscRouter(this.console.wrap(this.replier, config.osc.replyToSender), this.clock);
     const wake = audio instanceof WorkerHost ? () => audio.notify() : undefined;
     this.control = new ParamControl(this.registry, audio, wake);
     this.plugins = new PluginHost(config, this.registry, this.router, this.control, audio, {
@@ -153,6 +164,7 @@ export class Engine {
         engine.recovery.start();
       }
       const listen = options.listen ?? audio.backend !== 'offline';
+      engine.console.enabled = options.console ?? (listen && config.engine.console);
       if (listen) {
         const t = await OscTransport.open({ host: config.osc.host, port: config.osc.port, maxPacketBytes: config.osc.maxPacketBytes });
         t.onMessage = (m) => engine.dispatch(m);

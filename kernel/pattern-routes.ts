@@ -65,6 +65,7 @@ export function mapPatternRoutes(engine: Engine): EnginePatterns {
     },
     {
       args: z.tuple([slotArg, nameArg.optional()]),
+      usage: ['slot_number', '[name]'],
       description: `save every parameter and plugin state (sequencer, LFO targets) to slot <${MIN_SLOT}–${MAX_SLOT}> [name]; reply /pattern/saved <slot> <file> [name]`,
     },
   );
@@ -77,6 +78,7 @@ export function mapPatternRoutes(engine: Engine): EnginePatterns {
     },
     {
       args: z.tuple([slotArg, immediateArg.optional()]),
+      usage: ['slot_number', '[immediate]'],
       description: 'load slot <n>; the sequencer part lands on the next bar, or at once with "immediate"; reply /pattern/loaded <slot> <json>',
     },
   );
@@ -86,7 +88,7 @@ export function mapPatternRoutes(engine: Engine): EnginePatterns {
     async (_args, ctx) => {
       ctx.replyJson('/pattern/list', await patterns.list());
     },
-    { args: z.tuple([]), description: 'reply /pattern/list <json>: the used slots with size, time and name' },
+    { args: z.tuple([]), usage: [], description: 'reply /pattern/list <json>: the used slots with size, time and name' },
   );
   return patterns;
 }

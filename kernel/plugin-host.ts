@@ -336,7 +336,7 @@ export class PluginHost {
           const result = await this.audio.call('command', manifest.id, r.address, args);
           if (r.reply && result !== undefined) ctx.replyJson(r.reply, result);
         },
-        { args: r.args, description: r.description },
+        { args: r.args, description: r.description, usage: r.usage },
       );
     }
   }

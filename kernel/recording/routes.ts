@@ -48,6 +48,7 @@ export function mapRecordRoutes(engine: Engine): Recorder {
     },
     {
       args: z.array(nameArg).max(2),
+      usage: ['[filename]', '[format]'],
       description:
         'start recording [filename] [format: int16|int24|float32]; reply /engine/record/started <path> (recordings/session_YYYYMMDD_HHMMSS.wav by default; never overwrites)',
     },
@@ -60,7 +61,7 @@ export function mapRecordRoutes(engine: Engine): Recorder {
       if (r.error) ctx.reply('/error', '/engine/record/stop', 'RECORD_WRITE_FAILED', r.error);
       ctx.reply('/engine/record/stopped', r.path, oscInt64(r.frames));
     },
-    { args: z.tuple([]), description: 'stop recording at the next block boundary; reply /engine/record/stopped <path> <frames>' },
+    { args: z.tuple([]), usage: [], description: 'stop recording at the next block boundary; reply /engine/record/stopped <path> <frames>' },
   );
 
   engine.router.mapRoute(
@@ -69,7 +70,7 @@ export function mapRecordRoutes(engine: Engine): Recorder {
       if (!recorder.active) recorder.assertAvailable();
       ctx.replyJson('/engine/record/status', recorder.status());
     },
-    { args: z.tuple([]), description: 'reply /engine/record/status <json>: state, file, seconds, frames, dropped, format, tap' },
+    { args: z.tuple([]), usage: [], description: 'reply /engine/record/status <json>: state, file, seconds, frames, dropped, format, tap' },
   );
 
   engine.onStop.push(async () => {
