@@ -53,6 +53,12 @@ export function mapEngineRoutes(engine: Engine): void {
     { args: none, usage: [], description: 'reply /engine/list <text>: every module with its current parameter values (also printed on the engine console)' },
   );
 
+  router.mapRoute('/engine/ping', (_args, ctx) => ctx.reply('/engine/pong'), {
+    args: none,
+    usage: [],
+    description: 'reply /engine/pong: is the engine there? (chronus send asks it when a message brought no reply)',
+  });
+
   router.mapRoute('/engine/routes', (_args, ctx) => ctx.replyJson('/engine/routes', router.routes()), {
     args: none,
     usage: [],

@@ -1,6 +1,7 @@
 /**
  * A small OSC client (control side of the CLI `chronus send`, and tests): one ephemeral UDP port on
- * 127.0.0.1, fire-and-forget `send`, and `request` that waits for the first matching reply.
+ * 127.0.0.1, fire-and-forget `send`, `request` that waits for the first matching reply, and `collect`
+ * that gathers every reply a message brings.
  * Split JSON replies (see `encodeJsonReply` in osc-transport.ts) are reassembled before matching.
  */
 import net from 'node:net';
@@ -31,6 +32,15 @@ export interface RequestOptions {
   replyAddress?: string | RegExp;
   /** Default 2000 ms. */
   timeoutMs?: number;
+}
+
+export interface CollectOptions {
+  /** How long to wait for the first reply (default 500 ms). */
+  timeoutMs?: number;
+  /** After a reply, stop once this long passes without another (default 200 ms; never past timeoutMs). */
+  quietMs?: number;
+  /** Sees each reply as it arrives (e.g. to print it at once). */
+  onReply?: (reply: OscReply) => void;
 }
 
 export interface OscClientOptions {
@@ -123,6 +133,40 @@ export class OscClient {
     return reply;
   }
 
+  /**
+   * Sends `address args` to host:port and gathers every reply from that port (one message may bring
+   * several: `/engine/stop` during a recording answers `/engine/record/stopped`, then `/engine/stopped`)
+   * until `quietMs` pass without one, or `timeoutMs` from the start. Resolves with them in arrival
+   * order, possibly none (replies that no `request` waits for are also passed to `onMessage`).
+   */
+  collect(host: string, port: number, address: string, args: readonly OscSendArg[] = [], options: CollectOptions = {}): Promise<OscReply[]> {
+    const timeoutMs = options.timeoutMs ?? 500;
+    const quietMs = options.quietMs ?? 200;
+    const replies: OscReply[] = [];
+    const started = Date.now();
+    return new Promise<OscReply[]>((resolve) => {
+      const previous = this.onMessage;
+      let timer: NodeJS.Timeout;
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.onMessage = previous;
+        resolve(replies);
+      };
+      const arm = (ms: number): void => {
+        clearTimeout(timer);
+        timer = setTimeout(finish, Math.max(0, ms));
+      };
+      this.onMessage = (reply) => {
+        if (!matches({ host, port, replyAddress: undefined }, reply)) return previous(reply);
+        replies.push(reply);
+        options.onReply?.(reply);
+        arm(Math.min(quietMs, timeoutMs - (Date.now() - started)));
+      };
+      arm(timeoutMs);
+      this.send(host, port, address, args);
+    });
+  }
+
   /** Waits for a reply without sending anything (register before triggering it). */
   waitFor(host: string, port: number, options: RequestOptions = {}): Promise<OscReply> {
     const timeoutMs = options.timeoutMs ?? 2000;
@@ -204,7 +248,7 @@ export class OscClient {
   }
 }
 
-function matches(waiter: Waiter, reply: OscReply): boolean {
+function matches(waiter: Pick<Waiter, 'host' | 'port' | 'replyAddress'>, reply: OscReply): boolean {
   if (reply.remote.port !== waiter.port) return false;
   if (net.isIP(waiter.host) !== 0 && !isAnyAddress(waiter.host) && reply.remote.address !== waiter.host) return false;
   const want = waiter.replyAddress;
