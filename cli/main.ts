@@ -24,7 +24,7 @@ const USAGE = `usage: chronus <command> [options]
 
 options: --root <dir>     project folder with config/ and plugins/ (default: the package folder)
          --host, --port   the engine's OSC address for send (default: osc.host, osc.port of the config)
-         --timeout <ms>   how long send waits for a reply (default 500)`;
+         --timeout <ms>   how long send waits for the engine (default 2000)`;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({

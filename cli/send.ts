@@ -1,15 +1,16 @@
 /**
- * `chronus send <address> [args...]`: one message to a running engine; prints every reply it brings
- * (until 200 ms pass without another, at most --timeout ms). Exit status: 0 when it was answered
- * without /error (or the address answers nothing and the engine is there), 1 for an /error reply,
- * 3 when nothing answers at all (no engine on that host and port).
+ * `chronus send <address> [args...]`: one message to a running engine, followed by `/engine/ping`,
+ * which the engine answers (`/engine/pong`) once everything before it has been handled — so every
+ * reply the message brings (one, several, or none for a parameter or gate) is printed, in order,
+ * before send returns. Exit status: 0 (no /error among the replies), 1 (an /error), 3 (nothing
+ * answered within --timeout: no engine on that host and port).
  */
 import type { Config } from '../kernel/config.ts';
 import { OscClient, type OscReply } from '../kernel/osc-client.ts';
 import type { OscSendArg } from '../kernel/osc-transport.ts';
 
 export const EXIT_NO_ENGINE = 3;
-const DEFAULT_TIMEOUT_MS = 500;
+const DEFAULT_TIMEOUT_MS = 2000;
 
 /** Command-line words to OSC arguments: integers as int32, other numbers as float, the rest as strings. */
 export function parseCliArgs(words: string[]): OscSendArg[] {
@@ -34,14 +35,12 @@ export async function sendCommand(config: Config, words: string[], values: { hos
   if (!(timeoutMs > 0)) throw new Error(`--timeout must be a positive number of milliseconds (found '${values.timeout}')`);
   const client = await OscClient.open();
   try {
-    const replies = await client.collect(host, port, address, parseCliArgs(rest), {
+    const { replies, ended } = await client.collect(host, port, [{ address, args: parseCliArgs(rest) }, { address: '/engine/ping' }], {
       timeoutMs,
+      until: '/engine/pong',
       onReply: (r) => process.stdout.write(`${line(r)}\n`),
     });
-    if (replies.length > 0) return replies.some((r) => r.address === '/error') ? 1 : 0;
-    // Parameters and gates answer nothing when they succeed: is the engine there at all?
-    const pong = await client.request(host, port, '/engine/ping', [], { replyAddress: '/engine/pong', timeoutMs }).catch(() => null);
-    if (pong) return 0;
+    if (replies.length > 0 || ended) return replies.some((r) => r.address === '/error') ? 1 : 0;
     process.stderr.write(`chronus: no reply from ${host}:${port} within ${timeoutMs} ms — is the engine running? (start it with npm start; --host, --port and --timeout choose where and how long to ask)\n`);
     return EXIT_NO_ENGINE;
   } finally {

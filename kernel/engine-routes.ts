@@ -53,11 +53,20 @@ export function mapEngineRoutes(engine: Engine): void {
     { args: none, usage: [], description: 'reply /engine/list <text>: every module with its current parameter values (also printed on the engine console)' },
   );
 
-  router.mapRoute('/engine/ping', (_args, ctx) => ctx.reply('/engine/pong'), {
-    args: none,
-    usage: [],
-    description: 'reply /engine/pong: is the engine there? (chronus send asks it when a message brought no reply)',
-  });
+  router.mapRoute(
+    '/engine/ping',
+    async (_args, ctx) => {
+      // After every message before it has been handled and answered: a client that sends a message
+      // and then /engine/ping has all the message's replies once /engine/pong arrives.
+      await router.settledSoFar();
+      ctx.reply('/engine/pong');
+    },
+    {
+      args: none,
+      usage: [],
+      description: 'reply /engine/pong once every message received before it has been handled (its replies sent): is the engine there, and done? (chronus send uses it)',
+    },
+  );
 
   router.mapRoute('/engine/routes', (_args, ctx) => ctx.replyJson('/engine/routes', router.routes()), {
     args: none,

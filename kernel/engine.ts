@@ -236,6 +236,8 @@ export class Engine {
 
   broadcast(address: string, args: readonly unknown[]): void {
     this.onBroadcast?.(address, args);
+    // osc.replyToSender false: nothing goes back to clients, notices included.
+    if (!this.config.osc.replyToSender) return;
     for (const remote of this.clients.values()) this.replier.send(remote, address, args);
   }
 

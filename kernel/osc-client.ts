@@ -35,12 +35,20 @@ export interface RequestOptions {
 }
 
 export interface CollectOptions {
-  /** How long to wait for the first reply (default 500 ms). */
+  /** The longest wait, from sending (default 2000 ms). */
   timeoutMs?: number;
-  /** After a reply, stop once this long passes without another (default 200 ms; never past timeoutMs). */
-  quietMs?: number;
+  /** The reply that ends the wait (not collected), e.g. `/engine/pong` for a message followed by `/engine/ping`. */
+  until?: string;
+  /** Also wait this long after `until` arrives, for stragglers (default 20 ms). */
+  graceMs?: number;
   /** Sees each reply as it arrives (e.g. to print it at once). */
   onReply?: (reply: OscReply) => void;
+}
+
+export interface Collected {
+  replies: OscReply[];
+  /** Whether the `until` reply arrived. */
+  ended: boolean;
 }
 
 export interface OscClientOptions {
@@ -134,36 +142,37 @@ export class OscClient {
   }
 
   /**
-   * Sends `address args` to host:port and gathers every reply from that port (one message may bring
-   * several: `/engine/stop` during a recording answers `/engine/record/stopped`, then `/engine/stopped`)
-   * until `quietMs` pass without one, or `timeoutMs` from the start. Resolves with them in arrival
-   * order, possibly none (replies that no `request` waits for are also passed to `onMessage`).
+   * Sends each message to host:port, in order, and gathers every reply from that port (one message
+   * may bring several: `/engine/stop` during a recording answers `/engine/record/stopped`, then
+   * `/engine/stopped`) until the `until` reply arrives (plus `graceMs`) or `timeoutMs` from the start.
+   * Resolves with them in arrival order (possibly none) and whether `until` came.
    */
-  collect(host: string, port: number, address: string, args: readonly OscSendArg[] = [], options: CollectOptions = {}): Promise<OscReply[]> {
-    const timeoutMs = options.timeoutMs ?? 500;
-    const quietMs = options.quietMs ?? 200;
+  collect(host: string, port: number, messages: readonly { address: string; args?: readonly OscSendArg[] }[], options: CollectOptions = {}): Promise<Collected> {
+    const timeoutMs = options.timeoutMs ?? 2000;
     const replies: OscReply[] = [];
-    const started = Date.now();
-    return new Promise<OscReply[]>((resolve) => {
+    return new Promise<Collected>((resolve) => {
       const previous = this.onMessage;
-      let timer: NodeJS.Timeout;
+      let ended = false;
       const finish = (): void => {
         clearTimeout(timer);
         this.onMessage = previous;
-        resolve(replies);
+        resolve({ replies, ended });
       };
-      const arm = (ms: number): void => {
-        clearTimeout(timer);
-        timer = setTimeout(finish, Math.max(0, ms));
-      };
+      let timer = setTimeout(finish, timeoutMs);
       this.onMessage = (reply) => {
         if (!matches({ host, port, replyAddress: undefined }, reply)) return previous(reply);
+        if (options.until !== undefined && reply.address === options.until) {
+          if (!ended) {
+            ended = true;
+            clearTimeout(timer);
+            timer = setTimeout(finish, options.graceMs ?? 20);
+          }
+          return;
+        }
         replies.push(reply);
         options.onReply?.(reply);
-        arm(Math.min(quietMs, timeoutMs - (Date.now() - started)));
       };
-      arm(timeoutMs);
-      this.send(host, port, address, args);
+      for (const m of messages) this.send(host, port, m.address, m.args ?? []);
     });
   }
 

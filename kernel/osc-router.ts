@@ -197,6 +197,11 @@ export class OscRouter {
     }
   }
 
+  /** Resolves when the asynchronous handlers started before this call have finished (not ones started later). */
+  async settledSoFar(): Promise<void> {
+    await Promise.all([...this.pending]);
+  }
+
   /** Resolves when every asynchronous handler started so far has finished. */
   async idle(): Promise<void> {
     while (this.pending.size > 0) await Promise.all(this.pending);

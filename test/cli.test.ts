@@ -124,13 +124,15 @@ test('chronus send with no engine says so and exits non-zero; a message that ans
 
 test('chronus send prints every reply a message brings, in order', async (t) => {
   const { OscTransport } = await import('../kernel/osc-transport.ts');
-  // A stand-in engine that answers /engine/stop as the real one does during a recording: two replies.
+  // A stand-in engine that answers /engine/stop as the real one does during a recording — two
+  // replies, the second after the recording is closed — and /engine/ping once that is done.
   const fake = await OscTransport.open({ port: 0 });
   t.after(() => fake.close());
   fake.onMessage = (m) => {
-    if (m.address !== '/engine/stop') return;
-    fake.send(m.remote, '/engine/record/stopped', ['recordings/take.wav', { type: 'h', value: 2 ** 33 }]);
-    setTimeout(() => fake.send(m.remote, '/engine/stopped'), 50);
+    if (m.address === '/engine/stop') {
+      fake.send(m.remote, '/engine/record/stopped', ['recordings/take.wav', { type: 'h', value: 2 ** 33 }]);
+      setTimeout(() => fake.send(m.remote, '/engine/stopped'), 300);
+    } else if (m.address === '/engine/ping') setTimeout(() => fake.send(m.remote, '/engine/pong'), 350);
   };
   const r = await chronus(['send', '/engine/stop', '--port', String(fake.port)]);
   assert.equal(r.code, 0, r.stderr);
