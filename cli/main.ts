@@ -17,12 +17,14 @@ const USAGE = `usage: chronus <command> [options]
   start                         run the engine (sound card, or the real-time null backend)
   render <score.json> -o <out.wav> [--seconds N] [--format int16|int24|float32]
                                 render a score of timed OSC messages offline
-  send <address> [args...]      send one OSC message to a running engine and print any reply
+  send <address> [args...]      send one OSC message to a running engine and print every reply it
+                                brings (exit 1 on /error, 3 when no engine answers)
   schema                        print every module and parameter as JSON
   version                       print the version and whether the prebuilt dist/ or tsx runs
 
-options: --root <dir>  project folder with config/ and plugins/ (default: the package folder)
-         --host, --port  the engine's OSC address for send (default: from config)`;
+options: --root <dir>     project folder with config/ and plugins/ (default: the package folder)
+         --host, --port   the engine's OSC address for send (default: osc.host, osc.port of the config)
+         --timeout <ms>   how long send waits for the engine (default 2000)`;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({

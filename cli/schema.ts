@@ -2,11 +2,12 @@
 import type { Config } from '../kernel/config.ts';
 import { Engine } from '../kernel/engine.ts';
 import { Logger } from '../kernel/logger.ts';
+import { schemaDocument } from '../kernel/schema-export.ts';
 
 export async function schemaCommand(config: Config): Promise<number> {
   const engine = await Engine.start({ config, backend: 'offline', log: Logger.silent() });
   try {
-    const schema = engine.registry.toJSON(engine.router.routes().map((r) => r.address));
+    const schema = schemaDocument(engine);
     process.stdout.write(`${JSON.stringify(schema, null, 2)}\n`);
   } finally {
     await engine.stop();

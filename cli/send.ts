@@ -1,7 +1,16 @@
-/** `chronus send <address> [args...]`: one message to a running engine; prints any reply for a moment. */
+/**
+ * `chronus send <address> [args...]`: one message to a running engine, followed by `/engine/ping`,
+ * which the engine answers (`/engine/pong`) once everything before it has been handled — so every
+ * reply the message brings (one, several, or none for a parameter or gate) is printed, in order,
+ * before send returns. Exit status: 0 (no /error among the replies), 1 (an /error), 3 (nothing
+ * answered within --timeout: no engine on that host and port).
+ */
 import type { Config } from '../kernel/config.ts';
-import { OscClient } from '../kernel/osc-client.ts';
+import { OscClient, type OscReply } from '../kernel/osc-client.ts';
 import type { OscSendArg } from '../kernel/osc-transport.ts';
+
+export const EXIT_NO_ENGINE = 3;
+const DEFAULT_TIMEOUT_MS = 2000;
 
 /** Command-line words to OSC arguments: integers as int32, other numbers as float, the rest as strings. */
 export function parseCliArgs(words: string[]): OscSendArg[] {
@@ -12,21 +21,29 @@ export function parseCliArgs(words: string[]): OscSendArg[] {
   });
 }
 
+function line(reply: OscReply): string {
+  return `${reply.address} ${reply.args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ')}`.trimEnd();
+}
+
 export async function sendCommand(config: Config, words: string[], values: { host?: string; port?: string; timeout?: string }): Promise<number> {
   const [address, ...rest] = words;
   if (!address?.startsWith('/')) throw new Error('send needs an OSC address starting with /: chronus send /gate/voice1 1');
   const host = values.host ?? config.osc.host;
   const port = values.port === undefined ? config.osc.port : Number(values.port);
-  const timeoutMs = values.timeout === undefined ? 500 : Number(values.timeout);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`--port must be an integer 1–65535 (found '${values.port}')`);
+  const timeoutMs = values.timeout === undefined ? DEFAULT_TIMEOUT_MS : Number(values.timeout);
+  if (!(timeoutMs > 0)) throw new Error(`--timeout must be a positive number of milliseconds (found '${values.timeout}')`);
   const client = await OscClient.open();
   try {
-    const reply = await client.request(host, port, address, parseCliArgs(rest), { timeoutMs }).catch(() => null);
-    if (reply) {
-      process.stdout.write(`${reply.address} ${reply.args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ')}\n`);
-      return reply.address === '/error' ? 1 : 0;
-    }
-    return 0;
+    const { replies, ended } = await client.collect(host, port, [{ address, args: parseCliArgs(rest) }, { address: '/engine/ping' }], {
+      timeoutMs,
+      until: '/engine/pong',
+      onReply: (r) => process.stdout.write(`${line(r)}\n`),
+    });
+    if (replies.length > 0 || ended) return replies.some((r) => r.address === '/error') ? 1 : 0;
+    process.stderr.write(`chronus: no reply from ${host}:${port} within ${timeoutMs} ms — is the engine running? (start it with npm start; --host, --port and --timeout choose where and how long to ask)\n`);
+    return EXIT_NO_ENGINE;
   } finally {
-    client.close();
+    await client.close();
   }
 }

@@ -8,6 +8,13 @@ import { supervise, type UnderflowReport } from './supervisor.ts';
 const STOP_DEADLINE_MS = 1000;
 
 export async function startCommand(config: Config, root: string): Promise<number> {
+  if (config.audio.backend === 'offline') {
+    // The offline backend renders as fast as it can into a file: there is nothing to listen to or play.
+    throw new Error(
+      'start plays in real time, but audio.backend is "offline" (CHRONUS_AUDIO=offline?), which only renders a score to a file: ' +
+        'run `npx chronus render score.json -o out.wav`, or start with CHRONUS_AUDIO=auto, device or null',
+    );
+  }
   if (process.env.CHRONUS_SUPERVISED !== '1' && config.audio.backend !== 'null') return supervise(process.argv.slice(1));
   const engine = await Engine.start({ config, root });
   // From here on nothing that goes wrong on this thread ends the process: it is logged and counted.

@@ -69,6 +69,8 @@ interface Opened {
 const RUNAWAY = 64;
 /** Crossfade between an old and a new version of a plugin. */
 const CROSSFADE_MS = 10;
+/** `/engine/stop` fades the output out (and `/engine/start` back in) over this long: no click. */
+export const OUTPUT_FADE_MS = 5;
 /** How long a new version is watched after a swap (a fault rolls back to the old one). */
 const WATCH_MS = 3000;
 const STAGE_SOURCE = 2;
@@ -115,6 +117,11 @@ export class AudioEngine {
   /** Per gate index: the gate that follows it (-1: none), rebuilt whenever a plugin comes or goes. */
   private gateFollower = new Int32Array(0);
   private openGates = 0;
+  /** `/engine/stop` until `/engine/start` (EventKind.OutputStopped): gates do not open and the output fades to silence. */
+  private outputStopped = false;
+  /** The output's gain now (0 … 1), moving by `outputStep` a sample towards 0 (stopped) or 1. */
+  private outputGain = 1;
+  private readonly outputStep: number;
   private readonly paramAddresses = new Map<string, number>();
   private readonly gateAddresses = new Map<string, number>();
   private readonly record: RingRecord = { kind: 0, frame: 0, target: 0, value: 0 };
@@ -144,6 +151,7 @@ export class AudioEngine {
     this.watch = this.shared.values;
     this.shared.values[Slot.QueueLimit] = this.queue.limit;
     this.dueBefore = maxBlock;
+    this.outputStep = 1 / Math.max(1, Math.round((OUTPUT_FADE_MS / 1000) * sampleRate));
     this.main = this.bus('main');
     this.master = this.bus('master');
     this.bus('send:reverb');
@@ -577,6 +585,7 @@ export class AudioEngine {
       const kind = rec.kind;
       const frame = rec.frame;
       if (kind === EventKind.ClearScheduled) queue.clearAfter(blockStart);
+      else if (kind === EventKind.OutputStopped) this.outputStopped = rec.value > 0;
       else if (frame >= blockEnd) queue.insertLater(frame, kind, rec.target, rec.value);
       else if (queue.length < queue.capacity) queue.insert(frame < blockStart ? blockStart : frame, kind, rec.target, rec.value);
       else this.apply(kind, rec.target, rec.value);
@@ -600,6 +609,8 @@ export class AudioEngine {
   private applyGate(gate: number, value: number, depth = 0): void {
     const slot = this.gateSlot[gate];
     if (slot === undefined || slot.bypassed || slot.instance.gate === undefined) return;
+    // Stopped (/engine/stop): no gate opens until /engine/start; closing one is always fine.
+    if (value > 0 && this.outputStopped) return;
     const open = value > 0 ? 1 : 0;
     if (open !== this.gateOpen[gate]) this.openGates += open ? 1 : -1;
     this.gateOpen[gate] = open;
@@ -808,16 +819,23 @@ export class AudioEngine {
     this.reports.push(ReportKind.PluginFault, this.frame, slot.spec.slotId, slot.faults);
   }
 
-  /** Master to the output: NaN guard, hard clip at full scale (the limiter plugin keeps it below), meters. */
+  /**
+   * Master to the output: NaN guard, hard clip at full scale (the limiter plugin keeps it below), the
+   * stop gain (fading over OUTPUT_FADE_MS after /engine/stop or /engine/start), meters.
+   */
   private writeOutput(outL: Float32Array, outR: Float32Array, frames: number): void {
     const l = this.master.l;
     const r = this.master.r;
     let peakL = 0;
     let peakR = 0;
     let sq = 0;
+    const target = this.outputStopped ? 0 : 1;
+    const step = this.outputStep;
+    let gain = this.outputGain;
     for (let i = 0; i < frames; i++) {
-      let a = l[i];
-      let b = r[i];
+      if (gain !== target) gain = target > gain ? (gain + step < 1 ? gain + step : 1) : gain - step > 0 ? gain - step : 0;
+      let a = l[i] * gain;
+      let b = r[i] * gain;
       if (!(a > -1)) a = a === a ? -1 : 0;
       else if (a > 1) a = 1;
       if (!(b > -1)) b = b === b ? -1 : 0;
@@ -830,6 +848,7 @@ export class AudioEngine {
       if (bb > peakR) peakR = bb;
       sq += a * a + b * b;
     }
+    this.outputGain = gain;
     if (this.outputTap !== null) {
       this.outputChannels[0] = outL;
       this.outputChannels[1] = outR;

@@ -140,6 +140,7 @@ export class AudioRecovery {
         this.watchdog.reset(COLD_GRACE_MS);
         await plugins.reinstate(this.snapshots);
         for (const m of registry.modules.values()) for (const p of m.params.values()) control.set(p.index, registry.values[p.index]);
+        if (control.stopped) control.setStopped(true);
         for (const g of control.openGates) control.gate(g, 1);
         await audio.run();
         this.status.restarts++;

@@ -93,9 +93,25 @@ export const ConfigSchema = z.strictObject({
     reloadDebounceMs: int(0, 5000),
     /** How far ahead a timed message (bundle timetag) may be; one further ahead is refused with /error EVENT_TOO_FAR_AHEAD. */
     scheduleHorizonSeconds: z.number().positive().max(3600),
+    /**
+     * Print what the old engine printed on its console (status, list, schema, sequencer status,
+     * pattern list, every /error) on stdout, for clients that never read replies (chronusctl).
+     */
+    console: z.boolean(),
   }),
-  viz: z.strictObject({ enabled: z.boolean(), host, port, intervalMs: int(10, 60000) }),
-  paths: z.strictObject({ plugins: relPath, patterns: relPath, recordings: relPath }),
+  viz: z.strictObject({
+    enabled: z.boolean(),
+    host,
+    port,
+    intervalMs: int(10, 60000),
+    /**
+     * `/viz/spectrum`: `legacy` (the old engine's 8 bands centred 63 Hz … 8 kHz, a level follower
+     * ×50 clamped to 1, which the old visualiser labels) or `raw` (RMS of 8 bands 20 Hz … 20 kHz).
+     */
+    spectrum: z.enum(['legacy', 'raw']),
+  }),
+  /** `schemas`: where `/engine/schema file` writes its exports. */
+  paths: z.strictObject({ plugins: relPath, patterns: relPath, recordings: relPath, schemas: relPath }),
   plugins: z.record(
     z.string().regex(PLUGIN_ID_RE, { error: 'must be a plugin id: lowercase letters, digits and dashes, starting with a letter' }),
     PluginConfigSchema,
@@ -111,6 +127,7 @@ export const PATH_FIELDS = [
   ['paths', 'plugins'],
   ['paths', 'patterns'],
   ['paths', 'recordings'],
+  ['paths', 'schemas'],
   ['engine', 'statusFile'],
 ] as const;
 

@@ -1,10 +1,10 @@
 /** The `/engine/...` routes of OSC.md that the kernel itself answers. */
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { z } from 'zod';
 import type { Engine } from './engine.ts';
 import { engineStatus } from './engine-status.ts';
 import { RouteError } from './osc-router.ts';
+import { formatSchema } from './console-format.ts';
+import { SCHEMA_FORMATS, schemaDocument, writeSchemaFiles } from './schema-export.ts';
 
 const none = z.tuple([]);
 export const PLUGIN_UNKNOWN = 'PLUGIN_UNKNOWN';
@@ -15,20 +15,29 @@ export function mapEngineRoutes(engine: Engine): void {
 
   router.mapRoute('/engine/status', (_args, ctx) => ctx.replyJson('/engine/status', engineStatus(engine)), {
     args: none,
-    description: 'reply /engine/status <json>: backend, frames, xruns, levels, gates, messages, block times',
+    usage: [],
+    description: 'reply /engine/status <json>: backend, stopped, frames, xruns, levels, gates, messages, block times (also printed on the engine console)',
   });
 
   router.mapRoute(
     '/engine/schema',
     async ([form], ctx) => {
-      const schema = engine.registry.toJSON(router.routes().map((r) => r.address));
+      const schema = schemaDocument(engine);
       if (form === 'file') {
-        const file = path.resolve(engine.config.paths.patterns, '..', 'chronus-schema.json');
-        await writeFile(file, JSON.stringify(schema, null, 2));
-        ctx.reply('/engine/schema/file', file);
-      } else ctx.replyJson('/engine/schema', schema);
+        const { stamped, latest } = await writeSchemaFiles(engine.config.paths.schemas, schema);
+        ctx.reply('/engine/schema/file', stamped, latest);
+        return;
+      }
+      // The old engine printed the schema on its console; chronusctl asks for "stdout" and reads it there.
+      if (form === 'stdout') engine.console.print(formatSchema(schema));
+      ctx.replyJson('/engine/schema', schema);
     },
-    { args: z.tuple([z.enum(['json', 'file']).optional()]).or(none), description: 'reply /engine/schema <json> (every module and parameter); "file" writes chronus-schema.json' },
+    {
+      args: z.tuple([z.enum(SCHEMA_FORMATS, { error: `expected one of ${SCHEMA_FORMATS.join(', ')}` }).optional()]).or(none),
+      usage: ['[format]'],
+      description:
+        'reply /engine/schema <json> (every module and parameter); "stdout" also prints it on the engine console; "file" writes schemas/chronus_schema_<time>.json and schemas/chronus-schema.json, reply /engine/schema/file <file> <latest>',
+    },
   );
 
   router.mapRoute(
@@ -41,11 +50,27 @@ export function mapEngineRoutes(engine: Engine): void {
       }
       ctx.reply('/engine/list', lines.join('\n'));
     },
-    { args: none, description: 'reply /engine/list <text>: every module with its current parameter values' },
+    { args: none, usage: [], description: 'reply /engine/list <text>: every module with its current parameter values (also printed on the engine console)' },
+  );
+
+  router.mapRoute(
+    '/engine/ping',
+    async (_args, ctx) => {
+      // After every message before it has been handled and answered: a client that sends a message
+      // and then /engine/ping has all the message's replies once /engine/pong arrives.
+      await router.settledSoFar();
+      ctx.reply('/engine/pong');
+    },
+    {
+      args: none,
+      usage: [],
+      description: 'reply /engine/pong once every message received before it has been handled (its replies sent): is the engine there, and done? (chronus send uses it)',
+    },
   );
 
   router.mapRoute('/engine/routes', (_args, ctx) => ctx.replyJson('/engine/routes', router.routes()), {
     args: none,
+    usage: [],
     description: 'reply /engine/routes <json>: every address with its description',
   });
 
@@ -70,7 +95,7 @@ export function mapEngineRoutes(engine: Engine): void {
       });
       ctx.replyJson('/engine/plugins', list);
     },
-    { args: none, description: 'reply /engine/plugins <json>: loaded plugins with version, role, modules and faults' },
+    { args: none, usage: [], description: 'reply /engine/plugins <json>: loaded plugins with version, role, modules and faults' },
   );
 
   router.mapRoute(
@@ -82,6 +107,7 @@ export function mapEngineRoutes(engine: Engine): void {
     },
     {
       args: z.tuple([z.string({ error: 'expected a plugin id such as "delay"' }).min(1).max(64)]),
+      usage: ['plugin_id'],
       description: 'a fresh instance of plugin <id> takes over (a bypassed one plays again), keeping its parameters and saved state; reply /engine/plugin/reset <id>',
     },
   );
@@ -89,10 +115,11 @@ export function mapEngineRoutes(engine: Engine): void {
   router.mapRoute(
     '/engine/start',
     async (_args, ctx) => {
+      engine.control.setStopped(false);
       await engine.audio.call('broadcast', '/engine/start');
       ctx.reply('/engine/started');
     },
-    { args: none, description: 'start (resume) the engine' },
+    { args: none, usage: [], description: 'start (resume) the engine after /engine/stop: the output fades back in and gates open again' },
   );
 
   router.mapRoute(
@@ -100,10 +127,16 @@ export function mapEngineRoutes(engine: Engine): void {
     async (_args, ctx) => {
       engine.control.clearScheduled();
       engine.releaseAllGates();
+      engine.control.setStopped(true);
       await engine.audio.call('broadcast', '/engine/stop');
       for (const hook of engine.onStop) await hook();
       ctx.reply('/engine/stopped');
     },
-    { args: none, description: 'stop: drops what is scheduled ahead, releases every gate, stops the sequencer and ends a recording' },
+    {
+      args: none,
+      usage: [],
+      description:
+        'stop: the output fades to silence and gates are ignored until /engine/start (the audio clock keeps running); drops what is scheduled ahead, releases every gate, stops the sequencer and ends a recording',
+    },
   );
 }

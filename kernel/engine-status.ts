@@ -20,9 +20,13 @@ export interface EngineStatus {
   badPackets: number;
   unknownAddress: number;
   badArgs: number;
+  /** Messages whose extra trailing arguments were ignored (old clients send some; kernel/osc-router.ts). */
+  extraArgs: number;
   late: number;
   clamped: number;
   lastMessage: string;
+  /** Stopped by /engine/stop: the output is silent and gates are ignored until /engine/start (the clock runs on). */
+  stopped: boolean;
   eventsDropped: number;
   pluginFaults: number;
   blockMs: { last: number; p50: number; p99: number; p999: number; max: number; deadline: number };
@@ -79,9 +83,11 @@ export function engineStatus(engine: Engine): EngineStatus {
     badPackets: engine.router.counters.badPackets,
     unknownAddress: engine.router.counters.unknownAddress,
     badArgs: engine.router.counters.badArgs,
+    extraArgs: engine.router.counters.extraArgs,
     late: engine.router.counters.late,
     clamped: engine.control.clampedCount,
     lastMessage: engine.router.lastMessage,
+    stopped: engine.control.stopped,
     eventsDropped: v[Slot.EventsDropped],
     pluginFaults: v[Slot.PluginFaults],
     blockMs: {

@@ -29,6 +29,8 @@ import { PluginWatcher } from './plugin-watcher.ts';
 import { requestCpuLatency, type CpuLatencyRequest } from './cpu-latency.ts';
 import { AudioRecovery } from './audio-recovery.ts';
 import { PluginLogRelay } from './plugin-log.ts';
+import { EngineConsole } from './engine-console.ts';
+import { EventLog } from './event-log.ts';
 
 const trace = debuglog('chronus:engine');
 
@@ -42,6 +44,8 @@ export interface EngineOptions {
   listen?: boolean;
   /** Write the status file and send /viz (default: same as listen). */
   status?: boolean;
+  /** Show replies on stdout as the old engine did (default: config.engine.console when listening). */
+  console?: boolean;
   /** Hot reload: watch plugins/ (and `<root>/config` when root is given). Default: config.engine.watch when listening. */
   watch?: boolean;
   /** The project folder (for watching config/local.json). */
@@ -79,6 +83,10 @@ export class Engine {
   readonly replier: EngineReplier;
   /** Errors the last-resort handlers of `chronus start` caught (cli/last-resort.ts), shown in status. */
   readonly uncaught = { count: 0, last: '' };
+  /** The last 100 events (engine_log.txt beside the status file). */
+  readonly events: EventLog;
+  /** What the old engine printed on its console (kernel/engine-console.ts). */
+  readonly console: EngineConsole;
 
   private constructor(
     readonly config: Config,
@@ -91,7 +99,10 @@ export class Engine {
       onReply: () => this.onReply,
       maxPacketBytes: () => this.transport?.maxPacketBytes ?? config.osc.maxPacketBytes,
     });
-    this.router = new OscRouter(this.replier, this.clock);
+    this.events = new EventLog(() => Math.max(audio.shared.values[Slot.PeakL], audio.shared.values[Slot.PeakR]));
+    log.listen((level, message) => this.events.add(level === 'info' ? message : `${level.toUpperCase()}: ${message}`));
+    this.console = new EngineConsole((line) => process.stdout.write(`${line}\n`), false, this.events);
+    this.router = new OscRouter(this.console.wrap(this.replier, config.osc.replyToSender), this.clock);
     this.pluginLog = new PluginLogRelay(audio, (id, level, text) => {
       log[level](`plugin ${id}: ${text}`);
       if (level !== 'info') this.broadcast('/engine/notice', [id, text]);
@@ -159,6 +170,7 @@ export class Engine {
         engine.recovery.start();
       }
       const listen = options.listen ?? audio.backend !== 'offline';
+      engine.console.enabled = options.console ?? (listen && config.engine.console);
       if (listen) engine.transport = await openTransport(engine, config, log);
       engine.reportTimer = setInterval(() => engine.drainReports(), 50);
       engine.reportTimer.unref();
@@ -224,6 +236,8 @@ export class Engine {
 
   broadcast(address: string, args: readonly unknown[]): void {
     this.onBroadcast?.(address, args);
+    // osc.replyToSender false: nothing goes back to clients, notices included.
+    if (!this.config.osc.replyToSender) return;
     for (const remote of this.clients.values()) this.replier.send(remote, address, args);
   }
 

@@ -8,6 +8,11 @@ export const EventKind = {
   Modulate: 3,
   /** `/engine/stop`: drop every queued event timed after the block it is taken in (target, value unused). */
   ClearScheduled: 4,
+  /**
+   * `/engine/stop` (value 1) and `/engine/start` (value 0): the output fades to silence (the clock
+   * keeps running, so nothing underflows) and gates stop opening, until started again.
+   */
+  OutputStopped: 5,
 } as const;
 
 export const ReportKind = {

@@ -20,6 +20,8 @@ const MODULE_PATTERN_RE = /^[a-z][a-z0-9_]*\{n\}[a-z0-9_]*$/;
 /** The largest count a module pattern may ask for (and what `config:numVoices` is checked against). */
 export const MAX_PATTERN_COUNT = 128;
 export const EFFECT_BUSES = ['main', 'master'] as const;
+/** Top-level keys of `/engine/schema` that the kernel writes itself (kernel/schema-export.ts). */
+export const RESERVED_SCHEMA_KEYS: readonly string[] = ['version', 'engine', 'schema_version', 'modules', 'engine_commands', 'registered_routes'];
 
 const moduleId = z.string().regex(MODULE_ID_RE, {
   error: 'must be a module id: lowercase letters, digits and "_", starting with a letter (e.g. "dist1")',
@@ -61,6 +63,19 @@ export const ManifestSchema = z
     bus: z.string().regex(PLUGIN_ID_RE, { error: 'must be a bus name, e.g. "main" or "reverb"' }).optional(),
     /** Extra module ids that address an existing module, e.g. `{ "sine1": "voice1" }` for old clients. */
     aliases: z.record(moduleId, moduleId).optional(),
+    /**
+     * A top-level section this plugin adds to `/engine/schema`: its routes as `<section>.commands`,
+     * plus `notes` (more keys of the section), e.g. the old engine's `sequencer.pattern_notation`.
+     */
+    schema: z
+      .strictObject({
+        section: z
+          .string()
+          .regex(/^[a-z][a-z0-9_]*$/, { error: 'must be a lower_snake key, e.g. "sequencer"' })
+          .refine((k) => !RESERVED_SCHEMA_KEYS.includes(k), { error: `must not be one of the kernel's own keys (${RESERVED_SCHEMA_KEYS.join(', ')})` }),
+        notes: z.record(z.string().max(64), z.unknown()).optional(),
+      })
+      .optional(),
   })
   .superRefine((m, ctx) => {
     const issue = (p: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path: p, message });

@@ -5,6 +5,7 @@
 import type { InProcessHost } from './audio-host.ts';
 import type { Engine } from './engine.ts';
 import type { Remote } from './osc-router.ts';
+import { plainArgs } from './osc-args.ts';
 import type { Score } from './score.ts';
 import { openWavWriter, type WavSampleFormat } from './wav-writer.ts';
 
@@ -30,7 +31,7 @@ export async function renderScore(engine: Engine, score: Score, options: RenderO
   if (options.onReply) {
     const onReply = options.onReply;
     engine.onReply = (remote, address, args) => {
-      if (remote === SCORE_REMOTE) onReply(address, args);
+      if (remote === SCORE_REMOTE) onReply(address, plainArgs(args));
     };
   }
   const writer = await openWavWriter(options.out, { sampleRate: sr, channels: 2, format: options.format ?? 'int24', overwrite: true });

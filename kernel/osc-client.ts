@@ -1,6 +1,7 @@
 /**
  * A small OSC client (control side of the CLI `chronus send`, and tests): one ephemeral UDP port on
- * 127.0.0.1, fire-and-forget `send`, and `request` that waits for the first matching reply.
+ * 127.0.0.1, fire-and-forget `send`, `request` that waits for the first matching reply, and `collect`
+ * that gathers every reply a message brings.
  * Split JSON replies (see `encodeJsonReply` in osc-transport.ts) are reassembled before matching.
  */
 import net from 'node:net';
@@ -31,6 +32,23 @@ export interface RequestOptions {
   replyAddress?: string | RegExp;
   /** Default 2000 ms. */
   timeoutMs?: number;
+}
+
+export interface CollectOptions {
+  /** The longest wait, from sending (default 2000 ms). */
+  timeoutMs?: number;
+  /** The reply that ends the wait (not collected), e.g. `/engine/pong` for a message followed by `/engine/ping`. */
+  until?: string;
+  /** Also wait this long after `until` arrives, for stragglers (default 20 ms). */
+  graceMs?: number;
+  /** Sees each reply as it arrives (e.g. to print it at once). */
+  onReply?: (reply: OscReply) => void;
+}
+
+export interface Collected {
+  replies: OscReply[];
+  /** Whether the `until` reply arrived. */
+  ended: boolean;
 }
 
 export interface OscClientOptions {
@@ -123,6 +141,41 @@ export class OscClient {
     return reply;
   }
 
+  /**
+   * Sends each message to host:port, in order, and gathers every reply from that port (one message
+   * may bring several: `/engine/stop` during a recording answers `/engine/record/stopped`, then
+   * `/engine/stopped`) until the `until` reply arrives (plus `graceMs`) or `timeoutMs` from the start.
+   * Resolves with them in arrival order (possibly none) and whether `until` came.
+   */
+  collect(host: string, port: number, messages: readonly { address: string; args?: readonly OscSendArg[] }[], options: CollectOptions = {}): Promise<Collected> {
+    const timeoutMs = options.timeoutMs ?? 2000;
+    const replies: OscReply[] = [];
+    return new Promise<Collected>((resolve) => {
+      const previous = this.onMessage;
+      let ended = false;
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.onMessage = previous;
+        resolve({ replies, ended });
+      };
+      let timer = setTimeout(finish, timeoutMs);
+      this.onMessage = (reply) => {
+        if (!matches({ host, port, replyAddress: undefined }, reply)) return previous(reply);
+        if (options.until !== undefined && reply.address === options.until) {
+          if (!ended) {
+            ended = true;
+            clearTimeout(timer);
+            timer = setTimeout(finish, options.graceMs ?? 20);
+          }
+          return;
+        }
+        replies.push(reply);
+        options.onReply?.(reply);
+      };
+      for (const m of messages) this.send(host, port, m.address, m.args ?? []);
+    });
+  }
+
   /** Waits for a reply without sending anything (register before triggering it). */
   waitFor(host: string, port: number, options: RequestOptions = {}): Promise<OscReply> {
     const timeoutMs = options.timeoutMs ?? 2000;
@@ -204,7 +257,7 @@ export class OscClient {
   }
 }
 
-function matches(waiter: Waiter, reply: OscReply): boolean {
+function matches(waiter: Pick<Waiter, 'host' | 'port' | 'replyAddress'>, reply: OscReply): boolean {
   if (reply.remote.port !== waiter.port) return false;
   if (net.isIP(waiter.host) !== 0 && !isAnyAddress(waiter.host) && reply.remote.address !== waiter.host) return false;
   const want = waiter.replyAddress;

@@ -8,6 +8,11 @@
  * Every /error is bounded here, in `fail`, for every route at once (kernel/reply-bounds.ts): the
  * address and any long input quoted by the message are cut to MAX_QUOTE_CHARS characters, control
  * characters are escaped and the message is clipped; the replier makes the rest fit a datagram.
+ *
+ * Lenient where the old engine was: a command whose arguments are a fixed-length tuple ignores extra
+ * trailing arguments (`/engine/start 1`, `/pattern/load 6 now x`), counted in `counters.extraArgs`
+ * rather than refused. The types of the arguments it takes are checked as strictly as ever, and a
+ * route mapped with `strictArity` (the generated `/mod` and `/gate` routes) refuses extras too.
  */
 import type { z } from 'zod';
 import { ErrorCode } from './errors.ts';
@@ -53,6 +58,19 @@ interface Route {
   description: string;
   args: z.ZodType;
   handler: RouteHandler<never>;
+  /** Arguments beyond this many are ignored (a command with a fixed-length tuple); null: the schema sees them all. */
+  maxArgs: number | null;
+  /** Argument names for the schema export (`["slot", "[name]"]`), if given. */
+  usage: readonly string[] | undefined;
+}
+
+export interface RouteOptions<S extends z.ZodType> {
+  args: S;
+  description: string;
+  /** Argument names as the old engine's schema listed them, e.g. `["track_id", "[notes]"]`. */
+  usage?: readonly string[];
+  /** Refuse extra trailing arguments instead of ignoring them (parameter and gate routes). */
+  strictArity?: boolean;
 }
 
 /** Maps a wall-clock timetag to a frame; `late` when that frame has already been rendered. */
@@ -71,8 +89,8 @@ export class OscRouter {
   private readonly table = new Map<string, Route>();
   /** Address rewrites for old clients: an exact address, or a prefix when `from` ends with '/'. */
   private readonly aliases = new Map<string, string>();
-  /** `replyErrors`: replies the replier threw on (its contract says it never does; counted, not raised). */
-  readonly counters = { messages: 0, errors: 0, unknownAddress: 0, badArgs: 0, badPackets: 0, handlerErrors: 0, late: 0, replyErrors: 0 };
+  /** `replyErrors`: replies the replier threw on (its contract says it never does; counted, not raised). `extraArgs`: messages whose extra trailing arguments were ignored. */
+  readonly counters = { messages: 0, errors: 0, unknownAddress: 0, badArgs: 0, badPackets: 0, handlerErrors: 0, late: 0, replyErrors: 0, extraArgs: 0 };
   lastMessage = '';
   private readonly pending = new Set<Promise<void>>();
 
@@ -81,9 +99,16 @@ export class OscRouter {
     private readonly clock: TimetagClock | null = null,
   ) {}
 
-  mapRoute<S extends z.ZodType>(address: string, handler: RouteHandler<z.infer<S>>, options: { args: S; description: string }): void {
+  mapRoute<S extends z.ZodType>(address: string, handler: RouteHandler<z.infer<S>>, options: RouteOptions<S>): void {
     if (this.table.has(address)) throw new Error(`route ${address} is already mapped`);
-    this.table.set(address, { address, description: options.description, args: options.args, handler: handler as RouteHandler<never> });
+    this.table.set(address, {
+      address,
+      description: options.description,
+      args: options.args,
+      handler: handler as RouteHandler<never>,
+      maxArgs: options.strictArity ? null : fixedArity(options.args),
+      usage: options.usage,
+    });
   }
 
   unmapRoute(address: string): void {
@@ -113,6 +138,11 @@ export class OscRouter {
     return this.table.has(address);
   }
 
+  /** A route's argument names (RouteOptions.usage), if it has them. */
+  usage(address: string): readonly string[] | undefined {
+    return this.table.get(address)?.usage;
+  }
+
   routes(): { address: string; description: string }[] {
     const routes = [...this.table.values()].map((r) => ({ address: r.address, description: r.description }));
     for (const [from, to] of this.aliases) routes.push({ address: from.endsWith('/') ? `${from}*` : from, description: `alias of ${to.endsWith('/') ? `${to}*` : to}` });
@@ -135,7 +165,11 @@ export class OscRouter {
       return;
     }
     // One value may come with or without a list wrapper: (440) and ([440]) are the same message.
-    const raw = msg.args.length === 1 && Array.isArray(msg.args[0]) ? (msg.args[0] as unknown[]) : msg.args;
+    let raw = msg.args.length === 1 && Array.isArray(msg.args[0]) ? (msg.args[0] as unknown[]) : msg.args;
+    if (route.maxArgs !== null && raw.length > route.maxArgs) {
+      this.counters.extraArgs++;
+      raw = raw.slice(0, route.maxArgs);
+    }
     const parsed = route.args.safeParse(raw);
     if (!parsed.success) {
       this.counters.badArgs++;
@@ -176,6 +210,11 @@ export class OscRouter {
     } catch (e) {
       this.handlerFailed(msg, e);
     }
+  }
+
+  /** Resolves when the asynchronous handlers started before this call have finished (not ones started later). */
+  async settledSoFar(): Promise<void> {
+    await Promise.all([...this.pending]);
   }
 
   /** Resolves when every asynchronous handler started so far has finished. */
@@ -222,6 +261,17 @@ export function describeFailure(e: unknown): { code: string; message: string } {
   } catch {
     return { code: 'OSC_HANDLER_FAILED', message: 'the handler failed with a value that cannot be described' };
   }
+}
+
+/** How many arguments a fixed-length tuple schema (or a union of them) takes at most; null for anything else. */
+export function fixedArity(schema: z.ZodType): number | null {
+  const def = (schema as unknown as { _zod?: { def?: { type?: string; items?: unknown[]; rest?: unknown; options?: z.ZodType[] } } })._zod?.def;
+  if (def?.type === 'tuple' && Array.isArray(def.items) && (def.rest === null || def.rest === undefined)) return def.items.length;
+  if (def?.type === 'union' && Array.isArray(def.options) && def.options.length > 0) {
+    const arities = def.options.map(fixedArity);
+    return arities.every((n): n is number => n !== null) ? Math.max(...arities) : null;
+  }
+  return null;
 }
 
 /** One readable line from zod issues about an OSC argument list. */

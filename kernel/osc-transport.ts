@@ -63,9 +63,10 @@ export interface IncomingMessage {
   typeTags: string;
 }
 
-/** An argument with an explicit OSC type. 'T', 'F', 'N' ignore `value`. */
+/** An argument with an explicit OSC type. 'T', 'F', 'N' ignore `value`; 'h' is a 64-bit integer (a safe integer). */
 export type OscArg =
   | { type: 'i'; value: number }
+  | { type: 'h'; value: number }
   | { type: 'f'; value: number }
   | { type: 's'; value: string }
   | { type: 'b'; value: Uint8Array }
@@ -318,6 +319,8 @@ function toWriteArg(arg: OscSendArg, where: string): OscWriteArg {
       return Number.isInteger(arg.value) && arg.value >= -0x80000000 && arg.value <= 0x7fffffff
         ? { type: 'i', value: arg.value }
         : bad('an int32 for type "i"');
+    case 'h':
+      return Number.isSafeInteger(arg.value) ? { type: 'h', value: int64Words(arg.value) } : bad('a safe integer for type "h"');
     case 'f':
       return typeof arg.value === 'number' ? { type: 'f', value: arg.value } : bad('a number for type "f"');
     case 's':
@@ -331,7 +334,7 @@ function toWriteArg(arg: OscSendArg, where: string): OscWriteArg {
     case 'N':
       return { type: arg.type };
     default:
-      return bad('type one of i f s b T F N');
+      return bad('type one of i h f s b T F N');
   }
 }
 
@@ -379,6 +382,13 @@ export function encodeJsonReply(
   return chunks.map((chunk, index) =>
     encodeMessage(address, [...prefix, { type: 'i', value: index }, { type: 'i', value: chunks.length }, chunk]),
   );
+}
+
+/** A safe integer as the two signed 32-bit words osc.js writes for 'h' (big-endian: high, then low). */
+function int64Words(value: number): { high: number; low: number } {
+  const high = Math.floor(value / 0x1_0000_0000);
+  const low = value - high * 0x1_0000_0000; // 0 … 2^32 − 1
+  return { high, low: low | 0 };
 }
 
 function isIntArg(arg: OscSendArg | undefined): boolean {

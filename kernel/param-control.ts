@@ -27,6 +27,8 @@ export class ParamControl {
   readonly openGates = new Set<number>();
   /** Timed changes refused (too far ahead or no room ahead). */
   refusedCount = 0;
+  /** Stopped by `/engine/stop` (silent, gates ignored) until `/engine/start`; the control side's copy for status. */
+  stopped = false;
   /** How far ahead a timed change may be (config `engine.scheduleHorizonSeconds`). */
   scheduleHorizonSeconds = 60;
   private wakePending = false;
@@ -60,6 +62,12 @@ export class ParamControl {
   /** `/engine/stop`: the audio thread drops every event scheduled after the block that takes this (in ring order). */
   clearScheduled(): void {
     this.push(EventKind.ClearScheduled, -1, 0, 0);
+  }
+
+  /** `/engine/stop` (true) and `/engine/start` (false): the output fades out (or in) at the next block; while stopped gates do not open. */
+  setStopped(stopped: boolean): void {
+    this.stopped = stopped;
+    this.push(EventKind.OutputStopped, -1, 0, stopped ? 1 : 0);
   }
 
   /** Throws EVENT_TOO_FAR_AHEAD or EVENT_QUEUE_FULL for a timed change that must not be queued. */

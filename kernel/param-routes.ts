@@ -24,6 +24,7 @@ export function mapModuleRoutes(router: OscRouter, control: ParamControl, m: Mod
     router.mapRoute(address, ([value], ctx) => void control.set(p.index, value, ctx.frame), {
       args: oneNumber,
       description: `${p.spec.description ?? p.name}: ${p.spec.min}–${p.spec.max}${unit} (default ${p.spec.default})`,
+      strictArity: true,
     });
   }
   const gate = m.gate;
@@ -31,6 +32,7 @@ export function mapModuleRoutes(router: OscRouter, control: ParamControl, m: Mod
     router.mapRoute(`/gate/${m.id}`, ([value], ctx) => control.gate(gate, value, ctx.frame), {
       args: gateValue,
       description: `gate ${m.id}: >0 starts the envelope, 0 releases it`,
+      strictArity: true,
     });
   }
 }

@@ -1,22 +1,32 @@
 /**
  * The `/pattern/...` routes (OSC.md, "Patterns"): save, load and list pattern slots.
  *
- * - `/pattern/save <slot 1–128>` → `/pattern/saved <slot> <file>`
+ * - `/pattern/save <slot 1–128> [name]` → `/pattern/saved <slot> <file> [name]` (the name is kept in the
+ *   slot file and shown by `/pattern/list`; old clients send one, the old engine ignored it)
  * - `/pattern/load <slot> [immediate]` → `/pattern/loaded <slot> <json>` (json: file, when the
  *   sequencer part lands — "bar" or "now" —, counts and notices about skipped modules)
- * - `/pattern/list` → `/pattern/list <json [{slot, bytes, modified}, …]>`
+ * - `/pattern/list` → `/pattern/list <json [{slot, bytes, modified, name?}, …]>`
+ * Slots go out as OSC integers.
  * A refused file answers `/error <address> PATTERN_INVALID <message>` naming the field and the reason,
  * and the engine keeps its state. The patterns folder (slots/, backups/) is created at start.
  */
 import { z } from 'zod';
 import type { Engine } from './engine.ts';
 import { EnginePatterns } from './patterns/engine-patterns.ts';
-import { MAX_SLOT, MIN_SLOT } from './patterns/slot-common.ts';
+import { MAX_NAME_CHARS, MAX_SLOT, MIN_SLOT, slotName } from './patterns/slot-common.ts';
+import { oscInt } from './osc-args.ts';
 
 const SLOT_ERROR = `expected a slot number ${MIN_SLOT}–${MAX_SLOT}`;
 const slotArg = z
   .union([z.number(), z.string().regex(/^\s*\d{1,3}\s*$/, { error: SLOT_ERROR }).transform(Number)], { error: SLOT_ERROR })
   .pipe(z.number().int({ error: SLOT_ERROR }).min(MIN_SLOT, { error: SLOT_ERROR }).max(MAX_SLOT, { error: SLOT_ERROR }));
+
+/** A slot name: text (a number is taken as its text), trimmed; empty means none. */
+const nameArg = z
+  .union([z.string(), z.number().transform(String)], { error: `expected a pattern name (text, at most ${MAX_NAME_CHARS} characters)` })
+  .transform((s) => s.trim())
+  .pipe(slotName)
+  .transform((s) => (s === '' ? undefined : s));
 
 const IMMEDIATE = ['immediate', 'now', 'true', '1'];
 const AT_BAR = ['bar', 'false', '0'];
@@ -48,21 +58,27 @@ export function mapPatternRoutes(engine: Engine): EnginePatterns {
 
   router.mapRoute(
     '/pattern/save',
-    async ([slot], ctx) => {
-      const r = await patterns.save(slot);
-      ctx.reply('/pattern/saved', r.slot, r.file);
+    async ([slot, name], ctx) => {
+      const r = await patterns.save(slot, name);
+      if (r.name === undefined) ctx.reply('/pattern/saved', oscInt(r.slot), r.file);
+      else ctx.reply('/pattern/saved', oscInt(r.slot), r.file, r.name);
     },
-    { args: z.tuple([slotArg]), description: `save every parameter and plugin state (sequencer, LFO targets) to slot <${MIN_SLOT}–${MAX_SLOT}>; reply /pattern/saved <slot> <file>` },
+    {
+      args: z.tuple([slotArg, nameArg.optional()]),
+      usage: ['slot_number', '[name]'],
+      description: `save every parameter and plugin state (sequencer, LFO targets) to slot <${MIN_SLOT}–${MAX_SLOT}> [name]; reply /pattern/saved <slot> <file> [name]`,
+    },
   );
 
   router.mapRoute(
     '/pattern/load',
     async ([slot, immediate], ctx) => {
       const r = await patterns.load(slot, immediate ?? false);
-      ctx.reply('/pattern/loaded', r.slot, JSON.stringify(r));
+      ctx.reply('/pattern/loaded', oscInt(r.slot), JSON.stringify(r));
     },
     {
       args: z.tuple([slotArg, immediateArg.optional()]),
+      usage: ['slot_number', '[immediate]'],
       description: 'load slot <n>; the sequencer part lands on the next bar, or at once with "immediate"; reply /pattern/loaded <slot> <json>',
     },
   );
@@ -72,7 +88,7 @@ export function mapPatternRoutes(engine: Engine): EnginePatterns {
     async (_args, ctx) => {
       ctx.replyJson('/pattern/list', await patterns.list());
     },
-    { args: z.tuple([]), description: 'reply /pattern/list <json>: the used slots with size and time' },
+    { args: z.tuple([]), usage: [], description: 'reply /pattern/list <json>: the used slots with size, time and name' },
   );
   return patterns;
 }

@@ -83,6 +83,11 @@ export class PluginHost {
     this.config = { ...this.config, plugins };
   }
 
+  /** Plugin `id`'s config section as it is now (config/local.json may have changed while running). */
+  configOf(id: string): Config['plugins'][string] | undefined {
+    return this.config.plugins[id];
+  }
+
   /** The folder of plugin `id`: loaded, or found by reading the manifests (a disabled plugin). */
   folderOf(id: string): string | undefined {
     const loaded = this.loaded.get(id)?.folder;
@@ -355,7 +360,7 @@ export class PluginHost {
           const result = await this.audio.call('command', manifest.id, r.address, args);
           if (r.reply && result !== undefined) ctx.replyJson(r.reply, result);
         },
-        { args: r.args, description: r.description },
+        { args: r.args, description: r.description, usage: r.usage },
       );
     }
   }

@@ -104,11 +104,16 @@ export class SchemaRegistry {
     return { value: v, clamped: v !== value };
   }
 
-  /** `/engine/schema`: a superset of the old engine's export (modules → instances, params with smoothing_ms). */
-  toJSON(routes: readonly string[]): Record<string, unknown> {
+  /**
+   * `/engine/schema`: a superset of the old engine's export (modules → instances, params with
+   * smoothing_ms; per module `name`, `type` and `notes` from `about(pluginId)`).
+   */
+  toJSON(routes: readonly string[], about: (pluginId: string) => { name: string; description: string } | undefined = () => undefined): Record<string, unknown> {
     const modules: Record<string, unknown> = {};
     for (const m of this.modules.values()) {
-      const group = (modules[m.group] ??= { plugin: m.pluginId, instances: [] as string[], params: {}, gates: [] as string[] }) as {
+      const info = about(m.pluginId);
+      const described = info ? { name: `${info.name} (${m.group})`, type: m.pluginId, notes: info.description } : { type: m.pluginId };
+      const group = (modules[m.group] ??= { ...described, plugin: m.pluginId, instances: [] as string[], params: {}, gates: [] as string[] }) as {
         instances: string[];
         params: Record<string, unknown>;
         gates: string[];

@@ -58,6 +58,11 @@ export const CMD_STOP = '/engine/record/stop';
 /** Sent by the kernel to every plugin on /engine/stop: ends a recording like CMD_STOP. */
 export const CMD_ENGINE_STOP = '/engine/stop';
 
+/** Stems for at most this many voices (engine.numVoices goes up to 128); the ring is capped at MAX_RING_BYTES. */
+export const MAX_STEM_VOICES = 128;
+/** The recorder's ring never takes more memory than this: with many stems it holds less than bufferSeconds. */
+export const MAX_RING_BYTES = 128 * 1024 * 1024;
+
 /** The bus a voice fills for stems: `tap:voice1` … (only when the recorder opened it). */
 export function stemBusName(voice: number): `tap:${string}` {
   return `tap:voice${voice}`;

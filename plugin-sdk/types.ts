@@ -175,6 +175,8 @@ export interface PluginRoute {
   readonly description: string;
   readonly args: ZodType;
   readonly reply?: string;
+  /** Argument names for `/engine/schema` (`["track_id", "[notes]"]`: brackets mark optional ones). */
+  readonly usage?: readonly string[];
 }
 
 export interface PluginDefinition {

@@ -105,3 +105,44 @@ test('chronus send prints the reply of a running engine', async (t) => {
   assert.equal(bad.code, 1);
   assert.match(bad.stdout, /^\/error \/mod\/voice1\/frq OSC_UNKNOWN_ADDRESS/);
 });
+
+test('chronus send with no engine says so and exits non-zero; a message that answers nothing exits 0 when the engine is there', async (t) => {
+  const { freeUdpPort } = await import('./helpers/liblo.ts');
+  const port = await freeUdpPort();
+  const none = await chronus(['send', '/engine/status', '--port', String(port), '--timeout', '200']);
+  assert.equal(none.code, 3);
+  assert.equal(none.stdout, '');
+  assert.match(none.stderr, new RegExp(`no reply from 127\\.0\\.0\\.1:${port} within 200 ms — is the engine running\\?`));
+
+  const root = await makeRoot();
+  const engine = await startEngineProcess({ root });
+  t.after(() => engine.stop());
+  const gate = await chronus(['send', '/gate/voice1', '0', '--port', String(engine.port), '--root', root]);
+  assert.equal(gate.code, 0, gate.stderr);
+  assert.equal(gate.stdout, '', 'a gate answers nothing');
+});
+
+test('chronus send prints every reply a message brings, in order', async (t) => {
+  const { OscTransport } = await import('../kernel/osc-transport.ts');
+  // A stand-in engine that answers /engine/stop as the real one does during a recording — two
+  // replies, the second after the recording is closed — and /engine/ping once that is done.
+  const fake = await OscTransport.open({ port: 0 });
+  t.after(() => fake.close());
+  fake.onMessage = (m) => {
+    if (m.address === '/engine/stop') {
+      fake.send(m.remote, '/engine/record/stopped', ['recordings/take.wav', { type: 'h', value: 2 ** 33 }]);
+      setTimeout(() => fake.send(m.remote, '/engine/stopped'), 300);
+    } else if (m.address === '/engine/ping') setTimeout(() => fake.send(m.remote, '/engine/pong'), 350);
+  };
+  const r = await chronus(['send', '/engine/stop', '--port', String(fake.port)]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, `/engine/record/stopped recordings/take.wav ${2 ** 33}\n/engine/stopped\n`);
+});
+
+test('chronus start refuses the offline backend and points to chronus render', async () => {
+  const r = await chronus(['start'], { CHRONUS_AUDIO: 'offline' });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /audio\.backend is "offline"/);
+  assert.match(r.stderr, /chronus render score\.json -o out\.wav/);
+  assert.doesNotMatch(r.stdout, /listening/);
+});

@@ -76,7 +76,11 @@ describe('notes and the step clock (pure)', () => {
     assert.deepEqual(parseNotes('   '), { ok: true, notes: [] });
     const bad = parseNotes('C2 H2');
     assert.ok(!bad.ok && bad.error.startsWith('note 2:'), JSON.stringify(bad));
-    assert.ok(!parseNotes('200').ok, 'MIDI above 127');
+    // A bare number above 127 is Hz (old songs mix "329.63" and "392"); 0–127 stay MIDI numbers.
+    assert.deepEqual(parseNotes('329.63,329.63,392,440'), { ok: true, notes: [329.63, 329.63, 392, 440] });
+    assert.deepEqual(parseNotes('127 128'), { ok: true, notes: [midiToHz(127), 128] });
+    const high = parseNotes('30000');
+    assert.ok(!high.ok && /read as Hz/.test(high.error), JSON.stringify(high));
     assert.ok(!parseNotes('1.2.3').ok);
   });
 
@@ -265,6 +269,8 @@ describe('no stuck notes', () => {
       assert.ok(l.every((x) => x === 0), `silent from the block after ${command}`);
       const status = JSON.parse(await statusOf(e));
       assert.equal(status.heldGates, 0);
+      // A stopped engine ignores gates until /engine/start.
+      if (command === '/engine/stop') await e.send('/engine/start');
     });
   }
 
@@ -334,7 +340,6 @@ describe('commands and replies', () => {
       ['/seq/add', ['bass', 'voice2', ''], /argument 3: a pattern needs at least one step/],
       ['/seq/remove', ['nope'], /no track "nope"/],
       ['/seq/bpm', ['fast'], /argument 1: expected a number/],
-      ['/seq/start', [1], /arguments?/],
     ];
     for (const [address, args, re] of cases) {
       const n = e.replies.length;
@@ -343,6 +348,12 @@ describe('commands and replies', () => {
       assert.ok(err, `${address} ${JSON.stringify(args)} got no /error`);
       assert.match(String(err.args[2]), re, `${address} ${JSON.stringify(args)}`);
     }
+    // Extra trailing arguments are ignored, as the old engine did (counted in /engine/status as extraArgs).
+    const before = e.engine.router.counters.extraArgs;
+    const n = e.replies.length;
+    await e.send('/seq/stop', [1]);
+    assert.equal(e.replies.slice(n).find((r) => r.address === '/error'), undefined);
+    assert.equal(e.engine.router.counters.extraArgs, before + 1);
     const s = JSON.parse(await statusOf(e));
     assert.deepEqual(
       s.tracks.map((t: { name: string }) => t.name),

@@ -28,6 +28,8 @@ import { SCHEMA_VERSION, SLOT_FORMAT, checkDocument, type SlotDocument } from '.
 export interface SaveResult {
   slot: number;
   file: string;
+  /** The name given to `/pattern/save <slot> <name>`, if any. */
+  name?: string;
   bytes: number;
   params: number;
   plugins: string[];
@@ -51,8 +53,8 @@ export class EnginePatterns {
     this.store = new PatternStore(engine.config.paths.patterns);
   }
 
-  /** The engine as a slot document (parameters + plugin states). */
-  async capture(slot: number): Promise<SlotDocument> {
+  /** The engine as a slot document (parameters + plugin states), named when `name` is given. */
+  async capture(slot: number, name?: string): Promise<SlotDocument> {
     const { registry, plugins, audio } = this.engine;
     const params: Record<string, Record<string, number>> = {};
     for (const m of registry.modules.values()) {
@@ -72,17 +74,18 @@ export class EnginePatterns {
       chronus_version: PACKAGE_VERSION,
       saved_at: new Date().toISOString(),
       slot,
+      ...(name === undefined ? {} : { name }),
       params,
       plugins: pluginStates,
     };
   }
 
-  /** `/pattern/save <slot>`. */
-  save(slot: number): Promise<SaveResult> {
+  /** `/pattern/save <slot> [name]`. */
+  save(slot: number, name?: string): Promise<SaveResult> {
     checkSlot(slot);
     return this.store.exclusive(async () => {
       const label = this.store.label(slot);
-      const doc = checkDocument(await this.capture(slot), label);
+      const doc = checkDocument(await this.capture(slot, name), label);
       const problems = checkStates(this.engine.plugins, doc.plugins, label).problems;
       if (problems.length > 0) {
         throw new ChronusError(ErrorCode.PATTERN_INVALID, `${label} was not saved: a plugin's state does not pass its own stateSchema:`, {
@@ -91,7 +94,7 @@ export class EnginePatterns {
         });
       }
       const { file, bytes } = await this.store.write(slot, serialize(doc));
-      return { slot, file, bytes, params: Object.values(doc.params).reduce((n, m) => n + Object.keys(m).length, 0), plugins: Object.keys(doc.plugins) };
+      return { slot, file, ...(name === undefined ? {} : { name }), bytes, params: Object.values(doc.params).reduce((n, m) => n + Object.keys(m).length, 0), plugins: Object.keys(doc.plugins) };
     });
   }
 

@@ -12,12 +12,12 @@
  * All reads and writes go through one serial queue (`exclusive`): a save during a save, or a load
  * during a save, waits its turn.
  */
-import { copyFile, link, lstat, mkdir, open, readdir, unlink } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ChronusError, ErrorCode } from '../errors.ts';
 import { removeStaleTemps, writeFileAtomic } from './atomic-file.ts';
 import { SerialQueue } from './serial-queue.ts';
-import { MAX_SLOT, MAX_SLOT_BYTES, MIN_SLOT, refuse } from './slot-common.ts';
+import { MAX_SLOT, MAX_SLOT_BYTES, MIN_SLOT, refuse, slotName } from './slot-common.ts';
 import { checkDocument, parseSlotText, type ParsedSlot, type SlotDocument } from './slot-schema.ts';
 
 export interface PatternStoreOptions {
@@ -29,6 +29,8 @@ export interface SlotInfo {
   slot: number;
   bytes: number;
   modified: string;
+  /** The name it was saved with (`/pattern/save <slot> <name>`), if any. */
+  name?: string;
 }
 
 const SLOT_FILE_RE = /^slot_(\d{3})\.json$/;
@@ -52,6 +54,8 @@ export class PatternStore {
   readonly ready: Promise<void>;
   private readonly queue = new SerialQueue();
   private readonly keep: number;
+  /** Slot names read for `list`, by file and version (mtime and size), so an unchanged file is read once. */
+  private readonly names = new Map<string, { version: string; name: string | undefined }>();
   /** Backup file names per slot, oldest first (read from disk once). */
   private backupIndex: Map<number, string[]> | null = null;
   private backupSeq = 0;
@@ -157,10 +161,31 @@ export class PatternStore {
       if (!m) continue;
       const slot = Number(m[1]);
       if (slot < MIN_SLOT || slot > MAX_SLOT) continue;
-      const st = await lstat(path.join(this.slotsDir, name)).catch(() => undefined);
-      if (st?.isFile()) out.push({ slot, bytes: st.size, modified: st.mtime.toISOString() });
+      const file = path.join(this.slotsDir, name);
+      const st = await lstat(file).catch(() => undefined);
+      if (!st?.isFile()) continue;
+      const slotName = await this.nameOf(file, `${st.mtimeMs}:${st.size}`, st.size);
+      out.push({ slot, bytes: st.size, modified: st.mtime.toISOString(), ...(slotName === undefined ? {} : { name: slotName }) });
     }
     return out;
+  }
+
+  /** The `name` a slot file was saved with (undefined: none, an old-engine file, or unreadable). */
+  private async nameOf(file: string, version: string, size: number): Promise<string | undefined> {
+    const known = this.names.get(file);
+    if (known?.version === version) return known.name;
+    let name: string | undefined;
+    if (size <= MAX_SLOT_BYTES) {
+      try {
+        const json = JSON.parse(await readFile(file, 'utf8')) as { name?: unknown };
+        const parsed = slotName.safeParse(json?.name);
+        name = parsed.success ? parsed.data : undefined;
+      } catch {
+        name = undefined; // a bad file is reported when it is loaded, not when it is listed
+      }
+    }
+    this.names.set(file, { version, name });
+    return name;
   }
 
   /** Backups of a slot, oldest first. */

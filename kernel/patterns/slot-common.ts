@@ -7,6 +7,8 @@ export const SLOT_FORMAT = 'chronus-pattern';
 export const SCHEMA_VERSION = 2;
 export const MIN_SLOT = 1;
 export const MAX_SLOT = 128;
+/** A slot's name (`/pattern/save <slot> <name>`): at most this many characters, no control characters. */
+export const MAX_NAME_CHARS = 128;
 /** Larger files are refused before parsing. */
 export const MAX_SLOT_BYTES = 8 * 1024 * 1024;
 /** A parameter value beyond this magnitude is hostile, not a setting. */
@@ -24,6 +26,10 @@ export const pluginKey = z
   .string()
   .max(64, { error: 'must be at most 64 characters' })
   .regex(PLUGIN_ID_RE, { error: 'must be a plugin id: lowercase letters, digits and "-", starting with a letter' });
+export const slotName = z
+  .string()
+  .max(MAX_NAME_CHARS, { error: `must be at most ${MAX_NAME_CHARS} characters` })
+  .regex(/^[^\u0000-\u001f\u007f]*$/, { error: 'must not contain control characters' });
 export const paramValue = z.number().min(-MAX_PARAM_MAGNITUDE).max(MAX_PARAM_MAGNITUDE);
 
 export function refuse(label: string, details: string[], summary = `${label} is refused:`): ChronusError {

@@ -3,13 +3,14 @@
  *
  * ```json
  * { "format": "chronus-pattern", "schema_version": 2, "chronus_version": "0.1.0",
- *   "saved_at": "2025-09-09T15:30:12.123Z", "slot": 3,
+ *   "saved_at": "2025-09-09T15:30:12.123Z", "slot": 3, "name": "my_groove",
  *   "params":  { "voice1": { "freq": 55, "osc/type": 1, "slide_time": 0.05, … }, "dist1": { … } },
  *   "plugins": { "sequencer": { "v": 1, "bpm": 128, "tracks": [ … ] }, "lfo": { … } } }
  * ```
  * `params` holds every parameter's base value by module id and parameter name; `plugins` holds each
  * plugin's `getState()` (the sequencer's tracks, LFO targets, …), opaque to the kernel except for
- * size and sanity limits — each plugin validates its own state in `setState`.
+ * size and sanity limits — each plugin validates its own state in `setState`. `name` is optional (given
+ * by `/pattern/save <slot> <name>`, shown by `/pattern/list`).
  *
  * Version 1 is the Music Chronus format (see legacy.ts), migrated on load. Anything else — a newer
  * version, another program's JSON, unknown keys, wrong types, numbers beyond ±1e9 (parameters) or
@@ -18,7 +19,7 @@
 import { z } from 'zod';
 import { ChronusError, ErrorCode, formatZodIssues, preview } from '../errors.ts';
 import { migrateMusicChronus } from './legacy.ts';
-import { MAX_SLOT, MIN_SLOT, SCHEMA_VERSION, SLOT_FORMAT, moduleKey, paramKey, paramValue, pluginKey, refuse } from './slot-common.ts';
+import { MAX_SLOT, MIN_SLOT, SCHEMA_VERSION, SLOT_FORMAT, moduleKey, paramKey, paramValue, pluginKey, refuse, slotName } from './slot-common.ts';
 
 export { MAX_SLOT, MAX_SLOT_BYTES, MIN_SLOT, SCHEMA_VERSION, SLOT_FORMAT } from './slot-common.ts';
 
@@ -78,6 +79,7 @@ export const SlotDocumentSchema = z.strictObject({
   chronus_version: z.string().max(32),
   saved_at: z.string().max(64),
   slot: z.number().int().min(MIN_SLOT).max(MAX_SLOT),
+  name: slotName.optional(),
   params: bounded(z.record(moduleKey, bounded(z.record(paramKey, paramValue), 1024, 'parameters')), 1024, 'modules'),
   plugins: bounded(z.record(pluginKey, pluginState), 256, 'plugins'),
 });

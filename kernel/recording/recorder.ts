@@ -23,10 +23,11 @@ import path from 'node:path';
 import { debuglog } from 'node:util';
 import type { Engine } from '../engine.ts';
 import { RouteError } from '../osc-router.ts';
+import { oscInt64 } from '../osc-args.ts';
 import type { TapRing } from '../tap-ring.ts';
 import { openWavWriter, type WavSampleFormat, type WavWriter } from '../wav-writer.ts';
-import { formatZodIssues } from '../errors.ts';
-import { parseFormat, RecorderConfigSchema, type RecorderConfig } from './config.ts';
+import { parseFormat, type RecorderConfig } from './config.ts';
+import { PLUGIN_ID, RecorderSettings } from './settings.ts';
 import { candidateNames, childPath, sanitizeName } from './names.ts';
 import {
   CMD_START,
@@ -47,7 +48,7 @@ import {
 
 const trace = debuglog('chronus:recorder');
 
-export const PLUGIN_ID = 'recorder';
+export { PLUGIN_ID };
 /** Frames moved from the ring per read. */
 const CHUNK_FRAMES = 8192;
 /** Audio accepted by the writers but not yet on disk before the writer stops draining the ring. */
@@ -138,9 +139,8 @@ function errorMessage(e: unknown): string {
 }
 
 export class Recorder {
-  readonly config: RecorderConfig;
-  /** Why the config section was refused (recording is refused with this message), or null. */
-  readonly configProblem: string | null;
+  /** `plugins.recorder` as it is now: a change while running applies to the next recording. */
+  private readonly settings: RecorderSettings;
   readonly stats: WriterStats = { ticks: 0, busyMs: 0, cpuUserMicros: 0, cpuSystemMicros: 0, framesDrained: 0 };
   private session: Session | null = null;
   private phase: RecorderStatus['state'] = 'idle';
@@ -152,19 +152,21 @@ export class Recorder {
   private stalled = false;
 
   constructor(private readonly engine: Engine) {
-    const section = engine.config.plugins[PLUGIN_ID] ?? {};
-    const parsed = RecorderConfigSchema.safeParse(section);
-    if (parsed.success) {
-      this.config = parsed.data;
-      this.configProblem = null;
-    } else {
-      this.config = RecorderConfigSchema.parse({});
-      this.configProblem = formatZodIssues(parsed.error, 'plugins.recorder', section).join('; ');
-    }
+    this.settings = new RecorderSettings(engine);
+  }
+
+  /** The settings now (a config change while running shows here at once). */
+  get config(): RecorderConfig {
+    return this.settings.current().config;
+  }
+
+  /** Why the config section was refused (recording is refused with this message), or null. */
+  get configProblem(): string | null {
+    return this.settings.current().problem;
   }
 
   get enabledInConfig(): boolean {
-    return this.engine.config.plugins[PLUGIN_ID]?.enabled === true;
+    return this.settings.current().enabled;
   }
 
   get recordingsDir(): string {
@@ -290,7 +292,7 @@ export class Recorder {
     if (!this.enabledInConfig) {
       throw new RouteError(
         RecordError.DISABLED,
-        'the recorder plugin is disabled: add { "plugins": { "recorder": { "enabled": true } } } to config/local.json and restart the engine',
+        'the recorder plugin is disabled: add { "plugins": { "recorder": { "enabled": true } } } to config/local.json (a running engine picks it up; one started with engine.watch false needs a restart)',
       );
     }
     throw new RouteError(
@@ -303,6 +305,7 @@ export class Recorder {
     if (this.session) {
       throw new RouteError(RecordError.BUSY, `already recording to ${this.session.path}; send /engine/record/stop first`);
     }
+    await this.settings.applyToPlugin();
     const ring = this.ring();
     let format = this.config.format;
     if (formatArg !== undefined && formatArg !== '') {
@@ -601,6 +604,6 @@ export class Recorder {
   private announce(code: string, message: string, r: RecordResult): void {
     this.engine.log.error(message);
     this.engine.broadcast('/error', ['/engine/record', code, message]);
-    this.engine.broadcast('/engine/record/stopped', [r.path, r.frames]);
+    this.engine.broadcast('/engine/record/stopped', [r.path, oscInt64(r.frames)]);
   }
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { Engine } from '../engine.ts';
 import { Recorder } from './recorder.ts';
+import { oscInt64 } from '../osc-args.ts';
 
 const recorders = new WeakMap<Engine, Recorder>();
 
@@ -47,6 +48,7 @@ export function mapRecordRoutes(engine: Engine): Recorder {
     },
     {
       args: z.array(nameArg).max(2),
+      usage: ['[filename]', '[format]'],
       description:
         'start recording [filename] [format: int16|int24|float32]; reply /engine/record/started <path> (recordings/session_YYYYMMDD_HHMMSS.wav by default; never overwrites)',
     },
@@ -57,9 +59,9 @@ export function mapRecordRoutes(engine: Engine): Recorder {
     async (_args, ctx) => {
       const r = await recorder.stop();
       if (r.error) ctx.reply('/error', '/engine/record/stop', 'RECORD_WRITE_FAILED', r.error);
-      ctx.reply('/engine/record/stopped', r.path, r.frames);
+      ctx.reply('/engine/record/stopped', r.path, oscInt64(r.frames));
     },
-    { args: z.tuple([]), description: 'stop recording at the next block boundary; reply /engine/record/stopped <path> <frames>' },
+    { args: z.tuple([]), usage: [], description: 'stop recording at the next block boundary; reply /engine/record/stopped <path> <frames>' },
   );
 
   engine.router.mapRoute(
@@ -68,12 +70,12 @@ export function mapRecordRoutes(engine: Engine): Recorder {
       if (!recorder.active) recorder.assertAvailable();
       ctx.replyJson('/engine/record/status', recorder.status());
     },
-    { args: z.tuple([]), description: 'reply /engine/record/status <json>: state, file, seconds, frames, dropped, format, tap' },
+    { args: z.tuple([]), usage: [], description: 'reply /engine/record/status <json>: state, file, seconds, frames, dropped, format, tap' },
   );
 
   engine.onStop.push(async () => {
     const r = await recorder.stopIfRecording();
-    if (r) engine.broadcast('/engine/record/stopped', [r.path, r.frames]);
+    if (r) engine.broadcast('/engine/record/stopped', [r.path, oscInt64(r.frames)]);
   });
   return recorder;
 }

@@ -14,11 +14,12 @@
  * Config (`plugins.recorder` in config/*.json, arriving as `ctx.config`):
  * - `tap`: `master` (default; 2 channels, clipped exactly like the output), `pre-fx` (the `main` bus
  *   after the main effects: voices after distortion, before reverb and delay), or `stems` (master then
- *   voice 1…N, 2 channels each; opens buses `tap:voice1`…`tap:voiceN`, which the voices plugin fills
- *   only when they exist).
+ *   voice 1…N, 2 channels each, N up to 128; opens buses `tap:voice1`…`tap:voiceN`, which the voices
+ *   plugin fills only when they exist).
  * - `voices`: stem count (the kernel fills in engine.numVoices).
  * - `fadeMs`: linear fade-in at start and fade-out after stop (default 0: sample-exact copy).
- * - `bufferSeconds`: ring length (default 2 s, rounded up to a power of two in frames).
+ * - `bufferSeconds`: ring length (default 2 s, rounded up to a power of two in frames; halved until
+ *   the ring takes at most 128 MiB, which matters only for stems of more than 63 voices).
  * - `format`, `rf64ThresholdBytes`: used by the control side only.
  */
 import { definePlugin, type PluginContext, type PluginInstance } from 'plugin-sdk';
@@ -26,10 +27,9 @@ import { RecorderCore } from './core.ts';
 import { recorderProtocol } from 'plugin-sdk';
 
 type TapChoice = recorderProtocol.TapChoice;
-const { CMD_ENGINE_STOP, CMD_START, CMD_STOP, TAP_NAME, TapKind, stemBusName } = recorderProtocol;
+const { CMD_ENGINE_STOP, CMD_START, CMD_STOP, MAX_RING_BYTES, MAX_STEM_VOICES, TAP_NAME, TapKind, stemBusName } = recorderProtocol;
 
 const DEFAULT_BUFFER_SECONDS = 2;
-const MAX_STEM_VOICES = 64;
 
 function numberOr(value: unknown, fallback: number, min: number, max: number): number {
   return typeof value === 'number' && Number.isFinite(value) ? Math.min(max, Math.max(min, value)) : fallback;
@@ -71,8 +71,10 @@ export default definePlugin({
     const voices = Math.round(numberOr(cfg.voices, 8, 1, MAX_STEM_VOICES));
     const fadeFrames = Math.round((numberOr(cfg.fadeMs, 0, 0, 1000) * ctx.sampleRate) / 1000);
     const seconds = numberOr(cfg.bufferSeconds, DEFAULT_BUFFER_SECONDS, 0.01, 60);
-    const capacity = pow2AtLeast(Math.max(4 * ctx.maxBlock, Math.ceil(seconds * ctx.sampleRate)));
     const sources = sourcesFor(ctx, tap, voices);
+    let capacity = pow2AtLeast(Math.max(4 * ctx.maxBlock, Math.ceil(seconds * ctx.sampleRate)));
+    // Many stems: the ring holds less time rather than taking more than MAX_RING_BYTES.
+    while (capacity * sources.length * 4 > MAX_RING_BYTES && capacity / 2 >= 4 * ctx.maxBlock) capacity /= 2;
     const ring = ctx.tap(TAP_NAME, sources.length, capacity);
     const core = new RecorderCore(ring, sources, tap === 'pre-fx' ? 0 : 2, fadeFrames, ctx.maxBlock, TapKind[tap]);
 

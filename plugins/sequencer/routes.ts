@@ -100,14 +100,24 @@ export const bpmArgs = z.tuple([numeric.refine(Number.isFinite, { error: 'expect
 export const swingArgs = bpmArgs;
 
 export const ROUTES: readonly PluginRoute[] = [
-  { address: '/seq/add', args: addArgs, description: `add or replace a track: ${USAGE.slice(9)}; keys base_freq, base_amp, filter_freq, accent_boost, reverb_send, delay_send, gate_frac, notes` },
-  { address: '/seq/remove', args: removeArgs, description: 'remove a track: <track>' },
-  { address: '/seq/clear', args: none, description: 'remove every track (held notes are released)' },
-  { address: '/seq/start', args: none, description: 'start from step 0 at the next block' },
-  { address: '/seq/stop', args: none, description: 'stop and release every note the sequencer holds' },
-  { address: '/seq/bpm', args: bpmArgs, description: 'tempo: <30–300> BPM (clamped); steps are 16ths' },
-  { address: '/seq/swing', args: swingArgs, description: 'swing: <0–0.6> (clamped); odd 16ths are late by swing × half a step' },
-  { address: '/seq/update/pattern', args: patternArgs, description: 'new pattern for a track: <track> <pattern> (X accent, x normal, anything else a rest)' },
-  { address: '/seq/update/notes', args: notesArgs, description: 'new notes for a track: <track> <notes> (Hz with ".", MIDI numbers or names like C#4; comma or space separated)' },
-  { address: '/seq/status', args: none, reply: '/seq/status', description: 'reply /seq/status <json>: tempo, swing, running, step, tracks' },
+  {
+    address: '/seq/add',
+    args: addArgs,
+    usage: ['track_id', 'voice_id', 'pattern', '[base_freq]', '[filter_freq]', '[notes]', '[key=value ...]'],
+    description: `add or replace a track: ${USAGE.slice(9)}; keys base_freq, base_amp, filter_freq, accent_boost, reverb_send, delay_send, gate_frac, notes`,
+  },
+  { address: '/seq/remove', args: removeArgs, usage: ['track_id'], description: 'remove a track: <track>' },
+  { address: '/seq/clear', args: none, usage: [], description: 'remove every track (held notes are released)' },
+  { address: '/seq/start', args: none, usage: [], description: 'start from step 0 at the next block' },
+  { address: '/seq/stop', args: none, usage: [], description: 'stop and release every note the sequencer holds' },
+  { address: '/seq/bpm', args: bpmArgs, usage: ['bpm_value'], description: 'tempo: <30–300> BPM (clamped); steps are 16ths' },
+  { address: '/seq/swing', args: swingArgs, usage: ['swing_amount'], description: 'swing: <0–0.6> (clamped); odd 16ths are late by swing × half a step' },
+  { address: '/seq/update/pattern', args: patternArgs, usage: ['track_id', 'new_pattern'], description: 'new pattern for a track: <track> <pattern> (X accent, x normal, anything else a rest)' },
+  {
+    address: '/seq/update/notes',
+    args: notesArgs,
+    usage: ['track_id', 'notes_string'],
+    description: 'new notes for a track: <track> <notes> (Hz with "." or above 127, MIDI numbers 0–127 or names like C#4; comma or space separated)',
+  },
+  { address: '/seq/status', args: none, usage: [], reply: '/seq/status', description: 'reply /seq/status <json>: tempo, swing, running, step, tracks (also printed on the engine console)' },
 ];

@@ -11,6 +11,7 @@ import { loadConfig, type Config } from '../../kernel/config.ts';
 import { Engine } from '../../kernel/engine.ts';
 import { Logger } from '../../kernel/logger.ts';
 import type { Remote } from '../../kernel/osc-router.ts';
+import { plainArgs } from '../../kernel/osc-args.ts';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const FIXTURE_PLUGINS = path.join(PROJECT_ROOT, 'test/fixtures/plugins');
@@ -37,8 +38,9 @@ export class OfflineEngine {
     readonly engine: Engine,
     readonly root: string,
   ) {
-    engine.onReply = (_remote, address, args) => this.replies.push({ address, args });
-    engine.onBroadcast = (address, args) => this.replies.push({ address, args });
+    // Replies as a client decodes them (typed integers unwrapped).
+    engine.onReply = (_remote, address, args) => this.replies.push({ address, args: plainArgs(args) });
+    engine.onBroadcast = (address, args) => this.replies.push({ address, args: plainArgs(args) });
   }
 
   /** A temp root with config/ and plugins/ (copies), and a started offline engine. Call close() after. */

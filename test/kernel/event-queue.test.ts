@@ -113,7 +113,9 @@ test('timed messages within the horizon fill the room ahead, then get EVENT_QUEU
   await e.send('/engine/stop');
   e.render(0.01);
   assert.equal(queued(e), 0, '/engine/stop dropped what was scheduled');
-  // Scheduling works again, at the exact frame.
+  // Scheduling works again, at the exact frame (after /engine/start: a stopped engine ignores gates).
+  await e.send('/engine/start');
+  e.render(0.01);
   const at = e.frame + SR / 10;
   await e.send('/mod/voice1/amp', [0.5], at - 1);
   await e.send('/gate/voice1', [1], at);
