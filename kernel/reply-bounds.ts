@@ -211,6 +211,8 @@ export function oscMessageSize(address: string, args: readonly unknown[]): numbe
       switch (type) {
         case 'i':
           return Number.isInteger(value) && (value as number) >= -0x80000000 && (value as number) <= 0x7fffffff ? 4 : `${where} is not an int32`;
+        case 'h':
+          return Number.isSafeInteger(value) ? 8 : `${where} is not a safe integer`;
         case 'f':
           return typeof value === 'number' ? 4 : `${where} is not a number`;
         case 's':

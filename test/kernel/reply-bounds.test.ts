@@ -83,7 +83,7 @@ test('clipLines keeps the first problem lines and the hint, and says how many li
 test('oscMessageSize equals the encoded size for every kind of argument, and names what cannot be encoded', () => {
   const rand = rng(7);
   const pick = (): OscSendArg => {
-    const k = Math.floor(rand() * 8);
+    const k = Math.floor(rand() * 9);
     const text = () => Array.from({ length: Math.floor(rand() * 40) }, () => String.fromCodePoint(1 + Math.floor(rand() * (rand() < 0.8 ? 127 : 0x1ffff)))).join('').replace(/[\ud800-\udfff]/g, 'x');
     switch (k) {
       case 0: return rand() * 1000;
@@ -93,6 +93,7 @@ test('oscMessageSize equals the encoded size for every kind of argument, and nam
       case 4: return rand() < 0.5;
       case 5: return null;
       case 6: return [text(), rand()];
+      case 7: return { type: 'h', value: Math.floor(rand() * 2 ** 40) };
       default: return { type: 's', value: text() };
     }
   };
@@ -103,6 +104,7 @@ test('oscMessageSize equals the encoded size for every kind of argument, and nam
   }
   assert.match(String(oscMessageSize('/x', ['a\0b'])), /argument 1 contains a NUL/);
   assert.match(String(oscMessageSize('/x', [{ type: 'i', value: 2 ** 40 }])), /not an int32/);
+  assert.match(String(oscMessageSize('/x', [{ type: 'h', value: 2 ** 60 }])), /not a safe integer/);
   assert.match(String(oscMessageSize('/x', [undefined])), /has no OSC type/);
 });
 
