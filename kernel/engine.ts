@@ -94,6 +94,7 @@ export class Engine {
     readonly log: Logger,
     stager: PluginStager,
   ) {
+    this.registry.defaultSmoothingMs = config.engine.smoothingMs;
     this.replier = new EngineReplier({
       transport: () => this.transport,
       onReply: () => this.onReply,

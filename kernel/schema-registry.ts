@@ -23,6 +23,8 @@ export interface ModuleEntry {
 
 export class SchemaRegistry {
   readonly modules = new Map<string, ModuleEntry>();
+  /** What a parameter without its own `smoothingMs` is smoothed over (config engine.smoothingMs), as the audio side does it. */
+  defaultSmoothingMs = 20;
   /** Control-side base values by parameter index. */
   readonly values: number[] = [];
   private readonly paramIndices = new Map<string, number>();
@@ -127,7 +129,7 @@ export class SchemaRegistry {
           min: p.spec.min,
           max: p.spec.max,
           default: p.spec.default,
-          smoothing_ms: p.spec.smoothingMs ?? (p.spec.type === 'int' || p.spec.type === 'enum' ? 0 : 20),
+          smoothing_ms: p.spec.smoothingMs ?? (p.spec.type === 'int' || p.spec.type === 'enum' ? 0 : this.defaultSmoothingMs),
           ...(p.spec.unit ? { unit: p.spec.unit } : {}),
           ...(p.spec.values ? { values: p.spec.values } : {}),
           ...(p.spec.description ? { description: p.spec.description } : {}),

@@ -107,3 +107,11 @@ test('engine routes answer with JSON: status, schema, routes, plugins', async (t
   assert.equal(plugins[0].id, 'tone');
   assert.match(String(e.lastReply('/engine/list')!.args[0]), /tone1 \[tone\] gate: freq=440 amp=0.5/);
 });
+
+test('/engine/schema reports the smoothing the audio side applies (engine.smoothingMs), not a fixed 20 ms', async (t) => {
+  const e = await OfflineEngine.start({ pluginsFrom: FIXTURE_PLUGINS, only: ['tone'], configure: (c) => (c.engine.smoothingMs = 35) });
+  t.after(() => e.close());
+  await e.send('/engine/schema');
+  const schema = JSON.parse(String(e.lastReply('/engine/schema')!.args[0]));
+  assert.equal(schema.modules.tone.params.freq.smoothing_ms, 35);
+});
