@@ -2,12 +2,12 @@
 import { z } from 'zod';
 import type { Engine } from './engine.ts';
 import { engineStatus } from './engine-status.ts';
+import { ErrorCode } from './errors.ts';
 import { RouteError } from './osc-router.ts';
 import { formatSchema } from './console-format.ts';
 import { SCHEMA_FORMATS, schemaDocument, writeSchemaFiles } from './schema-export.ts';
 
 const none = z.tuple([]);
-export const PLUGIN_UNKNOWN = 'PLUGIN_UNKNOWN';
 
 export function mapEngineRoutes(engine: Engine): void {
   const { router } = engine;
@@ -102,7 +102,7 @@ export function mapEngineRoutes(engine: Engine): void {
     '/engine/plugin/reset',
     async ([id], ctx) => {
       const known = engine.plugins.loaded.has(id) && (await engine.audio.call('resetPlugin', id));
-      if (!known) throw new RouteError(PLUGIN_UNKNOWN, `no plugin ${JSON.stringify(id)} is loaded; /engine/plugins lists them`);
+      if (!known) throw new RouteError(ErrorCode.PLUGIN_UNKNOWN, `no plugin ${JSON.stringify(id)} is loaded; /engine/plugins lists them`);
       ctx.reply('/engine/plugin/reset', id);
     },
     {

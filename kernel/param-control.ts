@@ -12,13 +12,12 @@
  * however much is scheduled, gates and parameter changes still play.
  */
 import type { AudioHost } from './audio-host.ts';
+import { ErrorCode } from './errors.ts';
 import { EventKind } from './event-kinds.ts';
 import { RouteError } from './osc-router.ts';
 import { SchemaRegistry } from './schema-registry.ts';
 import { Slot } from './shared-state.ts';
 
-export const EVENT_TOO_FAR_AHEAD = 'EVENT_TOO_FAR_AHEAD';
-export const EVENT_QUEUE_FULL = 'EVENT_QUEUE_FULL';
 
 export class ParamControl {
   clampedCount = 0;
@@ -79,7 +78,7 @@ export class ParamControl {
     if (ahead > this.scheduleHorizonSeconds) {
       this.refusedCount++;
       throw new RouteError(
-        EVENT_TOO_FAR_AHEAD,
+        ErrorCode.EVENT_TOO_FAR_AHEAD,
         `timed ${ahead.toFixed(1)} s ahead; the engine schedules at most ${this.scheduleHorizonSeconds} s ahead (engine.scheduleHorizonSeconds). Send it closer to its time`,
       );
     }
@@ -92,7 +91,7 @@ export class ParamControl {
     if (queued + inFlight >= limit) {
       this.refusedCount++;
       throw new RouteError(
-        EVENT_QUEUE_FULL,
+        ErrorCode.EVENT_QUEUE_FULL,
         `${queued + inFlight} events are already scheduled ahead (at most ${limit}); this one was dropped. Send timed messages closer to their time, or /engine/stop to clear what is scheduled`,
       );
     }
