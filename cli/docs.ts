@@ -123,7 +123,7 @@ function instancesLabel(group: SchemaGroup): string {
 }
 
 function paramRow(name: string, p: SchemaParam): string {
-  const range = p.type === 'enum' && p.values ? `0–${num(p.max)}` : `${num(p.min)} – ${num(p.max)}`;
+  const range = `${num(p.min)} – ${num(p.max)}`;
   const def = p.type === 'enum' && p.values ? `${num(p.default)} (${p.values[p.default] ?? '?'})` : num(p.default);
   const type = p.type === 'enum' && p.values ? `enum: ${p.values.map((v, i) => `${i} ${v}`).join(' · ')}` : p.type;
   return `| \`${name}\` | ${range} | ${def} | ${cell(p.unit ?? '')} | ${cell(type)} | ${num(p.smoothing_ms)} | ${cell(p.description ?? '')} |`;
@@ -200,7 +200,7 @@ export function renderModulesMarkdown(input: DocsInput): string {
       out.push('');
     }
     if (p.routes.length > 0) {
-      out.push('OSC routes:');
+      out.push(`Its own OSC routes (besides \`/mod/<module>/<param>\`):`);
       out.push('');
       out.push('| address | reply | description |');
       out.push('| --- | --- | --- |');
@@ -208,7 +208,7 @@ export function renderModulesMarkdown(input: DocsInput): string {
       out.push('');
     }
   }
-  return `${out.join('\n').replace(/\n+$/, '')}\n`;
+  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').replace(/\n+$/, '')}\n`;
 }
 
 /** Generates the reference for the project at `root`. */
