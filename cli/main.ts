@@ -1,5 +1,5 @@
 /**
- * The `chronus` command: start | render | send | schema. Errors print one clear message naming the
+ * The `chronus` command: start | render | send | schema | docs | new-plugin. Errors print one clear message naming the
  * file and field, and exit non-zero.
  */
 import path from 'node:path';
@@ -11,6 +11,8 @@ import { startCommand } from './start.ts';
 import { renderCommand } from './render.ts';
 import { sendCommand } from './send.ts';
 import { schemaCommand } from './schema.ts';
+import { docsCommand } from './docs.ts';
+import { newPluginCommand } from './new-plugin.ts';
 
 const USAGE = `usage: chronus <command> [options]
 
@@ -20,6 +22,9 @@ const USAGE = `usage: chronus <command> [options]
   send <address> [args...]      send one OSC message to a running engine and print every reply it
                                 brings (exit 1 on /error, 3 when no engine answers)
   schema                        print every module and parameter as JSON
+  docs [--check] [-o <file>]    write docs/modules.md from the schema; --check: exit 1 if it is out of date
+  new-plugin <name> --role <source|effect|send|modulator|controller|sink>
+                                scaffold plugins/<name>/ (plugin.json, index.ts, dsp.ts)
   version                       print the version and whether the prebuilt dist/ or tsx runs
 
 options: --root <dir>     project folder with config/ and plugins/ (default: the package folder)
@@ -39,6 +44,8 @@ async function main(argv: string[]): Promise<number> {
       host: { type: 'string' },
       port: { type: 'string' },
       timeout: { type: 'string' },
+      check: { type: 'boolean' },
+      role: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -64,6 +71,10 @@ async function main(argv: string[]): Promise<number> {
       return sendCommand(config, rest, values);
     case 'schema':
       return schemaCommand(config);
+    case 'docs':
+      return docsCommand(root, { check: values.check, out: values.out });
+    case 'new-plugin':
+      return newPluginCommand(root, config, rest, values.role);
     default:
       process.stderr.write(`chronus: unknown command '${command}'\n${USAGE}\n`);
       return 2;

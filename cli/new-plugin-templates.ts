@@ -1,0 +1,406 @@
+/**
+ * The files `chronus new-plugin` writes, one set per role. Placeholders: `__ID__` (plugin id),
+ * `__NAME__` (display name), `__MODULE__` (its one module id), `__BUS__` (a send's bus). Each set
+ * loads as it is and passes the conformance suite (test/new-plugin.test.ts checks every role).
+ */
+import type { Role } from '../kernel/manifest.ts';
+
+export interface Template {
+  /** What the plugin does, for plugin.json. */
+  description: string;
+  /** Extra manifest fields (a bus). */
+  manifest: Record<string, unknown>;
+  index: string;
+  dsp: string;
+}
+
+const HEADER = (hooks: string) => `/**
+ * The \`__ID__\` plugin (module \`__MODULE__\`), scaffolded by \`chronus new-plugin\`. index.ts binds the
+ * parameter table to the pure DSP in dsp.ts. See docs/plugin-guide.md.
+ *
+ * | hook        | thread / when                      | does                                                  |
+ * | ----------- | ---------------------------------- | ----------------------------------------------------- |
+${hooks} */`;
+
+const source: Template = {
+  description: 'A gated sine tone added into the main bus (scaffolded: edit dsp.ts and the table).',
+  manifest: {},
+  index: `${HEADER(` * | create      | audio thread, between blocks       | keeps the Param objects and buffers                   |
+ * | gate        | inside a block                     | opens (value > 0) or releases the tone                |
+ * | process     | inside a block, frames [start,end) | adds the tone into \`main\`                             |
+ * | getState    | between blocks                     | \`{ v: 1, phase }\`                                     |
+ * | setState    | between blocks                     | restores the phase; ignores a state that fails         |
+`)}
+import { definePlugin, z, type ParamTable, type PluginContext } from 'plugin-sdk';
+import { addTone, type ToneState } from './dsp.ts';
+
+const params = {
+  freq: { min: 20, max: 5000, default: 220, unit: 'Hz', description: 'Frequency of the tone' },
+  amp: { min: 0, max: 1, default: 0.2, description: 'Level of the tone' },
+} satisfies ParamTable;
+
+/** What setState takes: every field optional (older states load), every number bounded. */
+const State = z.object({ v: z.literal(1), phase: z.number().min(0).max(1) }).partial();
+
+export default definePlugin({
+  params,
+  gates: true,
+  stateSchema: State,
+  create(ctx: PluginContext) {
+    // Everything is allocated here: process() allocates nothing.
+    const freq = ctx.param(0, 'freq');
+    const amp = ctx.param(0, 'amp');
+    const freqs = new Float32Array(ctx.maxBlock);
+    const amps = new Float32Array(ctx.maxBlock);
+    const main = ctx.bus('main');
+    const tone: ToneState = { phase: 0, env: 0, gate: 0 };
+    const envCoef = 1 - Math.exp(-1 / (0.005 * ctx.sampleRate));
+    return {
+      gate(_module: number, value: number): void {
+        tone.gate = value > 0 ? 1 : 0;
+      },
+      process(start: number, end: number): void {
+        if (tone.gate === 0 && tone.env < 1e-6) {
+          tone.env = 0;
+          return;
+        }
+        freq.fill(freqs, start, end);
+        amp.fill(amps, start, end);
+        addTone(main.l, main.r, start, end, freqs, amps, ctx.sampleRate, envCoef, tone);
+      },
+      getState: () => ({ v: 1, phase: tone.phase }),
+      setState(state: unknown): void {
+        const parsed = State.safeParse(state);
+        if (parsed.success) tone.phase = parsed.data.phase ?? 0;
+      },
+    };
+  },
+});
+`,
+  dsp: `/**
+ * __MODULE__, pure DSP: a sine tone with a one-pole attack/release envelope. Every input is explicit;
+ * allocation-free.
+ */
+
+export interface ToneState {
+  /** Phase in cycles, [0, 1). */
+  phase: number;
+  /** Envelope level, 0 … 1. */
+  env: number;
+  /** Gate: 1 open, 0 released. */
+  gate: number;
+}
+
+/**
+ * Adds a sine of frequency \`freq[i]\` Hz and level \`amp[i]\` × envelope into \`l\` and \`r\` over
+ * [start, end). The envelope moves towards \`s.gate\` by \`envCoef\` of the way each sample.
+ */
+export function addTone(
+  l: Float32Array,
+  r: Float32Array,
+  start: number,
+  end: number,
+  freq: Float32Array,
+  amp: Float32Array,
+  sampleRate: number,
+  envCoef: number,
+  s: ToneState,
+): void {
+  let phase = s.phase;
+  let env = s.env;
+  const target = s.gate;
+  for (let i = start; i < end; i++) {
+    env += (target - env) * envCoef;
+    const y = Math.sin(2 * Math.PI * phase) * amp[i] * env;
+    l[i] += y;
+    r[i] += y;
+    phase += freq[i] / sampleRate;
+    if (phase >= 1) phase -= Math.floor(phase);
+  }
+  s.phase = phase;
+  s.env = env;
+}
+`,
+};
+
+const effect: Template = {
+  description: 'A soft-clipping gain stage on the main bus (scaffolded: edit dsp.ts and the table).',
+  manifest: { bus: 'main' },
+  index: `${HEADER(` * | create      | audio thread, between blocks       | keeps the Param objects and a buffer                  |
+ * | process     | inside a block, frames [start,end) | shapes \`main\` in place                                |
+`)}
+import { definePlugin, type ParamTable, type PluginContext } from 'plugin-sdk';
+import { softClip } from './dsp.ts';
+
+const params = {
+  drive: { min: 0, max: 1, default: 0, description: 'Drive into the soft clipper (0 = unity, untouched)' },
+} satisfies ParamTable;
+
+export default definePlugin({
+  params,
+  create(ctx: PluginContext) {
+    const drive = ctx.param(0, 'drive');
+    const drives = new Float32Array(ctx.maxBlock);
+    const main = ctx.bus('main');
+    return {
+      process(start: number, end: number): void {
+        // At rest with no drive the bus passes untouched.
+        if (!drive.moving && drive.value === 0) return;
+        drive.fill(drives, start, end);
+        softClip(main.l, main.r, start, end, drives);
+      },
+    };
+  },
+});
+`,
+  dsp: `/**
+ * __MODULE__, pure DSP: a soft clipper. Allocation-free; every input explicit.
+ */
+
+/** The clipping curve: x / (1 + |x|), bounded by ±1. */
+export function clip(x: number): number {
+  return x / (1 + Math.abs(x));
+}
+
+/**
+ * Shapes \`l\` and \`r\` in place over [start, end): pre-gain 1 + 9·drive into \`clip\`, blended in by
+ * \`drive\` (0 leaves the signal as it is).
+ */
+export function softClip(l: Float32Array, r: Float32Array, start: number, end: number, drive: Float32Array): void {
+  for (let i = start; i < end; i++) {
+    const d = drive[i];
+    const g = 1 + 9 * d;
+    l[i] += (clip(l[i] * g) - l[i]) * d;
+    r[i] += (clip(r[i] * g) - r[i]) * d;
+  }
+}
+`,
+};
+
+const send: Template = {
+  description: 'A send effect: returns its send bus into master through a one-pole low-pass (scaffolded: edit dsp.ts and the table).',
+  manifest: { bus: '__BUS__' },
+  index: `${HEADER(` * | create      | audio thread, between blocks       | keeps the Param objects, buffers, filter state        |
+ * | process     | inside a block, frames [start,end) | filters its send bus and adds it into \`master\`        |
+`)}
+import { definePlugin, type ParamTable, type PluginContext } from 'plugin-sdk';
+import { lowpassInto, type LowpassState } from './dsp.ts';
+
+const params = {
+  level: { min: 0, max: 1, default: 0.5, description: 'Return level into master' },
+  cutoff: { min: 100, max: 16000, default: 4000, unit: 'Hz', smoothingMs: 0, description: 'Low-pass cutoff of the return' },
+} satisfies ParamTable;
+
+export default definePlugin({
+  params,
+  create(ctx: PluginContext) {
+    const level = ctx.param(0, 'level');
+    const cutoff = ctx.param(0, 'cutoff');
+    const levels = new Float32Array(ctx.maxBlock);
+    // Sources feed the kernel's send buses (send:reverb, send:delay) today; this send listens to the
+    // reverb send beside reverb1. Read your own bus once buses are declared by their plugins.
+    const input = ctx.bus('send:reverb');
+    const master = ctx.bus('master');
+    const state: LowpassState = { l: 0, r: 0 };
+    return {
+      process(start: number, end: number): void {
+        level.fill(levels, start, end);
+        const coef = 1 - Math.exp((-2 * Math.PI * cutoff.value) / ctx.sampleRate);
+        lowpassInto(master, input, start, end, levels, coef, state);
+      },
+    };
+  },
+});
+`,
+  dsp: `/**
+ * __MODULE__, pure DSP: a one-pole low-pass from one stereo bus added into another. Allocation-free.
+ */
+
+export interface LowpassState {
+  l: number;
+  r: number;
+}
+
+export interface Stereo {
+  readonly l: Float32Array;
+  readonly r: Float32Array;
+}
+
+/** Adds low-passed \`src\` × \`gain[i]\` into \`dst\` over [start, end); \`coef\` is the one-pole's 1 − e^(−2πfc/fs). */
+export function lowpassInto(dst: Stereo, src: Stereo, start: number, end: number, gain: Float32Array, coef: number, s: LowpassState): void {
+  let yl = s.l;
+  let yr = s.r;
+  for (let i = start; i < end; i++) {
+    yl += (src.l[i] - yl) * coef;
+    yr += (src.r[i] - yr) * coef;
+    dst.l[i] += yl * gain[i];
+    dst.r[i] += yr * gain[i];
+  }
+  // Denormal guard: a silent input lets the state decay to exactly 0.
+  s.l = Math.abs(yl) < 1e-20 ? 0 : yl;
+  s.r = Math.abs(yr) < 1e-20 ? 0 : yr;
+}
+`,
+};
+
+const modulator: Template = {
+  description: 'A sine LFO that modulates one parameter (config plugins.__ID__.target, default /mod/voice1/amp) (scaffolded).',
+  manifest: {},
+  index: `${HEADER(` * | create      | audio thread, between blocks       | resolves the target address                           |
+ * | beginBlock  | audio thread, block start          | re-resolves now and then; sends this block's offset   |
+ * | process     | inside a block                     | nothing (a modulator makes no audio)                  |
+ * | dispose     | between blocks                     | returns the target to its base value                  |
+`)}
+import { definePlugin, type ParamTable, type PluginContext } from 'plugin-sdk';
+import { sineAt } from './dsp.ts';
+
+const params = {
+  rate: { min: 0.01, max: 20, default: 1, unit: 'Hz', smoothingMs: 0, description: 'LFO speed' },
+  depth: { min: 0, max: 1, default: 0, smoothingMs: 0, description: "Offset at the peak, in the target parameter's units" },
+} satisfies ParamTable;
+
+export default definePlugin({
+  params,
+  create(ctx: PluginContext) {
+    const rate = ctx.param(0, 'rate');
+    const depth = ctx.param(0, 'depth');
+    const events = ctx.events;
+    const address = typeof ctx.config.target === 'string' ? ctx.config.target : '/mod/voice1/amp';
+    let target = events.paramIndex(address);
+    let phase = 0;
+    let resolveIn = 0;
+    return {
+      beginBlock(blockStart: number, frames: number): void {
+        // The target's plugin may load after this one: look again about once a second.
+        resolveIn -= frames;
+        if (resolveIn <= 0) {
+          resolveIn = ctx.sampleRate;
+          target = events.paramIndex(address);
+        }
+        if (target >= 0) events.modulate(blockStart, target, depth.value * sineAt(phase));
+        phase += (rate.value * frames) / ctx.sampleRate;
+        phase -= Math.floor(phase);
+      },
+      process(): void {},
+      dispose(): void {
+        if (target >= 0) events.modulate(events.blockStart, target, 0);
+      },
+    };
+  },
+});
+`,
+  dsp: `/**
+ * __MODULE__, pure DSP: the LFO's waveform.
+ */
+
+/** A sine of \`phase\` cycles: −1 … 1. */
+export function sineAt(phase: number): number {
+  return Math.sin(2 * Math.PI * phase);
+}
+`,
+};
+
+const controller: Template = {
+  description: 'A metronome: opens and closes one module\'s gate on every beat (config plugins.__ID__.module, default voice1) (scaffolded).',
+  manifest: {},
+  index: `${HEADER(` * | create      | audio thread, between blocks       | resolves the gate of the module it plays              |
+ * | beginBlock  | audio thread, block start          | schedules this block's gate events (sample-accurate)  |
+ * | process     | inside a block                     | nothing (a controller makes no audio)                 |
+`)}
+import { definePlugin, type ParamTable, type PluginContext } from 'plugin-sdk';
+import { nextBeat } from './dsp.ts';
+
+const params = {
+  bpm: { type: 'int', min: 30, max: 300, default: 120, description: 'Beats per minute' },
+  on: { type: 'enum', values: ['off', 'on'], min: 0, max: 1, default: 0, description: 'Play (1) or stay silent (0)' },
+} satisfies ParamTable;
+
+export default definePlugin({
+  params,
+  create(ctx: PluginContext) {
+    const bpm = ctx.param(0, 'bpm');
+    const on = ctx.param(0, 'on');
+    const events = ctx.events;
+    const module = typeof ctx.config.module === 'string' ? ctx.config.module : 'voice1';
+    let gate = events.gateIndex(module);
+    let resolveIn = 0;
+    return {
+      beginBlock(blockStart: number, frames: number): void {
+        resolveIn -= frames;
+        if (resolveIn <= 0) {
+          resolveIn = ctx.sampleRate;
+          gate = events.gateIndex(module);
+        }
+        if (gate < 0 || on.value < 0.5) return;
+        const period = Math.round((60 / bpm.value) * ctx.sampleRate);
+        const end = blockStart + frames;
+        // A note on at each beat, off half a beat later.
+        for (let f = nextBeat(blockStart, period); f < end; f += period) events.gate(f, gate, 1);
+        for (let f = nextBeat(blockStart, period, period >> 1); f < end; f += period) events.gate(f, gate, 0);
+      },
+      process(): void {},
+    };
+  },
+});
+`,
+  dsp: `/**
+ * __MODULE__, pure timing: where beats fall on the engine's frame clock.
+ */
+
+/** The first frame at or after \`frame\` that is \`offset\` past a multiple of \`period\` frames. */
+export function nextBeat(frame: number, period: number, offset = 0): number {
+  const k = Math.ceil((frame - offset) / period);
+  return k * period + offset;
+}
+`,
+};
+
+const sink: Template = {
+  description: 'A peak meter on master: a peak follower written into a level meter the control thread reads (scaffolded).',
+  manifest: {},
+  index: `${HEADER(` * | create      | audio thread, between blocks       | one meter; keeps the Param object                     |
+ * | process     | inside a block, frames [start,end) | follows the peak of \`master\` (reads only)             |
+`)}
+import { definePlugin, type ParamTable, type PluginContext } from 'plugin-sdk';
+import { followPeak } from './dsp.ts';
+
+const params = {
+  release: { min: 0.01, max: 5, default: 0.3, unit: 's', smoothingMs: 0, description: 'Time for the meter to fall by 60 dB' },
+} satisfies ParamTable;
+
+export default definePlugin({
+  params,
+  create(ctx: PluginContext) {
+    const release = ctx.param(0, 'release');
+    const master = ctx.bus('master');
+    const meter = ctx.meters(1);
+    let level = 0;
+    return {
+      process(start: number, end: number): void {
+        // A -60 dB fall over release seconds: per sample e^(ln(0.001) / (release · fs)).
+        const fall = Math.exp(Math.log(0.001) / (release.value * ctx.sampleRate));
+        level = followPeak(master.l, master.r, start, end, level, fall);
+        meter[0] = Math.max(meter[0], level);
+      },
+    };
+  },
+});
+`,
+  dsp: `/**
+ * __MODULE__, pure DSP: a peak follower. Allocation-free; reads only.
+ */
+
+/** Follows the peak of \`l\` and \`r\` over [start, end) from \`level\`, falling by \`fall\` per sample; returns the level. */
+export function followPeak(l: Float32Array, r: Float32Array, start: number, end: number, level: number, fall: number): number {
+  let y = level;
+  for (let i = start; i < end; i++) {
+    const a = Math.max(Math.abs(l[i]), Math.abs(r[i]));
+    y = a > y ? a : y * fall;
+  }
+  // Non-finite input never sticks in the meter.
+  return Number.isFinite(y) && y > 1e-20 ? y : 0;
+}
+`,
+};
+
+export const TEMPLATES: Readonly<Record<Role, Template>> = { source, effect, send, modulator, controller, sink };

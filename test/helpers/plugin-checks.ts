@@ -1,0 +1,152 @@
+/**
+ * The conformance suite's checks (test/plugins/conformance.test.ts) as functions, for plugins that
+ * live outside plugins/ (scaffolds, the guide's examples): manifest valid, loads un-bypassed, 1,000
+ * blocks of silence and of full-scale noise with swept parameters stay finite, state round-trips,
+ * every parameter is reachable over OSC and clamped, unloading (dispose) leaves nothing behind.
+ */
+import assert from 'node:assert/strict';
+import { readManifest, type Manifest } from '../../kernel/manifest.ts';
+import { checkJson } from '../../kernel/patterns/slot-schema.ts';
+import { API_VERSION } from '../../plugin-sdk/types.ts';
+import { PLUGINS_DIR } from './effect-engine.ts';
+import { FIXTURE_PLUGINS, OfflineEngine } from './offline-engine.ts';
+
+const BOUND = 1e4;
+
+function prng(seed: number): () => number {
+  let s = seed | 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 4294967296;
+  };
+}
+
+/** An offline engine at 48 kHz with `folder` (from `dir`), the probe source and the project's voices. */
+export function startWithPlugin(dir: string, folder: string, manifest: Manifest, withPlugin = true): Promise<OfflineEngine> {
+  return OfflineEngine.start({
+    pluginsFrom: [dir, PLUGINS_DIR, FIXTURE_PLUGINS],
+    only: withPlugin ? [folder, 'probe', 'voices'] : ['probe', 'voices'],
+    configure: (c) => {
+      c.audio.sampleRate = 48000;
+      c.plugins[manifest.id] = { ...(c.plugins[manifest.id] ?? {}), enabled: true };
+    },
+  });
+}
+
+/** Renders `blocks` blocks; fails on a non-finite or runaway sample in the output, main or master. */
+export async function renderChecked(e: OfflineEngine, blocks: number, each?: (block: number) => Promise<void>): Promise<void> {
+  const main = e.host.engine.bus('main');
+  const master = e.host.engine.bus('master');
+  const n = e.host.blockSize;
+  for (let b = 0; b < blocks; b++) {
+    if (each) await each(b);
+    const out = e.host.render(n);
+    for (const x of [out.l, out.r, main.l, main.r, master.l, master.r]) {
+      for (let i = 0; i < n; i++) {
+        const v = x[i];
+        if (!(v > -BOUND && v < BOUND)) assert.fail(`block ${b}, sample ${i}: ${v}`);
+      }
+    }
+  }
+}
+
+export function modulesOf(e: OfflineEngine, pluginId: string) {
+  return [...e.engine.registry.modules.values()].filter((m) => m.pluginId === pluginId);
+}
+
+export async function assertHealthy(e: OfflineEngine, pluginId: string): Promise<void> {
+  const status = (await e.engine.audio.call('plugins')).find((p) => p.pluginId === pluginId);
+  assert.ok(status, `${pluginId} is not in the audio graph`);
+  assert.equal(status.bypassed, false, `${pluginId} was bypassed: ${status.lastError}`);
+  assert.equal(status.faults, 0, `${pluginId} faulted: ${status.lastError}`);
+}
+
+/** Every conformance check on the plugin folder `dir/folder`. */
+export async function checkConformance(dir: string, folder: string, blocks = 1000): Promise<void> {
+  const m = await readManifest(`${dir}/${folder}`, API_VERSION, `plugins/${folder}/plugin.json`);
+  const e = await startWithPlugin(dir, folder, m);
+  try {
+    assert.ok(e.engine.plugins.loaded.has(m.id), `plugin "${m.id}" did not load`);
+    await assertHealthy(e, m.id);
+    const own = modulesOf(e, m.id);
+    assert.ok(own.length > 0, 'it registered its modules');
+
+    // Silence, then full-scale noise on every input while its parameters are swept and gates toggle.
+    await renderChecked(e, blocks);
+    for (const [address, value] of [
+      ['/mod/probe1/signal', 4],
+      ['/mod/probe1/amp', 1],
+      ['/mod/probe1/main', 1],
+      ['/mod/probe1/reverb', 1],
+      ['/mod/probe1/delay', 1],
+    ] as const) {
+      await e.send(address, [value]);
+    }
+    await e.send('/gate/probe1', [1]);
+    const params = own.flatMap((mod) => [...mod.params.values()].map((p) => ({ address: `/mod/${mod.id}/${p.name}`, spec: p.spec })));
+    const gates = own.filter((mod) => mod.gate !== undefined).map((mod) => `/gate/${mod.id}`);
+    const rand = prng(0x5eed + folder.length);
+    await renderChecked(e, blocks, async (b) => {
+      if (b % 50 === 0) {
+        for (const p of params) {
+          const r = rand();
+          const v = r < 0.25 ? p.spec.min : r < 0.5 ? p.spec.max : p.spec.min + rand() * (p.spec.max - p.spec.min);
+          await e.send(p.address, [v]);
+        }
+      }
+      if (b % 100 === 0) for (const g of gates) await e.send(g, [(b / 100) % 2 === 0 ? 1 : 0]);
+    });
+    await assertHealthy(e, m.id);
+    await e.send('/gate/probe1', [0]);
+
+    // State round-trips for both purposes.
+    for (const purpose of ['save', 'reload'] as const) {
+      const state = await e.engine.audio.call('getState', m.id, purpose);
+      if (state === undefined) continue;
+      const schema = e.engine.plugins.loaded.get(m.id)?.definition.stateSchema;
+      assert.ok(schema, 'a plugin with state declares a stateSchema');
+      assert.ok(schema.safeParse(state).success, `its own '${purpose}' state fails its stateSchema`);
+      if (purpose === 'save') assert.equal(checkJson(state), undefined, "the 'save' state is plain bounded JSON");
+      await e.engine.audio.call('setState', m.id, structuredClone(state));
+      assert.deepStrictEqual(await e.engine.audio.call('getState', m.id, purpose), state);
+    }
+
+    // Every parameter over OSC, clamped at its range.
+    const first = e.replies.length;
+    for (const mod of own) {
+      for (const p of mod.params.values()) {
+        const address = `/mod/${mod.id}/${p.name}`;
+        assert.ok(e.engine.router.has(address), `no route ${address}`);
+        await e.send(address, [p.spec.max + 1000]);
+        assert.equal(e.engine.registry.values[p.index], p.spec.max, `${address}: max + 1000 → max`);
+        await e.send(address, [p.spec.min - 1000]);
+        assert.equal(e.engine.registry.values[p.index], p.spec.min, `${address}: min − 1000 → min`);
+        await e.send(address, [p.spec.default]);
+      }
+    }
+    assert.deepEqual(
+      e.replies.slice(first).filter((r) => r.address === '/error'),
+      [],
+    );
+    await renderChecked(e, 4);
+
+    // Unloading (dispose) leaves the routes and modules of an engine that never had it.
+    const baseline = await startWithPlugin(dir, folder, m, false);
+    try {
+      await e.engine.plugins.unload(m.id);
+      assert.deepEqual(
+        e.engine.router.routes().map((r) => r.address),
+        baseline.engine.router.routes().map((r) => r.address),
+      );
+      assert.deepEqual([...e.engine.registry.modules.keys()].sort(), [...baseline.engine.registry.modules.keys()].sort());
+      assert.ok(!(await e.engine.audio.call('plugins')).some((p) => p.pluginId === m.id), 'audio slot left behind');
+      await renderChecked(e, 20);
+    } finally {
+      await baseline.close();
+    }
+  } finally {
+    await e.close();
+  }
+}

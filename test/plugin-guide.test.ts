@@ -1,0 +1,111 @@
+/**
+ * docs/plugin-guide.md is real: every plugin in it (fenced blocks tagged `plugin=<folder>
+ * file=<name>`) is written into a temp plugins folder and passes the conformance checks; its test
+ * example (tagged `test`) runs against them and passes; every untagged code fragment is a copy of
+ * lines from a tagged block; and every `ts` block is tagged, so none goes untried.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { before, after, describe, test } from 'node:test';
+import { checkConformance } from './helpers/plugin-checks.ts';
+import { PROJECT_ROOT } from './helpers/offline-engine.ts';
+
+interface Block {
+  lang: string;
+  info: Record<string, string>;
+  tags: string[];
+  code: string;
+}
+
+function blocks(markdown: string): Block[] {
+  const out: Block[] = [];
+  for (const m of markdown.matchAll(/^```([\w-]*)([^\n]*)\n([\s\S]*?)^```$/gm)) {
+    const words = m[2].trim().split(/\s+/).filter(Boolean);
+    const info = Object.fromEntries(words.filter((w) => w.includes('=')).map((w) => w.split('=') as [string, string]));
+    out.push({ lang: m[1], info, tags: words.filter((w) => !w.includes('=')), code: m[3] });
+  }
+  return out;
+}
+
+const guide = await readFile(path.join(PROJECT_ROOT, 'docs/plugin-guide.md'), 'utf8');
+const all = blocks(guide);
+const pluginBlocks = all.filter((b) => b.info.plugin);
+const folders = [...new Set(pluginBlocks.map((b) => b.info.plugin))];
+let dir = '';
+
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'chronus-guide-'));
+  for (const b of pluginBlocks) {
+    assert.match(b.info.plugin, /^[a-z][a-z0-9-]*$/);
+    assert.match(b.info.file, /^[a-z][a-z0-9-]*\.(ts|json)$/);
+    await mkdir(path.join(dir, 'plugins', b.info.plugin), { recursive: true });
+    await writeFile(path.join(dir, 'plugins', b.info.plugin, b.info.file), b.code);
+  }
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+test('the guide has plugin examples, and every ts block is a tagged plugin file or the test example', () => {
+  assert.ok(folders.length >= 2, `plugins in the guide: ${folders.join(', ')}`);
+  for (const b of all.filter((x) => x.lang === 'ts')) assert.ok(b.info.plugin || b.tags.includes('test'), `an untagged ts block:\n${b.code.slice(0, 200)}`);
+  for (const f of folders) {
+    const files = pluginBlocks.filter((b) => b.info.plugin === f).map((b) => b.info.file);
+    assert.ok(files.includes('plugin.json') && files.includes('index.ts'), `${f}: plugin.json and index.ts`);
+  }
+});
+
+test('every untagged code fragment is lines of a tagged example (so it is executed too)', () => {
+  const tagged = pluginBlocks.map((b) => b.code).join('\n');
+  for (const b of all.filter((x) => x.lang === '')) {
+    for (const line of b.code.split('\n').filter((l) => l.trim() !== '')) {
+      const code = line.replace(/\/\/.*$/, '').trim();
+      assert.ok(tagged.includes(code), `"${code}" is in no example`);
+    }
+  }
+});
+
+describe('every plugin of the guide passes the conformance checks', () => {
+  for (const folder of folders) test(folder, () => checkConformance(path.join(dir, 'plugins'), folder));
+});
+
+test("the guide's plugins do what it says: blip2 plays on blip1's gates, at its own default, and /blip/phases replies", async () => {
+  const { OfflineEngine } = await import('./helpers/offline-engine.ts');
+  const e = await OfflineEngine.start({ pluginsFrom: path.join(dir, 'plugins'), only: ['blip'] });
+  try {
+    assert.ok(!e.engine.router.has('/gate/blip2'), 'a follower has no gate route of its own');
+    const blip2 = e.engine.registry.param('blip2', 'freq');
+    assert.equal(blip2 && e.engine.registry.values[blip2.index], 660);
+    await e.send('/gate/blip1', [1]);
+    const { l } = e.render(0.1);
+    assert.ok(l.some((v) => Math.abs(v) > 0.1), 'it sounds');
+    await e.send('/blip/phases', []);
+    const reply = e.lastReply('/blip/phases');
+    assert.ok(reply, 'a reply');
+    const phases = JSON.parse(String(reply.args[0])) as number[];
+    assert.equal(phases.length, 2);
+    assert.ok(phases.every((p) => p > 0 && p < 1), 'both oscillators ran');
+  } finally {
+    await e.close();
+  }
+});
+
+test("the guide's test example passes against its plugins", async () => {
+  const example = all.find((b) => b.lang === 'ts' && b.tags.includes('test'));
+  assert.ok(example, 'a test example');
+  const helpers = path.join(PROJECT_ROOT, 'test/helpers/');
+  const file = path.join(dir, 'test/plugins/example.test.ts');
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, example.code.replaceAll("'../helpers/", `'${helpers}`));
+  // A test run of its own (this runner's context variable would make it skip the file).
+  const env = { ...process.env };
+  delete env.NODE_TEST_CONTEXT;
+  const result = await new Promise<{ code: number; out: string }>((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', '--test', file], { cwd: PROJECT_ROOT, env, timeout: 120_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+    );
+  });
+  assert.equal(result.code, 0, result.out);
+  assert.match(result.out, /# pass 1/);
+});
