@@ -10,7 +10,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { OscClient } from '../kernel/osc-client.ts';
 import { hasLiblo, oscsend, startOscdump } from './helpers/liblo.ts';
@@ -175,7 +175,11 @@ test('the old clients\' messages, replayed over UDP, do what they did in Music C
   const root = await makeRoot();
   await writeFile(path.join(root, 'config/local.json'), JSON.stringify({ viz: { port: dump.port, intervalMs: 50 }, plugins: { recorder: { enabled: true } } }));
   let engine: EngineProcess | undefined;
-  t.after(() => engine?.stop());
+  // The engine stops before its folder goes (after-hooks run first-registered first).
+  t.after(async () => {
+    await engine?.stop();
+    await rm(root, { recursive: true, force: true });
+  });
   engine = await startEngineProcess({ root });
   const client = await OscClient.open();
   t.after(() => client.close());
@@ -278,7 +282,11 @@ test('integer replies go out as OSC integers: slots as int32, recorded frames as
   const root = await makeRoot();
   await writeFile(path.join(root, 'config/local.json'), JSON.stringify({ plugins: { recorder: { enabled: true } } }));
   let engine: EngineProcess | undefined;
-  t.after(() => engine?.stop());
+  // The engine stops before its folder goes (after-hooks run first-registered first).
+  t.after(async () => {
+    await engine?.stop();
+    await rm(root, { recursive: true, force: true });
+  });
   engine = await startEngineProcess({ root });
   const client = await OscClient.open();
   t.after(() => client.close());

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { OscClient } from '../kernel/osc-client.ts';
 import { hasLiblo, oscsend, startOscdump } from './helpers/liblo.ts';
@@ -42,7 +42,11 @@ test('a real engine process plays what oscsend tells it and answers over UDP', {
   const root = await makeRoot();
   await writeFile(path.join(root, 'config/local.json'), JSON.stringify({ viz: { port: dump.port, intervalMs: 50, spectrum: 'raw' } }));
   let engine: EngineProcess | undefined;
-  t.after(() => engine?.stop());
+  // The engine stops before its folder goes (after-hooks run first-registered first).
+  t.after(async () => {
+    await engine?.stop();
+    await rm(root, { recursive: true, force: true });
+  });
   engine = await startEngineProcess({ root });
   const client = await OscClient.open();
   t.after(() => client.close());

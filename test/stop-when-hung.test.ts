@@ -27,7 +27,10 @@ test('SIGTERM ends the engine while a plugin hangs its audio thread', async (t) 
   await writeFile(path.join(root, 'plugins/looper/index.ts'), LOOPER);
   await writeFile(path.join(root, 'config/local.json'), JSON.stringify({ audio: { watchdogMs: 10000 } }));
   const engine = await startEngineProcess({ root });
-  t.after(() => engine.stop());
+  t.after(async () => {
+    await engine.stop();
+    await rm(root, { recursive: true, force: true });
+  });
   const client = await OscClient.open();
   t.after(() => client.close());
   const status = async () => {
