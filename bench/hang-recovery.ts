@@ -10,10 +10,10 @@ import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../kernel/config.ts';
-import { Engine } from '../kernel/engine.ts';
-import { Logger } from '../kernel/logger.ts';
-import { Slot } from '../kernel/shared-state.ts';
+import { loadConfig } from '../kernel/base/config.ts';
+import { Engine } from '../kernel/control/engine.ts';
+import { Logger } from '../kernel/base/logger.ts';
+import { Slot } from '../kernel/audio/shared-state.ts';
 import { PROJECT_ROOT } from '../test/helpers/offline-engine.ts';
 
 const { values } = parseArgs({ options: { hangs: { type: 'string', default: '20' }, voices: { type: 'string', default: '32' }, 'watchdog-ms': { type: 'string', default: '100' } } });
@@ -46,7 +46,7 @@ const silences: number[] = [];
 const comebacks: number[] = [];
 for (let round = 0; round < Number(values.hangs); round++) {
   // Hangs are rare in life: the host has its standby audio thread loaded again, and the fresh
-  // thread's cold-code grace (kernel/audio-recovery.ts) is over.
+  // thread's cold-code grace (kernel/control/audio-recovery.ts) is over.
   await sleep(2500);
   const restarts = engine.recovery!.status.restarts;
   engine.control.set(hang, 1);

@@ -8,8 +8,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { EngineStatus } from '../kernel/engine-status.ts';
-import { OscClient } from '../kernel/osc-client.ts';
+import type { EngineStatus } from '../kernel/control/engine-status.ts';
+import { OscClient } from '../cli/osc-client.ts';
 import { startEngineProcess } from '../test/helpers/engine-process.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, voices: { type: 'string', default: '8,32,64' } } });

@@ -12,7 +12,7 @@
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { OscClient } from '../kernel/osc-client.ts';
+import { OscClient } from '../cli/osc-client.ts';
 import { makeRoot, startEngineProcess } from '../test/helpers/engine-process.ts';
 
 const { values } = parseArgs({

@@ -15,11 +15,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { loadConfig } from '../kernel/config.ts';
-import { Engine } from '../kernel/engine.ts';
-import { Logger } from '../kernel/logger.ts';
-import { recorderOf } from '../kernel/recording/routes.ts';
-import { Slot } from '../kernel/shared-state.ts';
+import { loadConfig } from '../kernel/base/config.ts';
+import { Engine } from '../kernel/control/engine.ts';
+import { Logger } from '../kernel/base/logger.ts';
+import { recorderOf } from '../kernel/control/recording/routes.ts';
+import { Slot } from '../kernel/audio/shared-state.ts';
 import { StealMonitor } from './steal-monitor.ts';
 
 const run = promisify(execFile);

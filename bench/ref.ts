@@ -14,7 +14,7 @@
  * Renders run `bin/chronus.mjs` as a user does: the prebuilt dist/ (`npm run build`, which `npm
  * install` runs; not timed, like compiling an engine), or with `--tsx` the TypeScript under tsx (its
  * start-up cost, measured). Plugin bundles come from the bundle cache after the first run of each N
- * (kernel/plugin-bundle-cache.ts), as they do for a user's second start. Profiles name files only
+ * (kernel/plugins/plugin-bundle-cache.ts), as they do for a user's second start. Profiles name files only
  * with `--tsx` (under dist/ the kernel is one file).
  *
  * How Chronus plays the workload (score generated here beforehand, not timed):

@@ -9,10 +9,10 @@
  */
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { loadConfig, type Config } from '../kernel/config.ts';
-import { Engine } from '../kernel/engine.ts';
-import { Logger } from '../kernel/logger.ts';
-import { expandModules, readManifest } from '../kernel/manifest.ts';
+import { loadConfig, type Config } from '../kernel/base/config.ts';
+import { Engine } from '../kernel/control/engine.ts';
+import { Logger } from '../kernel/base/logger.ts';
+import { expandModules, readManifest } from '../kernel/plugins/manifest.ts';
 import { API_VERSION } from '../plugin-sdk/types.ts';
 import { readdirSync, existsSync } from 'node:fs';
 

@@ -5,8 +5,8 @@
  * the engine runs, so a failure to start still ends the process with its message. Every such error is
  * a bug to fix where it happens: this only keeps the music going meanwhile.
  */
-import type { Logger } from '../kernel/logger.ts';
-import { cleanText, clipText } from '../kernel/reply-bounds.ts';
+import type { Logger } from '../kernel/base/logger.ts';
+import { cleanText, clipText } from '../kernel/control/reply-bounds.ts';
 
 /** Lines logged per second at most (a storm of errors is counted, not printed). */
 const MAX_LOG_LINES_PER_SECOND = 10;

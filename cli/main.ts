@@ -4,8 +4,8 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../kernel/config.ts';
-import { isChronusError } from '../kernel/errors.ts';
+import { loadConfig } from '../kernel/base/config.ts';
+import { isChronusError } from '../kernel/base/errors.ts';
 import { PACKAGE_ROOT, PACKAGE_VERSION } from '../kernel/package-root.ts';
 import { startCommand } from './start.ts';
 import { renderCommand } from './render.ts';

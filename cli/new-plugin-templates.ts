@@ -3,7 +3,7 @@
  * `__NAME__` (display name), `__MODULE__` (its one module id), `__BUS__` (a send's bus). Each set
  * loads as it is and passes the conformance suite (test/new-plugin.test.ts checks every role).
  */
-import type { Role } from '../kernel/manifest.ts';
+import type { Role } from '../kernel/plugins/manifest.ts';
 
 export interface Template {
   /** What the plugin does, for plugin.json. */

@@ -7,8 +7,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, writeFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { Config } from '../kernel/config.ts';
-import { expandModules, parseManifest, PLUGIN_ID_RE, readManifest, ROLES, type Role } from '../kernel/manifest.ts';
+import type { Config } from '../kernel/base/config.ts';
+import { expandModules, parseManifest, PLUGIN_ID_RE, readManifest, ROLES, type Role } from '../kernel/plugins/manifest.ts';
 import { API_VERSION } from '../plugin-sdk/types.ts';
 import { TEMPLATES } from './new-plugin-templates.ts';
 

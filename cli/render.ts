@@ -1,11 +1,11 @@
 /** `chronus render <score.json> -o out.wav`: offline, as fast as possible, with a progress bar. */
 import cliProgress from 'cli-progress';
-import type { Config } from '../kernel/config.ts';
-import { Engine } from '../kernel/engine.ts';
-import { Logger } from '../kernel/logger.ts';
-import { renderScore } from '../kernel/offline-render.ts';
-import { readScore } from '../kernel/score.ts';
-import type { WavSampleFormat } from '../kernel/wav-writer.ts';
+import type { Config } from '../kernel/base/config.ts';
+import { Engine } from '../kernel/control/engine.ts';
+import { Logger } from '../kernel/base/logger.ts';
+import { renderScore } from '../kernel/control/offline-render.ts';
+import { readScore } from '../kernel/control/score.ts';
+import type { WavSampleFormat } from '../kernel/control/recording/wav-writer.ts';
 
 const FORMATS = ['int16', 'int24', 'float32'];
 

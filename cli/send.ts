@@ -5,9 +5,9 @@
  * before send returns. Exit status: 0 (no /error among the replies), 1 (an /error), 3 (nothing
  * answered within --timeout: no engine on that host and port).
  */
-import type { Config } from '../kernel/config.ts';
-import { OscClient, type OscReply } from '../kernel/osc-client.ts';
-import type { OscSendArg } from '../kernel/osc-transport.ts';
+import type { Config } from '../kernel/base/config.ts';
+import { OscClient, type OscReply } from './osc-client.ts';
+import type { OscSendArg } from '../kernel/control/osc-transport.ts';
 
 export const EXIT_NO_ENGINE = 3;
 const DEFAULT_TIMEOUT_MS = 2000;

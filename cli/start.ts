@@ -1,7 +1,7 @@
 /** `chronus start`: run the engine until SIGINT/SIGTERM (under a supervisor that filters native output). */
-import type { Config } from '../kernel/config.ts';
-import { Engine } from '../kernel/engine.ts';
-import { Slot } from '../kernel/shared-state.ts';
+import type { Config } from '../kernel/base/config.ts';
+import { Engine } from '../kernel/control/engine.ts';
+import { Slot } from '../kernel/audio/shared-state.ts';
 import { installLastResort } from './last-resort.ts';
 import { supervise, type UnderflowReport } from './supervisor.ts';
 

@@ -36,7 +36,7 @@ export const W_DROPPED = 12;
 export const W_CHANNELS = 13;
 export const W_TAP = 14;
 
-/** The ring's own write index word (kernel/tap-ring.ts). */
+/** The ring's own write index word (kernel/audio/tap-ring.ts). */
 export const W_RING_WRITE = 0;
 
 export const RecState = {

@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { OscClient } from '../kernel/osc-client.ts';
+import { OscClient } from '../cli/osc-client.ts';
 import { hasLiblo, oscsend, startOscdump } from './helpers/liblo.ts';
 import { makeRoot, startEngineProcess, type EngineProcess } from './helpers/engine-process.ts';
 import { PROJECT_ROOT } from './helpers/offline-engine.ts';

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ChronusError, ErrorCode } from '../kernel/errors.ts';
-import { ConfigSchema, loadConfig } from '../kernel/config.ts';
+import { ChronusError, ErrorCode } from '../kernel/base/errors.ts';
+import { ConfigSchema, loadConfig } from '../kernel/base/config.ts';
 
 const repoDefault = fileURLToPath(new URL('../config/default.json', import.meta.url));
 const defaults = JSON.parse(readFileSync(repoDefault, 'utf8'));

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { OscClient, type OscReply } from '../kernel/osc-client.ts';
+import { OscClient, type OscReply } from '../cli/osc-client.ts';
 import { makeRoot, startEngineProcess, type EngineProcess } from './helpers/engine-process.ts';
 import { assertBoundedError, consonants, framesAdvancePast, greekWithControls, HOST, rng, status } from './helpers/containment.ts';
 

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
-import { ControlRing, type RingRecord } from '../kernel/control-ring.ts';
-import { EventQueue } from '../kernel/event-queue.ts';
-import { EventKind } from '../kernel/event-kinds.ts';
+import { ControlRing, type RingRecord } from '../kernel/audio/control-ring.ts';
+import { EventQueue } from '../kernel/audio/event-queue.ts';
+import { EventKind } from '../kernel/audio/event-kinds.ts';
 
 const rec = (): RingRecord => ({ kind: 0, frame: 0, target: 0, value: 0 });
 

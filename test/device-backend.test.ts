@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { OscClient } from '../kernel/osc-client.ts';
+import { OscClient } from '../cli/osc-client.ts';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { makeRoot, startEngineProcess } from './helpers/engine-process.ts';

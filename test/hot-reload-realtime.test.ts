@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../kernel/config.ts';
-import { Engine } from '../kernel/engine.ts';
-import { Logger } from '../kernel/logger.ts';
-import { Slot } from '../kernel/shared-state.ts';
+import { loadConfig } from '../kernel/base/config.ts';
+import { Engine } from '../kernel/control/engine.ts';
+import { Logger } from '../kernel/base/logger.ts';
+import { Slot } from '../kernel/audio/shared-state.ts';
 import { FIXTURE_PLUGINS, PROJECT_ROOT } from './helpers/offline-engine.ts';
 
 test('an edit saved while the null backend plays is heard after the swap, with no gap or click and no xrun', async (t) => {

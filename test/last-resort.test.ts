@@ -10,8 +10,8 @@ import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { OscClient } from '../kernel/osc-client.ts';
-import { Logger } from '../kernel/logger.ts';
+import { OscClient } from '../cli/osc-client.ts';
+import { Logger } from '../kernel/base/logger.ts';
 import { installLastResort } from '../cli/last-resort.ts';
 import { spawnChild } from './helpers/child.ts';
 import { eventually, framesAdvancePast, status } from './helpers/containment.ts';
@@ -20,8 +20,8 @@ import { FIXTURE_PLUGINS, PROJECT_ROOT } from './helpers/offline-engine.ts';
 const url = (rel: string) => pathToFileURL(path.join(PROJECT_ROOT, rel)).href;
 
 const CHILD = `
-import { loadConfig } from '${url('kernel/config.ts')}';
-import { Engine } from '${url('kernel/engine.ts')}';
+import { loadConfig } from '${url('kernel/base/config.ts')}';
+import { Engine } from '${url('kernel/control/engine.ts')}';
 import { installLastResort } from '${url('cli/last-resort.ts')}';
 const [root] = process.argv.slice(2);
 const config = loadConfig({ root, env: { CHRONUS_OSC_PORT: '0' } });

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { z } from 'zod';
-import { ChronusError, ErrorCode, formatZodIssues } from '../kernel/errors.ts';
-import { expandModules, parseManifest, readManifest, type Manifest } from '../kernel/manifest.ts';
+import { ChronusError, ErrorCode, formatZodIssues } from '../kernel/base/errors.ts';
+import { expandModules, parseManifest, readManifest, type Manifest } from '../kernel/plugins/manifest.ts';
 
 const FILE = 'plugins/reverb/plugin.json';
 const API = 1;

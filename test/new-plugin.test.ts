@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { moduleIdOf, NewPluginError, scaffoldPlugin } from '../cli/new-plugin.ts';
-import { ROLES } from '../kernel/manifest.ts';
+import { ROLES } from '../kernel/plugins/manifest.ts';
 import { checkConformance } from './helpers/plugin-checks.ts';
 import { PROJECT_ROOT } from './helpers/offline-engine.ts';
 

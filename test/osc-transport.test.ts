@@ -22,8 +22,8 @@ import {
   type OscTransportOptions,
   type OscValue,
   type Remote,
-} from '../kernel/osc-transport.ts';
-import { OscClient, OscClientError } from '../kernel/osc-client.ts';
+} from '../kernel/control/osc-transport.ts';
+import { OscClient, OscClientError } from '../cli/osc-client.ts';
 import { hasLiblo, oscsend, startOscdump, PROBE_ADDRESS, type Oscdump } from './helpers/liblo.ts';
 
 const LOCALHOST = '127.0.0.1';

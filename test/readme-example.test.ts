@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { OscClient } from '../kernel/osc-client.ts';
+import { OscClient } from '../cli/osc-client.ts';
 import { FIXTURE_PLUGINS, OfflineEngine, PROJECT_ROOT } from './helpers/offline-engine.ts';
 import { makeRoot, startEngineProcess, type EngineProcess } from './helpers/engine-process.ts';
 import { hasLiblo } from './helpers/liblo.ts';

@@ -18,16 +18,16 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import wavefilePkg from 'wavefile';
 import { FIXTURE_PLUGINS, OfflineEngine, PROJECT_ROOT, type Reply } from './helpers/offline-engine.ts';
-import { recorderOf } from '../kernel/recording/routes.ts';
-import { candidateNames, MAX_NAME_BYTES, sanitizeName, timestamp } from '../kernel/recording/names.ts';
-import { parseFormat } from '../kernel/recording/config.ts';
-import { engineStatus, statusLine } from '../kernel/engine-status.ts';
-import { loadConfig, type Config } from '../kernel/config.ts';
-import { Engine } from '../kernel/engine.ts';
-import { Logger } from '../kernel/logger.ts';
-import { Slot } from '../kernel/shared-state.ts';
-import type { WavSampleFormat } from '../kernel/wav-writer.ts';
-import { TapRing } from '../kernel/tap-ring.ts';
+import { recorderOf } from '../kernel/control/recording/routes.ts';
+import { candidateNames, MAX_NAME_BYTES, sanitizeName, timestamp } from '../kernel/control/recording/names.ts';
+import { parseFormat } from '../kernel/control/recording/config.ts';
+import { engineStatus, statusLine } from '../kernel/control/engine-status.ts';
+import { loadConfig, type Config } from '../kernel/base/config.ts';
+import { Engine } from '../kernel/control/engine.ts';
+import { Logger } from '../kernel/base/logger.ts';
+import { Slot } from '../kernel/audio/shared-state.ts';
+import type { WavSampleFormat } from '../kernel/control/recording/wav-writer.ts';
+import { TapRing } from '../kernel/audio/tap-ring.ts';
 import * as kernelProtocol from '../plugin-sdk/recorder-protocol.ts';
 import { RecorderCore } from '../plugins/recorder/core.ts';
 
@@ -693,11 +693,11 @@ const url = (rel: string) => pathToFileURL(path.join(PROJECT_ROOT, rel)).href;
 /** Child: an engine (backend from argv) recording tone1 to recordings/<name>.wav; prints every reply as a JSON line. */
 function childScript(): string {
   return `
-import { loadConfig } from '${url('kernel/config.ts')}';
-import { Engine } from '${url('kernel/engine.ts')}';
-import { Logger } from '${url('kernel/logger.ts')}';
-import { recorderOf } from '${url('kernel/recording/routes.ts')}';
-import { plainArgs } from '${url('kernel/osc-args.ts')}';
+import { loadConfig } from '${url('kernel/base/config.ts')}';
+import { Engine } from '${url('kernel/control/engine.ts')}';
+import { Logger } from '${url('kernel/base/logger.ts')}';
+import { recorderOf } from '${url('kernel/control/recording/routes.ts')}';
+import { plainArgs } from '${url('kernel/control/osc-args.ts')}';
 const [root, backend, format, seconds] = process.argv.slice(2);
 const config = loadConfig({ root, env: {} });
 config.plugins.recorder = { enabled: true, format, tap: 'master' };

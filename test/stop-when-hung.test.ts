@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { OscClient } from '../kernel/osc-client.ts';
+import { OscClient } from '../cli/osc-client.ts';
 import { makeRoot, startEngineProcess } from './helpers/engine-process.ts';
 import { FIXTURE_PLUGINS } from './helpers/offline-engine.ts';
 

@@ -1,5 +1,5 @@
 /** `npm run golden`: re-render the golden score and overwrite the reference WAV (after an intended change of sound). */
-import { openWavWriter } from '../../kernel/wav-writer.ts';
+import { openWavWriter } from '../../kernel/control/recording/wav-writer.ts';
 import { GOLDEN_FILE, renderGolden } from './score.ts';
 
 const { l, r } = await renderGolden();

@@ -6,12 +6,12 @@ import { mkdtemp, rm, mkdir, cp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { InProcessHost } from '../../kernel/audio-host.ts';
-import { loadConfig, type Config } from '../../kernel/config.ts';
-import { Engine } from '../../kernel/engine.ts';
-import { Logger } from '../../kernel/logger.ts';
-import type { Remote } from '../../kernel/osc-router.ts';
-import { plainArgs } from '../../kernel/osc-args.ts';
+import type { InProcessHost } from '../../kernel/control/audio-host.ts';
+import { loadConfig, type Config } from '../../kernel/base/config.ts';
+import { Engine } from '../../kernel/control/engine.ts';
+import { Logger } from '../../kernel/base/logger.ts';
+import type { Remote } from '../../kernel/control/osc-router.ts';
+import { plainArgs } from '../../kernel/control/osc-args.ts';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const FIXTURE_PLUGINS = path.join(PROJECT_ROOT, 'test/fixtures/plugins');

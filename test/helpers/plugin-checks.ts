@@ -5,8 +5,8 @@
  * every parameter is reachable over OSC and clamped, unloading (dispose) leaves nothing behind.
  */
 import assert from 'node:assert/strict';
-import { readManifest, type Manifest } from '../../kernel/manifest.ts';
-import { checkJson } from '../../kernel/patterns/slot-schema.ts';
+import { readManifest, type Manifest } from '../../kernel/plugins/manifest.ts';
+import { checkJson } from '../../kernel/control/patterns/slot-schema.ts';
 import { API_VERSION } from '../../plugin-sdk/types.ts';
 import { PLUGINS_DIR } from './effect-engine.ts';
 import { FIXTURE_PLUGINS, OfflineEngine } from './offline-engine.ts';

@@ -3,7 +3,7 @@ import { register } from 'tsx/esm/api';
 import { workerData } from 'node:worker_threads';
 
 register();
-const { ControlRing } = await import('../../kernel/control-ring.ts');
+const { ControlRing } = await import('../../kernel/audio/control-ring.ts');
 const ring = new ControlRing(workerData.buffer);
 for (let i = 0; i < workerData.total; ) {
   if (ring.push(1, i, i % 97, i * 0.5)) i++;

@@ -8,12 +8,12 @@ import assert from 'node:assert/strict';
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { AudioWatchdog } from '../../kernel/audio-watchdog.ts';
-import { loadConfig } from '../../kernel/config.ts';
-import { Engine } from '../../kernel/engine.ts';
-import { engineStatus } from '../../kernel/engine-status.ts';
-import { Logger } from '../../kernel/logger.ts';
-import { SharedState, Slot } from '../../kernel/shared-state.ts';
+import { AudioWatchdog } from '../../kernel/control/audio-watchdog.ts';
+import { loadConfig } from '../../kernel/base/config.ts';
+import { Engine } from '../../kernel/control/engine.ts';
+import { engineStatus } from '../../kernel/control/engine-status.ts';
+import { Logger } from '../../kernel/base/logger.ts';
+import { SharedState, Slot } from '../../kernel/audio/shared-state.ts';
 import { FIXTURE_PLUGINS, PROJECT_ROOT } from '../helpers/offline-engine.ts';
 
 test('watchdog: the same call running past the limit on the CPU is a stall, named by its slot', () => {

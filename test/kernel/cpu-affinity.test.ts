@@ -4,11 +4,11 @@ import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { loadConfig } from '../../kernel/config.ts';
-import { allowedCpus, parseCpuList, parseDeviceInterrupts, pickAudioCpu, policyOf } from '../../kernel/cpu-affinity.ts';
-import { Engine } from '../../kernel/engine.ts';
-import { engineStatus } from '../../kernel/engine-status.ts';
-import { Logger } from '../../kernel/logger.ts';
+import { loadConfig } from '../../kernel/base/config.ts';
+import { allowedCpus, parseCpuList, parseDeviceInterrupts, pickAudioCpu, policyOf } from '../../kernel/platform/cpu-affinity.ts';
+import { Engine } from '../../kernel/control/engine.ts';
+import { engineStatus } from '../../kernel/control/engine-status.ts';
+import { Logger } from '../../kernel/base/logger.ts';
 import { FIXTURE_PLUGINS, PROJECT_ROOT } from '../helpers/offline-engine.ts';
 
 /** Each thread of this process → the CPUs it may run on. */

@@ -1,15 +1,15 @@
 /**
- * The engine's console and event log (kernel/engine-console.ts, event-log.ts, console-format.ts):
+ * The engine's console and event log (kernel/control/engine-console.ts, event-log.ts, console-format.ts):
  * what the old engine printed, rate-limited errors, replies shown whether or not they are sent
  * (osc.replyToSender), and the 100-line log; typed integer reply arguments (osc-args.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EngineConsole, MAX_ERROR_LINES_PER_SECOND } from '../../kernel/engine-console.ts';
-import { EventLog, EVENT_LOG_LINES } from '../../kernel/event-log.ts';
-import { oscInt, oscInt64, plainArgs } from '../../kernel/osc-args.ts';
-import { decodePacket, encodeMessage } from '../../kernel/osc-transport.ts';
-import type { Remote, Replier } from '../../kernel/osc-router.ts';
+import { EngineConsole, MAX_ERROR_LINES_PER_SECOND } from '../../kernel/control/engine-console.ts';
+import { EventLog, EVENT_LOG_LINES } from '../../kernel/control/event-log.ts';
+import { oscInt, oscInt64, plainArgs } from '../../kernel/control/osc-args.ts';
+import { decodePacket, encodeMessage } from '../../kernel/control/osc-transport.ts';
+import type { Remote, Replier } from '../../kernel/control/osc-router.ts';
 
 const REMOTE: Remote = { address: '127.0.0.1', port: 9 };
 

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FIXTURE_PLUGINS, OfflineEngine } from '../helpers/offline-engine.ts';
-import { OUTPUT_FADE_MS } from '../../kernel/audio-engine.ts';
+import { OUTPUT_FADE_MS } from '../../kernel/audio/audio-engine.ts';
 
 const SR = 48000;
 const FADE = Math.round((OUTPUT_FADE_MS / 1000) * SR);

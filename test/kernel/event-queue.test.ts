@@ -11,9 +11,9 @@ import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { EventKind } from '../../kernel/event-kinds.ts';
-import { EventQueue } from '../../kernel/event-queue.ts';
-import { Slot } from '../../kernel/shared-state.ts';
+import { EventKind } from '../../kernel/audio/event-kinds.ts';
+import { EventQueue } from '../../kernel/audio/event-queue.ts';
+import { Slot } from '../../kernel/audio/shared-state.ts';
 import { FIXTURE_PLUGINS, OfflineEngine, PROJECT_ROOT } from '../helpers/offline-engine.ts';
 
 const SR = 48000;

@@ -1,11 +1,11 @@
 /** The null backend's pacing: blocks rendered ahead of the clock by the lead, and more on request. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AudioEngine } from '../../kernel/audio-engine.ts';
-import { createNullBackend, wallMs } from '../../kernel/backends/null-backend.ts';
-import { ControlRing } from '../../kernel/control-ring.ts';
-import { SharedState, Slot } from '../../kernel/shared-state.ts';
-import type { WorkerData } from '../../kernel/worker-host.ts';
+import { AudioEngine } from '../../kernel/audio/audio-engine.ts';
+import { createNullBackend, wallMs } from '../../kernel/audio/backends/null-backend.ts';
+import { ControlRing } from '../../kernel/audio/control-ring.ts';
+import { SharedState, Slot } from '../../kernel/audio/shared-state.ts';
+import type { WorkerData } from '../../kernel/control/worker-host.ts';
 
 const SR = 48000;
 const BLOCK = 256;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FIXTURE_PLUGINS, OfflineEngine } from '../helpers/offline-engine.ts';
-import { Slot } from '../../kernel/shared-state.ts';
+import { Slot } from '../../kernel/audio/shared-state.ts';
 
 const onset = (x: Float32Array, from = 0): number => x.findIndex((v, i) => i >= from && v !== 0);
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bundlePlugin } from '../../kernel/plugin-bundler.ts';
+import { bundlePlugin } from '../../kernel/plugins/plugin-bundler.ts';
 
 const MARK = '/* served from the cache */';
 

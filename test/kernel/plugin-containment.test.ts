@@ -9,7 +9,7 @@ import { mkdtemp, mkdir, writeFile, cp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { FIXTURE_PLUGINS, OfflineEngine } from '../helpers/offline-engine.ts';
-import { evaluatePlugin } from '../../kernel/plugin-runtime.ts';
+import { evaluatePlugin } from '../../kernel/plugins/plugin-runtime.ts';
 
 const manifest = (id: string) => JSON.stringify({ id, name: id, version: '1.0.0', apiVersion: 1, role: 'effect', entry: 'index.ts', modules: [`${id}1`] });
 

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isChronusError } from '../../kernel/errors.ts';
+import { isChronusError } from '../../kernel/base/errors.ts';
 import { FIXTURE_PLUGINS, OfflineEngine } from '../helpers/offline-engine.ts';
 
 const peak = (x: Float32Array) => x.reduce((m, v) => Math.max(m, Math.abs(v)), 0);

@@ -3,10 +3,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PluginLogRelay } from '../../kernel/plugin-log.ts';
-import { SharedState, Slot } from '../../kernel/shared-state.ts';
-import type { AudioHost } from '../../kernel/audio-host.ts';
-import type { PluginLogEntry } from '../../kernel/audio-engine.ts';
+import { PluginLogRelay } from '../../kernel/plugins/plugin-log.ts';
+import { SharedState, Slot } from '../../kernel/audio/shared-state.ts';
+import type { AudioHost } from '../../kernel/control/audio-host.ts';
+import type { PluginLogEntry } from '../../kernel/audio/audio-engine.ts';
 import { FIXTURE_PLUGINS, OfflineEngine } from '../helpers/offline-engine.ts';
 
 test('ctx.log.warn in create() is an /engine/notice from that plugin; info stays on the console', async (t) => {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PluginDefinition } from '../../plugin-sdk/types.ts';
-import { AudioEngine } from '../../kernel/audio-engine.ts';
-import { ControlRing } from '../../kernel/control-ring.ts';
-import { EventKind } from '../../kernel/event-kinds.ts';
-import type { SlotSpec } from '../../kernel/slot-spec.ts';
-import { warmUp } from '../../kernel/warm-up.ts';
+import { AudioEngine } from '../../kernel/audio/audio-engine.ts';
+import { ControlRing } from '../../kernel/audio/control-ring.ts';
+import { EventKind } from '../../kernel/audio/event-kinds.ts';
+import type { SlotSpec } from '../../kernel/audio/slot-spec.ts';
+import { warmUp } from '../../kernel/audio/warm-up.ts';
 
 const SR = 48000;
 const BLOCK = 256;

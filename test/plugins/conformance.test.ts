@@ -2,7 +2,7 @@
  * The plugin conformance suite: every folder in plugins/ with a plugin.json (discovered when the
  * test runs, so new plugins are covered without touching this file) must
  *
- *  1. have a valid manifest (kernel/manifest.ts readManifest);
+ *  1. have a valid manifest (kernel/plugins/manifest.ts readManifest);
  *  2. load in an offline engine holding only it, the `voices` plugin (when present, as a source for
  *     controllers, modulators and effects) and the `probe` test source;
  *  3. stay finite for 1,000 blocks of silence, then for 1,000 blocks of full-scale white noise on
@@ -23,8 +23,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { readManifest, type Manifest } from '../../kernel/manifest.ts';
-import { checkJson } from '../../kernel/patterns/slot-schema.ts';
+import { readManifest, type Manifest } from '../../kernel/plugins/manifest.ts';
+import { checkJson } from '../../kernel/control/patterns/slot-schema.ts';
 import { API_VERSION } from '../../plugin-sdk/types.ts';
 import { PLUGINS_DIR } from '../helpers/effect-engine.ts';
 import { FIXTURE_PLUGINS, OfflineEngine } from '../helpers/offline-engine.ts';

@@ -1,0 +1,116 @@
+/**
+ * The audio thread. Owns the AudioEngine and the backend that paces it; answers calls from the
+ * control thread between blocks. Nothing here runs inside a block except `engine.renderBlock`.
+ */
+import { raiseAudioThreadPriority } from '../platform/thread-priority.ts';
+import { pinThisThread } from '../platform/cpu-affinity.ts';
+import { readlinkSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { AudioEngine } from './audio-engine.ts';
+import { ControlRing } from './control-ring.ts';
+import { SharedState, Slot } from './shared-state.ts';
+import { blepTable } from '../../plugin-sdk/dsp/index.ts';
+import { TapRing } from './tap-ring.ts';
+import type { AudioCall } from '../control/audio-host.ts';
+import type { SlotSpec } from './slot-spec.ts';
+import { StandbyPrime } from './standby-prime.ts';
+import type { WorkerData } from '../control/worker-host.ts';
+import type { Backend } from './backends/backend.ts';
+import { createNullBackend } from './backends/null-backend.ts';
+import { warmUp } from './warm-up.ts';
+import { createDeviceBackend } from './backends/device-backend.ts';
+
+const data = workerData as WorkerData;
+/** Audio the warm-up plays privately before the clock starts (≈ 0.15 s of start-up at 32 voices). */
+const WARM_UP_SECONDS = 0.5;
+const port = parentPort!;
+// The band-limited oscillators' table is built once per thread; build it now, not in the first create().
+blepTable();
+
+/**
+ * Until it is activated this worker is a standby: its code is loaded and nothing is opened, so that
+ * it can replace a hung audio thread at once (kernel/control/worker-host.ts keeps one ready).
+ */
+export interface Activation {
+  /** The first frame this thread renders (0 at start; where the last one stopped after a restart). */
+  startFrame: number;
+  /** Warm the plugins up before the clock starts (skipped after a restart: sound back first). */
+  warmUp: boolean;
+  backend: 'null' | 'device';
+}
+const primed = new StandbyPrime(data.sampleRate, data.blockSize, data.smoothingMs);
+const activation = await new Promise<Activation>((resolve) => {
+  const onMessage = (m: Activation | { prime: SlotSpec[] }) => {
+    if ('prime' in m) {
+      primed.prime(m.prime);
+      return;
+    }
+    port.off('message', onMessage);
+    resolve(m);
+  };
+  port.on('message', onMessage);
+  port.postMessage({ standby: true });
+});
+
+if (data.audioCpu !== null) pinThisThread(data.audioCpu);
+raiseAudioThreadPriority();
+const engine = new AudioEngine(data.sampleRate, data.blockSize, data.smoothingMs, new ControlRing(data.ring), new ControlRing(data.reports), new SharedState(data.shared));
+const wake = new Int32Array(data.wake);
+engine.equalPowerFades = data.equalPowerFades ?? false;
+// A fresh audio thread after a hang carries on the timeline where the hung one stopped.
+engine.frame = activation.startFrame;
+engine.shared.values[Slot.AudioTid] = threadId();
+engine.outputTap = new TapRing(data.outputTap, 0, 2);
+let backend: Backend;
+try {
+  backend = activation.backend === 'device' ? createDeviceBackend(engine, data, wake) : createNullBackend(engine, data, wake);
+} catch (e) {
+  port.postMessage({ ready: false, error: (e as Error)?.message ?? String(e) });
+  process.exit(0);
+}
+
+port.on('message', async (m: { id: number; method: AudioCall | 'close' | 'run'; args: unknown[] }) => {
+  if (m.method === 'close') {
+    await backend.stop();
+    port.postMessage({ id: m.id, result: null });
+    port.close();
+    return;
+  }
+  if (m.method === 'run') {
+    // The clock starts only once the initial plugins are in and warm, so neither loading nor the
+    // first notes' cold code makes a block late.
+    if (activation.warmUp) warmUp(engine, data.smoothingMs, WARM_UP_SECONDS);
+    backend.start();
+    port.postMessage({ id: m.id, result: null });
+    return;
+  }
+  // A new version's create runs cold code (≈ 3–30 ms): render a lead's worth of blocks first, so
+  // the stall it causes is absorbed twice over (kernel/audio/backends/backend.ts).
+  if (m.method === 'load' || m.method === 'setState' || m.method === 'resetPlugin') backend.renderAhead?.(data.leadBlocks);
+  try {
+    const fn = engine[m.method] as (...a: unknown[]) => unknown;
+    const began = performance.now();
+    // Marked as the plugin's call between blocks, so the watchdog can name a plugin that hangs in it.
+    const target = m.args[0];
+    const slotId = m.method === 'load' ? (target as SlotSpec).slotId : typeof target === 'string' ? engine.slotIdOf(target) : 0;
+    const definition = m.method === 'load' ? primed.definition(target as SlotSpec) : undefined;
+    const result = engine.between(slotId, () => (definition ? engine.load(target as SlotSpec, definition) : fn.apply(engine, m.args)));
+    const took = performance.now() - began;
+    if (took > engine.shared.values[Slot.MaxCallMs]) engine.shared.values[Slot.MaxCallMs] = took;
+    port.postMessage({ id: m.id, result });
+  } catch (e) {
+    // The message for replies; the stack so the control thread can say where in the plugin it happened.
+    port.postMessage({ id: m.id, error: (e as Error)?.message ?? String(e), stack: (e as Error)?.stack ?? String(e) });
+  }
+});
+
+port.postMessage({ ready: true });
+
+/** This thread's Linux task id (for the watchdog's CPU-time check), or 0. */
+function threadId(): number {
+  try {
+    return Number(readlinkSync('/proc/thread-self').split('/').pop()) || 0;
+  } catch {
+    return 0;
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * The control thread's handle on the audio side: the rings and shared figures, and calls that run
+ * on the audio thread between blocks. Two implementations share the same AudioEngine code:
+ * `InProcessHost` (offline renders and tests: the engine lives in this thread) and `WorkerHost`
+ * (real time: the engine lives in a worker paced by the null or device backend).
+ */
+import { AudioEngine, type LoadResult } from '../audio/audio-engine.ts';
+import { TapRing } from '../audio/tap-ring.ts';
+import { ControlRing } from '../audio/control-ring.ts';
+import { SharedState } from '../audio/shared-state.ts';
+import type { StatePurpose } from '../../plugin-sdk/types.ts';
+import type { SlotSpec } from '../audio/slot-spec.ts';
+
+export interface AudioCalls {
+  load(spec: SlotSpec): LoadResult;
+  unload(pluginId: string): void;
+  command(pluginId: string, name: string, args: unknown): unknown;
+  getState(pluginId: string, purpose?: StatePurpose): unknown;
+  setState(pluginId: string, state: unknown): void;
+  resetPlugin(pluginId: string): boolean;
+  plugins(): ReturnType<AudioEngine['plugins']>;
+  broadcast(name: string): void;
+  retiredError(slotId: number): string;
+  takeLog(): ReturnType<AudioEngine['takeLog']>;
+}
+
+export type AudioCall = keyof AudioCalls;
+
+export interface AudioHost {
+  readonly ring: ControlRing;
+  readonly reports: ControlRing;
+  readonly shared: SharedState;
+  /** The output as heard, for meters and the spectrum (the reader may fall behind: it only wants recent audio). */
+  readonly outputTap: TapRing;
+  readonly sampleRate: number;
+  readonly blockSize: number;
+  readonly backend: 'null' | 'device' | 'offline';
+  call<K extends AudioCall>(method: K, ...args: Parameters<AudioCalls[K]>): Promise<ReturnType<AudioCalls[K]>>;
+  /** The plugin versions live now, for a host that keeps a standby audio thread primed. */
+  prime?(specs: SlotSpec[]): void;
+  close(): Promise<void>;
+}
+
+export interface AudioOptions {
+  sampleRate: number;
+  blockSize: number;
+  smoothingMs: number;
+  /** Reload crossfades equal-power instead of linear. */
+  equalPowerFades?: boolean;
+}
+
+/** A call to an audio thread that has stopped, or was ended while the call was in flight. */
+export class AudioStoppedError extends Error {
+  constructor() {
+    super('the audio thread has stopped');
+  }
+}
+
+export const RING_CAPACITY = 16384;
+export const OUTPUT_TAP_FRAMES = 8192;
+
+/** The engine in this thread, rendered on demand (offline). */
+export class InProcessHost implements AudioHost {
+  readonly ring = new ControlRing(RING_CAPACITY);
+  readonly reports = new ControlRing(1024);
+  readonly shared = new SharedState();
+  readonly outputTap = new TapRing(2, OUTPUT_TAP_FRAMES);
+  readonly engine: AudioEngine;
+  readonly backend = 'offline' as const;
+  readonly sampleRate: number;
+  readonly blockSize: number;
+  private readonly outL: Float32Array;
+  private readonly outR: Float32Array;
+  /** What `render` returns, the same object every time (no allocation per block). */
+  private readonly out: { readonly l: Float32Array; readonly r: Float32Array };
+
+  constructor(options: AudioOptions) {
+    this.sampleRate = options.sampleRate;
+    this.blockSize = options.blockSize;
+    this.engine = new AudioEngine(options.sampleRate, options.blockSize, options.smoothingMs, this.ring, this.reports, this.shared);
+    this.engine.equalPowerFades = options.equalPowerFades ?? false;
+    this.engine.outputTap = this.outputTap;
+    this.outL = new Float32Array(options.blockSize);
+    this.outR = new Float32Array(options.blockSize);
+    this.out = { l: this.outL, r: this.outR };
+  }
+
+  /**
+   * Arguments and results are copied as they are between threads (structured clone), so this host
+   * behaves as the worker does: plugin objects, made in the plugins' own realms, never leak out.
+   */
+  async call<K extends AudioCall>(method: K, ...args: Parameters<AudioCalls[K]>): Promise<ReturnType<AudioCalls[K]>> {
+    const fn = this.engine[method] as (...a: unknown[]) => ReturnType<AudioCalls[K]>;
+    return structuredClone(fn.apply(this.engine, structuredClone(args)));
+  }
+
+  /** Render the next block; the returned object and arrays are reused by the next call. */
+  render(frames = this.blockSize): { readonly l: Float32Array; readonly r: Float32Array } {
+    this.engine.renderBlock(this.outL, this.outR, frames);
+    this.engine.housekeeping();
+    return this.out;
+  }
+
+  async close(): Promise<void> {}
+}

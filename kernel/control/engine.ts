@@ -1,0 +1,327 @@
+/**
+ * The Chronus engine as the control thread sees it: config in, then the audio host (offline, null or
+ * device), schema registry, router, plugin host, OSC transport and status writer wired together.
+ * `chronus start`, `chronus render` and the tests all build their engine here.
+ */
+import path from 'node:path';
+import { debuglog } from 'node:util';
+import { InProcessHost, type AudioHost } from './audio-host.ts';
+import type { Config } from '../base/config.ts';
+import { ReportKind } from '../audio/event-kinds.ts';
+import { LEGACY_ALIASES } from './legacy-aliases.ts';
+import { OscRouter, type Remote, type RouteMessage, type TimetagClock } from './osc-router.ts';
+import { OscTransport } from './osc-transport.ts';
+import { EngineReplier } from './engine-replier.ts';
+import { isLoopback, SenderAllowList } from './osc-allow-list.ts';
+import { ParamControl } from './param-control.ts';
+import { PluginHost } from '../plugins/plugin-host.ts';
+import { PluginStager } from '../plugins/plugin-staging.ts';
+import { SchemaRegistry } from './schema-registry.ts';
+import { Slot } from '../audio/shared-state.ts';
+import { WorkerHost } from './worker-host.ts';
+import type { TapRing } from '../audio/tap-ring.ts';
+import { mapEngineRoutes } from './engine-routes.ts';
+import { mapPatternRoutes } from './patterns/pattern-routes.ts';
+import { mapRecordRoutes } from './recording/routes.ts';
+import { StatusReporter } from './status-reporter.ts';
+import { Logger } from '../base/logger.ts';
+import { PluginWatcher } from '../plugins/plugin-watcher.ts';
+import { requestCpuLatency, type CpuLatencyRequest } from '../platform/cpu-latency.ts';
+import { AudioRecovery } from './audio-recovery.ts';
+import { PluginLogRelay } from '../plugins/plugin-log.ts';
+import { EngineConsole } from './engine-console.ts';
+import { EventLog } from './event-log.ts';
+
+const trace = debuglog('chronus:engine');
+
+export type BackendChoice = 'auto' | 'device' | 'null' | 'offline';
+
+export interface EngineOptions {
+  config: Config;
+  /** Overrides config.audio.backend. */
+  backend?: BackendChoice;
+  /** Bind the UDP OSC port (default: true unless offline). */
+  listen?: boolean;
+  /** Write the status file and send /viz (default: same as listen). */
+  status?: boolean;
+  /** Show replies on stdout as the old engine did (default: config.engine.console when listening). */
+  console?: boolean;
+  /** Hot reload: watch plugins/ (and `<root>/config` when root is given). Default: config.engine.watch when listening. */
+  watch?: boolean;
+  /** The project folder (for watching config/local.json). */
+  root?: string;
+  log?: Logger;
+}
+
+export class Engine {
+  readonly registry = new SchemaRegistry();
+  readonly router: OscRouter;
+  readonly control: ParamControl;
+  readonly plugins: PluginHost;
+  readonly startedAt = Date.now();
+  transport: OscTransport | null = null;
+  /** Sees every engine-wide notice (plugin loaded/reloaded/errors), with or without clients. */
+  onBroadcast: ((address: string, args: readonly unknown[]) => void) | null = null;
+  /** Sees every reply the engine sends (offline renders and in-process tests have no socket). */
+  onReply: ((remote: Remote, address: string, args: readonly unknown[]) => void) | null = null;
+  /** Set by the recorder while it writes a file (shown in status). */
+  recording = false;
+  /** The CPU wake-up latency request held while a real-time backend plays (kernel/platform/cpu-latency.ts). */
+  cpuLatency: CpuLatencyRequest = requestCpuLatency(null);
+  /** Run (in order, awaited) by /engine/stop and by stop(): e.g. the recorder closes its file. */
+  readonly onStop: (() => Promise<void>)[] = [];
+  /** Who has talked to us recently: engine-wide notices (plugin errors, reloads) go to them. */
+  readonly clients = new Map<string, Remote>();
+  private reportTimer: NodeJS.Timeout | undefined;
+  private status: StatusReporter | null = null;
+  watcher: PluginWatcher | null = null;
+  /** Plugins' `ctx.log` lines, to the console (and warnings and errors to clients as /engine/notice). */
+  readonly pluginLog: PluginLogRelay;
+  /** The watchdog and what it did (real-time backends only). */
+  recovery: AudioRecovery | null = null;
+  /** Every reply and notice leaves through it; it never throws (kernel/control/engine-replier.ts). */
+  readonly replier: EngineReplier;
+  /** Errors the last-resort handlers of `chronus start` caught (cli/last-resort.ts), shown in status. */
+  readonly uncaught = { count: 0, last: '' };
+  /** The last 100 events (engine_log.txt beside the status file). */
+  readonly events: EventLog;
+  /** What the old engine printed on its console (kernel/control/engine-console.ts). */
+  readonly console: EngineConsole;
+
+  private constructor(
+    readonly config: Config,
+    readonly audio: AudioHost,
+    readonly log: Logger,
+    stager: PluginStager,
+  ) {
+    this.registry.defaultSmoothingMs = config.engine.smoothingMs;
+    this.replier = new EngineReplier({
+      transport: () => this.transport,
+      onReply: () => this.onReply,
+      maxPacketBytes: () => this.transport?.maxPacketBytes ?? config.osc.maxPacketBytes,
+    });
+    this.events = new EventLog(() => Math.max(audio.shared.values[Slot.PeakL], audio.shared.values[Slot.PeakR]));
+    log.listen((level, message) => this.events.add(level === 'info' ? message : `${level.toUpperCase()}: ${message}`));
+    this.console = new EngineConsole((line) => process.stdout.write(`${line}\n`), false, this.events);
+    this.router = new OscRouter(this.console.wrap(this.replier, config.osc.replyToSender), this.clock);
+    this.pluginLog = new PluginLogRelay(audio, (id, level, text) => {
+      log[level](`plugin ${id}: ${text}`);
+      if (level !== 'info') this.broadcast('/engine/notice', [id, text]);
+    });
+    const wake = audio instanceof WorkerHost ? () => audio.notify() : undefined;
+    this.control = new ParamControl(this.registry, audio, wake);
+    this.plugins = new PluginHost(config, this.registry, this.router, this.control, audio, {
+      loaded: (p, reloaded, ms) => {
+        if (reloaded) {
+          log.info(`plugin ${p.manifest.id} ${p.manifest.version} reloaded in ${ms.toFixed(0)} ms`);
+          this.broadcast('/engine/plugin/reloaded', [p.manifest.id, p.manifest.version]);
+        } else {
+          log.info(`plugin ${p.manifest.id} ${p.manifest.version} loaded (${p.modules.join(', ')})`);
+          this.broadcast('/engine/plugin/loaded', [p.manifest.id, p.manifest.version]);
+        }
+      },
+      notice: (id, message) => {
+        log.warn(`plugin ${id}: ${message}`);
+        this.broadcast('/engine/notice', [id, message]);
+      },
+      failed: (folder, error) => this.pluginFailed(folder, error),
+      unloaded: (id) => {
+        log.info(`plugin ${id} unloaded`);
+        this.broadcast('/engine/plugin/unloaded', [id]);
+      },
+    }, stager);
+    for (const [from, to] of Object.entries(LEGACY_ALIASES)) this.router.alias(from, to);
+    mapEngineRoutes(this);
+    mapPatternRoutes(this);
+    mapRecordRoutes(this);
+  }
+
+  static async start(options: EngineOptions): Promise<Engine> {
+    const { config } = options;
+    const log = options.log ?? new Logger();
+    const choice = options.backend ?? config.audio.backend;
+    // The staging worker loads while the audio device is probed.
+    const stager = new PluginStager({ timeoutMs: config.engine.trialTimeoutMs, memoryMb: config.engine.pluginMemoryMb });
+    if (config.engine.stageSeconds > 0) stager.warm();
+    const audio = await openAudio(choice, config, log).catch(async (e: unknown) => {
+      await stager.close();
+      throw e;
+    });
+    const engine = new Engine(config, audio, log, stager);
+    try {
+      await engine.plugins.loadAll();
+      if (audio instanceof WorkerHost) {
+        engine.cpuLatency = requestCpuLatency(config.audio.cpuDmaLatencyUs);
+        if (engine.cpuLatency.state === 'held') log.info(`audio: CPUs kept out of idle states slower than ${engine.cpuLatency.requestedUs} µs to leave`);
+        else if (engine.cpuLatency.reason) log.info(`audio: CPU latency request not held (${engine.cpuLatency.reason})`);
+        await audio.run();
+        engine.recovery = new AudioRecovery(
+          {
+            audio,
+            plugins: engine.plugins,
+            registry: engine.registry,
+            control: engine.control,
+            report: (id, code, message) => {
+              log.error(`${id}: ${message}`);
+              engine.broadcast('/engine/error', [id, code, message]);
+            },
+          },
+          { blockMs: config.audio.watchdogMs, callMs: Math.max(1000, 10 * config.audio.watchdogMs) },
+        );
+        engine.recovery.start();
+      }
+      const listen = options.listen ?? audio.backend !== 'offline';
+      engine.console.enabled = options.console ?? (listen && config.engine.console);
+      if (listen) engine.transport = await openTransport(engine, config, log);
+      engine.reportTimer = setInterval(() => engine.drainReports(), 50);
+      engine.reportTimer.unref();
+      if (options.status ?? listen) engine.status = StatusReporter.start(engine);
+      if (options.watch ?? (listen && config.engine.watch)) {
+        engine.watcher = await PluginWatcher.start(engine.plugins, config, options.root ?? null, {
+          failed: (folder, error) => engine.pluginFailed(folder, error),
+          configRejected: (error) => {
+            log.error(`config change ignored: ${error.message}`);
+            engine.broadcast('/engine/error', ['config', (error as { code?: string }).code ?? 'CONFIG_INVALID', error.message]);
+          },
+        });
+      }
+    } catch (e) {
+      await engine.stop();
+      throw e;
+    }
+    return engine;
+  }
+
+  /** Frame at which a wall-clock time (ms since the epoch) is heard. */
+  readonly clock: TimetagClock = (timetagMs) => {
+    const v = this.audio.shared.values;
+    const frame = Math.round(v[Slot.AnchorFrame] + ((timetagMs - v[Slot.AnchorWallMs]) * this.audio.sampleRate) / 1000);
+    const rendered = v[Slot.FramesRendered];
+    return { frame, late: frame < rendered, lateMs: ((rendered - frame) * 1000) / this.audio.sampleRate };
+  };
+
+  dispatch(msg: RouteMessage): void {
+    if (msg.remote) {
+      const key = `${msg.remote.address}:${msg.remote.port}`;
+      if (!this.clients.has(key)) {
+        if (this.clients.size >= 16) this.clients.delete(this.clients.keys().next().value as string);
+        this.clients.set(key, msg.remote);
+      }
+    }
+    this.router.dispatch(msg);
+  }
+
+  pluginFailed(folder: string, error: Error): void {
+    this.log.error(error.message);
+    this.broadcast('/engine/error', [path.basename(folder), (error as { code?: string }).code ?? 'PLUGIN_LOAD_FAILED', error.message]);
+  }
+
+  /** Close every gate (stop, panic). */
+  releaseAllGates(): void {
+    for (const m of this.registry.modules.values()) if (m.gate !== undefined) this.control.gate(m.gate, 0);
+  }
+
+  /** A tap ring opened by any loaded plugin, by name. */
+  tap(name: string): TapRing | undefined {
+    for (const p of this.plugins.loaded.values()) {
+      const t = p.taps.get(name);
+      if (t) return t;
+    }
+    return undefined;
+  }
+
+  /** Resolves when every message dispatched so far has been handled (their calls to the audio thread included). */
+  settle(): Promise<void> {
+    return this.router.idle();
+  }
+
+  broadcast(address: string, args: readonly unknown[]): void {
+    this.onBroadcast?.(address, args);
+    // osc.replyToSender false: nothing goes back to clients, notices included.
+    if (!this.config.osc.replyToSender) return;
+    for (const remote of this.clients.values()) this.replier.send(remote, address, args);
+  }
+
+  /** Plugin faults reported by the audio thread → log and /engine/error. */
+  drainReports(): void {
+    void this.pluginLog.poll();
+    const rec = { kind: 0, frame: 0, target: 0, value: 0 };
+    while (this.audio.reports.pop(rec)) {
+      const slotId = rec.target;
+      if (rec.kind === ReportKind.PluginFault) {
+        void this.audio.call('plugins').then((list) => {
+          const slot = list.find((p) => p.slotId === slotId);
+          this.reportFault(slot?.pluginId ?? `slot ${slotId}`, slotId, slot?.lastError ?? 'unknown error', 'bypassed');
+        });
+      } else if (rec.kind === ReportKind.PluginRolledBack) {
+        const failed = this.plugins.rolledBack(slotId);
+        void this.audio.call('retiredError', slotId).then((detail) => {
+          this.reportFault(failed?.manifest.id ?? `slot ${slotId}`, slotId, detail || 'unknown error', `rolled back to version ${failed?.previous?.manifest.version ?? '?'}`);
+        });
+      }
+    }
+  }
+
+  private reportFault(id: string, slotId: number, stack: string, outcome: string): void {
+    const where = this.plugins.locate(slotId, stack);
+    const message = `${where ? `${where}: ` : ''}${stack.split('\n')[0]}`;
+    this.log.error(`plugin ${id} ${outcome}: ${message}`);
+    this.broadcast('/engine/error', [id, 'PLUGIN_FAULT', `${outcome}: ${message}`]);
+  }
+
+  async stop(): Promise<void> {
+    for (const hook of this.onStop) await hook().catch((e: Error) => this.log.error(`stop: ${e.message}`));
+    clearInterval(this.reportTimer);
+    this.recovery?.stop();
+    await this.watcher?.close();
+    await this.status?.stop();
+    await this.transport?.close();
+    this.transport = null;
+    await this.audio.close();
+    await this.plugins.stager.close();
+    this.cpuLatency.release();
+  }
+}
+
+/** The OSC socket: loopback by default; beyond it, only allow-listed senders (and a warning saying so). */
+async function openTransport(engine: Engine, config: Config, log: Logger): Promise<OscTransport> {
+  const { host, allow } = config.osc;
+  const t = await OscTransport.open({
+    host,
+    port: config.osc.port,
+    maxPacketBytes: config.osc.maxPacketBytes,
+    recvBufferSize: config.osc.recvBufferBytes,
+    allow: isLoopback(host) ? null : SenderAllowList.from(allow),
+  });
+  t.onMessage = (m) => engine.dispatch(m);
+  t.onBadPacket = (remote, reason) => engine.router.badPacket(remote, reason);
+  t.onError = (e) => trace('osc: %s', e.message);
+  if (t.allow) {
+    log.warn(`osc: listening on ${host}:${t.port}, beyond loopback: packets are accepted from loopback and from ${allow.join(', ')} only (osc.allow); UDP senders can be spoofed, so keep this to a trusted network`);
+  }
+  const asked = config.osc.recvBufferBytes;
+  if (t.recvBufferProblem) log.warn(`osc: ${t.recvBufferProblem}; the receive buffer is ${t.recvBufferBytes} bytes`);
+  else log.info(`osc: receive buffer ${t.recvBufferBytes} bytes as the OS reports it (${asked > 0 ? `asked ${asked}; Linux caps a request at net.core.rmem_max and reports it doubled` : 'the OS default'})`);
+  return t;
+}
+
+async function openAudio(choice: BackendChoice, config: Config, log: Logger): Promise<AudioHost> {
+  const options = {
+    sampleRate: config.audio.sampleRate,
+    blockSize: config.audio.bufferSize,
+    smoothingMs: config.engine.smoothingMs,
+    equalPowerFades: config.engine.reloadCrossfade === 'equal-power',
+  };
+  if (choice === 'offline') return new InProcessHost(options);
+  const realtime = { ...options, leadBlocks: config.audio.leadBlocks, dedicatedCpu: config.audio.dedicatedCpu, device: config.audio.device === null ? null : String(config.audio.device) };
+  if (choice === 'null') return WorkerHost.start('null', realtime);
+  try {
+    const host = await WorkerHost.start('device', realtime);
+    log.info(`audio: device backend, ${options.sampleRate} Hz, ${options.blockSize}-frame blocks`);
+    return host;
+  } catch (e) {
+    if (choice === 'device') throw e;
+    log.info(`audio: no sound device (${(e as Error).message.split('\n')[0]}); using the real-time null backend`);
+    return WorkerHost.start('null', realtime);
+  }
+}

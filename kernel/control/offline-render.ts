@@ -1,0 +1,62 @@
+/**
+ * Offline rendering: a score's messages go through the same router as live OSC, each at its exact
+ * frame, and the engine renders as fast as it can into a streamed WAV file.
+ */
+import type { InProcessHost } from './audio-host.ts';
+import type { Engine } from './engine.ts';
+import type { Remote } from './osc-router.ts';
+import { plainArgs } from './osc-args.ts';
+import type { Score } from './score.ts';
+import { openWavWriter, type WavSampleFormat } from './recording/wav-writer.ts';
+
+export interface RenderOptions {
+  out: string;
+  seconds?: number;
+  format?: WavSampleFormat;
+  /** Replies and errors from the score's messages go here (address and args). */
+  onReply?: (address: string, args: readonly unknown[]) => void;
+  onProgress?: (framesDone: number, framesTotal: number) => void;
+}
+
+/** The score's sender: replies to it come back through the engine's replier as `onReply`. */
+export const SCORE_REMOTE: Remote = { address: 'score', port: 0 };
+
+/** Drive an offline engine through a score; returns the frames written. */
+export async function renderScore(engine: Engine, score: Score, options: RenderOptions): Promise<number> {
+  const host = engine.audio as InProcessHost;
+  const sr = host.sampleRate;
+  const lastEvent = score.events.length > 0 ? score.events[score.events.length - 1].time : 0;
+  const seconds = options.seconds ?? score.seconds ?? lastEvent + 2;
+  const total = Math.round(seconds * sr);
+  if (options.onReply) {
+    const onReply = options.onReply;
+    engine.onReply = (remote, address, args) => {
+      if (remote === SCORE_REMOTE) onReply(address, plainArgs(args));
+    };
+  }
+  const writer = await openWavWriter(options.out, { sampleRate: sr, channels: 2, format: options.format ?? 'int24', overwrite: true });
+  try {
+    let next = 0;
+    let done = 0;
+    const channels: Float32Array[] = [];
+    while (done < total) {
+      const frames = Math.min(host.blockSize, total - done);
+      const first = next;
+      while (next < score.events.length && Math.round(score.events[next].time * sr) < done + frames) {
+        const e = score.events[next++];
+        engine.dispatch({ address: e.address, args: e.args, frame: Math.round(e.time * sr), remote: SCORE_REMOTE });
+      }
+      // Handlers that went asynchronous finish before the block that their events fall in.
+      if (next > first) await engine.settle();
+      const out = host.render(frames);
+      channels[0] = out.l;
+      channels[1] = out.r;
+      await writer.append(channels, frames);
+      done += frames;
+      options.onProgress?.(done, total);
+    }
+  } finally {
+    await writer.close();
+  }
+  return total;
+}

@@ -1,0 +1,293 @@
+/**
+ * The real-time AudioHost: the engine runs in a worker thread paced by the null or device backend.
+ * Calls travel by postMessage and are followed by `Atomics.notify` so a sleeping null backend wakes
+ * and handles them within a block. The rings and shared figures outlive the worker: after a hang the
+ * worker is replaced (`restart`) and the control thread keeps the same handles.
+ */
+import v8 from 'node:v8';
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { ControlRing } from '../audio/control-ring.ts';
+import { SharedState, Slot } from '../audio/shared-state.ts';
+import { TapRing } from '../audio/tap-ring.ts';
+import { reserveAudioCpu, type AudioCpu } from '../platform/cpu-affinity.ts';
+import { DeviceOutput } from './device-output.ts';
+import type { Activation } from '../audio/audio-worker-main.ts';
+import type { SlotSpec } from '../audio/slot-spec.ts';
+import { AudioStoppedError, OUTPUT_TAP_FRAMES, RING_CAPACITY, type AudioCall, type AudioCalls, type AudioHost, type AudioOptions } from './audio-host.ts';
+
+export interface WorkerData extends AudioOptions {
+  leadBlocks: number;
+  device: string | null;
+  ring: SharedArrayBuffer;
+  reports: SharedArrayBuffer;
+  shared: SharedArrayBuffer;
+  wake: SharedArrayBuffer;
+  outputTap: SharedArrayBuffer;
+  /** The CPU the audio thread keeps to itself (kernel/platform/cpu-affinity.ts), or null. */
+  audioCpu: number | null;
+  /** The device backend: the ring the device thread plays from (kernel/control/device-output.ts), else null. */
+  outputRing: SharedArrayBuffer | null;
+  outputRingSlots: number;
+  streamBlocks: number;
+}
+
+export interface RealtimeOptions extends AudioOptions {
+  leadBlocks: number;
+  device: string | null;
+  dedicatedCpu: boolean;
+}
+
+const WORKER_ENTRY = fileURLToPath(new URL('./audio-worker.mjs', import.meta.url));
+/** How long a standby may take to answer its activation before a fresh worker is loaded instead. */
+const STANDBY_TIMEOUT_MS = 1000;
+/** Quiet time after the last plugin change before the standby is primed again. */
+const PRIME_DELAY_MS = 1000;
+/** How long `close` waits for the audio thread to stop its backend before terminating it. */
+const CLOSE_TIMEOUT_MS = 500;
+
+export class WorkerHost implements AudioHost {
+  readonly sampleRate: number;
+  readonly blockSize: number;
+  private readonly pending = new Map<number, { resolve: (v: never) => void; reject: (e: Error) => void }>();
+  private nextId = 1;
+  private worker: Worker | null = null;
+  /** A worker with the code loaded and nothing opened, ready to replace a hung audio thread at once. */
+  private standby: Promise<Worker> | null = null;
+  /** The plugin versions the standby should have ready (kernel/audio/standby-prime.ts), the latest only. */
+  private primeSpecs: SlotSpec[] | null = null;
+  private primeTimer: NodeJS.Timeout | undefined;
+  /** Standbys given up on (too slow to activate): if one answers late, it is not taken. */
+  private readonly abandoned = new WeakSet<Worker>();
+  /** The thread that owns the sound card (device backend), which outlives any audio thread. */
+  private output: DeviceOutput | null = null;
+  /** Told when the audio thread ends without being asked to (the engine then replaces it). */
+  onUnexpectedExit: ((code: number) => void) | null = null;
+
+  private constructor(
+    readonly backend: 'null' | 'device',
+    private readonly options: RealtimeOptions,
+    readonly ring: ControlRing,
+    readonly reports: ControlRing,
+    readonly shared: SharedState,
+    private readonly wake: Int32Array,
+    readonly outputTap: TapRing,
+    /** The CPU reserved for the audio thread, given back on close. */
+    public audioCpu: AudioCpu | null,
+  ) {
+    this.sampleRate = options.sampleRate;
+    this.blockSize = options.blockSize;
+  }
+
+  /** Start the audio thread on `backend`; rejects with the backend's reason if it cannot start. */
+  static async start(backend: 'null' | 'device', options: RealtimeOptions): Promise<WorkerHost> {
+    // Before the worker exists, so that it and every thread started later inherit the other CPUs.
+    const audioCpu = options.dedicatedCpu ? reserveAudioCpu() : null;
+    const host = new WorkerHost(backend, options, new ControlRing(RING_CAPACITY), new ControlRing(1024), new SharedState(), new Int32Array(new SharedArrayBuffer(4)), new TapRing(2, OUTPUT_TAP_FRAMES), audioCpu);
+    try {
+      if (backend === 'device') host.output = await DeviceOutput.open({ ...options, shared: host.shared, wake: host.wake.buffer as SharedArrayBuffer });
+      await host.spawn(0, true);
+    } catch (e) {
+      await host.output?.close();
+      audioCpu?.restore();
+      throw e;
+    }
+    return host;
+  }
+
+  /** A new worker, loaded and waiting for `activate` (kernel/audio/audio-worker-main.ts). */
+  private async load(): Promise<Worker> {
+    const { dedicatedCpu: _dedicated, ...options } = this.options;
+    const data: WorkerData = {
+      ...options,
+      ring: this.ring.buffer,
+      reports: this.reports.buffer,
+      shared: this.shared.buffer,
+      wake: this.wake.buffer as SharedArrayBuffer,
+      outputTap: this.outputTap.buffer,
+      audioCpu: this.audioCpu?.cpu ?? null,
+      outputRing: this.output?.ring.buffer ?? null,
+      outputRingSlots: this.output?.ring.slots ?? 0,
+      streamBlocks: this.output?.streamBlocks ?? 0,
+    };
+    // V8's memory reducer shrinks a heap that has gone quiet with full mark-compacts run as tasks on
+    // that thread: on the audio worker, 2–7 ms pauses a few seconds after start and after every burst
+    // of reloads (measured with --trace-gc). The flag is process-wide and read when the worker's
+    // heap is set up; the audio heap does not need shrinking.
+    v8.setFlagsFromString('--no-memory-reducer');
+    const worker = new Worker(WORKER_ENTRY, { workerData: data });
+    await new Promise<void>((resolve, reject) => {
+      const onLoaded = (m: { standby?: boolean }) => {
+        if (m.standby !== true) return;
+        worker.off('message', onLoaded);
+        worker.off('error', reject);
+        resolve();
+      };
+      worker.on('message', onLoaded);
+      worker.once('error', reject);
+    });
+    return worker;
+  }
+
+  /** Keep a standby worker loading (failures only mean the next restart loads one itself). */
+  private prepareStandby(): void {
+    const standby = this.load();
+    standby.then(
+      () => this.sendPrime(),
+      () => {
+        if (this.standby === standby) this.standby = null;
+      },
+    );
+    this.standby = standby;
+  }
+
+  /**
+   * The plugin versions now live: the standby evaluates and plays them privately, a second after the
+   * last change (a burst of reloads primes once).
+   */
+  prime(specs: SlotSpec[]): void {
+    this.primeSpecs = specs;
+    clearTimeout(this.primeTimer);
+    this.primeTimer = setTimeout(() => this.sendPrime(), PRIME_DELAY_MS);
+    this.primeTimer.unref();
+  }
+
+  private sendPrime(): void {
+    const specs = this.primeSpecs;
+    if (specs === null) return;
+    void this.standby?.then((w) => w.postMessage({ prime: specs })).catch(() => undefined);
+  }
+
+  /** Make a loaded worker the audio thread: it opens the backend and answers calls from now on. */
+  private async activate(worker: Worker, startFrame: number, warmUp: boolean, backend: 'null' | 'device'): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      const onReady = (m: { ready?: boolean; error?: string }) => {
+        if (m.ready === undefined) return;
+        worker.off('message', onReady);
+        if (m.ready) resolve();
+        else void worker.terminate().then(() => reject(new Error(m.error)));
+      };
+      worker.on('message', onReady);
+      worker.once('error', reject);
+      worker.postMessage({ startFrame, warmUp, backend } satisfies Activation);
+    });
+    if (this.abandoned.has(worker)) throw new Error('abandoned');
+    worker.on('message', (m: { id?: number; result?: unknown; error?: string; stack?: string }) => {
+      if (m.id === undefined) return;
+      const p = this.pending.get(m.id);
+      this.pending.delete(m.id);
+      if (m.error !== undefined) {
+        const error = new Error(m.error);
+        if (m.stack) error.stack = m.stack;
+        p?.reject(error);
+      } else p?.resolve(m.result as never);
+    });
+    worker.on('exit', (code) => {
+      if (this.worker !== worker) return;
+      this.worker = null;
+      this.shared.values[Slot.Running] = 0;
+      this.failPending();
+      this.onUnexpectedExit?.(code);
+    });
+    this.worker = worker;
+  }
+
+  private async spawn(startFrame: number, warmUp: boolean): Promise<void> {
+    const standby = await this.standby?.catch(() => null);
+    this.standby = null;
+    try {
+      if (!standby) throw new Error('no standby');
+      // A standby busy priming a version that loops would never answer: give it a bounded time.
+      await withTimeout(this.activate(standby, startFrame, warmUp, this.backend), STANDBY_TIMEOUT_MS);
+    } catch {
+      if (standby) {
+        this.abandoned.add(standby);
+        void standby.terminate();
+      }
+      await this.activate(await this.load(), startFrame, warmUp, this.backend);
+    }
+    this.prepareStandby();
+  }
+
+  private failPending(): void {
+    for (const p of this.pending.values()) p.reject(new AudioStoppedError());
+    this.pending.clear();
+  }
+
+  /**
+   * Replace the audio thread, whatever it is doing (an endless loop included): terminate it and start
+   * a fresh one that carries on the timeline where it stopped, with no plugins. Calls in flight fail.
+   * Call `run` once the plugins are back.
+   */
+  async restart(): Promise<void> {
+    await this.abort();
+    await this.spawn(this.shared.values[Slot.FramesRendered], false);
+  }
+
+  /** End the audio thread now, whatever it is doing; calls in flight fail. `restart` starts another. */
+  async abort(): Promise<void> {
+    const old = this.worker;
+    this.worker = null;
+    this.shared.values[Slot.Running] = 0;
+    this.shared.values[Slot.RunningSlot] = 0;
+    this.failPending();
+    await old?.terminate();
+  }
+
+  /** Wake the audio thread so it sees new ring records or messages within a block. */
+  notify(): void {
+    Atomics.notify(this.wake, 0);
+  }
+
+  /** Start the backend's clock (after the initial plugins are loaded); the device's stream too, the first time. */
+  async run(): Promise<void> {
+    await this.send('run', []);
+    await this.output?.start();
+  }
+
+  call<K extends AudioCall>(method: K, ...args: Parameters<AudioCalls[K]>): Promise<ReturnType<AudioCalls[K]>> {
+    return this.send(method, args) as Promise<ReturnType<AudioCalls[K]>>;
+  }
+
+  private send(method: string, args: unknown[]): Promise<unknown> {
+    const worker = this.worker;
+    if (worker === null) return Promise.reject(new AudioStoppedError());
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: never) => void, reject });
+      worker.postMessage({ id, method, args });
+      this.notify();
+    });
+  }
+
+  /** Stops the backend and the thread; a thread that does not answer (hung) is terminated. */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    if (worker !== null) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS)));
+      await Promise.race([this.send('close', []).catch(() => undefined), timeout]);
+      clearTimeout(timer);
+      this.worker = null;
+      this.failPending();
+      await worker.terminate();
+    }
+    clearTimeout(this.primeTimer);
+    const standby = this.standby;
+    this.standby = null;
+    await standby?.then((w) => w.terminate()).catch(() => undefined);
+    await this.output?.close();
+    this.output = null;
+    this.shared.values[Slot.Running] = 0;
+    this.audioCpu?.restore();
+    this.audioCpu = null;
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,383 @@
+/**
+ * The plugin host (control thread): discovers plugin folders, validates manifests, bundles and checks
+ * each plugin off the audio thread, registers its schema and routes, and hands the code to the audio
+ * thread. One plugin's failure is reported and never stops the others from loading.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { API_VERSION, type PluginDefinition } from '../../plugin-sdk/types.ts';
+import type { LoadResult } from '../audio/audio-engine.ts';
+import { AudioStoppedError, type AudioHost } from '../control/audio-host.ts';
+import { TapRing } from '../audio/tap-ring.ts';
+import { PluginStager, StagingError } from './plugin-staging.ts';
+import { locateError, sourceMapOf } from './source-map.ts';
+import type { SourceMap } from 'node:module';
+import type { Config } from '../base/config.ts';
+import { ChronusError, ErrorCode, formatZodIssues } from '../base/errors.ts';
+import { expandModules, readManifest, type Manifest } from './manifest.ts';
+import type { OscRouter } from '../control/osc-router.ts';
+import type { ParamControl } from '../control/param-control.ts';
+import { mapModuleRoutes, unmapModuleRoutes } from '../control/param-routes.ts';
+import { paramTableSchema } from '../control/param-table.ts';
+import { bundlePlugin } from './plugin-bundler.ts';
+import { evaluatePlugin } from './plugin-runtime.ts';
+import type { ModuleEntry, SchemaRegistry } from '../control/schema-registry.ts';
+import type { SlotSpec } from '../audio/slot-spec.ts';
+
+export interface LoadedPlugin {
+  manifest: Manifest;
+  folder: string;
+  modules: string[];
+  definition: PluginDefinition;
+  slotId: number;
+  /** Files the bundle read (what the watcher should follow). */
+  inputs: string[];
+  /** Tap rings the instance opened, readable on this thread. */
+  taps: Map<string, TapRing>;
+  /** The plugin's level meters (e.g. a peak per voice), or null. */
+  meters: Float32Array | null;
+  /** Maps errors in the bundle back to the plugin's files and lines. */
+  sourceMap: SourceMap | null;
+  /** The version this one replaced, until the audio thread's watch on the new one is over. */
+  previous: LoadedPlugin | null;
+  /** What the audio thread was given (a fresh audio thread after a hang is given it again). */
+  spec: SlotSpec;
+}
+
+/** A plugin kept out of the audio thread after it hung it; its routes stay, a fixed file brings it back. */
+export interface Quarantine {
+  reason: string;
+  /** Wall-clock ms since the epoch. */
+  since: number;
+}
+
+export interface PluginEvents {
+  loaded(plugin: LoadedPlugin, reloaded: boolean, ms: number): void;
+  /** Something the user should know that is not an error (a parameter dropped by a new version). */
+  notice(pluginId: string, message: string): void;
+  failed(folder: string, error: Error): void;
+  unloaded(pluginId: string): void;
+}
+
+export class PluginHost {
+  readonly loaded = new Map<string, LoadedPlugin>();
+  /** Loaded plugins the audio thread runs without (they hung it): by id. */
+  readonly quarantined = new Map<string, Quarantine>();
+  /** Versions the audio thread rolled back, kept to say where they failed. */
+  private readonly rolledBackVersions = new Map<number, LoadedPlugin>();
+  private nextSlotId = 1;
+  constructor(
+    private config: Config,
+    private readonly registry: SchemaRegistry,
+    private readonly router: OscRouter,
+    private readonly control: ParamControl,
+    private readonly audio: AudioHost,
+    private readonly events: PluginEvents,
+    /** Evaluates and tries every new version off this thread and off the audio thread. */
+    readonly stager: PluginStager = new PluginStager({ timeoutMs: config.engine.trialTimeoutMs, memoryMb: config.engine.pluginMemoryMb }),
+  ) {}
+
+  /** New `plugins.<id>` settings from a changed config (the watcher then reloads what they affect). */
+  setPluginConfig(plugins: Config['plugins']): void {
+    this.config = { ...this.config, plugins };
+  }
+
+  /** Plugin `id`'s config section as it is now (config/local.json may have changed while running). */
+  configOf(id: string): Config['plugins'][string] | undefined {
+    return this.config.plugins[id];
+  }
+
+  /** The folder of plugin `id`: loaded, or found by reading the manifests (a disabled plugin). */
+  folderOf(id: string): string | undefined {
+    const loaded = this.loaded.get(id)?.folder;
+    if (loaded) return loaded;
+    for (const name of readdirSync(this.pluginsDir)) {
+      try {
+        const m = JSON.parse(readFileSync(path.join(this.pluginsDir, name, 'plugin.json'), 'utf8')) as { id?: unknown };
+        if (m.id === id) return path.join(this.pluginsDir, name);
+      } catch {
+        // Not a plugin folder, or a manifest that its own load will report.
+      }
+    }
+    return undefined;
+  }
+
+  get pluginsDir(): string {
+    return this.config.paths.plugins;
+  }
+
+  /** Load every enabled plugin folder; failures are reported through `events.failed`. */
+  async loadAll(): Promise<void> {
+    const entries = await readdir(this.pluginsDir, { withFileTypes: true });
+    for (const e of entries.filter((d) => d.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
+      const folder = path.join(this.pluginsDir, e.name);
+      try {
+        await this.load(folder);
+      } catch (error) {
+        this.events.failed(folder, error as Error);
+      }
+    }
+  }
+
+  enabled(manifest: Manifest): boolean {
+    return this.config.plugins[manifest.id]?.enabled ?? manifest.enabled;
+  }
+
+  /** Load (or reload) the plugin in `folder`. Throws a coded error; the previous version stays in force. */
+  async load(folder: string): Promise<LoadedPlugin | undefined> {
+    const began = performance.now();
+    const label = path.relative(path.dirname(this.pluginsDir), path.join(folder, 'plugin.json'));
+    const manifest = await readManifest(folder, API_VERSION, label);
+    const previous = [...this.loaded.values()].find((p) => p.folder === folder);
+    if (previous && previous.manifest.id !== manifest.id) {
+      throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `${label}: id changed from "${previous.manifest.id}" to "${manifest.id}"`, {
+        hint: 'A plugin id never changes; make a new folder for a new plugin.',
+      });
+    }
+    this.checkIdUnique(manifest, folder, label);
+    if (!this.enabled(manifest)) {
+      if (previous) await this.unload(manifest.id);
+      return undefined;
+    }
+    const modules = expandModules(manifest, { numVoices: this.config.engine.numVoices });
+    this.checkModuleConflicts(manifest, modules, label);
+
+    let definition: PluginDefinition;
+    let bundle: Awaited<ReturnType<typeof bundlePlugin>>;
+    const staged = this.config.engine.stageSeconds > 0;
+    try {
+      bundle = await bundlePlugin(folder, manifest.entry);
+    } catch (error) {
+      throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}" failed to build: ${(error as Error).message}`, { cause: error });
+    }
+    try {
+      // The module's top level runs in the staging worker first: a loop there must not hang this thread.
+      if (staged) await this.stager.evaluate(bundle.code, path.join(folder, manifest.entry));
+      definition = evaluatePlugin(bundle.code, path.join(folder, manifest.entry));
+    } catch (error) {
+      const where = locateError(String((error as Error)?.stack ?? error), path.join(folder, manifest.entry), sourceMapOf(bundle.code), folder);
+      throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}" failed to load: ${where ? `${where}: ` : ''}${(error as Error).message.split('\n')[0]}`, { cause: error });
+    }
+    const table = paramTableSchema.safeParse(definition.params);
+    if (!table.success) {
+      throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}" declares an invalid parameter table:`, {
+        details: formatZodIssues(table.error, `${manifest.id} params`, definition.params),
+      });
+    }
+
+    const group = Array.isArray(manifest.modules) ? null : manifest.modules.pattern.replace('{n}', '');
+    const oldModules = (previous?.modules ?? []).map((id) => this.registry.modules.get(id)).filter((m) => m !== undefined);
+    const defaultsProblems = checkModuleDefaults(definition, modules);
+    if (defaultsProblems.length > 0) {
+      throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}" declares invalid moduleDefaults:`, {
+        details: defaultsProblems,
+        hint: 'Each entry must name a module of plugin.json and a parameter of the table, with a value within its range.',
+      });
+    }
+    const registered = this.registry.register(manifest.id, group, modules, definition.params, definition.gates === true, definition.moduleDefaults);
+    const slotId = this.nextSlotId++;
+    const spec: SlotSpec = {
+      slotId,
+      pluginId: manifest.id,
+      version: manifest.version,
+      role: manifest.role,
+      order: manifest.order,
+      bus: manifest.bus,
+      code: bundle.code,
+      filename: path.join(folder, manifest.entry),
+      modules,
+      params: registered.params,
+      gates: registered.gates,
+      follows: Object.entries(definition.gateFollows ?? {}).map(([m, source]) => ({ module: modules.indexOf(m), source })).filter((f) => f.module >= 0),
+      config: this.pluginConfig(manifest.id),
+    };
+    let opened: LoadResult;
+    const sourceMap = sourceMapOf(bundle.code);
+    try {
+      if (staged) {
+        const state = previous ? await this.audio.call('getState', manifest.id, 'reload') : undefined;
+        const values = registered.params.map((p): [number, number] => [p.index, this.registry.values[p.index]]);
+        const { sampleRate, blockSize } = this.audio;
+        await this.stager.trial({ spec, state, values, sampleRate, blockSize, smoothingMs: this.config.engine.smoothingMs, seconds: this.config.engine.stageSeconds });
+      }
+      opened = await this.audio.call('load', spec);
+    } catch (error) {
+      if (previous) this.registry.register(previous.manifest.id, group, previous.modules, previous.definition.params, previous.definition.gates === true, previous.definition.moduleDefaults);
+      else this.registry.unregister(manifest.id);
+      const where = locateError(String((error as Error)?.stack ?? error), spec.filename, sourceMap, folder);
+      const first = (error as Error).message.split('\n')[0];
+      const stage = error instanceof StagingError ? 'was refused before going live' : 'failed to start on the audio thread';
+      throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}" ${stage}: ${where ? `${where}: ` : ''}${first}`, { cause: error });
+    }
+    // Send the remembered base values so a new instance starts where the old one was.
+    for (const p of registered.params) this.control.set(p.index, this.registry.values[p.index]);
+    this.mapRoutes(manifest, modules, definition, previous, oldModules);
+    const taps = new Map(opened.taps.map((t) => [t.name, new TapRing(t.buffer, 0, t.channels)]));
+    const meters = opened.meters ? new Float32Array(opened.meters) : null;
+    // A quarantined version is no fallback for the one that replaces it.
+    const fallback = previous && !this.quarantined.has(manifest.id) ? previous : null;
+    const plugin: LoadedPlugin = { manifest, folder, modules, definition, slotId, inputs: bundle.inputs, taps, meters, sourceMap, previous: fallback, spec };
+    if (previous) previous.previous = null;
+    this.loaded.set(manifest.id, plugin);
+    this.quarantined.delete(manifest.id);
+    this.primeStandby();
+    for (const removed of registered.removed) this.events.notice(manifest.id, `parameter ${removed} is gone in version ${manifest.version}; its value was dropped`);
+    this.events.loaded(plugin, previous !== undefined, performance.now() - began);
+    return plugin;
+  }
+
+  /** The audio thread rolled `slotId` back to the version before it: make that version current again here. */
+  rolledBack(slotId: number): LoadedPlugin | undefined {
+    const failed = [...this.loaded.values()].find((p) => p.slotId === slotId);
+    if (!failed?.previous) return undefined;
+    this.loaded.set(failed.manifest.id, failed.previous);
+    this.rolledBackVersions.set(slotId, failed);
+    return failed;
+  }
+
+  /** The loaded version (or the one it replaced, still under watch) with this slot id. */
+  bySlot(slotId: number): LoadedPlugin | undefined {
+    for (const p of this.loaded.values()) {
+      if (p.slotId === slotId) return p;
+      if (p.previous?.slotId === slotId) return p.previous;
+    }
+    return undefined;
+  }
+
+  /**
+   * Plugin `pluginId` hung the audio thread. If it was a new version still under watch, the version it
+   * replaced becomes current again; otherwise it is quarantined. Returns what was done, for the report.
+   */
+  contain(pluginId: string, reason: string): string {
+    const p = this.loaded.get(pluginId);
+    if (!p) return 'gone';
+    if (p.previous) {
+      this.loaded.set(pluginId, p.previous);
+      this.rolledBackVersions.set(p.slotId, p);
+      return `rolled back to version ${p.previous.manifest.version}`;
+    }
+    this.quarantined.set(pluginId, { reason, since: Date.now() });
+    return 'quarantined until its files change';
+  }
+
+  /** Tells the audio host which versions are live now (it may keep a standby thread primed with them). */
+  private primeStandby(): void {
+    this.audio.prime?.([...this.loaded.values()].filter((p) => !this.quarantined.has(p.manifest.id)).map((p) => p.spec));
+  }
+
+  /**
+   * Put every loaded plugin but the quarantined ones into a fresh audio thread, with `states` (by id)
+   * handed to them; the taps and meters they open replace the old ones.
+   */
+  async reinstate(states: ReadonlyMap<string, unknown>): Promise<void> {
+    for (const p of this.loaded.values()) {
+      p.previous = null;
+      if (this.quarantined.has(p.manifest.id)) continue;
+      try {
+        const opened = await this.audio.call('load', p.spec);
+        p.taps = new Map(opened.taps.map((t) => [t.name, new TapRing(t.buffer, 0, t.channels)]));
+        p.meters = opened.meters ? new Float32Array(opened.meters) : null;
+        const state = states.get(p.manifest.id);
+        if (state !== undefined) await this.audio.call('setState', p.manifest.id, state).catch(() => undefined);
+      } catch (error) {
+        if (error instanceof AudioStoppedError) throw error;
+        this.events.failed(p.folder, new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${p.manifest.id}" could not be put back after the audio thread was replaced: ${(error as Error).message.split('\n')[0]}`));
+      }
+    }
+    this.primeStandby();
+  }
+
+  /** Where an error from the audio thread happened, in the plugin's own files. */
+  locate(slotId: number, stack: string): string | null {
+    const p =
+      this.rolledBackVersions.get(slotId) ?? [...this.loaded.values()].flatMap((l) => (l.previous ? [l, l.previous] : [l])).find((l) => l.slotId === slotId);
+    return p ? locateError(stack, path.join(p.folder, p.manifest.entry), p.sourceMap, p.folder) : null;
+  }
+
+  async unload(pluginId: string): Promise<void> {
+    const plugin = this.loaded.get(pluginId);
+    if (!plugin) return;
+    await this.audio.call('unload', pluginId);
+    for (const id of plugin.modules) {
+      const m = this.registry.modules.get(id);
+      if (m) unmapModuleRoutes(this.router, m);
+    }
+    for (const r of plugin.definition.routes ?? []) this.router.unmapRoute(r.address);
+    for (const alias of Object.keys(plugin.manifest.aliases ?? {})) {
+      this.router.unalias(`/mod/${alias}/`);
+      this.router.unalias(`/gate/${alias}`);
+    }
+    this.registry.unregister(pluginId);
+    this.loaded.delete(pluginId);
+    this.primeStandby();
+    this.events.unloaded(pluginId);
+  }
+
+  private pluginConfig(id: string): Record<string, unknown> {
+    const { enabled: _enabled, ...rest } = this.config.plugins[id] ?? {};
+    return rest;
+  }
+
+  /** A plugin id belongs to one folder: another folder claiming a loaded id is refused, the loaded plugin untouched. */
+  private checkIdUnique(manifest: Manifest, folder: string, label: string): void {
+    const owner = this.loaded.get(manifest.id);
+    if (!owner || owner.folder === folder) return;
+    const rel = (f: string) => path.relative(path.dirname(this.pluginsDir), f);
+    throw new ChronusError(ErrorCode.PLUGIN_ID_CONFLICT, `${label}: plugin id "${manifest.id}" is already loaded from ${rel(owner.folder)}; ${rel(folder)} is not loaded`, {
+      hint: `A plugin id names one folder. Give the plugin in ${rel(folder)} an id of its own, or remove one of the two folders; the plugin loaded from ${rel(owner.folder)} keeps playing.`,
+    });
+  }
+
+  private checkModuleConflicts(manifest: Manifest, modules: string[], label: string): void {
+    for (const id of modules) {
+      const owner = this.registry.modules.get(id)?.pluginId;
+      if (owner && owner !== manifest.id) {
+        throw new ChronusError(ErrorCode.PLUGIN_MODULE_CONFLICT, `${label}: module "${id}" is provided by both "${owner}" and "${manifest.id}"`, {
+          hint: `Rename the module in one of the two manifests, or disable one plugin with plugins.${manifest.id}.enabled = false.`,
+        });
+      }
+    }
+  }
+
+  private mapRoutes(manifest: Manifest, modules: string[], definition: PluginDefinition, previous: LoadedPlugin | undefined, oldModules: ModuleEntry[]): void {
+    for (const r of previous?.definition.routes ?? []) this.router.unmapRoute(r.address);
+    for (const m of oldModules) unmapModuleRoutes(this.router, m);
+    for (const id of modules) {
+      const m = this.registry.modules.get(id);
+      if (m) mapModuleRoutes(this.router, this.control, m);
+    }
+    // A module that follows another's gates is gated through that module's route only.
+    for (const follower of Object.keys(definition.gateFollows ?? {})) this.router.unmapRoute(`/gate/${follower}`);
+    for (const [alias, target] of Object.entries(manifest.aliases ?? {})) {
+      this.router.alias(`/mod/${alias}/`, `/mod/${target}/`);
+      this.router.alias(`/gate/${alias}`, `/gate/${target}`);
+    }
+    for (const r of definition.routes ?? []) {
+      this.router.mapRoute(
+        r.address,
+        async (args, ctx) => {
+          const result = await this.audio.call('command', manifest.id, r.address, args);
+          if (r.reply && result !== undefined) ctx.replyJson(r.reply, result);
+        },
+        { args: r.args, description: r.description, usage: r.usage },
+      );
+    }
+  }
+}
+
+/** Problems with a definition's `moduleDefaults` (unknown module or parameter, value out of range), one line each. */
+function checkModuleDefaults(definition: PluginDefinition, modules: readonly string[]): string[] {
+  const problems: string[] = [];
+  for (const [module, values] of Object.entries(definition.moduleDefaults ?? {})) {
+    if (!modules.includes(module)) problems.push(`moduleDefaults.${module}: not a module of this plugin (${modules.join(', ')})`);
+    for (const [name, value] of Object.entries(values ?? {})) {
+      const spec = definition.params[name];
+      if (!spec) problems.push(`moduleDefaults.${module}.${name}: no such parameter`);
+      else if (typeof value !== 'number' || !(value >= spec.min && value <= spec.max)) {
+        problems.push(`moduleDefaults.${module}.${name}: expected a number in [${spec.min}, ${spec.max}] (found ${String(value)})`);
+      }
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,66 @@
+/**
+ * Turns a plugin bundle (CommonJS text made by esbuild) into its definition, without `import()`:
+ * Node never evicts an ESM module, while a function compiled with `vm.compileFunction` is garbage
+ * collected with its last reference. Runs on either thread.
+ *
+ * Each version is compiled in a realm of its own (a `vm` context): it sees the language's built-ins
+ * and the SDK, and no ambient authority — no `process`, `require` beyond `plugin-sdk`, dynamic
+ * `import()`, timers, `console`, network or `eval` — so a stray `process.exit()` or
+ * `process.getBuiltinModule('fs')` is an ordinary error in that plugin. This keeps accidents out; it
+ * is not a security boundary against deliberately hostile code (as Node says of `vm`): objects the
+ * SDK hands in belong to the engine's realm.
+ */
+import vm from 'node:vm';
+import * as sdk from '../../plugin-sdk/index.ts';
+import type { PluginDefinition } from '../../plugin-sdk/types.ts';
+
+export class PluginCodeError extends Error {}
+
+function pluginRequire(specifier: string): unknown {
+  if (specifier === 'plugin-sdk') return sdk;
+  throw new PluginCodeError(`plugins may import only 'plugin-sdk', found require('${specifier}')`);
+}
+
+/**
+ * Memory and wasm come from the engine's realm, so buffers cross between a plugin, the SDK and the
+ * next version of the plugin (state handoff) with `instanceof` intact.
+ */
+const SHARED_GLOBALS = {
+  ArrayBuffer,
+  SharedArrayBuffer,
+  DataView,
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+  Atomics,
+  // The project's lib has no WebAssembly types; the engine realm's object is what the SDK compiles with.
+  WebAssembly: (globalThis as Record<string, unknown>).WebAssembly,
+};
+
+/** A fresh realm for one plugin version. */
+function pluginRealm(): vm.Context {
+  const context = vm.createContext({ ...SHARED_GLOBALS }, { name: 'chronus plugin', codeGeneration: { strings: false, wasm: true } });
+  // V8 gives every context a `console` of its own (it talks to the inspector); plugins log through ctx.log.
+  vm.runInContext('delete globalThis.console', context);
+  return context;
+}
+
+export function evaluatePlugin(code: string, filename: string): PluginDefinition {
+  const module = { exports: {} as Record<string, unknown> };
+  const fn = vm.compileFunction(code, ['exports', 'module', 'require'], { filename, parsingContext: pluginRealm() });
+  fn(module.exports, module, pluginRequire);
+  const exported = module.exports.default ?? module.exports;
+  const def = exported as Partial<PluginDefinition>;
+  if (typeof def !== 'object' || def === null || typeof def.create !== 'function' || typeof def.params !== 'object' || def.params === null) {
+    throw new PluginCodeError(`${filename}: the default export must be definePlugin({ params, create })`);
+  }
+  return def as PluginDefinition;
+}

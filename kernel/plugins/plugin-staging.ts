@@ -1,0 +1,124 @@
+/**
+ * Trying a plugin version before it goes live (control thread side). The work runs in the staging
+ * worker (kernel/plugins/staging-worker-main.ts), a thread of its own with a time limit and a heap limit, so
+ * a version that loops forever, calls what it must not or allocates gigabytes is refused there and
+ * never reaches the audio thread — and never stalls this thread either.
+ */
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import type { StagingAnswer, StagingRequest } from './staging-worker-main.ts';
+import type { StagingReport, TrialRequest } from './plugin-trial.ts';
+
+export type { StagingReport } from './plugin-trial.ts';
+
+export class StagingError extends Error {}
+
+export interface StagerOptions {
+  /** How long one evaluation or trial may take before the version is refused as hung. */
+  timeoutMs: number;
+  /** Memory one version may take (heap and array buffers). */
+  memoryMb: number;
+}
+
+const WORKER_ENTRY = fileURLToPath(new URL('./staging-worker.mjs', import.meta.url));
+/** Heap the worker needs for itself and the trial engine, on top of a version's own allowance. */
+const WORKER_BASE_HEAP_MB = 128;
+
+type Request = StagingRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+export class PluginStager {
+  private worker: Worker | null = null;
+  /** Resolves once the current worker has loaded its code (time limits start after that). */
+  private loaded: Promise<void> = Promise.resolve();
+  private readonly pending = new Map<number, { worker: Worker; resolve: (a: StagingAnswer) => void; reject: (e: Error) => void }>();
+  private nextId = 1;
+
+  constructor(readonly options: StagerOptions) {}
+
+  /** Start the worker now (it takes a moment to load), so the first version does not wait for it. */
+  warm(): void {
+    this.worker ??= this.start();
+  }
+
+  /** Evaluate a bundle's top level (a loop or a throw there is refused without touching this thread). */
+  async evaluate(code: string, filename: string): Promise<void> {
+    await this.ask({ kind: 'evaluate', code, filename }, 'evaluating the module');
+  }
+
+  /** Construct and play the version privately (kernel/plugins/plugin-trial.ts); refused with a StagingError. */
+  async trial(request: Omit<TrialRequest, 'memoryMb'>): Promise<StagingReport> {
+    const answer = await this.ask({ kind: 'trial', ...request, memoryMb: this.options.memoryMb }, `its ${request.seconds} s trial`);
+    return (answer as { report: StagingReport }).report;
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = null;
+    await w?.terminate();
+  }
+
+  private start(): Worker {
+    const worker = new Worker(WORKER_ENTRY, {
+      resourceLimits: { maxOldGenerationSizeMb: this.options.memoryMb + WORKER_BASE_HEAP_MB },
+    });
+    // The staging worker must never keep the process alive on its own.
+    worker.unref();
+    this.loaded = new Promise((resolve) => {
+      const onLoaded = (m: { loaded?: boolean }) => {
+        if (m.loaded !== true) return;
+        worker.off('message', onLoaded);
+        resolve();
+      };
+      worker.on('message', onLoaded);
+      worker.once('exit', () => resolve());
+    });
+    worker.on('message', (a: StagingAnswer) => {
+      if (a.id === undefined) return;
+      const p = this.pending.get(a.id);
+      this.pending.delete(a.id);
+      p?.resolve(a);
+    });
+    const failAll = (reason: string) => {
+      if (this.worker === worker) this.worker = null;
+      for (const [id, p] of this.pending) {
+        if (p.worker !== worker) continue;
+        this.pending.delete(id);
+        p.reject(new StagingError(reason));
+      }
+    };
+    worker.on('error', (e: Error & { code?: string }) =>
+      failAll(e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `ran out of memory in its trial (over about ${this.options.memoryMb} MB: engine.pluginMemoryMb)` : `its trial ended the staging worker: ${e.message}`),
+    );
+    worker.on('exit', () => failAll('its trial ended the staging worker'));
+    return worker;
+  }
+
+  private async ask(request: Request, what: string): Promise<StagingAnswer> {
+    const worker = (this.worker ??= this.start());
+    await this.loaded;
+    const id = this.nextId++;
+    return new Promise<StagingAnswer>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (!this.pending.has(id)) return;
+        this.pending.delete(id);
+        // Whatever it is doing, it is doing it forever: a fresh worker serves the next version.
+        if (this.worker === worker) this.worker = null;
+        void worker.terminate();
+        reject(new StagingError(`did not finish ${what} within ${this.options.timeoutMs} ms (an endless loop?); engine.trialTimeoutMs sets the limit`));
+      }, this.options.timeoutMs);
+      this.pending.set(id, {
+        worker,
+        resolve: (a) => {
+          clearTimeout(timer);
+          if (a.ok) resolve(a);
+          else reject(new StagingError(a.message));
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      worker.postMessage({ id, ...request } as StagingRequest);
+    });
+  }
+}
