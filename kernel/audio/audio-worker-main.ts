@@ -14,7 +14,7 @@ import { TapRing } from './tap-ring.ts';
 import type { AudioCall } from '../control/audio-host.ts';
 import type { SlotSpec } from './slot-spec.ts';
 import { StandbyPrime } from './standby-prime.ts';
-import type { WorkerData } from '../control/worker-host.ts';
+import type { WorkerData } from './worker-data.ts';
 import type { Backend } from './backends/backend.ts';
 import { createNullBackend } from './backends/null-backend.ts';
 import { warmUp } from './warm-up.ts';

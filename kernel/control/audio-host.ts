@@ -10,6 +10,7 @@ import { ControlRing } from '../audio/control-ring.ts';
 import { SharedState } from '../audio/shared-state.ts';
 import type { StatePurpose } from '../../plugin-sdk/types.ts';
 import type { SlotSpec } from '../audio/slot-spec.ts';
+import type { AudioOptions } from '../audio/worker-data.ts';
 
 export interface AudioCalls {
   load(spec: SlotSpec): LoadResult;
@@ -41,13 +42,6 @@ export interface AudioHost {
   close(): Promise<void>;
 }
 
-export interface AudioOptions {
-  sampleRate: number;
-  blockSize: number;
-  smoothingMs: number;
-  /** Reload crossfades equal-power instead of linear. */
-  equalPowerFades?: boolean;
-}
 
 /** A call to an audio thread that has stopped, or was ended while the call was in flight. */
 export class AudioStoppedError extends Error {

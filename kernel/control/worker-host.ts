@@ -14,23 +14,8 @@ import { reserveAudioCpu, type AudioCpu } from '../platform/cpu-affinity.ts';
 import { DeviceOutput } from './device-output.ts';
 import type { Activation } from '../audio/audio-worker-main.ts';
 import type { SlotSpec } from '../audio/slot-spec.ts';
-import { AudioStoppedError, OUTPUT_TAP_FRAMES, RING_CAPACITY, type AudioCall, type AudioCalls, type AudioHost, type AudioOptions } from './audio-host.ts';
-
-export interface WorkerData extends AudioOptions {
-  leadBlocks: number;
-  device: string | null;
-  ring: SharedArrayBuffer;
-  reports: SharedArrayBuffer;
-  shared: SharedArrayBuffer;
-  wake: SharedArrayBuffer;
-  outputTap: SharedArrayBuffer;
-  /** The CPU the audio thread keeps to itself (kernel/platform/cpu-affinity.ts), or null. */
-  audioCpu: number | null;
-  /** The device backend: the ring the device thread plays from (kernel/control/device-output.ts), else null. */
-  outputRing: SharedArrayBuffer | null;
-  outputRingSlots: number;
-  streamBlocks: number;
-}
+import { AudioStoppedError, OUTPUT_TAP_FRAMES, RING_CAPACITY, type AudioCall, type AudioCalls, type AudioHost } from './audio-host.ts';
+import type { AudioOptions, WorkerData } from '../audio/worker-data.ts';
 
 export interface RealtimeOptions extends AudioOptions {
   leadBlocks: number;

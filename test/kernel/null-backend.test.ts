@@ -5,7 +5,7 @@ import { AudioEngine } from '../../kernel/audio/audio-engine.ts';
 import { createNullBackend, wallMs } from '../../kernel/audio/backends/null-backend.ts';
 import { ControlRing } from '../../kernel/audio/control-ring.ts';
 import { SharedState, Slot } from '../../kernel/audio/shared-state.ts';
-import type { WorkerData } from '../../kernel/control/worker-host.ts';
+import type { WorkerData } from '../../kernel/audio/worker-data.ts';
 
 const SR = 48000;
 const BLOCK = 256;

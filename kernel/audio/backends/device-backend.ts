@@ -8,7 +8,7 @@
  */
 import type { AudioEngine } from '../audio-engine.ts';
 import { Slot } from '../shared-state.ts';
-import type { WorkerData } from '../../control/worker-host.ts';
+import type { WorkerData } from '../worker-data.ts';
 import { wallMs } from './null-backend.ts';
 import type { Backend } from './backend.ts';
 import { OutputRing } from './output-ring.ts';

@@ -7,7 +7,7 @@
  */
 import type { AudioEngine } from '../audio-engine.ts';
 import { Slot } from '../shared-state.ts';
-import type { WorkerData } from '../../control/worker-host.ts';
+import type { WorkerData } from '../worker-data.ts';
 import type { Backend } from './backend.ts';
 
 export function wallMs(): number {
