@@ -470,6 +470,18 @@ export class AudioEngine {
     this.watch[Slot.RunningSlot] = 0;
   }
 
+  /** One plugin's process() over [start, end), then the check of the buses it holds: a throw or bad audio is a fault. */
+  private runChecked(slot: PluginSlot, start: number, end: number): void {
+    try {
+      this.run(slot, start, end);
+    } catch (e) {
+      this.clean(slot.buses, start, end);
+      this.fault(slot, e);
+      return;
+    }
+    if (!this.clean(slot.buses, start, end)) this.fault(slot, undefined);
+  }
+
   /** One plugin's process() over [start, end), marked for the watchdog (throws what it throws). */
   private run(slot: PluginSlot, start: number, end: number): void {
     this.enter(slot.spec.slotId, 0);
@@ -645,14 +657,7 @@ export class AudioEngine {
         this.processWatched(i, s, start, end);
         continue;
       }
-      try {
-        this.run(s, start, end);
-      } catch (e) {
-        this.clean(s.buses, start, end);
-        this.fault(s, e);
-        continue;
-      }
-      if (!this.clean(s.buses, start, end)) this.fault(s, undefined);
+      this.runChecked(s, start, end);
     }
     if (!mixed) this.mixMainIntoMaster(start, end);
     this.bank.endSpan();
@@ -754,14 +759,7 @@ export class AudioEngine {
     // Rolled back or bypassed: the buses as they were before it ran (its partial output is not heard).
     for (let b = 0; b < buses.length; b++) copyRange(saved[b], buses[b], start, end);
     if (restored === s || restored.bypassed) return;
-    try {
-      this.run(restored, start, end);
-    } catch (e) {
-      this.clean(restored.buses, start, end);
-      this.fault(restored, e);
-      return;
-    }
-    if (!this.clean(restored.buses, start, end)) this.fault(restored, undefined);
+    this.runChecked(restored, start, end);
   }
 
   /**
