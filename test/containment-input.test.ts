@@ -45,6 +45,7 @@ describe('one UDP packet or one slot file cannot end the process', () => {
     const reply = await ask('/mod/lfo1/target', [target], '/error');
     assertBoundedError(reply.args, 'lfo target');
     assert.equal(reply.args[0], '/mod/lfo1/target');
+    assert.equal(reply.args[1], 'LFO_UNKNOWN_TARGET', "the plugin's own code, carried across the audio thread");
     assert.match(String(reply.args[2]), /\(65400 characters\)/, 'the message says how long the input was');
   });
 

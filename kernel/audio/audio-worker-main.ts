@@ -100,7 +100,9 @@ port.on('message', async (m: { id: number; method: AudioCall | 'close' | 'run'; 
     port.postMessage({ id: m.id, result });
   } catch (e) {
     // The message for replies; the stack so the control thread can say where in the plugin it happened.
-    port.postMessage({ id: m.id, error: (e as Error)?.message ?? String(e), stack: (e as Error)?.stack ?? String(e) });
+    // The code too (a plugin's coded error: the router puts it in the /error reply).
+    const code = (e as { code?: unknown })?.code;
+    port.postMessage({ id: m.id, error: (e as Error)?.message ?? String(e), stack: (e as Error)?.stack ?? String(e), code: typeof code === 'string' ? code : undefined });
   }
 });
 

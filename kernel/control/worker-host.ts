@@ -157,12 +157,12 @@ export class WorkerHost implements AudioHost {
       worker.postMessage({ startFrame, warmUp, backend } satisfies Activation);
     });
     if (this.abandoned.has(worker)) throw new Error('abandoned');
-    worker.on('message', (m: { id?: number; result?: unknown; error?: string; stack?: string }) => {
+    worker.on('message', (m: { id?: number; result?: unknown; error?: string; stack?: string; code?: string }) => {
       if (m.id === undefined) return;
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);
       if (m.error !== undefined) {
-        const error = new Error(m.error);
+        const error = Object.assign(new Error(m.error), m.code === undefined ? {} : { code: m.code });
         if (m.stack) error.stack = m.stack;
         p?.reject(error);
       } else p?.resolve(m.result as never);
