@@ -63,6 +63,27 @@ export async function assertHealthy(e: OfflineEngine, pluginId: string): Promise
   assert.equal(status.faults, 0, `${pluginId} faulted: ${status.lastError}`);
 }
 
+/**
+ * Renders `blocks` with every parameter of the plugin's modules swept (extremes half of the time,
+ * anywhere in range otherwise) every 50 blocks and its gates toggled every 100, checking each block.
+ */
+export async function exercise(e: OfflineEngine, pluginId: string, blocks: number, seed: number): Promise<void> {
+  const own = modulesOf(e, pluginId);
+  const params = own.flatMap((mod) => [...mod.params.values()].map((p) => ({ address: `/mod/${mod.id}/${p.name}`, spec: p.spec })));
+  const gates = own.filter((mod) => mod.gate !== undefined).map((mod) => `/gate/${mod.id}`);
+  const rand = prng(seed);
+  await renderChecked(e, blocks, async (b) => {
+    if (b % 50 === 0) {
+      for (const p of params) {
+        const r = rand();
+        const v = r < 0.25 ? p.spec.min : r < 0.5 ? p.spec.max : p.spec.min + rand() * (p.spec.max - p.spec.min);
+        await e.send(p.address, [v]);
+      }
+    }
+    if (b % 100 === 0) for (const g of gates) await e.send(g, [(b / 100) % 2 === 0 ? 1 : 0]);
+  });
+}
+
 /** Every conformance check on the plugin folder `dir/folder`. */
 export async function checkConformance(dir: string, folder: string, blocks = 1000): Promise<void> {
   const m = await readManifest(`${dir}/${folder}`, API_VERSION, `plugins/${folder}/plugin.json`);
@@ -85,19 +106,7 @@ export async function checkConformance(dir: string, folder: string, blocks = 100
       await e.send(address, [value]);
     }
     await e.send('/gate/probe1', [1]);
-    const params = own.flatMap((mod) => [...mod.params.values()].map((p) => ({ address: `/mod/${mod.id}/${p.name}`, spec: p.spec })));
-    const gates = own.filter((mod) => mod.gate !== undefined).map((mod) => `/gate/${mod.id}`);
-    const rand = prng(0x5eed + folder.length);
-    await renderChecked(e, blocks, async (b) => {
-      if (b % 50 === 0) {
-        for (const p of params) {
-          const r = rand();
-          const v = r < 0.25 ? p.spec.min : r < 0.5 ? p.spec.max : p.spec.min + rand() * (p.spec.max - p.spec.min);
-          await e.send(p.address, [v]);
-        }
-      }
-      if (b % 100 === 0) for (const g of gates) await e.send(g, [(b / 100) % 2 === 0 ? 1 : 0]);
-    });
+    await exercise(e, m.id, blocks, 0x5eed + folder.length);
     await assertHealthy(e, m.id);
     await e.send('/gate/probe1', [0]);
 

@@ -28,10 +28,9 @@ import { checkJson } from '../../kernel/control/patterns/slot-schema.ts';
 import { API_VERSION } from '../../plugin-sdk/types.ts';
 import { PLUGINS_DIR } from '../helpers/effect-engine.ts';
 import { FIXTURE_PLUGINS, OfflineEngine } from '../helpers/offline-engine.ts';
+import { assertHealthy, exercise, modulesOf, renderChecked } from '../helpers/plugin-checks.ts';
 
 const BLOCKS = 1000;
-/** |sample| above this on a bus counts as a runaway. */
-const BOUND = 1e4;
 
 const folders = readdirSync(PLUGINS_DIR, { withFileTypes: true })
   .filter((d) => d.isDirectory() && existsSync(path.join(PLUGINS_DIR, d.name, 'plugin.json')))
@@ -42,16 +41,6 @@ test('there are plugins to check', () => {
   assert.ok(folders.length > 0, `no plugin folders with a plugin.json in ${PLUGINS_DIR}`);
 });
 
-/** A small deterministic PRNG (the sweep is the same every run). */
-function prng(seed: number): () => number {
-  let s = seed | 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
 
 /** The folders an engine testing `folder` loads: it, the probe, and voices when present. */
 function engineFolders(folder: string): string[] {
@@ -71,22 +60,6 @@ function startWithFolders(only: string[], manifest?: Manifest): Promise<OfflineE
   });
 }
 
-/** Renders `blocks` blocks; fails on a non-finite or runaway sample in the output, main or master. */
-async function renderChecked(e: OfflineEngine, blocks: number, each?: (block: number) => Promise<void>): Promise<void> {
-  const main = e.host.engine.bus('main');
-  const master = e.host.engine.bus('master');
-  const n = e.host.blockSize;
-  for (let b = 0; b < blocks; b++) {
-    if (each) await each(b);
-    const out = e.host.render(n);
-    for (const x of [out.l, out.r, main.l, main.r, master.l, master.r]) {
-      for (let i = 0; i < n; i++) {
-        const v = x[i];
-        if (!(v > -BOUND && v < BOUND)) assert.fail(`block ${b}, sample ${i}: ${v}`);
-      }
-    }
-  }
-}
 
 /** A deep copy of `value` with every number (typed array elements too) but the version fields `v` replaced by `x`. */
 function poisonNumbers(value: unknown, x: number): unknown {
@@ -104,16 +77,7 @@ function containsNumber(value: unknown): boolean {
   return false;
 }
 
-function modulesOf(e: OfflineEngine, pluginId: string) {
-  return [...e.engine.registry.modules.values()].filter((m) => m.pluginId === pluginId);
-}
 
-async function assertHealthy(e: OfflineEngine, pluginId: string): Promise<void> {
-  const status = (await e.engine.audio.call('plugins')).find((p) => p.pluginId === pluginId);
-  assert.ok(status, `${pluginId} is not in the audio graph`);
-  assert.equal(status.bypassed, false, `${pluginId} was bypassed: ${status.lastError}`);
-  assert.equal(status.faults, 0, `${pluginId} faulted: ${status.lastError}`);
-}
 
 for (const folder of folders) {
   const dir = path.join(PLUGINS_DIR, folder);
@@ -186,28 +150,14 @@ for (const folder of folders) {
       await e.send('/gate/probe1', [1]);
       for (const v of modulesOf(e, 'voices')) if (v.gate !== undefined && v.pluginId !== m.id) await e.send(`/gate/${v.id}`, [1]);
 
-      const own = modulesOf(e, m.id);
-      const params = own.flatMap((mod) => [...mod.params.values()].map((p) => ({ address: `/mod/${mod.id}/${p.name}`, spec: p.spec })));
-      const gates = own.filter((mod) => mod.gate !== undefined).map((mod) => `/gate/${mod.id}`);
-      const rand = prng(0x5eed + folder.length);
-      await renderChecked(e, BLOCKS, async (b) => {
-        if (b % 50 === 0) {
-          for (const p of params) {
-            const r = rand();
-            // Extremes half of the time, anywhere in range otherwise.
-            const v = r < 0.25 ? p.spec.min : r < 0.5 ? p.spec.max : p.spec.min + rand() * (p.spec.max - p.spec.min);
-            await e.send(p.address, [v]);
-          }
-        }
-        if (b % 100 === 0) for (const g of gates) await e.send(g, [(b / 100) % 2 === 0 ? 1 : 0]);
-      });
+      await exercise(e, m.id, BLOCKS, 0x5eed + folder.length);
       await assertHealthy(e, m.id);
       assert.deepEqual(
         e.replies.filter((r) => r.address === '/error'),
         [],
       );
       // Back to the defaults for what follows.
-      for (const mod of own) for (const p of mod.params.values()) await e.send(`/mod/${mod.id}/${p.name}`, [p.spec.default]);
+      for (const mod of modulesOf(e, m.id)) for (const p of mod.params.values()) await e.send(`/mod/${mod.id}/${p.name}`, [p.spec.default]);
       await e.send('/gate/probe1', [0]);
     });
 
