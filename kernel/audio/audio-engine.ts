@@ -470,16 +470,21 @@ export class AudioEngine {
     this.watch[Slot.RunningSlot] = 0;
   }
 
-  /** One plugin's process() over [start, end), then the check of the buses it holds: a throw or bad audio is a fault. */
-  private runChecked(slot: PluginSlot, start: number, end: number): void {
+  /**
+   * One plugin's process() over [start, end), then the check of the buses it holds: a throw or bad
+   * audio is a fault (its bad ranges silenced). False when it faulted.
+   */
+  private runChecked(slot: PluginSlot, start: number, end: number): boolean {
     try {
       this.run(slot, start, end);
     } catch (e) {
       this.clean(slot.buses, start, end);
       this.fault(slot, e);
-      return;
+      return false;
     }
-    if (!this.clean(slot.buses, start, end)) this.fault(slot, undefined);
+    if (this.clean(slot.buses, start, end)) return true;
+    this.fault(slot, undefined);
+    return false;
   }
 
   /** One plugin's process() over [start, end), marked for the watchdog (throws what it throws). */
@@ -697,18 +702,7 @@ export class AudioEngine {
       copyRange(buses[b], oldOut[b], start, end);
       copyRange(saved[b], buses[b], start, end);
     }
-    let failed = false;
-    try {
-      this.run(s, start, end);
-    } catch (e) {
-      failed = true;
-      this.fault(s, e);
-    }
-    if (!failed && !this.clean(s.buses, start, end)) {
-      failed = true;
-      this.fault(s, undefined);
-    }
-    if (failed) {
+    if (!this.runChecked(s, start, end)) {
       // This span is the old version's alone (it plays on if the new one was rolled back).
       for (let b = 0; b < nb; b++) copyRange(oldOut[b], buses[b], start, end);
       return;
@@ -746,15 +740,7 @@ export class AudioEngine {
     const buses = this.busList;
     const saved = this.busSaved;
     for (let b = 0; b < buses.length; b++) copyRange(buses[b], saved[b], start, end);
-    let failed = false;
-    try {
-      this.run(s, start, end);
-    } catch (e) {
-      failed = true;
-      this.fault(s, e);
-    }
-    if (!failed && this.clean(s.buses, start, end)) return;
-    if (!failed) this.fault(s, undefined);
+    if (this.runChecked(s, start, end)) return;
     const restored = this.slots[index];
     // Rolled back or bypassed: the buses as they were before it ran (its partial output is not heard).
     for (let b = 0; b < buses.length; b++) copyRange(saved[b], buses[b], start, end);
