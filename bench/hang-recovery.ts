@@ -6,7 +6,7 @@
  *
  *   npm run bench -- hang-recovery [--hangs 20] [--voices 32] [--watchdog-ms 100]
  */
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,25 +15,15 @@ import { Engine } from '../kernel/control/engine.ts';
 import { Logger } from '../kernel/base/logger.ts';
 import { Slot } from '../kernel/audio/shared-state.ts';
 import { PROJECT_ROOT } from '../test/helpers/offline-engine.ts';
+import { HANG_ON_PARAM, writeEffectPlugin } from '../test/helpers/hanging-plugins.ts';
 
 const { values } = parseArgs({ options: { hangs: { type: 'string', default: '20' }, voices: { type: 'string', default: '32' }, 'watchdog-ms': { type: 'string', default: '100' } } });
-const HANGER = `import { definePlugin, param } from 'plugin-sdk';
-export default definePlugin({
-  params: { hang: param(0, 1, 0, { smoothingMs: 0 }) },
-  create(ctx) {
-    const hang = ctx.param(0, 'hang');
-    return { process() { if (hang.base > 0.5) for (;;) {} } };
-  },
-});`;
 
 const root = await mkdtemp(path.join(os.tmpdir(), 'chronus-hang-'));
 await mkdir(path.join(root, 'config'));
 await cp(path.join(PROJECT_ROOT, 'config/default.json'), path.join(root, 'config/default.json'));
 for (const p of ['voices', 'distortion', 'reverb', 'delay', 'limiter', 'lfo']) await cp(path.join(PROJECT_ROOT, 'plugins', p), path.join(root, 'plugins', p), { recursive: true });
-const folder = path.join(root, 'plugins/hanger');
-await mkdir(folder);
-await writeFile(path.join(folder, 'plugin.json'), JSON.stringify({ id: 'hanger', name: 'hanger', version: '1.0.0', apiVersion: 1, role: 'effect', entry: 'index.ts', modules: ['hang1'] }));
-await writeFile(path.join(folder, 'index.ts'), HANGER);
+const folder = await writeEffectPlugin(path.join(root, 'plugins'), 'hanger', 'hang1', HANG_ON_PARAM);
 const config = loadConfig({ root, env: {} });
 config.engine.numVoices = Number(values.voices);
 config.audio.watchdogMs = Number(values['watchdog-ms']);

@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { OscClient } from '../cli/osc-client.ts';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
+import { HANG_ON_PARAM, writeEffectPlugin } from './helpers/hanging-plugins.ts';
 import path from 'node:path';
 import { makeRoot, startEngineProcess } from './helpers/engine-process.ts';
 
@@ -61,22 +62,12 @@ test('the device backend opens a PortAudio device, plays 5 s paced in real time,
   assert.ok(!started.output.some((l) => /^(PortAudio V|Output )/.test(l)), 'naudiodon console noise is kept out of ours');
 });
 
-const HANGER = `import { definePlugin, param } from 'plugin-sdk';
-export default definePlugin({
-  params: { hang: param(0, 1, 0, { smoothingMs: 0 }) },
-  create(ctx) {
-    const hang = ctx.param(0, 'hang');
-    return { process() { if (hang.base > 0.5) for (;;) {} } };
-  },
-});`;
 
 test('a plugin that hangs the audio thread on the device backend: the card plays on and the sound comes back', { skip: !hasJack && 'jackd2 not installed' }, async (t) => {
   const server = `chronus-hang-${process.pid}`;
   const jack = await startJack(server);
   const root = await makeRoot();
-  await mkdir(path.join(root, 'plugins/hanger'));
-  await writeFile(path.join(root, 'plugins/hanger/plugin.json'), JSON.stringify({ id: 'hanger', name: 'hanger', version: '1.0.0', apiVersion: 1, role: 'effect', entry: 'index.ts', modules: ['hang1'] }));
-  await writeFile(path.join(root, 'plugins/hanger/index.ts'), HANGER);
+  await writeEffectPlugin(path.join(root, 'plugins'), 'hanger', 'hang1', HANG_ON_PARAM);
   let engine: Awaited<ReturnType<typeof startEngineProcess>> | undefined;
   t.after(async () => {
     await engine?.stop();

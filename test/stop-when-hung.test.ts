@@ -4,27 +4,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { readdir, rm, writeFile } from 'node:fs/promises';
+import { hangAfter, writeEffectPlugin } from './helpers/hanging-plugins.ts';
 import path from 'node:path';
 import { OscClient } from '../cli/osc-client.ts';
 import { makeRoot, startEngineProcess } from './helpers/engine-process.ts';
 import { FIXTURE_PLUGINS } from './helpers/offline-engine.ts';
 
-const LOOPER = `import { definePlugin, param } from 'plugin-sdk';
-export default definePlugin({
-  params: { mix: param(0, 1, 1) },
-  create(ctx) {
-    let frames = 0;
-    return { process(s: number, e: number) { frames += e - s; if (frames > 1.5 * ctx.sampleRate) for (;;) {} } };
-  },
-});`;
 
 test('SIGTERM ends the engine while a plugin hangs its audio thread', async (t) => {
   const root = await makeRoot(FIXTURE_PLUGINS);
   for (const name of await readdir(path.join(root, 'plugins'))) if (name !== 'tone') await rm(path.join(root, 'plugins', name), { recursive: true });
-  await mkdir(path.join(root, 'plugins/looper'));
-  await writeFile(path.join(root, 'plugins/looper/plugin.json'), JSON.stringify({ id: 'looper', name: 'looper', version: '1.0.0', apiVersion: 1, role: 'effect', entry: 'index.ts', modules: ['loop1'] }));
-  await writeFile(path.join(root, 'plugins/looper/index.ts'), LOOPER);
+  await writeEffectPlugin(path.join(root, 'plugins'), 'looper', 'loop1', hangAfter(1.5));
   await writeFile(path.join(root, 'config/local.json'), JSON.stringify({ audio: { watchdogMs: 10000 } }));
   const engine = await startEngineProcess({ root });
   t.after(async () => {

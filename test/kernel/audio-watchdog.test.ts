@@ -15,6 +15,7 @@ import { engineStatus } from '../../kernel/control/engine-status.ts';
 import { Logger } from '../../kernel/base/logger.ts';
 import { SharedState, Slot } from '../../kernel/audio/shared-state.ts';
 import { FIXTURE_PLUGINS, PROJECT_ROOT } from '../helpers/offline-engine.ts';
+import { hangAfter, writeEffectPlugin } from '../helpers/hanging-plugins.ts';
 
 test('watchdog: the same call running past the limit on the CPU is a stall, named by its slot', () => {
   const shared = new SharedState();
@@ -61,16 +62,6 @@ test('watchdog: calls that keep changing, and a thread that is not running, are 
   assert.equal(stalls.length, 1, 'no plugin running: nothing to watch');
 });
 
-/** An effect that loops forever once it has processed `after` seconds of audio (longer than its trial). */
-const looper = (after: number) => `import { definePlugin, param } from 'plugin-sdk';
-export default definePlugin({
-  params: { mix: param(0, 1, 1) },
-  create(ctx) {
-    let frames = 0;
-    const limit = ${after} * ctx.sampleRate;
-    return { process(s: number, e: number) { frames += e - s; if (frames > limit) for (;;) {} } };
-  },
-});`;
 
 test('a plugin that loops in process() on the real-time engine: sound back, the others as they were, the culprit quarantined and back once fixed', async (t) => {
   const root = await mkdtemp(path.join(os.tmpdir(), 'chronus-watchdog-'));
@@ -78,10 +69,7 @@ test('a plugin that loops in process() on the real-time engine: sound back, the 
   await mkdir(path.join(root, 'config'));
   await cp(path.join(PROJECT_ROOT, 'config/default.json'), path.join(root, 'config/default.json'));
   await cp(path.join(FIXTURE_PLUGINS, 'tone'), path.join(root, 'plugins/tone'), { recursive: true });
-  const folder = path.join(root, 'plugins/looper');
-  await mkdir(folder);
-  await writeFile(path.join(folder, 'plugin.json'), JSON.stringify({ id: 'looper', name: 'looper', version: '1.0.0', apiVersion: 1, role: 'effect', entry: 'index.ts', modules: ['loop1'] }));
-  await writeFile(path.join(folder, 'index.ts'), looper(1.5));
+  const folder = await writeEffectPlugin(path.join(root, 'plugins'), 'looper', 'loop1', hangAfter(1.5));
   const config = loadConfig({ root, env: {} });
   config.audio.dedicatedCpu = false;
   const errors: unknown[][] = [];
@@ -123,7 +111,7 @@ test('a plugin that loops in process() on the real-time engine: sound back, the 
   assert.match(status.watchdog?.last?.outcome ?? '', /quarantined/);
 
   // Fixed: the plugin comes back.
-  await writeFile(path.join(folder, 'index.ts'), looper(1e9));
+  await writeFile(path.join(folder, 'index.ts'), hangAfter(1e9));
   await engine.plugins.load(folder);
   assert.ok(!engine.plugins.quarantined.has('looper'));
   assert.deepEqual((await engine.audio.call('plugins')).map((s) => s.pluginId).sort(), ['looper', 'tone']);
