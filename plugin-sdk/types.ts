@@ -18,6 +18,7 @@
  * |               |                                     | not handed over (the new version starts afresh)          |
  * | `setState`    | instance; between blocks            | create (reload) or a pattern load → a bypassed plugin    |
  * |               |                                     | gets a fresh instance that takes it: bypass cleared      |
+ * | `shared`      | instance; between blocks            | the control half published a value → (no audio)          |
  * | `dispose`     | instance; between blocks            | replaced (after its fade) or unloaded →                  |
  */
 
@@ -120,6 +121,12 @@ export interface PluginContext {
   /** Schedule an event at an absolute frame (controllers use this to play other modules sample-accurately). */
   readonly events: EventScheduler;
   readonly log: PluginLogger;
+  /**
+   * A value the plugin's control half published with `ctx.audio.share(name, value)` (plugin-sdk/control.ts),
+   * or undefined: typically a SharedArrayBuffer or a typed array over one (sample data, tables). Read
+   * it in `create`; later changes arrive through the instance's `shared` hook.
+   */
+  shared(name: string): unknown;
 }
 
 /** Sample-accurate events into the kernel's audio-side queue; safe to call from `process` (no allocation). */
@@ -146,8 +153,10 @@ export interface PluginInstance {
   beginBlock?(blockStart: number, frames: number): void;
   /** A gate change on module `module` at the current position; value > 0 opens, 0 closes. */
   gate?(module: number, value: number): void;
-  /** A plugin-specific command from one of its OSC routes; the return value is sent back as the reply. */
+  /** A plugin-specific command from one of its OSC routes or its control half; the return value is sent back as the reply. */
   command?(name: string, args: unknown): unknown;
+  /** Between blocks: the control half published a new value under `name` (see `PluginContext.shared`). Keep the reference; do not copy. */
+  shared?(name: string, value: unknown): void;
   /**
    * Versioned state. `purpose` says who asks:
    * - `'save'` (or undefined): patterns and status — plain, bounded JSON (see kernel/patterns/

@@ -53,6 +53,7 @@ describe('config: defaults', () => {
       patterns: path.join(root, 'patterns'),
       recordings: path.join(root, 'recordings'),
       schemas: path.join(root, 'schemas'),
+      data: path.join(root, 'data'),
     });
     assert.deepEqual(c.viz, { enabled: true, host: '127.0.0.1', port: 5006, intervalMs: 100, spectrum: 'legacy' });
     assert.deepEqual(c.plugins, { recorder: { enabled: false, format: 'int24', tap: 'master' } });

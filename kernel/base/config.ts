@@ -79,6 +79,8 @@ export const ConfigSchema = z.strictObject({
     stageSeconds: z.number().min(0).max(10),
     /** How long a version's evaluation or trial may run before it is refused as hung. */
     trialTimeoutMs: int(100, 60000),
+    /** How long the synchronous part of one call into a plugin's control half may run before it is stopped (PLUGIN_CONTROL_HUNG). */
+    controlCallMs: int(10, 60000),
     /** Memory (heap and array buffers) one plugin version may take in its trial; more is refused. */
     pluginMemoryMb: int(16, 4096),
     /** Watch plugins/ and config/local.json and reload what changes while running. */
@@ -111,7 +113,11 @@ export const ConfigSchema = z.strictObject({
     spectrum: z.enum(['legacy', 'raw']),
   }),
   /** `schemas`: where `/engine/schema file` writes its exports. */
-  paths: z.strictObject({ plugins: relPath, patterns: relPath, recordings: relPath, schemas: relPath }),
+  /**
+   * Folders, relative to the project root. Besides the kernel's own, a key names a plugin's folder for
+   * files (the manifest's `folder`, e.g. `recordings`); `data` holds the folders of plugins that name none.
+   */
+  paths: z.object({ plugins: relPath, patterns: relPath, schemas: relPath, data: relPath }).catchall(relPath),
   plugins: z.record(
     z.string().regex(PLUGIN_ID_RE, { error: 'must be a plugin id: lowercase letters, digits and dashes, starting with a letter' }),
     PluginConfigSchema,
@@ -122,14 +128,15 @@ export const ConfigSchema = z.strictObject({
 export type Config = z.infer<typeof ConfigSchema>;
 export type PluginConfig = z.infer<typeof PluginConfigSchema>;
 
-/** Fields holding a path relative to the root; resolved to absolute, and must stay inside the root. */
-export const PATH_FIELDS = [
-  ['paths', 'plugins'],
-  ['paths', 'patterns'],
-  ['paths', 'recordings'],
-  ['paths', 'schemas'],
-  ['engine', 'statusFile'],
-] as const;
+/** Fields holding a path relative to the root besides every `paths.*`; resolved to absolute, and must stay inside the root. */
+const OTHER_PATH_FIELDS = [['engine', 'statusFile']] as const;
+
+/** Every field holding a path in `config` (merged JSON): each key of `paths`, and OTHER_PATH_FIELDS. */
+export function pathFields(config: Record<string, unknown>): (readonly [string, string])[] {
+  const paths = config.paths;
+  const keys = paths !== null && typeof paths === 'object' && !Array.isArray(paths) ? Object.keys(paths) : [];
+  return [...keys.map((k) => ['paths', k] as const), ...OTHER_PATH_FIELDS];
+}
 
 type EnvKind = 'number' | 'string' | 'device';
 /** Environment overrides (an empty value counts as unset). */
@@ -211,7 +218,8 @@ export function loadConfig({ root, env = process.env, localFile }: LoadConfigOpt
   // Paths: checked on the merged values even when other fields are bad, so one run lists everything.
   const escapes: string[] = [];
   const resolved = new Map<string, string>();
-  for (const p of PATH_FIELDS) {
+  const fields = pathFields(merged);
+  for (const p of fields) {
     const value = (merged[p[0]] as Json | undefined)?.[p[1]];
     if (typeof value !== 'string' || value === '') continue;
     const abs = path.resolve(root, value);
@@ -235,7 +243,7 @@ export function loadConfig({ root, env = process.env, localFile }: LoadConfigOpt
   }
 
   const config = parsed.data;
-  for (const p of PATH_FIELDS) (config[p[0]] as Json)[p[1]] = resolved.get(p.join('.'));
+  for (const p of fields) ((config as unknown as Json)[p[0]] as Json)[p[1]] = resolved.get(p.join('.'));
   return config;
 }
 

@@ -15,6 +15,10 @@ export const ErrorCode = {
   PLUGIN_ID_CONFLICT: 'PLUGIN_ID_CONFLICT',
   PLUGIN_LOAD_FAILED: 'PLUGIN_LOAD_FAILED',
   PLUGIN_UNKNOWN: 'PLUGIN_UNKNOWN',
+  /** A control half's call ran past engine.controlCallMs (stopped there). */
+  PLUGIN_CONTROL_HUNG: 'PLUGIN_CONTROL_HUNG',
+  /** A control half asked for an OSC address another route already has. */
+  PLUGIN_ROUTE_CONFLICT: 'PLUGIN_ROUTE_CONFLICT',
   OSC_UNKNOWN_ADDRESS: 'OSC_UNKNOWN_ADDRESS',
   OSC_BAD_ARGS: 'OSC_BAD_ARGS',
   OSC_BAD_PACKET: 'OSC_BAD_PACKET',

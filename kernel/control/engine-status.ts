@@ -40,6 +40,7 @@ export interface EngineStatus {
   /** The audio watchdog: hangs, restarts of the audio thread, the silence they cost, plugins kept out (real-time backends). */
   watchdog: (RecoveryStatus & { quarantined: string[]; stalledMs: number }) | null;
   recording: boolean;
+  pluginStatus: Record<string, Readonly<Record<string, unknown>>>;
   uptimeSeconds: number;
   /**
    * The OSC socket (null fields when not listening): the receive buffer the OS granted, the senders
@@ -104,6 +105,8 @@ export function engineStatus(engine: Engine): EngineStatus {
     plugins: [...engine.plugins.loaded.keys()],
     watchdog: engine.recovery ? { ...engine.recovery.status, quarantined: [...engine.plugins.quarantined.keys()], stalledMs: engine.recovery.stalledMs() } : null,
     recording: engine.recording,
+    /** What control halves say about themselves (`ctx.setStatus`), by plugin id. */
+    pluginStatus: Object.fromEntries(engine.plugins.controls.statuses),
     uptimeSeconds: (Date.now() - engine.startedAt) / 1000,
     osc: oscStatus(engine),
     uncaughtErrors: engine.uncaught.count,

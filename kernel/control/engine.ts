@@ -64,8 +64,18 @@ export class Engine {
   onBroadcast: ((address: string, args: readonly unknown[]) => void) | null = null;
   /** Sees every reply the engine sends (offline renders and in-process tests have no socket). */
   onReply: ((remote: Remote, address: string, args: readonly unknown[]) => void) | null = null;
-  /** Set by the recorder while it writes a file (shown in status). */
-  recording = false;
+  /** True while some plugin's control half says it is busy (`ctx.setStatus({ active: true })`, e.g. recording): status `recording`. */
+  get recording(): boolean {
+    for (const s of this.plugins.controls.statuses.values()) if (s.active === true) return true;
+    return this.kernelRecording;
+  }
+
+  set recording(on: boolean) {
+    this.kernelRecording = on;
+  }
+
+  /** Set by kernel/control/recording until the recorder lives in its plugin folder. */
+  private kernelRecording = false;
   /** The CPU wake-up latency request held while a real-time backend plays (kernel/platform/cpu-latency.ts). */
   cpuLatency: CpuLatencyRequest = requestCpuLatency(null);
   /** Run (in order, awaited) by /engine/stop and by stop(): e.g. the recorder closes its file. */
@@ -129,7 +139,11 @@ export class Engine {
         log.info(`plugin ${id} unloaded`);
         this.broadcast('/engine/plugin/unloaded', [id]);
       },
+      log: (pluginId, level, text) => this.pluginLog.pass({ pluginId, level, text }),
+      broadcast: (address, args) => this.broadcast(address, args),
     }, stager);
+    // Control halves finish their work (a recording's file) when the engine stops.
+    this.onStop.push(() => this.plugins.controls.stopAll());
     for (const [from, to] of Object.entries(LEGACY_ALIASES)) this.router.alias(from, to);
     mapEngineRoutes(this);
     mapPatternRoutes(this);
@@ -277,6 +291,7 @@ export class Engine {
     await this.status?.stop();
     await this.transport?.close();
     this.transport = null;
+    await this.plugins.controls.closeAll();
     await this.audio.close();
     await this.plugins.stager.close();
     this.cpuLatency.release();

@@ -111,6 +111,10 @@ export class OscRouter {
     });
   }
 
+  hasRoute(address: string): boolean {
+    return this.table.has(address);
+  }
+
   unmapRoute(address: string): void {
     this.table.delete(address);
   }

@@ -54,6 +54,13 @@ export const ManifestSchema = z
     apiVersion: z.number().int().min(1),
     role: z.enum(ROLES),
     entry,
+    /** The control half's entry (control thread: files, sockets, timers, routes), e.g. "control.ts". */
+    control: entry.optional(),
+    /**
+     * The control half's folder for files, relative to the project root unless `paths.<folder>` or
+     * `plugins.<id>.folder` in config says otherwise (default `data/<id>`).
+     */
+    folder: z.string().regex(/^[a-z][a-z0-9_-]*$/, { error: 'must be a folder name: lowercase letters, digits, "-" and "_" (e.g. "recordings")' }).optional(),
     enabled: z.boolean().default(true),
     description: z.string().default(''),
     modules: z.union([z.array(moduleId).min(1), ModulePatternSchema]),
@@ -165,13 +172,17 @@ export async function readManifest(dir: string, apiVersion: number, label?: stri
     throw invalid(`not valid JSON (${(error as Error).message})`, 'Fix the JSON syntax.', error);
   }
   const manifest = parseManifest(json, name, apiVersion);
-  const entryFile = path.join(dir, manifest.entry);
-  const isFile = await stat(entryFile).then((s) => s.isFile(), () => false);
-  if (!isFile) {
-    throw new ChronusError(ErrorCode.PLUGIN_MANIFEST_INVALID, `${name} names an entry file that does not exist:`, {
-      details: [`${name}: entry: no file at ${entryFile} (found ${preview(manifest.entry)})`],
-      hint: 'Create the file or fix "entry" in plugin.json.',
-    });
+  for (const field of ['entry', 'control'] as const) {
+    const file = manifest[field];
+    if (file === undefined) continue;
+    const full = path.join(dir, file);
+    const isFile = await stat(full).then((s) => s.isFile(), () => false);
+    if (!isFile) {
+      throw new ChronusError(ErrorCode.PLUGIN_MANIFEST_INVALID, `${name} names an ${field} file that does not exist:`, {
+        details: [`${name}: ${field}: no file at ${full} (found ${preview(file)})`],
+        hint: `Create the file or fix "${field}" in plugin.json.`,
+      });
+    }
   }
   return manifest;
 }

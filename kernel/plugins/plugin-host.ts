@@ -13,6 +13,8 @@ import { TapRing } from '../audio/tap-ring.ts';
 import { PluginStager, StagingError } from './plugin-staging.ts';
 import { locateError, sourceMapOf } from './source-map.ts';
 import type { SourceMap } from 'node:module';
+import type vm from 'node:vm';
+import type { ControlDefinition } from '../../plugin-sdk/control.ts';
 import type { Config } from '../base/config.ts';
 import { ChronusError, ErrorCode, formatZodIssues } from '../base/errors.ts';
 import { expandModules, readManifest, type Manifest } from './manifest.ts';
@@ -21,7 +23,8 @@ import type { ParamControl } from '../control/param-control.ts';
 import { mapModuleRoutes, unmapModuleRoutes } from '../control/param-routes.ts';
 import { paramTableSchema } from '../control/param-table.ts';
 import { bundlePlugin } from './plugin-bundler.ts';
-import { evaluatePlugin } from './plugin-runtime.ts';
+import { evaluateControl, evaluatePlugin } from './plugin-runtime.ts';
+import { ControlHalves, type ControlVersion } from './control-halves.ts';
 import type { ModuleEntry, SchemaRegistry } from '../control/schema-registry.ts';
 import type { SlotSpec } from '../audio/slot-spec.ts';
 
@@ -43,6 +46,18 @@ export interface LoadedPlugin {
   previous: LoadedPlugin | null;
   /** What the audio thread was given (a fresh audio thread after a hang is given it again). */
   spec: SlotSpec;
+  /** The control half's bundle text (null: the plugin has none), to tell an edit of it from one of the audio half. */
+  controlCode: string | null;
+}
+
+/** A control half bundled and evaluated, not started yet. */
+interface PreparedControl {
+  code: string;
+  inputs: string[];
+  filename: string;
+  sourceMap: SourceMap | null;
+  definition: ControlDefinition;
+  realm: vm.Context;
 }
 
 /** A plugin kept out of the audio thread after it hung it; its routes stay, a fixed file brings it back. */
@@ -58,6 +73,10 @@ export interface PluginEvents {
   notice(pluginId: string, message: string): void;
   failed(folder: string, error: Error): void;
   unloaded(pluginId: string): void;
+  /** A line a control half logged (rate-limited by the receiver). */
+  log(pluginId: string, level: 'info' | 'warn' | 'error', text: string): void;
+  /** An engine-wide notice a control half sends to every client. */
+  broadcast(address: string, args: readonly unknown[]): void;
 }
 
 export class PluginHost {
@@ -67,6 +86,8 @@ export class PluginHost {
   /** Versions the audio thread rolled back, kept to say where they failed. */
   private readonly rolledBackVersions = new Map<number, LoadedPlugin>();
   private nextSlotId = 1;
+  /** The control halves of the loaded plugins (kernel/plugins/control-halves.ts). */
+  readonly controls: ControlHalves;
   constructor(
     private config: Config,
     private readonly registry: SchemaRegistry,
@@ -76,11 +97,38 @@ export class PluginHost {
     private readonly events: PluginEvents,
     /** Evaluates and tries every new version off this thread and off the audio thread. */
     readonly stager: PluginStager = new PluginStager({ timeoutMs: config.engine.trialTimeoutMs, memoryMb: config.engine.pluginMemoryMb }),
-  ) {}
+  ) {
+    this.controls = new ControlHalves({
+      router,
+      sampleRate: audio.sampleRate,
+      blockSize: audio.blockSize,
+      callMs: config.engine.controlCallMs,
+      command: (id, name, args) => this.audio.call('command', id, name, args),
+      share: (id, name, value) => this.share(id, name, value),
+      tap: (id, name) => this.loaded.get(id)?.taps.get(name),
+      audioLive: (id) => this.loaded.has(id) && !this.quarantined.has(id),
+      log: (id, level, text) => events.log(id, level, text),
+      broadcast: (address, args) => events.broadcast(address, args),
+    });
+  }
+
+  /**
+   * Plugin `id`'s control half publishes a value for its audio half: kept with the spec (a reload, a
+   * reset or a fresh audio thread gets it too) and handed to the running instance.
+   */
+  private async share(id: string, name: string, value: unknown): Promise<void> {
+    const p = this.loaded.get(id);
+    if (!p) return;
+    p.spec.shared = { ...p.spec.shared, [name]: value };
+    if (this.quarantined.has(id)) return;
+    await this.audio.call('share', id, name, value);
+    this.primeStandby();
+  }
 
   /** New `plugins.<id>` settings from a changed config (the watcher then reloads what they affect). */
   setPluginConfig(plugins: Config['plugins']): void {
     this.config = { ...this.config, plugins };
+    for (const id of this.loaded.keys()) if (this.controls.has(id)) this.controls.configChanged(id, this.pluginConfig(id));
   }
 
   /** Plugin `id`'s config section as it is now (config/local.json may have changed while running). */
@@ -151,6 +199,14 @@ export class PluginHost {
     } catch (error) {
       throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}" failed to build: ${(error as Error).message}`, { cause: error });
     }
+    const control = manifest.control === undefined ? null : await this.prepareControl(manifest, folder, staged);
+    if (control && previous && this.audioUnchanged(previous, manifest, bundle.code, modules)) {
+      // Only the control half changed: the audio half plays on untouched.
+      await this.startControl(manifest, folder, modules, control);
+      Object.assign(previous, { manifest, inputs: [...bundle.inputs, ...control.inputs], controlCode: control.code });
+      this.events.loaded(previous, true, performance.now() - began);
+      return previous;
+    }
     try {
       // The module's top level runs in the staging worker first: a loop there must not hang this thread.
       if (staged) await this.stager.evaluate(bundle.code, path.join(folder, manifest.entry));
@@ -191,6 +247,8 @@ export class PluginHost {
       gates: registered.gates,
       follows: Object.entries(definition.gateFollows ?? {}).map(([m, source]) => ({ module: modules.indexOf(m), source })).filter((f) => f.module >= 0),
       config: this.pluginConfig(manifest.id),
+      // What the control half published stays published across a reload of the audio half.
+      shared: previous?.spec.shared,
     };
     let opened: LoadResult;
     const sourceMap = sourceMapOf(bundle.code);
@@ -217,11 +275,14 @@ export class PluginHost {
     const meters = opened.meters ? new Float32Array(opened.meters) : null;
     // A quarantined version is no fallback for the one that replaces it.
     const fallback = previous && !this.quarantined.has(manifest.id) ? previous : null;
-    const plugin: LoadedPlugin = { manifest, folder, modules, definition, slotId, inputs: bundle.inputs, taps, meters, sourceMap, previous: fallback, spec };
+    const inputs = control ? [...bundle.inputs, ...control.inputs] : bundle.inputs;
+    const plugin: LoadedPlugin = { manifest, folder, modules, definition, slotId, inputs, taps, meters, sourceMap, previous: fallback, spec, controlCode: control?.code ?? null };
     if (previous) previous.previous = null;
     this.loaded.set(manifest.id, plugin);
     this.quarantined.delete(manifest.id);
     this.primeStandby();
+    if (control) await this.startControl(manifest, folder, modules, control);
+    else if (this.controls.has(manifest.id)) await this.controls.unload(manifest.id);
     for (const removed of registered.removed) this.events.notice(manifest.id, `parameter ${removed} is gone in version ${manifest.version}; its value was dropped`);
     this.events.loaded(plugin, previous !== undefined, performance.now() - began);
     return plugin;
@@ -298,6 +359,8 @@ export class PluginHost {
   async unload(pluginId: string): Promise<void> {
     const plugin = this.loaded.get(pluginId);
     if (!plugin) return;
+    // The control half goes first: it may be reading what the audio half writes.
+    await this.controls.unload(pluginId);
     await this.audio.call('unload', pluginId);
     for (const id of plugin.modules) {
       const m = this.registry.modules.get(id);
@@ -312,6 +375,61 @@ export class PluginHost {
     this.loaded.delete(pluginId);
     this.primeStandby();
     this.events.unloaded(pluginId);
+  }
+
+  /** Bundles and evaluates a control half (its top level tried in the staging worker first). Throws PLUGIN_LOAD_FAILED. */
+  private async prepareControl(manifest: Manifest, folder: string, staged: boolean): Promise<PreparedControl> {
+    const entry = manifest.control as string;
+    const filename = path.join(folder, entry);
+    let built: Awaited<ReturnType<typeof bundlePlugin>>;
+    try {
+      built = await bundlePlugin(folder, entry);
+    } catch (error) {
+      throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}": its control half failed to build: ${(error as Error).message}`, { cause: error });
+    }
+    const sourceMap = sourceMapOf(built.code);
+    try {
+      if (staged) await this.stager.evaluate(built.code, filename, 'control');
+      const { definition, realm } = evaluateControl(built.code, filename);
+      return { code: built.code, inputs: built.inputs, filename, sourceMap, definition, realm };
+    } catch (error) {
+      const where = locateError(String((error as Error)?.stack ?? error), filename, sourceMap, folder);
+      throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}": its control half failed to load: ${where ? `${where}: ` : ''}${(error as Error).message.split('\n')[0]}`, { cause: error });
+    }
+  }
+
+  private async startControl(manifest: Manifest, folder: string, modules: readonly string[], c: PreparedControl): Promise<void> {
+    const version: ControlVersion = {
+      pluginId: manifest.id,
+      modules,
+      config: this.pluginConfig(manifest.id),
+      filesRoot: this.filesRootOf(manifest),
+      definition: c.definition,
+      realm: c.realm,
+      locate: (stack) => locateError(stack, c.filename, c.sourceMap, folder),
+    };
+    await this.controls.start(version);
+  }
+
+  /** A control half's folder for files: `paths.<folder>` when configured, else `<paths.data>/<folder or id>`. */
+  filesRootOf(manifest: Manifest): string {
+    const paths = this.config.paths as Readonly<Record<string, string>>;
+    const configured = manifest.folder === undefined ? undefined : paths[manifest.folder];
+    return configured ?? path.join(paths.data, manifest.folder ?? manifest.id);
+  }
+
+  /** The running audio half is what this load would make (same code, config and modules): a control-only edit. */
+  private audioUnchanged(previous: LoadedPlugin, manifest: Manifest, code: string, modules: readonly string[]): boolean {
+    return (
+      !this.quarantined.has(manifest.id) &&
+      previous.spec.code === code &&
+      previous.manifest.version === manifest.version &&
+      previous.manifest.role === manifest.role &&
+      previous.manifest.order === manifest.order &&
+      previous.manifest.bus === manifest.bus &&
+      JSON.stringify(previous.modules) === JSON.stringify(modules) &&
+      JSON.stringify(previous.spec.config) === JSON.stringify(this.pluginConfig(manifest.id))
+    );
   }
 
   private pluginConfig(id: string): Record<string, unknown> {
