@@ -171,3 +171,56 @@ test('a hot reload of the control half hands its state over and leaves the audio
     assert.equal(oe.engine.plugins.controls.statuses.has('ctl'), false);
   });
 });
+
+test('timers, sockets and watches of a version are closed when it is replaced or unloaded; its open files when the plugin goes', async () => {
+  await withEngine(async (oe, folder) => {
+    const body = `
+import { defineControl, z } from 'plugin-sdk';
+export default defineControl({
+  async create(ctx) {
+    let ticks = 0;
+    ctx.timers.setInterval(() => ctx.log.warn('tick ' + ++ticks), 150);
+    const socket = await ctx.udp(0);
+    socket.onMessage((data, from) => socket.send(data, from.port, from.address));
+    const file = await ctx.files.open('held.bin', 'w');
+    ctx.route('/ctl/port', { args: z.tuple([]), description: 'the UDP port' }, (_a, r) => r.reply('/ctl/port', socket.port));
+    return { getState: () => ({ file }) };
+  },
+});
+`;
+    await writeFile(path.join(folder, 'control.ts'), body);
+    await oe.engine.plugins.load(folder);
+    await oe.send('/ctl/port');
+    const port = oe.lastReply('/ctl/port')?.args[0] as number;
+    assert.ok(port > 0);
+    const { createSocket } = await import('node:dgram');
+    const client = createSocket('udp4');
+    try {
+      const echo = new Promise<string>((resolve) => client.once('message', (m) => resolve(m.toString())));
+      client.send('hi', port, '127.0.0.1');
+      assert.equal(await echo, 'hi', 'the socket answers while the version lives');
+    } finally {
+      client.close();
+    }
+    // Warnings logged by a control half reach clients as /engine/notice.
+    const ticks = () => oe.replies.filter((r) => r.address === '/engine/notice' && String(r.args[1]).startsWith('tick')).length;
+    await oe.waitFor('/engine/notice', (r) => String(r.args[1]).startsWith('tick'));
+
+    await oe.engine.plugins.unload('ctl');
+    const after = ticks();
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(ticks(), after, 'the interval stopped with the version');
+    // The port is free again: binding it succeeds.
+    const again = createSocket('udp4');
+    await new Promise<void>((resolve, reject) => {
+      again.once('error', reject);
+      again.bind(port, '127.0.0.1', () => resolve());
+    });
+    again.close();
+    // The file the plugin held is closed: the handle's fd is gone (writing through a new open works and /proc shows no fd to it).
+    const held = path.join(oe.root, 'data', 'ctl', 'held.bin');
+    const { readdir, readlink } = await import('node:fs/promises');
+    const fds = await Promise.all((await readdir('/proc/self/fd')).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+    assert.equal(fds.includes(held), false, 'no descriptor of the process points at the held file');
+  });
+});
