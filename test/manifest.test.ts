@@ -129,7 +129,7 @@ describe('manifest: every bad field is reported with file, field and found value
     ['enabled not boolean', { enabled: 'yes' }, 'enabled', '"yes"', /expected a boolean/],
     ['description not a string', { description: 3 }, 'description', '3', /expected a string/],
     ['modules a string', { modules: 'reverb1' }, 'modules', '"reverb1"', /must be an array or an object/],
-    ['modules empty', { modules: [] }, 'modules', '[]', /must have >= 1 items/],
+    ['modules empty', { modules: [] }, 'modules', '[]', /provides at least one module/],
     ['module id with a dash', { modules: ['rev-1'] }, 'modules[0]', '"rev-1"', /module id/],
     ['module listed twice', { modules: ['a1', 'a1'] }, 'modules[1]', '"a1"', /listed twice/],
     ['pattern without {n}', { modules: { pattern: 'voice', count: 2 } }, 'modules.pattern', '"voice"', /\{n\}/],

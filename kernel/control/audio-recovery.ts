@@ -132,7 +132,7 @@ export class AudioRecovery {
       const where = stall.betweenBlocks ? 'a call between blocks (create, state or a command)' : 'process()';
       const what = why === 'stall' ? `hung the audio thread for ${stall.stalledMs.toFixed(0)} ms in ${where} (an endless loop?)` : `the audio thread ended (${why})`;
       const outcome = culprit ? plugins.contain(id, what) : 'no plugin was running';
-      outcomes.push({ id, file: culprit ? path.join(culprit.folder, culprit.manifest.entry) : '', text: `${what}; ${outcome}` });
+      outcomes.push({ id, file: culprit ? path.join(culprit.folder, culprit.manifest.entry ?? '') : '', text: `${what}; ${outcome}` });
       this.snapshots.delete(id);
       this.queued = null;
       try {

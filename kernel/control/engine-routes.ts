@@ -78,7 +78,7 @@ export function mapEngineRoutes(engine: Engine): void {
     '/engine/plugins',
     async (_args, ctx) => {
       const running = await engine.audio.call('plugins');
-      const list = [...engine.plugins.loaded.values()].map((p) => {
+      const list = engine.plugins.all().map((p) => {
         const live = running.find((r) => r.pluginId === p.manifest.id);
         return {
           id: p.manifest.id,

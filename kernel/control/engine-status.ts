@@ -102,7 +102,7 @@ export function engineStatus(engine: Engine): EngineStatus {
     xrunDetail: { lastLateMs: v[Slot.LastXrunLateMs], lastRenderMs: v[Slot.LastXrunRenderMs], maxWakeDelayMs: v[Slot.MaxWakeDelayMs], maxSleepOverrunMs: v[Slot.MaxSleepOverrunMs], maxCallMs: v[Slot.MaxCallMs] },
     cpuLatency: { state: engine.cpuLatency.state, requestedUs: engine.cpuLatency.requestedUs, reason: engine.cpuLatency.reason },
     audioCpu: engine.audio instanceof WorkerHost ? (engine.audio.audioCpu?.cpu ?? null) : null,
-    plugins: [...engine.plugins.loaded.keys()],
+    plugins: engine.plugins.all().map((p) => p.manifest.id),
     watchdog: engine.recovery ? { ...engine.recovery.status, quarantined: [...engine.plugins.quarantined.keys()], stalledMs: engine.recovery.stalledMs() } : null,
     recording: engine.recording,
     /** What control halves say about themselves (`ctx.setStatus`), by plugin id. */

@@ -53,7 +53,8 @@ export const ManifestSchema = z
     version: z.string().regex(/^\d+\.\d+\.\d+$/, { error: 'must be a semantic version x.y.z, e.g. "1.0.0"' }),
     apiVersion: z.number().int().min(1),
     role: z.enum(ROLES),
-    entry,
+    /** The audio half's entry; a plugin without one has only a control half (and no modules). */
+    entry: entry.optional(),
     /** The control half's entry (control thread: files, sockets, timers, routes), e.g. "control.ts". */
     control: entry.optional(),
     /**
@@ -63,7 +64,7 @@ export const ManifestSchema = z
     folder: z.string().regex(/^[a-z][a-z0-9_-]*$/, { error: 'must be a folder name: lowercase letters, digits, "-" and "_" (e.g. "recordings")' }).optional(),
     enabled: z.boolean().default(true),
     description: z.string().default(''),
-    modules: z.union([z.array(moduleId).min(1), ModulePatternSchema]),
+    modules: z.union([z.array(moduleId), ModulePatternSchema]).default([]),
     /** Sort key within a role (lower runs first). */
     order: z.number().default(0),
     /** Effects: "main" (default) or "master". Sends: the send bus name, e.g. "reverb". */
@@ -93,6 +94,9 @@ export const ManifestSchema = z
     if (m.bus !== undefined && m.role !== 'effect' && m.role !== 'send') {
       issue(['bus'], `only effect and send plugins have a bus; remove it (role is "${m.role}")`);
     }
+    if (m.entry === undefined && m.control === undefined) issue(['entry'], 'a plugin needs an "entry" (its audio half), a "control" (its control half), or both');
+    if (m.entry !== undefined && Array.isArray(m.modules) && m.modules.length === 0) issue(['modules'], 'a plugin with an audio half provides at least one module, e.g. ["dist1"]');
+    if (m.entry === undefined && !(Array.isArray(m.modules) && m.modules.length === 0)) issue(['modules'], 'modules belong to an audio half: add an "entry" or remove "modules"');
     const ids = expandModules(m, { numVoices: MAX_PATTERN_COUNT });
     if (Array.isArray(m.modules)) {
       const seen = new Set<string>();

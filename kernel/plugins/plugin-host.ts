@@ -50,6 +50,15 @@ export interface LoadedPlugin {
   controlCode: string | null;
 }
 
+/** What every loaded plugin has, with an audio half or only a control half. */
+export interface PluginSummary {
+  manifest: Manifest;
+  folder: string;
+  /** Module ids (none for a control-only plugin). */
+  modules: readonly string[];
+  inputs: string[];
+}
+
 /** A control half bundled and evaluated, not started yet. */
 interface PreparedControl {
   code: string;
@@ -68,7 +77,7 @@ export interface Quarantine {
 }
 
 export interface PluginEvents {
-  loaded(plugin: LoadedPlugin, reloaded: boolean, ms: number): void;
+  loaded(plugin: PluginSummary, reloaded: boolean, ms: number): void;
   /** Something the user should know that is not an error (a parameter dropped by a new version). */
   notice(pluginId: string, message: string): void;
   failed(folder: string, error: Error): void;
@@ -80,7 +89,10 @@ export interface PluginEvents {
 }
 
 export class PluginHost {
+  /** Loaded plugins with an audio half, by id. */
   readonly loaded = new Map<string, LoadedPlugin>();
+  /** Loaded plugins that have only a control half, by id. */
+  readonly controlOnly = new Map<string, PluginSummary>();
   /** Loaded plugins the audio thread runs without (they hung it): by id. */
   readonly quarantined = new Map<string, Quarantine>();
   /** Versions the audio thread rolled back, kept to say where they failed. */
@@ -138,7 +150,7 @@ export class PluginHost {
 
   /** The folder of plugin `id`: loaded, or found by reading the manifests (a disabled plugin). */
   folderOf(id: string): string | undefined {
-    const loaded = this.loaded.get(id)?.folder;
+    const loaded = (this.loaded.get(id) ?? this.controlOnly.get(id))?.folder;
     if (loaded) return loaded;
     for (const name of readdirSync(this.pluginsDir)) {
       try {
@@ -178,24 +190,31 @@ export class PluginHost {
     const label = path.relative(path.dirname(this.pluginsDir), path.join(folder, 'plugin.json'));
     const manifest = await readManifest(folder, API_VERSION, label);
     const previous = [...this.loaded.values()].find((p) => p.folder === folder);
-    if (previous && previous.manifest.id !== manifest.id) {
-      throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `${label}: id changed from "${previous.manifest.id}" to "${manifest.id}"`, {
+    const before = this.inFolder(folder);
+    if (before && before.manifest.id !== manifest.id) {
+      throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `${label}: id changed from "${before.manifest.id}" to "${manifest.id}"`, {
         hint: 'A plugin id never changes; make a new folder for a new plugin.',
       });
     }
     this.checkIdUnique(manifest, folder, label);
     if (!this.enabled(manifest)) {
-      if (previous) await this.unload(manifest.id);
+      if (before) await this.unload(manifest.id);
       return undefined;
     }
+    const staged = this.config.engine.stageSeconds > 0;
+    if (manifest.entry === undefined) {
+      await this.loadControlOnly(manifest, folder, staged, began);
+      return undefined;
+    }
+    const entry = manifest.entry;
+    if (this.controlOnly.has(manifest.id)) this.controlOnly.delete(manifest.id);
     const modules = expandModules(manifest, { numVoices: this.config.engine.numVoices });
     this.checkModuleConflicts(manifest, modules, label);
 
     let definition: PluginDefinition;
     let bundle: Awaited<ReturnType<typeof bundlePlugin>>;
-    const staged = this.config.engine.stageSeconds > 0;
     try {
-      bundle = await bundlePlugin(folder, manifest.entry);
+      bundle = await bundlePlugin(folder, entry);
     } catch (error) {
       throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}" failed to build: ${(error as Error).message}`, { cause: error });
     }
@@ -209,10 +228,10 @@ export class PluginHost {
     }
     try {
       // The module's top level runs in the staging worker first: a loop there must not hang this thread.
-      if (staged) await this.stager.evaluate(bundle.code, path.join(folder, manifest.entry));
-      definition = evaluatePlugin(bundle.code, path.join(folder, manifest.entry));
+      if (staged) await this.stager.evaluate(bundle.code, path.join(folder, entry));
+      definition = evaluatePlugin(bundle.code, path.join(folder, entry));
     } catch (error) {
-      const where = locateError(String((error as Error)?.stack ?? error), path.join(folder, manifest.entry), sourceMapOf(bundle.code), folder);
+      const where = locateError(String((error as Error)?.stack ?? error), path.join(folder, entry), sourceMapOf(bundle.code), folder);
       throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}" failed to load: ${where ? `${where}: ` : ''}${(error as Error).message.split('\n')[0]}`, { cause: error });
     }
     const table = paramTableSchema.safeParse(definition.params);
@@ -241,7 +260,7 @@ export class PluginHost {
       order: manifest.order,
       bus: manifest.bus,
       code: bundle.code,
-      filename: path.join(folder, manifest.entry),
+      filename: path.join(folder, entry),
       modules,
       params: registered.params,
       gates: registered.gates,
@@ -353,10 +372,15 @@ export class PluginHost {
   locate(slotId: number, stack: string): string | null {
     const p =
       this.rolledBackVersions.get(slotId) ?? [...this.loaded.values()].flatMap((l) => (l.previous ? [l, l.previous] : [l])).find((l) => l.slotId === slotId);
-    return p ? locateError(stack, path.join(p.folder, p.manifest.entry), p.sourceMap, p.folder) : null;
+    return p ? locateError(stack, p.spec.filename, p.sourceMap, p.folder) : null;
   }
 
   async unload(pluginId: string): Promise<void> {
+    if (this.controlOnly.delete(pluginId)) {
+      await this.controls.unload(pluginId);
+      this.events.unloaded(pluginId);
+      return;
+    }
     const plugin = this.loaded.get(pluginId);
     if (!plugin) return;
     // The control half goes first: it may be reading what the audio half writes.
@@ -375,6 +399,27 @@ export class PluginHost {
     this.loaded.delete(pluginId);
     this.primeStandby();
     this.events.unloaded(pluginId);
+  }
+
+  /** The loaded plugin (either kind) in `folder`, if any. */
+  inFolder(folder: string): PluginSummary | undefined {
+    return [...this.loaded.values(), ...this.controlOnly.values()].find((p) => p.folder === folder);
+  }
+
+  /** Every loaded plugin, those with an audio half first. */
+  all(): PluginSummary[] {
+    return [...this.loaded.values(), ...this.controlOnly.values()];
+  }
+
+  private async loadControlOnly(manifest: Manifest, folder: string, staged: boolean, began: number): Promise<void> {
+    const control = await this.prepareControl(manifest, folder, staged);
+    // A plugin that lost its audio half: the audio half goes (its control half is replaced below).
+    if (this.loaded.has(manifest.id)) await this.unload(manifest.id);
+    const reloaded = this.controlOnly.has(manifest.id);
+    await this.startControl(manifest, folder, [], control);
+    const plugin: PluginSummary = { manifest, folder, modules: [], inputs: control.inputs };
+    this.controlOnly.set(manifest.id, plugin);
+    this.events.loaded(plugin, reloaded, performance.now() - began);
   }
 
   /** Bundles and evaluates a control half (its top level tried in the staging worker first). Throws PLUGIN_LOAD_FAILED. */
@@ -439,7 +484,7 @@ export class PluginHost {
 
   /** A plugin id belongs to one folder: another folder claiming a loaded id is refused, the loaded plugin untouched. */
   private checkIdUnique(manifest: Manifest, folder: string, label: string): void {
-    const owner = this.loaded.get(manifest.id);
+    const owner = this.loaded.get(manifest.id) ?? this.controlOnly.get(manifest.id);
     if (!owner || owner.folder === folder) return;
     const rel = (f: string) => path.relative(path.dirname(this.pluginsDir), f);
     throw new ChronusError(ErrorCode.PLUGIN_ID_CONFLICT, `${label}: plugin id "${manifest.id}" is already loaded from ${rel(owner.folder)}; ${rel(folder)} is not loaded`, {

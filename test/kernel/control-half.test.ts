@@ -224,3 +224,44 @@ export default defineControl({
     assert.equal(fds.includes(held), false, 'no descriptor of the process points at the held file');
   });
 });
+
+test('a plugin with only a control half: no modules, its routes, listed; dropped and removed with its folder', async () => {
+  await withEngine(async (oe) => {
+    const folder = path.join(oe.root, 'plugins', 'solo');
+    await mkdir(folder);
+    await writeFile(
+      path.join(folder, 'plugin.json'),
+      JSON.stringify({ id: 'solo', name: 'Solo', version: '1.0.0', apiVersion: 1, role: 'controller', control: 'control.ts' }),
+    );
+    await writeFile(
+      path.join(folder, 'control.ts'),
+      `import { defineControl, z } from 'plugin-sdk';
+export default defineControl({
+  create(ctx) {
+    ctx.route('/solo/hello', { args: z.tuple([]), description: 'hello' }, (_a, r) => r.reply('/solo/hi', ctx.audio.live ? 1 : 0, ctx.modules.length));
+    return {};
+  },
+});
+`,
+    );
+    await oe.engine.plugins.load(folder);
+    await oe.send('/solo/hello');
+    assert.deepEqual(oe.lastReply('/solo/hi')?.args, [0, 0]);
+    await oe.send('/engine/plugins');
+    const list = JSON.parse(oe.lastReply('/engine/plugins')?.args[0] as string) as { id: string; modules: string[] }[];
+    assert.deepEqual(list.find((p) => p.id === 'solo')?.modules, []);
+
+    // A manifest with modules but no audio half is refused, naming the field.
+    await writeFile(
+      path.join(folder, 'plugin.json'),
+      JSON.stringify({ id: 'solo', name: 'Solo', version: '1.0.0', apiVersion: 1, role: 'controller', control: 'control.ts', modules: ['solo1'] }),
+    );
+    await assert.rejects(oe.engine.plugins.load(folder), /modules: modules belong to an audio half/);
+    await oe.send('/solo/hello');
+    assert.equal(oe.replies.filter((r) => r.address === '/solo/hi').length, 2, 'the loaded version still answers');
+
+    await oe.engine.plugins.unload('solo');
+    await oe.send('/solo/hello');
+    assert.equal(errorsFor(oe, '/solo/hello').at(-1)?.args[1], 'OSC_UNKNOWN_ADDRESS');
+  });
+});
