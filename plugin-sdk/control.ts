@@ -112,6 +112,8 @@ export interface PluginUdpSocket {
   /** The port bound. */
   readonly port: number;
   send(data: Uint8Array, port: number, host: string): void;
+  /** Encodes an OSC message (numbers as the engine's replies encode them) and sends it. */
+  sendOsc(port: number, host: string, address: string, ...args: unknown[]): void;
   onMessage(fn: (data: Uint8Array, from: { address: string; port: number }) => void): void;
   close(): void;
 }
@@ -133,6 +135,47 @@ export interface AudioHalf {
   tap(name: string): TapReader | undefined;
 }
 
+/** A plugin coming, going or failing, as `EngineView.onPlugins` reports it. */
+export interface PluginChange {
+  readonly kind: 'loaded' | 'reloaded' | 'unloaded' | 'failed';
+  readonly id: string;
+  readonly version?: string;
+  /** For `failed`: what went wrong, with the file and line when known. */
+  readonly message?: string;
+}
+
+/** Peaks since the reader's last call, from the plugins' meters (`ctx.meters` of their audio halves). */
+export interface PluginLevels {
+  readonly plugin: string;
+  /** The plugin's modules, when it has one meter per module (e.g. voice1…); else empty. */
+  readonly modules: readonly string[];
+  readonly peaks: readonly number[];
+}
+
+/**
+ * The whole engine as a control half may see and drive it: for tools that show or control everything
+ * (a web view, OSCQuery, a status display). Every change goes through the same router, validation,
+ * clamping and smoothing as an OSC message.
+ */
+export interface EngineView {
+  /** The document `/engine/schema` answers: every module, parameter (range, unit, default, description), gate and route. */
+  schema(): Record<string, unknown>;
+  /** The engine's status (`/engine/status`). */
+  status(): Record<string, unknown>;
+  /** Base values now, by address (`/mod/voice1/freq` → 440): what the last change set, modulation not included. */
+  values(): Record<string, number>;
+  /** Sends a message as a client would; replies (and `/error`s) reach `onReply`. Resolves when it was handled. */
+  send(address: string, args?: readonly unknown[], onReply?: (address: string, args: readonly unknown[]) => void): Promise<void>;
+  /** Peaks of every metering plugin since this plugin's last call (each reader has its own), and the master's [L, R]. */
+  levels(): { plugins: PluginLevels[]; master: readonly [number, number] };
+  /** The most recent `out.length` samples of the output (mono: (L + R) / 2), oldest first; at most 8192. */
+  recentOutput(out: Float32Array): void;
+  /** Every base value change (from OSC, a pattern load, another plugin): `fn(address, value)`. Removed with the version. */
+  onParam(fn: (address: string, value: number) => void): void;
+  /** Plugins loaded, reloaded, unloaded or failing. Removed with the version. */
+  onPlugins(fn: (change: PluginChange) => void): void;
+}
+
 export interface ControlContext {
   readonly pluginId: string;
   readonly modules: readonly string[];
@@ -140,10 +183,13 @@ export interface ControlContext {
   readonly config: Readonly<Record<string, unknown>>;
   readonly sampleRate: number;
   readonly blockSize: number;
+  /** False in an offline render (audio is rendered as fast as possible, nothing listens): skip live feeds. */
+  readonly realtime: boolean;
   readonly log: PluginLogger;
   readonly audio: AudioHalf;
   readonly files: PluginFiles;
   readonly timers: PluginTimers;
+  readonly engine: EngineView;
   /** Opens a UDP socket on `host` (default loopback) and `port` (0: any free one). */
   udp(port?: number, host?: string): Promise<PluginUdpSocket>;
   /**

@@ -101,18 +101,6 @@ export const ConfigSchema = z.strictObject({
      */
     console: z.boolean(),
   }),
-  viz: z.strictObject({
-    enabled: z.boolean(),
-    host,
-    port,
-    intervalMs: int(10, 60000),
-    /**
-     * `/viz/spectrum`: `legacy` (the old engine's 8 bands centred 63 Hz … 8 kHz, a level follower
-     * ×50 clamped to 1, which the old visualiser labels) or `raw` (RMS of 8 bands 20 Hz … 20 kHz).
-     */
-    spectrum: z.enum(['legacy', 'raw']),
-  }),
-  /** `schemas`: where `/engine/schema file` writes its exports. */
   /**
    * Folders, relative to the project root. Besides the kernel's own, a key names a plugin's folder for
    * files (the manifest's `folder`, e.g. `recordings`); `data` holds the folders of plugins that name none.
@@ -136,6 +124,30 @@ export function pathFields(config: Record<string, unknown>): (readonly [string, 
   const paths = config.paths;
   const keys = paths !== null && typeof paths === 'object' && !Array.isArray(paths) ? Object.keys(paths) : [];
   return [...keys.map((k) => ['paths', k] as const), ...OTHER_PATH_FIELDS];
+}
+
+/**
+ * Top-level sections that became a plugin's section when their code moved into that plugin: a file
+ * written before still works (its section is read as the plugin's, which wins where both are set).
+ */
+const MOVED_SECTIONS: Readonly<Record<string, string>> = { viz: 'viz' };
+
+function movedSections(data: Record<string, unknown>): Record<string, unknown> {
+  if (!Object.keys(MOVED_SECTIONS).some((k) => k in data)) return data;
+  const out = { ...data };
+  const plugins = { ...(isObjectValue(out.plugins) ? out.plugins : {}) };
+  for (const [old, id] of Object.entries(MOVED_SECTIONS)) {
+    if (!(old in out)) continue;
+    const section = out[old];
+    delete out[old];
+    plugins[id] = isObjectValue(section) ? { ...section, ...(isObjectValue(plugins[id]) ? plugins[id] : {}) } : section;
+  }
+  out.plugins = plugins;
+  return out;
+}
+
+function isObjectValue(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 type EnvKind = 'number' | 'string' | 'device';
@@ -178,7 +190,7 @@ export function loadConfig({ root, env = process.env, localFile }: LoadConfigOpt
   const defaultFile = path.join(root, 'config', 'default.json');
   const layer = (data: unknown, source: string) => {
     if (!isObject(data)) return void problems.push(`${source}: expected a JSON object at the top level (found ${preview(data)})`);
-    mergeInto(merged, data, [], source, origins);
+    mergeInto(merged, movedSections(data), [], source, origins);
   };
 
   const defaults = readJson(defaultFile, label(defaultFile), problems, true);

@@ -31,6 +31,9 @@ import { AudioRecovery } from './audio-recovery.ts';
 import { PluginLogRelay } from '../plugins/plugin-log.ts';
 import { EngineConsole } from './engine-console.ts';
 import { EventLog } from './event-log.ts';
+import { EngineViews } from './engine-view.ts';
+import { schemaDocument } from './schema-export.ts';
+import { engineStatus } from './engine-status.ts';
 
 const trace = debuglog('chronus:engine');
 
@@ -97,6 +100,8 @@ export class Engine {
   readonly events: EventLog;
   /** What the old engine printed on its console (kernel/control/engine-console.ts). */
   readonly console: EngineConsole;
+  /** The engine as control halves see it (`ctx.engine`). */
+  readonly views: EngineViews;
 
   private constructor(
     readonly config: Config,
@@ -122,6 +127,7 @@ export class Engine {
     this.control = new ParamControl(this.registry, audio, wake);
     this.plugins = new PluginHost(config, this.registry, this.router, this.control, audio, {
       loaded: (p, reloaded, ms) => {
+        this.views.pluginChanged({ kind: reloaded ? 'reloaded' : 'loaded', id: p.manifest.id, version: p.manifest.version });
         if (reloaded) {
           log.info(`plugin ${p.manifest.id} ${p.manifest.version} reloaded in ${ms.toFixed(0)} ms`);
           this.broadcast('/engine/plugin/reloaded', [p.manifest.id, p.manifest.version]);
@@ -136,12 +142,25 @@ export class Engine {
       },
       failed: (folder, error) => this.pluginFailed(folder, error),
       unloaded: (id) => {
+        this.views.pluginChanged({ kind: 'unloaded', id });
         log.info(`plugin ${id} unloaded`);
         this.broadcast('/engine/plugin/unloaded', [id]);
       },
       log: (pluginId, level, text) => this.pluginLog.pass({ pluginId, level, text }),
       broadcast: (address, args) => this.broadcast(address, args),
+      engineView: (owner) => this.views.viewFor(owner),
     }, stager);
+    this.views = new EngineViews({
+      router: this.router,
+      replier: this.replier,
+      registry: this.registry,
+      control: this.control,
+      outputTap: audio.outputTap,
+      schema: () => schemaDocument(this),
+      status: () => engineStatus(this) as unknown as Record<string, unknown>,
+      meters: () => [...this.plugins.loaded.values()].flatMap((p) => (p.meters ? [{ plugin: p.manifest.id, modules: p.modules, meters: p.meters }] : [])),
+      masterPeaks: () => [audio.shared.values[Slot.PeakL], audio.shared.values[Slot.PeakR]],
+    });
     // Control halves finish their work (a recording's file) when the engine stops.
     this.onStop.push(() => this.plugins.controls.stopAll());
     for (const [from, to] of Object.entries(LEGACY_ALIASES)) this.router.alias(from, to);
@@ -226,6 +245,7 @@ export class Engine {
   }
 
   pluginFailed(folder: string, error: Error): void {
+    this.views.pluginChanged({ kind: 'failed', id: path.basename(folder), message: error.message });
     this.log.error(error.message);
     this.broadcast('/engine/error', [path.basename(folder), (error as { code?: string }).code ?? 'PLUGIN_LOAD_FAILED', error.message]);
   }

@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { FileHandle } from 'node:fs/promises';
 import type vm from 'node:vm';
 import type { z } from 'zod';
-import type { ControlContext, ControlDefinition, ControlInstance, ControlRoute, TapReader } from '../../plugin-sdk/control.ts';
+import type { ControlContext, ControlDefinition, ControlInstance, ControlRoute, EngineView, TapReader } from '../../plugin-sdk/control.ts';
 import type { PluginLogger } from '../../plugin-sdk/types.ts';
 import { ChronusError, ErrorCode } from '../base/errors.ts';
 import type { OscRouter } from '../control/osc-router.ts';
@@ -27,6 +27,7 @@ export interface ControlPorts {
   readonly router: Pick<OscRouter, 'mapRoute' | 'unmapRoute' | 'hasRoute'>;
   readonly sampleRate: number;
   readonly blockSize: number;
+  readonly realtime: boolean;
   /** The synchronous part of any call into a control half may take this long. */
   readonly callMs: number;
   command(pluginId: string, name: string, args: unknown): Promise<unknown>;
@@ -35,6 +36,8 @@ export interface ControlPorts {
   audioLive(pluginId: string): boolean;
   log(pluginId: string, level: 'info' | 'warn' | 'error', text: string): void;
   broadcast(address: string, args: readonly unknown[]): void;
+  /** The engine view for one version (its listeners closed with it). */
+  engineView(owner: VersionResources): EngineView;
 }
 
 /** One version of a control half to start. */
@@ -198,6 +201,7 @@ export class ControlHalves {
       },
       sampleRate: ports.sampleRate,
       blockSize: ports.blockSize,
+      realtime: ports.realtime,
       log: logger,
       audio: {
         get live() {
@@ -209,6 +213,7 @@ export class ControlHalves {
       },
       files: pluginFiles(path.resolve(filesRoot), files, () => r.resources),
       timers: r.resources.timersApi,
+      engine: ports.engineView(r.resources),
       udp: (port, host) => r.resources.udp(port, host),
       route: <S extends z.ZodType>(address: string, route: ControlRoute<S>, handler: (args: z.infer<S>, reply: Parameters<Parameters<ControlContext['route']>[2]>[1]) => unknown) => {
         if (typeof address !== 'string' || !address.startsWith('/') || address.startsWith('/mod/') || address.startsWith('/gate/')) {

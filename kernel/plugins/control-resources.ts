@@ -8,6 +8,7 @@ import { createSocket } from 'node:dgram';
 import vm from 'node:vm';
 import type { PluginTimers, PluginUdpSocket } from '../../plugin-sdk/control.ts';
 import { ChronusError, ErrorCode } from '../base/errors.ts';
+import { encodeMessage, type OscSendArg } from '../control/osc-transport.ts';
 
 /** Runs the function stored on the realm; compiled once, run in each plugin's realm. */
 const CALL = new vm.Script('globalThis.__chronusCall()', { filename: 'chronus:control-call' });
@@ -118,6 +119,10 @@ export class VersionResources {
     return {
       port: socket.address().port,
       send: (data, toPort, toHost) => socket.send(data, toPort, toHost, (e) => e && this.report(e)),
+      sendOsc: (toPort, toHost, address, ...args) => {
+        const packet = encodeMessage(address, args as OscSendArg[]);
+        socket.send(packet, toPort, toHost, (e) => e && this.report(e));
+      },
       onMessage: (fn) => {
         socket.on('message', (msg, from) => this.run(() => fn(new Uint8Array(msg), { address: from.address, port: from.port })));
       },

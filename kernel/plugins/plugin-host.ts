@@ -24,7 +24,7 @@ import { mapModuleRoutes, unmapModuleRoutes } from '../control/param-routes.ts';
 import { paramTableSchema } from '../control/param-table.ts';
 import { bundlePlugin } from './plugin-bundler.ts';
 import { evaluateControl, evaluatePlugin } from './plugin-runtime.ts';
-import { ControlHalves, type ControlVersion } from './control-halves.ts';
+import { ControlHalves, type ControlPorts, type ControlVersion } from './control-halves.ts';
 import type { ModuleEntry, SchemaRegistry } from '../control/schema-registry.ts';
 import type { SlotSpec } from '../audio/slot-spec.ts';
 
@@ -86,6 +86,8 @@ export interface PluginEvents {
   log(pluginId: string, level: 'info' | 'warn' | 'error', text: string): void;
   /** An engine-wide notice a control half sends to every client. */
   broadcast(address: string, args: readonly unknown[]): void;
+  /** The whole engine as a control half sees it (kernel/control/engine-view.ts). */
+  engineView: ControlPorts['engineView'];
 }
 
 export class PluginHost {
@@ -114,6 +116,7 @@ export class PluginHost {
       router,
       sampleRate: audio.sampleRate,
       blockSize: audio.blockSize,
+      realtime: audio.backend !== 'offline',
       callMs: config.engine.controlCallMs,
       command: (id, name, args) => this.audio.call('command', id, name, args),
       share: (id, name, value) => this.share(id, name, value),
@@ -121,6 +124,7 @@ export class PluginHost {
       audioLive: (id) => this.loaded.has(id) && !this.quarantined.has(id),
       log: (id, level, text) => events.log(id, level, text),
       broadcast: (address, args) => events.broadcast(address, args),
+      engineView: (owner) => events.engineView(owner),
     });
   }
 
@@ -170,6 +174,8 @@ export class PluginHost {
   /** Load every enabled plugin folder; failures are reported through `events.failed`. */
   async loadAll(): Promise<void> {
     const entries = await readdir(this.pluginsDir, { withFileTypes: true });
+    // Control halves start once every audio half is in: each sees the whole engine from its create.
+    this.deferredControls = [];
     for (const e of entries.filter((d) => d.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
       const folder = path.join(this.pluginsDir, e.name);
       try {
@@ -178,7 +184,19 @@ export class PluginHost {
         this.events.failed(folder, error as Error);
       }
     }
+    const deferred = this.deferredControls;
+    this.deferredControls = null;
+    for (const { folder, start } of deferred) {
+      try {
+        await start();
+      } catch (error) {
+        this.events.failed(folder, error as Error);
+      }
+    }
   }
+
+  /** While `loadAll` runs: control halves to start after every plugin's audio half. */
+  private deferredControls: { folder: string; start: () => Promise<void> }[] | null = null;
 
   enabled(manifest: Manifest): boolean {
     return this.config.plugins[manifest.id]?.enabled ?? manifest.enabled;
@@ -444,6 +462,14 @@ export class PluginHost {
   }
 
   private async startControl(manifest: Manifest, folder: string, modules: readonly string[], c: PreparedControl): Promise<void> {
+    if (this.deferredControls) {
+      this.deferredControls.push({ folder, start: () => this.startControlNow(manifest, folder, modules, c) });
+      return;
+    }
+    await this.startControlNow(manifest, folder, modules, c);
+  }
+
+  private async startControlNow(manifest: Manifest, folder: string, modules: readonly string[], c: PreparedControl): Promise<void> {
     const version: ControlVersion = {
       pluginId: manifest.id,
       modules,

@@ -265,3 +265,82 @@ export default defineControl({
     assert.equal(errorsFor(oe, '/solo/hello').at(-1)?.args[1], 'OSC_UNKNOWN_ADDRESS');
   });
 });
+
+test('ctx.engine: a control half sees the schema and values, drives parameters like a client, hears changes, reads levels and output', async () => {
+  const src = await mkdtemp(path.join(os.tmpdir(), 'chronus-eye-'));
+  await mkdir(path.join(src, 'eye'));
+  await writeFile(
+    path.join(src, 'eye/plugin.json'),
+    JSON.stringify({ id: 'eye', name: 'Eye', version: '1.0.0', apiVersion: 1, role: 'controller', control: 'control.ts' }),
+  );
+  await writeFile(
+    path.join(src, 'eye/control.ts'),
+    `import { defineControl, z } from 'plugin-sdk';
+export default defineControl({
+  create(ctx) {
+    const heard = [];
+    ctx.engine.onParam((address, value) => heard.push([address, value]));
+    ctx.engine.onPlugins((c) => heard.push([c.kind, c.id]));
+    ctx.route('/eye/set', { args: z.tuple([z.string(), z.number()]), description: 'set through the engine' }, async ([address, value], r) => {
+      const replies = [];
+      await ctx.engine.send(address, [value], (a, args) => replies.push([a, ...args]));
+      r.replyJson('/eye/replies', replies);
+    });
+    ctx.route('/eye/look', { args: z.tuple([]), description: 'what it sees' }, (_a, r) => {
+      const out = new Float32Array(512);
+      ctx.engine.recentOutput(out);
+      const schema = ctx.engine.schema();
+      r.replyJson('/eye/seen', {
+        hasVoices: 'voice' in schema.modules,
+        freq: ctx.engine.values()['/mod/voice1/freq'],
+        levels: ctx.engine.levels().plugins.map((p) => [p.plugin, p.modules.length, Math.max(...p.peaks)]),
+        outputPeak: Math.max(...out.map(Math.abs)),
+        heard,
+      });
+    });
+    return {};
+  },
+});
+`,
+  );
+  const oe = await OfflineEngine.start({ pluginsFrom: [path.join(process.cwd(), 'plugins'), src], only: ['voices', 'eye'] });
+  try {
+    await oe.send('/eye/set', ['/mod/voice1/freq', 220]);
+    assert.deepEqual(JSON.parse(oe.lastReply('/eye/replies')?.args[0] as string), []);
+    await oe.send('/eye/set', ['/mod/voice1/nope', 1]);
+    const refused = JSON.parse(oe.lastReply('/eye/replies')?.args[0] as string) as unknown[][];
+    assert.equal(refused[0][0], '/error');
+    assert.equal(refused[0][2], 'OSC_UNKNOWN_ADDRESS');
+    await oe.send('/mod/voice1/amp', [0.5]);
+    await oe.send('/gate/voice1', [1]);
+    oe.render(0.2);
+    await oe.send('/eye/look');
+    const seen = JSON.parse(oe.lastReply('/eye/seen')?.args[0] as string) as {
+      hasVoices: boolean;
+      freq: number;
+      levels: [string, number, number][];
+      outputPeak: number;
+      heard: unknown[][];
+    };
+    assert.equal(seen.hasVoices, true);
+    assert.equal(seen.freq, 220);
+    const voices = seen.levels.find(([p]) => p === 'voices');
+    assert.ok(voices && voices[1] === 8 && voices[2] > 0.05, JSON.stringify(seen.levels));
+    assert.ok(seen.outputPeak > 0.05, `output peak ${seen.outputPeak}`);
+    assert.deepEqual(seen.heard, [
+      ['/mod/voice1/freq', 220],
+      ['/mod/voice1/amp', 0.5],
+    ]);
+    // A second look: the peaks were this reader's since its last call.
+    await oe.send('/gate/voice1', [0]);
+    oe.render(2);
+    await oe.send('/eye/look');
+    oe.render(0.1);
+    await oe.send('/eye/look');
+    const again = JSON.parse(oe.lastReply('/eye/seen')?.args[0] as string) as { levels: [string, number, number][] };
+    assert.ok((again.levels.find(([p]) => p === 'voices')?.[2] ?? 1) < 0.05);
+  } finally {
+    await oe.close();
+    await rm(src, { recursive: true, force: true });
+  }
+});
