@@ -31,6 +31,7 @@ import { AudioRecovery } from './audio-recovery.ts';
 import { PluginLogRelay } from '../plugins/plugin-log.ts';
 import { EngineConsole } from './engine-console.ts';
 import { EventLog } from './event-log.ts';
+import type { EngineServices } from './engine-services.ts';
 
 const trace = debuglog('chronus:engine');
 
@@ -53,7 +54,7 @@ export interface EngineOptions {
   log?: Logger;
 }
 
-export class Engine {
+export class Engine implements EngineServices {
   readonly registry = new SchemaRegistry();
   readonly router: OscRouter;
   readonly control: ParamControl;

@@ -8,8 +8,8 @@
  */
 import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Engine } from './engine.ts';
-import { engineStatus, statusLine } from './engine-status.ts';
+import type { EngineServices } from './engine-services.ts';
+import { engineStatus, statusLine, type StatusSources } from './engine-status.ts';
 import { Slot } from '../audio/shared-state.ts';
 import { OUTPUT_TAP_FRAMES } from './audio-host.ts';
 import { FFT_SIZE, spectrum } from './spectrum.ts';
@@ -21,6 +21,9 @@ const SILENCE_LEVEL = 0.001;
 /** … or silence after sound above this, is an event. */
 const SOUND_LEVEL = 0.01;
 
+/** What the reporter reads: the status, the config, the event log (and the transport for /viz). */
+export type StatusReporterHost = Pick<EngineServices, keyof StatusSources | 'config' | 'events'>;
+
 export class StatusReporter {
   private timer: NodeJS.Timeout | undefined;
   private vizTimer: NodeJS.Timeout | undefined;
@@ -31,9 +34,9 @@ export class StatusReporter {
   private lastLevel = 0;
   private logWritten = 0;
 
-  private constructor(private readonly engine: Engine) {}
+  private constructor(private readonly engine: StatusReporterHost) {}
 
-  static start(engine: Engine): StatusReporter {
+  static start(engine: StatusReporterHost): StatusReporter {
     const r = new StatusReporter(engine);
     r.timer = setInterval(() => r.tick(), engine.config.engine.statusIntervalMs);
     r.timer.unref();

@@ -16,9 +16,8 @@
  *
  * Save and load each run alone in the store's serial queue; the audio thread only receives messages.
  */
-import type { Engine } from '../engine.ts';
+import type { EngineServices, PluginsView } from '../engine-services.ts';
 import { PACKAGE_VERSION } from '../../package-root.ts';
-import type { PluginHost } from '../../plugins/plugin-host.ts';
 import { ChronusError, ErrorCode, formatZodIssues } from '../../base/errors.ts';
 import { PatternStore, checkSlot, serialize, type SlotInfo } from './pattern-store.ts';
 import { refuse } from './slot-common.ts';
@@ -46,10 +45,13 @@ export interface LoadResult {
   migratedFrom?: string;
 }
 
+/** What saving and loading patterns use of the engine. */
+export type PatternsHost = Pick<EngineServices, 'config' | 'registry' | 'plugins' | 'audio' | 'control'>;
+
 export class EnginePatterns {
   readonly store: PatternStore;
 
-  constructor(private readonly engine: Engine) {
+  constructor(private readonly engine: PatternsHost) {
     this.store = new PatternStore(engine.config.paths.patterns);
   }
 
@@ -172,7 +174,7 @@ export class EnginePatterns {
  * schema clamps), and one line per problem naming the slot, plugin and field. States of plugins that
  * are not loaded, or declare no schema, pass as they are (the slot schema has bounded them already).
  */
-function checkStates(plugins: PluginHost, states: Record<string, unknown>, label: string): { states: [string, unknown][]; problems: string[] } {
+function checkStates(plugins: PluginsView, states: Record<string, unknown>, label: string): { states: [string, unknown][]; problems: string[] } {
   const out: [string, unknown][] = [];
   const problems: string[] = [];
   for (const [id, state] of Object.entries(states)) {
