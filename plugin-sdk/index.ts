@@ -8,6 +8,7 @@ export * from './types.ts';
 export * from './dsp/index.ts';
 export { z } from 'zod';
 export { stateSample, stateSamples } from './state-schema.ts';
+export { formatArgIssues, formatZodIssues, preview } from './zod-issues.ts';
 export * as recorderProtocol from './recorder-protocol.ts';
 
 /** Declare a plugin. Identity at run time; gives the definition its type. */

@@ -15,7 +15,7 @@
  * route mapped with `strictArity` (the generated `/mod` and `/gate` routes) refuses extras too.
  */
 import type { z } from 'zod';
-import { ErrorCode } from '../base/errors.ts';
+import { ErrorCode, formatArgIssues } from '../base/errors.ts';
 import { boundError, clipText, cleanText, MAX_QUOTE_CHARS, stringsOf } from './reply-bounds.ts';
 
 export interface Remote {
@@ -173,7 +173,7 @@ export class OscRouter {
     const parsed = route.args.safeParse(raw);
     if (!parsed.success) {
       this.counters.badArgs++;
-      this.fail(msg.remote, msg.address, ErrorCode.OSC_BAD_ARGS, describeIssues(parsed.error), msg.args);
+      this.fail(msg.remote, msg.address, ErrorCode.OSC_BAD_ARGS, formatArgIssues(parsed.error), msg.args);
       return;
     }
     let frame = msg.frame ?? -1;
@@ -272,14 +272,4 @@ export function fixedArity(schema: z.ZodType): number | null {
     return arities.every((n): n is number => n !== null) ? Math.max(...arities) : null;
   }
   return null;
-}
-
-/** One readable line from zod issues about an OSC argument list. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((i) => {
-      const where = i.path.length > 0 && typeof i.path[0] === 'number' ? `argument ${i.path[0] + 1}` : 'arguments';
-      return `${where}: ${i.message}`;
-    })
-    .join('; ');
 }
