@@ -7,27 +7,62 @@
  * (the same lines are in the message, indented) so callers can send them over OSC or list them.
  */
 
-export const ErrorCode = {
-  CONFIG_INVALID: 'CONFIG_INVALID',
-  PLUGIN_MANIFEST_INVALID: 'PLUGIN_MANIFEST_INVALID',
-  PLUGIN_API_MISMATCH: 'PLUGIN_API_MISMATCH',
-  PLUGIN_MODULE_CONFLICT: 'PLUGIN_MODULE_CONFLICT',
-  PLUGIN_ID_CONFLICT: 'PLUGIN_ID_CONFLICT',
-  PLUGIN_LOAD_FAILED: 'PLUGIN_LOAD_FAILED',
-  PLUGIN_UNKNOWN: 'PLUGIN_UNKNOWN',
-  OSC_UNKNOWN_ADDRESS: 'OSC_UNKNOWN_ADDRESS',
-  OSC_BAD_ARGS: 'OSC_BAD_ARGS',
-  OSC_BAD_PACKET: 'OSC_BAD_PACKET',
-  OSC_REPLY_UNSENDABLE: 'OSC_REPLY_UNSENDABLE',
+/**
+ * Every code the engine, its transport and the `chronus` command report, each with how to fix it by
+ * default (a `ChronusError` may give a more precise hint of its own). Codes are stable: old clients
+ * read them in `/error <address> <code> <message>` and `/engine/error <id> <code> <message>`.
+ * A plugin's own codes (e.g. the LFO's LFO_UNKNOWN_TARGET) are the plugin's, not listed here.
+ */
+const CATALOGUE = {
+  CONFIG_INVALID: 'Fix the keys listed in config/local.json (or the environment variable named); config/default.json shows every key and its default.',
+  PLUGIN_MANIFEST_INVALID: "Fix the fields listed in the plugin's plugin.json; any plugins/*/plugin.json shows the shape.",
+  PLUGIN_API_MISMATCH: 'Update the plugin to the API of plugin-sdk/types.ts and set its "apiVersion", or run it on a Chronus of its API.',
+  PLUGIN_MODULE_CONFLICT: 'Rename the module in one of the two manifests, or disable one of the plugins (plugins.<id>.enabled = false).',
+  PLUGIN_ID_CONFLICT: 'A plugin id names one folder: give the new folder an id of its own, or remove one of the two.',
+  PLUGIN_LOAD_FAILED: 'Fix what the message names (file and line) and save: the plugin loads again; a version already playing keeps playing meanwhile.',
+  PLUGIN_UNKNOWN: '/engine/plugins lists the loaded plugins by id.',
+  /** A plugin threw, or wrote a runaway or non-finite value: it is bypassed (or rolled back) and the engine plays on. */
+  PLUGIN_FAULT: 'Fix the plugin and save (hot reload), or /engine/plugin/reset <id> to try a fresh instance.',
+  /** A plugin stalled the audio thread: the thread was replaced and the plugin kept out. */
+  PLUGIN_HUNG: 'Fix the loop or wait in the plugin and save: it is tried again; until then it is kept out (/engine/plugins shows it quarantined).',
+  AUDIO_RESTART_FAILED: 'The audio thread could not be replaced after a hang: restart the engine.',
+  OSC_UNKNOWN_ADDRESS: '/engine/routes lists every address.',
+  OSC_BAD_ARGS: 'Send the arguments the route takes: /engine/routes describes each route, /engine/schema gives every range.',
+  OSC_BAD_PACKET: 'Send OSC 1.0 messages or bundles (liblo, python-osc and the osc package do).',
+  /** A route's handler failed (a coded error of its own keeps its code). */
+  OSC_HANDLER_FAILED: 'The message says what failed; the engine plays on.',
+  OSC_REPLY_UNSENDABLE: 'Ask for less at once, or raise osc.maxPacketBytes.',
   /** A timed message further ahead than engine.scheduleHorizonSeconds. */
-  EVENT_TOO_FAR_AHEAD: 'EVENT_TOO_FAR_AHEAD',
+  EVENT_TOO_FAR_AHEAD: 'Schedule closer to now, or raise engine.scheduleHorizonSeconds.',
   /** No room left in the audio thread's queue for events ahead. */
-  EVENT_QUEUE_FULL: 'EVENT_QUEUE_FULL',
-  PATTERN_INVALID: 'PATTERN_INVALID',
-  PATH_ESCAPE: 'PATH_ESCAPE',
-} as const;
+  EVENT_QUEUE_FULL: 'Send fewer timed messages at once, or closer to when they play.',
+  PATTERN_INVALID: 'The engine keeps its state: fix or remove the slot file named, or save the slot again.',
+  PATH_ESCAPE: 'Give a plain file name: files stay inside their folder (recordings/, patterns/).',
+  // The OSC transport (kernel/control/osc-transport.ts): mistakes in what the engine sends, bind failures.
+  OSC_ADDRESS_INVALID: 'An OSC address is a string that starts with "/" and has no NUL.',
+  OSC_ARG_INVALID: 'Send numbers, strings, booleans, blobs, or typed { type, value } arguments.',
+  OSC_JSON_PREFIX_AMBIGUOUS: 'Send one of the two trailing integer prefix arguments as "f" or "s".',
+  OSC_JSON_UNSERIALIZABLE: 'Reply with plain JSON values (no cycles, BigInt or functions).',
+  OSC_PACKET_TOO_BIG: 'Send structured data with sendJson (it splits), or raise osc.maxPacketBytes.',
+  OSC_OPTIONS_INVALID: 'Choose a port 0–65535 and an osc.maxPacketBytes within the range the message gives.',
+  OSC_BIND_FAILED: 'Is another engine using the port? Choose another with CHRONUS_OSC_PORT or osc.port.',
+  OSC_TRANSPORT_CLOSED: 'The socket is closed (the engine is stopping): nothing more is sent.',
+  OSC_SEND_FAILED: 'The OS refused the datagram (host unreachable, buffer full); the engine plays on.',
+  // The chronus command (cli/).
+  OSC_REQUEST_TIMEOUT: 'Is the engine running? Start it with npm start; --host, --port and --timeout choose where and how long to ask.',
+  OSC_CLIENT_CLOSED: 'The client was closed while it waited for a reply.',
+  NEW_PLUGIN_REFUSED: 'chronus new-plugin <name>: the message says what to change.',
+} as const satisfies Record<string, string>;
 
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+export type ErrorCode = keyof typeof CATALOGUE;
+
+/** Every code by name: `ErrorCode.PATTERN_INVALID` is 'PATTERN_INVALID'. */
+export const ErrorCode = Object.freeze(Object.fromEntries(Object.keys(CATALOGUE).map((c) => [c, c]))) as { readonly [C in ErrorCode]: C };
+
+/** How to fix an error with this code by default, or undefined for a code that is not the engine's (a plugin's own). */
+export function errorHint(code: string): string | undefined {
+  return Object.hasOwn(CATALOGUE, code) ? CATALOGUE[code as ErrorCode] : undefined;
+}
 
 export interface ChronusErrorOptions {
   /** One line per problem; appended to the message, indented. */
@@ -43,6 +78,7 @@ export class ChronusError extends Error {
   /** The summary as given, without the code, details or hint. */
   readonly summary: string;
   readonly details: readonly string[];
+  /** How to fix it: the hint given, else the code's default (errorHint). Only a given hint is part of the message. */
   readonly hint: string | undefined;
 
   constructor(code: ErrorCode, summary: string, options: ChronusErrorOptions = {}) {
@@ -53,7 +89,7 @@ export class ChronusError extends Error {
     this.code = code;
     this.summary = summary;
     this.details = details;
-    this.hint = options.hint;
+    this.hint = options.hint ?? errorHint(code);
   }
 }
 

@@ -25,6 +25,7 @@ import { mapPatternRoutes } from './patterns/pattern-routes.ts';
 import { mapRecordRoutes } from './recording/routes.ts';
 import { StatusReporter } from './status-reporter.ts';
 import { Logger } from '../base/logger.ts';
+import { ErrorCode } from '../base/errors.ts';
 import { PluginWatcher } from '../plugins/plugin-watcher.ts';
 import { requestCpuLatency, type CpuLatencyRequest } from '../platform/cpu-latency.ts';
 import { AudioRecovery } from './audio-recovery.ts';
@@ -182,7 +183,7 @@ export class Engine implements EngineServices {
           failed: (folder, error) => engine.pluginFailed(folder, error),
           configRejected: (error) => {
             log.error(`config change ignored: ${error.message}`);
-            engine.broadcast('/engine/error', ['config', (error as { code?: string }).code ?? 'CONFIG_INVALID', error.message]);
+            engine.broadcast('/engine/error', ['config', (error as { code?: string }).code ?? ErrorCode.CONFIG_INVALID, error.message]);
           },
         });
       }
@@ -214,7 +215,7 @@ export class Engine implements EngineServices {
 
   pluginFailed(folder: string, error: Error): void {
     this.log.error(error.message);
-    this.broadcast('/engine/error', [path.basename(folder), (error as { code?: string }).code ?? 'PLUGIN_LOAD_FAILED', error.message]);
+    this.broadcast('/engine/error', [path.basename(folder), (error as { code?: string }).code ?? ErrorCode.PLUGIN_LOAD_FAILED, error.message]);
   }
 
   /** Close every gate (stop, panic). */
@@ -267,7 +268,7 @@ export class Engine implements EngineServices {
     const where = this.plugins.locate(slotId, stack);
     const message = `${where ? `${where}: ` : ''}${stack.split('\n')[0]}`;
     this.log.error(`plugin ${id} ${outcome}: ${message}`);
-    this.broadcast('/engine/error', [id, 'PLUGIN_FAULT', `${outcome}: ${message}`]);
+    this.broadcast('/engine/error', [id, ErrorCode.PLUGIN_FAULT, `${outcome}: ${message}`]);
   }
 
   async stop(): Promise<void> {

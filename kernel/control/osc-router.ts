@@ -255,11 +255,11 @@ export class OscRouter {
 export function describeFailure(e: unknown): { code: string; message: string } {
   try {
     const raw = e instanceof RouteError ? e.code : e !== null && typeof e === 'object' ? (e as { code?: unknown }).code : undefined;
-    const code = typeof raw === 'string' && raw !== '' ? raw : 'OSC_HANDLER_FAILED';
+    const code = typeof raw === 'string' && raw !== '' ? raw : ErrorCode.OSC_HANDLER_FAILED;
     const message = e instanceof Error ? e.message : typeof e === 'string' ? e : String(e);
     return { code, message: typeof message === 'string' ? message : String(message) };
   } catch {
-    return { code: 'OSC_HANDLER_FAILED', message: 'the handler failed with a value that cannot be described' };
+    return { code: ErrorCode.OSC_HANDLER_FAILED, message: 'the handler failed with a value that cannot be described' };
   }
 }
 
