@@ -193,7 +193,7 @@ export interface PluginDefinition {
   /**
    * Gated modules of this plugin that also receive another module's gates, e.g. `{ acid1: 'voice2' }`:
    * every gate of voice2 (from OSC or the sequencer) reaches acid1 at the same sample. Such a module
-   * gets no `/gate/<module>` route of its own.
+   * gets no `/gate/<module>` route of its own: its gate address is an alias of the one it follows.
    */
   readonly gateFollows?: Readonly<Record<string, string>>;
   /**

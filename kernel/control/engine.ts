@@ -8,7 +8,6 @@ import { debuglog } from 'node:util';
 import { InProcessHost, type AudioHost } from './audio-host.ts';
 import type { Config } from '../base/config.ts';
 import { ReportKind } from '../audio/event-kinds.ts';
-import { LEGACY_ALIASES } from './legacy-aliases.ts';
 import { OscRouter, type Remote, type RouteMessage, type TimetagClock } from './osc-router.ts';
 import { OscTransport } from './osc-transport.ts';
 import { EngineReplier } from './engine-replier.ts';
@@ -132,7 +131,6 @@ export class Engine implements EngineServices {
         this.broadcast('/engine/plugin/unloaded', [id]);
       },
     }, stager);
-    for (const [from, to] of Object.entries(LEGACY_ALIASES)) this.router.alias(from, to);
     mapEngineRoutes(this);
     mapPatternRoutes(this);
     mapRecordRoutes(this);
