@@ -5,6 +5,7 @@
 import type { PluginDefinition, ParamSpec } from './types.ts';
 
 export * from './types.ts';
+export type { LegacyField, LegacySlot } from './legacy.ts';
 export * from './dsp/index.ts';
 export { z } from 'zod';
 export { stateSample, stateSamples } from './state-schema.ts';

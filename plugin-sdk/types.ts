@@ -22,6 +22,7 @@
  */
 
 import type { ZodType } from 'zod';
+import type { LegacySlot } from './legacy.ts';
 
 export const API_VERSION = 1;
 
@@ -207,6 +208,8 @@ export interface PluginDefinition {
    * state only if it passes.
    */
   readonly stateSchema?: ZodType;
+  /** What it reads of the old engine's slot files: its old module sections and fields, an old top-level section (plugin-sdk/legacy.ts). */
+  readonly legacy?: LegacySlot;
   create(ctx: PluginContext): PluginInstance;
 }
 

@@ -21,6 +21,7 @@ import { PACKAGE_VERSION } from '../../package-root.ts';
 import { ChronusError, ErrorCode, formatZodIssues } from '../../base/errors.ts';
 import { PatternStore, checkSlot, serialize, type SlotInfo } from './pattern-store.ts';
 import { refuse } from './slot-common.ts';
+import { legacyReaders } from './legacy.ts';
 import { SCHEMA_VERSION, SLOT_FORMAT, checkDocument, type SlotDocument } from './slot-schema.ts';
 
 
@@ -104,7 +105,7 @@ export class EnginePatterns {
   load(slot: number, immediate = false): Promise<LoadResult> {
     checkSlot(slot);
     return this.store.exclusive(async () => {
-      const { doc, notices, migratedFrom } = await this.store.read(slot);
+      const { doc, notices, migratedFrom } = await this.store.read(slot, legacyReaders(this.engine.plugins));
       const label = this.store.label(slot);
       const { registry, plugins, audio, control } = this.engine;
       const applyAt = immediate ? 'now' : 'bar';
