@@ -23,6 +23,7 @@
  */
 
 import type { ZodType } from 'zod';
+import type { LegacySlot } from './legacy.ts';
 
 export const API_VERSION = 1;
 
@@ -202,7 +203,7 @@ export interface PluginDefinition {
   /**
    * Gated modules of this plugin that also receive another module's gates, e.g. `{ acid1: 'voice2' }`:
    * every gate of voice2 (from OSC or the sequencer) reaches acid1 at the same sample. Such a module
-   * gets no `/gate/<module>` route of its own.
+   * gets no `/gate/<module>` route of its own: its gate address is an alias of the one it follows.
    */
   readonly gateFollows?: Readonly<Record<string, string>>;
   /**
@@ -216,6 +217,8 @@ export interface PluginDefinition {
    * state only if it passes.
    */
   readonly stateSchema?: ZodType;
+  /** What it reads of the old engine's slot files: its old module sections and fields, an old top-level section (plugin-sdk/legacy.ts). */
+  readonly legacy?: LegacySlot;
   create(ctx: PluginContext): PluginInstance;
 }
 

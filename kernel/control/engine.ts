@@ -8,7 +8,6 @@ import { debuglog } from 'node:util';
 import { InProcessHost, type AudioHost } from './audio-host.ts';
 import type { Config } from '../base/config.ts';
 import { ReportKind } from '../audio/event-kinds.ts';
-import { LEGACY_ALIASES } from './legacy-aliases.ts';
 import { OscRouter, type Remote, type RouteMessage, type TimetagClock } from './osc-router.ts';
 import { OscTransport } from './osc-transport.ts';
 import { EngineReplier } from './engine-replier.ts';
@@ -25,6 +24,7 @@ import { mapPatternRoutes } from './patterns/pattern-routes.ts';
 import { mapRecordRoutes } from './recording/routes.ts';
 import { StatusReporter } from './status-reporter.ts';
 import { Logger } from '../base/logger.ts';
+import { ErrorCode } from '../base/errors.ts';
 import { PluginWatcher } from '../plugins/plugin-watcher.ts';
 import { requestCpuLatency, type CpuLatencyRequest } from '../platform/cpu-latency.ts';
 import { AudioRecovery } from './audio-recovery.ts';
@@ -34,6 +34,7 @@ import { EventLog } from './event-log.ts';
 import { EngineViews } from './engine-view.ts';
 import { schemaDocument } from './schema-export.ts';
 import { engineStatus } from './engine-status.ts';
+import type { EngineServices } from './engine-services.ts';
 
 const trace = debuglog('chronus:engine');
 
@@ -56,7 +57,7 @@ export interface EngineOptions {
   log?: Logger;
 }
 
-export class Engine {
+export class Engine implements EngineServices {
   readonly registry = new SchemaRegistry();
   readonly router: OscRouter;
   readonly control: ParamControl;
@@ -163,7 +164,6 @@ export class Engine {
     });
     // Control halves finish their work (a recording's file) when the engine stops.
     this.onStop.push(() => this.plugins.controls.stopAll());
-    for (const [from, to] of Object.entries(LEGACY_ALIASES)) this.router.alias(from, to);
     mapEngineRoutes(this);
     mapPatternRoutes(this);
     mapRecordRoutes(this);
@@ -214,7 +214,7 @@ export class Engine {
           failed: (folder, error) => engine.pluginFailed(folder, error),
           configRejected: (error) => {
             log.error(`config change ignored: ${error.message}`);
-            engine.broadcast('/engine/error', ['config', (error as { code?: string }).code ?? 'CONFIG_INVALID', error.message]);
+            engine.broadcast('/engine/error', ['config', (error as { code?: string }).code ?? ErrorCode.CONFIG_INVALID, error.message]);
           },
         });
       }
@@ -247,7 +247,7 @@ export class Engine {
   pluginFailed(folder: string, error: Error): void {
     this.views.pluginChanged({ kind: 'failed', id: path.basename(folder), message: error.message });
     this.log.error(error.message);
-    this.broadcast('/engine/error', [path.basename(folder), (error as { code?: string }).code ?? 'PLUGIN_LOAD_FAILED', error.message]);
+    this.broadcast('/engine/error', [path.basename(folder), (error as { code?: string }).code ?? ErrorCode.PLUGIN_LOAD_FAILED, error.message]);
   }
 
   /** Close every gate (stop, panic). */
@@ -300,7 +300,7 @@ export class Engine {
     const where = this.plugins.locate(slotId, stack);
     const message = `${where ? `${where}: ` : ''}${stack.split('\n')[0]}`;
     this.log.error(`plugin ${id} ${outcome}: ${message}`);
-    this.broadcast('/engine/error', [id, 'PLUGIN_FAULT', `${outcome}: ${message}`]);
+    this.broadcast('/engine/error', [id, ErrorCode.PLUGIN_FAULT, `${outcome}: ${message}`]);
   }
 
   async stop(): Promise<void> {

@@ -7,8 +7,8 @@
  */
 import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Engine } from './engine.ts';
-import { engineStatus, statusLine } from './engine-status.ts';
+import type { EngineServices } from './engine-services.ts';
+import { engineStatus, statusLine, type StatusSources } from './engine-status.ts';
 
 /** The event log's file name, beside the status file (the old engine's name). */
 export const EVENT_LOG_FILE = 'engine_log.txt';
@@ -17,15 +17,18 @@ const SILENCE_LEVEL = 0.001;
 /** … or silence after sound above this, is an event. */
 const SOUND_LEVEL = 0.01;
 
+/** What the reporter reads: the status, the config, the event log, and the views (whose output window it keeps drained). */
+export type StatusReporterHost = Pick<EngineServices, keyof StatusSources | 'config' | 'events' | 'views'>;
+
 export class StatusReporter {
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
   private lastLevel = 0;
   private logWritten = 0;
 
-  private constructor(private readonly engine: Engine) {}
+  private constructor(private readonly engine: StatusReporterHost) {}
 
-  static start(engine: Engine): StatusReporter {
+  static start(engine: StatusReporterHost): StatusReporter {
     const r = new StatusReporter(engine);
     r.timer = setInterval(() => r.tick(), engine.config.engine.statusIntervalMs);
     r.timer.unref();

@@ -23,6 +23,9 @@ export const EFFECT_BUSES = ['main', 'master'] as const;
 /** Top-level keys of `/engine/schema` that the kernel writes itself (kernel/control/schema-export.ts). */
 export const RESERVED_SCHEMA_KEYS: readonly string[] = ['version', 'engine', 'schema_version', 'modules', 'engine_commands', 'registered_routes'];
 
+/** An address an old client sends: `/mod/...` or `/gate/...`; ending in "/", it stands for every address under it. */
+export const ALIAS_ADDRESS_RE = /^\/(?:mod|gate)(?:\/[A-Za-z0-9_]+)+\/?$/;
+
 const moduleId = z.string().regex(MODULE_ID_RE, {
   error: 'must be a module id: lowercase letters, digits and "_", starting with a letter (e.g. "dist1")',
 });
@@ -69,8 +72,20 @@ export const ManifestSchema = z
     order: z.number().default(0),
     /** Effects: "main" (default) or "master". Sends: the send bus name, e.g. "reverb". */
     bus: z.string().regex(PLUGIN_ID_RE, { error: 'must be a bus name, e.g. "main" or "reverb"' }).optional(),
-    /** Extra module ids that address an existing module, e.g. `{ "sine1": "voice1" }` for old clients. */
-    aliases: z.record(moduleId, moduleId).optional(),
+    /**
+     * Old names that reach this plugin's modules (kernel/plugins/plugin-aliases.ts): a module id for a
+     * module (`{ "sine1": "voice1" }`: `/mod/sine1/…` and `/gate/sine1`), or an address for an address
+     * of a module (`{ "/mod/filter1/": "/mod/voice1/filter/", "/gate/1": "/gate/voice1" }`; ending in
+     * "/", every address under it).
+     */
+    aliases: z
+      .record(
+        z.string().refine((k) => MODULE_ID_RE.test(k) || ALIAS_ADDRESS_RE.test(k), {
+          error: 'must be a module id (e.g. "sine1") or an address under /mod/ or /gate/ (e.g. "/mod/filter1/")',
+        }),
+        z.string().min(1),
+      )
+      .optional(),
     /**
      * A top-level section this plugin adds to `/engine/schema`: its routes as `<section>.commands`,
      * plus `notes` (more keys of the section), e.g. the old engine's `sequencer.pattern_notation`.
@@ -106,10 +121,25 @@ export const ManifestSchema = z
       });
     }
     for (const [alias, target] of Object.entries(m.aliases ?? {})) {
+      if (alias.startsWith('/')) {
+        const problem = addressAliasProblem(alias, target, ids);
+        if (problem) issue(['aliases', alias], problem);
+        continue;
+      }
       if (ids.includes(alias)) issue(['aliases', alias], `"${alias}" is already a module of this plugin`);
       if (!ids.includes(target)) issue(['aliases', alias], `"${target}" is not a module of this plugin`);
     }
   });
+
+/** Why an address alias is refused, or undefined: it must lead to an address of one of the plugin's own modules, a prefix to a prefix. */
+function addressAliasProblem(alias: string, target: string, ids: readonly string[]): string | undefined {
+  if (!ALIAS_ADDRESS_RE.test(target)) return `"${target}" must be an address under /mod/ or /gate/`;
+  if (alias.endsWith('/') !== target.endsWith('/')) return `"${alias}" and "${target}" must both end in "/" (every address under them) or neither`;
+  const [, kind, module] = target.split('/');
+  if (!ids.includes(module)) return `"${target}" is not an address of a module of this plugin (${ids.length > 3 ? `${ids.slice(0, 3).join(', ')}, …` : ids.join(', ')})`;
+  if (kind === 'gate' && target !== `/gate/${module}`) return `"${target}": a gate address is /gate/<module>`;
+  return undefined;
+}
 
 /** A parsed manifest (defaults applied: `enabled`, `description`, `order`; an effect's `bus` is "main" unless given). */
 export type Manifest = z.infer<typeof ManifestSchema>;

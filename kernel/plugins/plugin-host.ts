@@ -25,6 +25,7 @@ import { paramTableSchema } from '../control/param-table.ts';
 import { bundlePlugin } from './plugin-bundler.ts';
 import { evaluateControl, evaluatePlugin } from './plugin-runtime.ts';
 import { ControlHalves, type ControlPorts, type ControlVersion } from './control-halves.ts';
+import { routerAliases } from './plugin-aliases.ts';
 import type { ModuleEntry, SchemaRegistry } from '../control/schema-registry.ts';
 import type { SlotSpec } from '../audio/slot-spec.ts';
 
@@ -409,10 +410,7 @@ export class PluginHost {
       if (m) unmapModuleRoutes(this.router, m);
     }
     for (const r of plugin.definition.routes ?? []) this.router.unmapRoute(r.address);
-    for (const alias of Object.keys(plugin.manifest.aliases ?? {})) {
-      this.router.unalias(`/mod/${alias}/`);
-      this.router.unalias(`/gate/${alias}`);
-    }
+    for (const [from] of routerAliases(plugin.manifest, plugin.definition)) this.router.unalias(from);
     this.registry.unregister(pluginId);
     this.loaded.delete(pluginId);
     this.primeStandby();
@@ -538,10 +536,8 @@ export class PluginHost {
     }
     // A module that follows another's gates is gated through that module's route only.
     for (const follower of Object.keys(definition.gateFollows ?? {})) this.router.unmapRoute(`/gate/${follower}`);
-    for (const [alias, target] of Object.entries(manifest.aliases ?? {})) {
-      this.router.alias(`/mod/${alias}/`, `/mod/${target}/`);
-      this.router.alias(`/gate/${alias}`, `/gate/${target}`);
-    }
+    for (const [from] of previous ? routerAliases(previous.manifest, previous.definition) : []) this.router.unalias(from);
+    for (const [from, to] of routerAliases(manifest, definition)) this.router.alias(from, to);
     for (const r of definition.routes ?? []) {
       this.router.mapRoute(
         r.address,

@@ -42,6 +42,7 @@ import type { VoiceState } from './dsp.ts';
 import { NP, P, params } from './params.ts';
 import { BankScheduler } from './scheduler.ts';
 import { VoicesStateSchema } from './state.ts';
+import { MUSIC_CHRONUS_VOICES } from './legacy.ts';
 import { VoiceRenderer } from './voice-render.ts';
 import { VoiceSet } from './voice-set.ts';
 
@@ -65,6 +66,7 @@ export default definePlugin({
   params,
   gates: true,
   stateSchema: VoicesStateSchema,
+  legacy: MUSIC_CHRONUS_VOICES,
   create(ctx: PluginContext) {
     const voices = new VoiceSet(ctx);
     const { count, slots, idle } = voices;
