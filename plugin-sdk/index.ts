@@ -7,6 +7,7 @@ import type { PluginDefinition, ParamSpec } from './types.ts';
 export * from './types.ts';
 export * from './control.ts';
 export * from './dsp/index.ts';
+export * from './wav/index.ts';
 export { z } from 'zod';
 export { stateSample, stateSamples } from './state-schema.ts';
 export * as recorderProtocol from './recorder-protocol.ts';

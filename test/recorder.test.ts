@@ -26,7 +26,7 @@ import { loadConfig, type Config } from '../kernel/base/config.ts';
 import { Engine } from '../kernel/control/engine.ts';
 import { Logger } from '../kernel/base/logger.ts';
 import { Slot } from '../kernel/audio/shared-state.ts';
-import type { WavSampleFormat } from '../kernel/control/recording/wav-writer.ts';
+import type { WavSampleFormat } from '../plugin-sdk/wav/index.ts';
 import { TapRing } from '../kernel/audio/tap-ring.ts';
 import * as kernelProtocol from '../plugin-sdk/recorder-protocol.ts';
 import { RecorderCore } from '../plugins/recorder/core.ts';

@@ -4,7 +4,7 @@
  * `fadeMs` and `bufferSeconds`, the writer the rest.
  */
 import { z } from 'zod';
-import type { WavSampleFormat } from './wav-writer.ts';
+import type { WavSampleFormat } from '../../../plugin-sdk/wav/index.ts';
 
 export const RecorderConfigSchema = z.looseObject({
   enabled: z.boolean().optional(),

@@ -25,7 +25,8 @@ import type { Engine } from '../engine.ts';
 import { RouteError } from '../osc-router.ts';
 import { oscInt64 } from '../osc-args.ts';
 import type { TapRing } from '../../audio/tap-ring.ts';
-import { openWavWriter, type WavSampleFormat, type WavWriter } from './wav-writer.ts';
+import type { WavSampleFormat, WavWriter } from '../../../plugin-sdk/wav/index.ts';
+import { openWavFile } from '../wav-file.ts';
 import { parseFormat, type RecorderConfig } from './config.ts';
 import { PLUGIN_ID, RecorderSettings } from './settings.ts';
 import { candidateNames, childPath, sanitizeName } from './names.ts';
@@ -383,7 +384,7 @@ export class Recorder {
       for (const candidate of candidateNames(safe, '.wav', now)) {
         const file = childPath(this.recordingsDir, candidate);
         try {
-          const w = await openWavWriter(file, options);
+          const w = await openWavFile(file, options);
           return { path: file, files: [file], writers: [w], dir: null };
         } catch (e) {
           if (exists(e)) continue;
@@ -405,7 +406,7 @@ export class Recorder {
         const files = names.map((n) => childPath(dir, n));
         const writers: WavWriter[] = [];
         try {
-          for (const f of files) writers.push(await openWavWriter(f, options));
+          for (const f of files) writers.push(await openWavFile(f, options));
         } catch (e) {
           await this.discard(writers, files, dir);
           throw failed(e);
