@@ -10,7 +10,6 @@ export * from './dsp/index.ts';
 export * from './wav/index.ts';
 export { z } from 'zod';
 export { stateSample, stateSamples } from './state-schema.ts';
-export * as recorderProtocol from './recorder-protocol.ts';
 
 /** Declare a plugin. Identity at run time; gives the definition its type. */
 export function definePlugin<const D extends PluginDefinition>(definition: D): D {

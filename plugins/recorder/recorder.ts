@@ -1,39 +1,35 @@
 /**
- * The recorder's control side: opens the files, drains the recorder plugin's tap ring into streaming
- * WAV writers, keeps their headers valid, and ends sessions cleanly on stop, on /engine/stop, on a
- * write failure (disk full, unwritable) or when the plugin goes away.
+ * The recorder's control half at work: opens the files in the plugin's folder, drains the audio
+ * half's tap ring into streaming WAV writers (plugin-sdk's `openWavWriter`), keeps their headers valid,
+ * and ends sessions cleanly on stop, on /engine/stop, on a write failure (disk full, unwritable) or
+ * when the audio half goes away.
  *
- * Thread: control thread only. The audio side (plugins/recorder) only copies blocks into the ring;
- * everything that can block or allocate is here.
+ * Thread: control thread only. The audio half (index.ts, core.ts) only copies blocks into the ring;
+ * everything that can block or allocate is here. Every file is opened through `ctx.files` (the
+ * recordings folder): a name can never reach outside it.
  *
  * A session:
- * 1. `start`: sanitize the name, open the file(s) (never overwriting), empty the ring, send
- *    `/engine/record/start <session>` to the plugin; it arms and starts copying at the next block
+ * 1. `start`: the audio half is made again first if the config asks for other audio settings (tap,
+ *    stems, fade, ring size); sanitize the name, open the file(s) (never overwriting), empty the ring,
+ *    send CMD_START with the session number; the audio half arms and starts copying at the next block
  *    start, writing that block's frame and the ring position into the tap header (protocol.ts).
  * 2. Every `drainIntervalMs` (25 ms) the ring is read in chunks and appended to the writer(s); every
  *    `syncIntervalMs` (500 ms) each writer's header is brought up to date and fsynced, so a killed
  *    engine leaves a valid file missing at most that much. If the disk falls behind by more than
- *    MAX_BACKLOG_SECONDS the ring is left to fill, and the audio side drops (and counts) whole blocks
+ *    MAX_BACKLOG_SECONDS the ring is left to fill, and the audio half drops (and counts) whole blocks
  *    rather than ever waiting.
- * 3. `stop`: the plugin stops at a block boundary (or after its fade-out) and publishes the ring
+ * 3. `stop`: the audio half stops at a block boundary (or after its fade-out) and publishes the ring
  *    position of its last frame; the writer drains up to it and closes the files.
  */
-import { mkdir, rm } from 'node:fs/promises';
-import path from 'node:path';
-import { debuglog } from 'node:util';
-import type { Engine } from '../engine.ts';
-import { RouteError } from '../osc-router.ts';
-import { oscInt64 } from '../osc-args.ts';
-import type { TapRing } from '../../audio/tap-ring.ts';
-import type { WavSampleFormat, WavWriter } from '../../../plugin-sdk/wav/index.ts';
-import { openWavFile } from '../wav-file.ts';
-import { parseFormat, type RecorderConfig } from './config.ts';
-import { PLUGIN_ID, RecorderSettings } from './settings.ts';
-import { candidateNames, childPath, sanitizeName } from './names.ts';
+import { CodedError, oscInt64, openWavWriter, wavTarget, type ControlContext, type TapReader, type WavSampleFormat, type WavWriter } from 'plugin-sdk';
+import { parseFormat, readSettings, type RecorderConfig, type RecorderSettings } from './config.ts';
+import { candidateNames, sanitizeName } from './names.ts';
 import {
+  audioSettings,
   CMD_START,
   CMD_STOP,
   RecState,
+  ringDiffers,
   TAP_NAME,
   TapKind,
   W_DROPPED,
@@ -44,12 +40,10 @@ import {
   W_SESSION,
   W_STATE,
   W_TAP,
+  type CommandReply,
   type TapChoice,
-} from '../../../plugin-sdk/recorder-protocol.ts';
+} from './protocol.ts';
 
-const trace = debuglog('chronus:recorder');
-
-export { PLUGIN_ID };
 /** Frames moved from the ring per read. */
 const CHUNK_FRAMES = 8192;
 /** Audio accepted by the writers but not yet on disk before the writer stops draining the ring. */
@@ -57,7 +51,6 @@ const MAX_BACKLOG_SECONDS = 10;
 const TWO_32 = 4294967296;
 
 export const RecordError = {
-  DISABLED: 'RECORDER_DISABLED',
   NOT_LOADED: 'RECORDER_NOT_LOADED',
   CONFIG_INVALID: 'RECORDER_CONFIG_INVALID',
   BUSY: 'RECORD_BUSY',
@@ -105,9 +98,6 @@ export interface WriterStats {
   ticks: number;
   /** Wall time inside drain ticks (synchronous part: ring reads, sample conversion, queuing). */
   busyMs: number;
-  /** process.cpuUsage() deltas around the same sections (all threads of the process during them). */
-  cpuUserMicros: number;
-  cpuSystemMicros: number;
   framesDrained: number;
 }
 
@@ -116,7 +106,7 @@ interface Session {
   readonly path: string;
   readonly files: string[];
   readonly writers: WavWriter[];
-  readonly ring: TapRing;
+  readonly ring: TapReader;
   readonly format: WavSampleFormat;
   readonly tap: TapChoice;
   readonly scratch: Float32Array[];
@@ -131,61 +121,83 @@ interface Session {
   ending: boolean;
 }
 
+/** What a version hands to the one that replaces it (hot reload): its session (ended by the new one) and what status shows. */
+export interface RecorderState {
+  readonly session: Session | null;
+  readonly last: RecordResult | null;
+  readonly lastError: string | null;
+  readonly nextSession: number;
+}
+
+/** What `open` made: the file(s) by their names in the folder, and their writers. */
+interface Opened {
+  path: string;
+  files: string[];
+  names: string[];
+  writers: WavWriter[];
+  /** The stems session folder, or null. */
+  dir: string | null;
+}
+
 function tapName(kind: number): TapChoice {
   return kind === TapKind['pre-fx'] ? 'pre-fx' : kind === TapKind.stems ? 'stems' : 'master';
 }
 
+/**
+ * The message of an error. Not `instanceof Error`: this code runs in the plugin's own realm, and the
+ * errors of files and the SDK come from the engine's, whose `Error` is another object.
+ */
 function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  const m = (e as { message?: unknown } | null | undefined)?.message;
+  return typeof m === 'string' ? m : String(e);
+}
+
+function isExists(e: unknown): boolean {
+  return (e as { errno?: string }).errno === 'EEXIST' || (e as { code?: string }).code === 'EEXIST';
 }
 
 export class Recorder {
-  /** `plugins.recorder` as it is now: a change while running applies to the next recording. */
-  private readonly settings: RecorderSettings;
-  readonly stats: WriterStats = { ticks: 0, busyMs: 0, cpuUserMicros: 0, cpuSystemMicros: 0, framesDrained: 0 };
+  readonly stats: WriterStats = { ticks: 0, busyMs: 0, framesDrained: 0 };
   private session: Session | null = null;
   private phase: RecorderStatus['state'] = 'idle';
   private last: RecordResult | null = null;
   private lastError: string | null = null;
   private nextSession = 1;
-  private timer: NodeJS.Timeout | undefined;
+  private timer = 0;
   private chain: Promise<unknown> = Promise.resolve();
   private stalled = false;
+  /** Handed over to a new version: a start still in flight here gives up. */
+  private retired = false;
+  private settingsFor: unknown = undefined;
+  private settingsNow: RecorderSettings | null = null;
 
-  constructor(private readonly engine: Engine) {
-    this.settings = new RecorderSettings(engine);
+  constructor(private readonly ctx: ControlContext) {}
+
+  /** `plugins.recorder` as it is now (a config change while running shows here at once; a recording keeps what it started with). */
+  get settings(): RecorderSettings {
+    const section = this.ctx.config;
+    if (this.settingsNow === null || this.settingsFor !== section) {
+      this.settingsFor = section;
+      this.settingsNow = readSettings(section);
+    }
+    return this.settingsNow;
   }
 
-  /** The settings now (a config change while running shows here at once). */
   get config(): RecorderConfig {
-    return this.settings.current().config;
-  }
-
-  /** Why the config section was refused (recording is refused with this message), or null. */
-  get configProblem(): string | null {
-    return this.settings.current().problem;
-  }
-
-  get enabledInConfig(): boolean {
-    return this.settings.current().enabled;
-  }
-
-  get recordingsDir(): string {
-    return this.engine.config.paths.recordings;
+    return this.settings.config;
   }
 
   get active(): boolean {
     return this.session !== null;
   }
 
-  /** Create recordings/, recordings/sessions/ and recordings/temp/ (idempotent). */
+  /** Create the folder's sessions/ and temp/ (idempotent). */
   async ensureFolders(): Promise<void> {
-    const root = this.recordingsDir;
-    await mkdir(path.join(root, 'sessions'), { recursive: true });
-    await mkdir(path.join(root, 'temp'), { recursive: true });
+    await this.ctx.files.mkdir('sessions');
+    await this.ctx.files.mkdir('temp');
   }
 
-  /** Start recording. Rejects with a RouteError (code and a message that says what to do). */
+  /** Start recording. Rejects with a CodedError (code and a message that says what to do). */
   start(name?: unknown, format?: unknown): Promise<RecordResult> {
     return this.serial(() => this.doStart(name, format));
   }
@@ -197,7 +209,7 @@ export class Recorder {
       if (!s) {
         this.ring();
         const after = this.lastError ? ` (the last recording ended on an error: ${this.lastError})` : '';
-        throw new RouteError(RecordError.NOT_RECORDING, `not recording${after}; /engine/record/start begins a recording`);
+        throw new CodedError(RecordError.NOT_RECORDING, `not recording${after}; /engine/record/start begins a recording`);
       }
       return this.endSession(s, 'stop');
     });
@@ -210,7 +222,7 @@ export class Recorder {
 
   status(): RecorderStatus {
     const s = this.session;
-    const sr = this.engine.audio.sampleRate;
+    const sr = this.ctx.sampleRate;
     if (s) {
       const h = s.ring.header;
       const live = Atomics.load(h, W_SESSION) === s.id;
@@ -264,10 +276,39 @@ export class Recorder {
     this.stalled = on;
   }
 
-  /** Release the timer (engine shutdown after the session ended). */
-  dispose(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+  /** Throws the CodedError that start would (bad config, audio half missing). */
+  assertAvailable(): void {
+    this.ring();
+  }
+
+  /** Hot reload: this version is replaced; its state (a running session included) goes to the new one. */
+  handOver(): RecorderState {
+    this.retired = true;
+    this.stopTimer();
+    const state: RecorderState = { session: this.session, last: this.last, lastError: this.lastError, nextSession: this.nextSession };
+    this.session = null;
+    return state;
+  }
+
+  /**
+   * Hot reload: take over what the version before had. A session it was recording ends here, as
+   * interrupted (what was recorded is kept, clients are told): a new version may read its ring differently.
+   */
+  adopt(state: RecorderState): void {
+    this.last = state.last;
+    this.lastError = state.lastError;
+    this.nextSession = state.nextSession;
+    const s = state.session;
+    if (s) void this.serial(() => this.interrupt(s, true));
+  }
+
+  /** Unloaded (folder removed or plugin disabled): a running session ends here, its files closed and valid. */
+  async retire(): Promise<void> {
+    this.retired = true;
+    await this.serial(async () => {
+      if (this.session) await this.interrupt(this.session, false);
+    });
+    this.stopTimer();
   }
 
   // ───────────────────────── sessions ─────────────────────────
@@ -278,40 +319,42 @@ export class Recorder {
     return p;
   }
 
-  /** Throws the RouteError that start would (disabled with how to enable it, not loaded, bad config). */
-  assertAvailable(): void {
-    this.ring();
+  /** The audio half's ring, or a CodedError saying what is wrong. */
+  private ring(): TapReader {
+    const { problem } = this.settings;
+    if (problem) {
+      throw new CodedError(RecordError.CONFIG_INVALID, `the recorder config is invalid: ${problem}; fix plugins.recorder in config/local.json`);
+    }
+    const ring = this.ctx.audio.tap(TAP_NAME);
+    if (ring) return ring;
+    throw new CodedError(RecordError.NOT_LOADED, "the recorder plugin's audio half is not running (see the engine log or /engine/plugins)");
   }
 
-  /** The plugin's ring, or a RouteError saying how to enable it. */
-  private ring(): TapRing {
-    if (this.configProblem) {
-      throw new RouteError(RecordError.CONFIG_INVALID, `the recorder config is invalid: ${this.configProblem}; fix plugins.recorder in config/local.json`);
-    }
-    const ring = this.engine.plugins.loaded.has(PLUGIN_ID) ? this.engine.tap(TAP_NAME) : undefined;
-    if (ring) return ring;
-    if (!this.enabledInConfig) {
-      throw new RouteError(
-        RecordError.DISABLED,
-        'the recorder plugin is disabled: add { "plugins": { "recorder": { "enabled": true } } } to config/local.json (a running engine picks it up; one started with engine.watch false needs a restart)',
-      );
-    }
-    throw new RouteError(
-      RecordError.NOT_LOADED,
-      'the recorder plugin is enabled but not loaded (see the engine log or /engine/plugins for its load error)',
-    );
+  /**
+   * Before a recording: when the audio half was made with other settings than the config now asks
+   * for (tap, stem count, fade, ring size changed while running), make it again so they apply.
+   */
+  private async applyToAudio(): Promise<void> {
+    if (this.settings.problem) return;
+    const ring = this.ctx.audio.tap(TAP_NAME);
+    if (!ring) return;
+    const wanted = audioSettings(this.ctx.config, this.ctx.numVoices, this.ctx.sampleRate, this.ctx.blockSize);
+    if (!ringDiffers(ring, wanted)) return;
+    await this.ctx.audio.reload();
+    const what = `tap ${wanted.tap}${wanted.tap === 'stems' ? ` (${wanted.voices} voices)` : ''}`;
+    this.ctx.log.info(`${what} from the config takes effect for this recording (audio half made again)`);
   }
 
   private async doStart(name: unknown, formatArg: unknown): Promise<RecordResult> {
     if (this.session) {
-      throw new RouteError(RecordError.BUSY, `already recording to ${this.session.path}; send /engine/record/stop first`);
+      throw new CodedError(RecordError.BUSY, `already recording to ${this.session.path}; send /engine/record/stop first`);
     }
-    await this.settings.applyToPlugin();
+    await this.applyToAudio();
     const ring = this.ring();
     let format = this.config.format;
     if (formatArg !== undefined && formatArg !== '') {
       const f = parseFormat(formatArg);
-      if (!f) throw new RouteError(RecordError.BAD_FORMAT, `format must be int16 (16), int24 (24) or float32 (float, 32), got ${JSON.stringify(formatArg)}`);
+      if (!f) throw new CodedError(RecordError.BAD_FORMAT, `format must be int16 (16), int24 (24) or float32 (float, 32), got ${JSON.stringify(formatArg)}`);
       format = f;
     }
     const tap = tapName(Atomics.load(ring.header, W_TAP));
@@ -319,7 +362,7 @@ export class Recorder {
     try {
       const opened = await this.open(name, format, tap, ring.channels);
       const scratch = this.scratchFor(ring.channels);
-      // Anything left in the ring belongs to no session (the audio side writes only while recording).
+      // Anything left in the ring belongs to no session (the audio half writes only while recording).
       while (ring.available > 0) ring.read(scratch, CHUNK_FRAMES);
       const id = this.nextSession++ & 0x7fffffff;
       const views = opened.writers.map((_, k) => [scratch[2 * k], scratch[2 * k + 1]]);
@@ -334,29 +377,34 @@ export class Recorder {
         scratch,
         views,
         backlog: 0,
-        lastSyncAt: performance.now(),
+        lastSyncAt: this.ctx.timers.now(),
         syncing: null,
         failure: null,
         ending: false,
       };
-      let armed: { ok?: boolean; state?: number } | undefined;
+      let armed: CommandReply | undefined;
       try {
-        armed = (await this.engine.audio.call('command', PLUGIN_ID, CMD_START, [id])) as typeof armed;
+        armed = (await this.ctx.audio.command(CMD_START, [id])) as CommandReply | undefined;
       } catch (e) {
-        await this.discard(opened.writers, opened.files, opened.dir);
-        throw new RouteError(RecordError.NOT_LOADED, `the recorder plugin did not start: ${errorMessage(e)}`);
+        await this.discard(opened);
+        throw new CodedError(RecordError.NOT_LOADED, `the recorder's audio half did not start: ${errorMessage(e)}`);
+      }
+      if (this.retired) {
+        // Replaced while starting: the new version never knew this session.
+        await this.ctx.audio.command(CMD_STOP, []).catch(() => undefined);
+        await this.discard(opened);
+        throw new CodedError(RecordError.INTERRUPTED, 'the recorder plugin was reloaded while the recording started; start it again');
       }
       if (!armed?.ok) {
-        await this.discard(opened.writers, opened.files, opened.dir);
-        throw new RouteError(RecordError.BUSY, 'the recorder plugin is still finishing a recording; try again');
+        await this.discard(opened);
+        throw new CodedError(RecordError.BUSY, 'the recorder plugin is still finishing a recording; try again');
       }
       this.session = s;
       this.phase = 'recording';
       this.lastError = null;
-      this.engine.recording = true;
-      this.timer ??= setInterval(() => this.tick(), this.config.drainIntervalMs);
-      this.timer.unref();
-      trace('session %d: %s (%s, %s)', id, s.path, format, tap);
+      this.ctx.setStatus({ active: true, file: s.path });
+      this.stopTimer();
+      this.timer = this.ctx.timers.setInterval(() => this.tick(), this.config.drainIntervalMs);
       return this.result(s, 0, null);
     } finally {
       if (!this.session) this.phase = 'idle';
@@ -364,82 +412,86 @@ export class Recorder {
   }
 
   /** Open the file (or the stems folder and its files) under a name that does not exist yet. */
-  private async open(name: unknown, format: WavSampleFormat, tap: TapChoice, channels: number): Promise<{ path: string; files: string[]; writers: WavWriter[]; dir: string | null }> {
+  private async open(name: unknown, format: WavSampleFormat, tap: TapChoice, channels: number): Promise<Opened> {
     const now = new Date();
     const safe = sanitizeName(name, now);
+    const files = this.ctx.files;
     try {
       await this.ensureFolders();
     } catch (e) {
-      throw new RouteError(RecordError.OPEN_FAILED, `cannot create the recordings folder ${this.recordingsDir}: ${errorMessage(e)}; fix paths.recordings or its permissions`);
+      throw new CodedError(RecordError.OPEN_FAILED, `cannot create the recordings folder ${files.root}: ${errorMessage(e)}; fix paths.recordings or its permissions`);
     }
     const options = {
-      sampleRate: this.engine.audio.sampleRate,
+      sampleRate: this.ctx.sampleRate,
       channels: 2,
       format,
       ...(this.config.rf64ThresholdBytes === undefined ? {} : { rf64ThresholdBytes: this.config.rf64ThresholdBytes }),
     };
-    const exists = (e: unknown) => (e as { errno?: string; code?: string }).errno === 'EEXIST' || (e as { code?: string }).code === 'EEXIST';
-    const failed = (e: unknown) => new RouteError(RecordError.OPEN_FAILED, `cannot start recording: ${errorMessage(e)}`);
+    const failed = (e: unknown) => new CodedError(RecordError.OPEN_FAILED, `cannot start recording: ${errorMessage(e)}`);
     if (tap !== 'stems') {
       for (const candidate of candidateNames(safe, '.wav', now)) {
-        const file = childPath(this.recordingsDir, candidate);
         try {
-          const w = await openWavFile(file, options);
-          return { path: file, files: [file], writers: [w], dir: null };
+          const w = await openWavWriter(wavTarget(files, candidate), options);
+          return { path: w.path, files: [w.path], names: [candidate], writers: [w], dir: null };
         } catch (e) {
-          if (exists(e)) continue;
-          throw await this.removeUnstarted(file, e);
+          if (isExists(e)) continue;
+          throw await this.removeUnstarted(candidate, e);
         }
       }
     } else {
-      const sessions = path.join(this.recordingsDir, 'sessions');
       for (const candidate of candidateNames(safe, '', now)) {
-        const dir = childPath(sessions, candidate);
+        const dir = `sessions/${candidate}`;
         try {
-          await mkdir(dir);
+          if ((await files.stat(dir)) !== null) continue;
+          await files.mkdir(dir);
         } catch (e) {
-          if (exists(e)) continue;
           throw failed(e);
         }
         const names = ['master.wav'];
         for (let v = 1; v < channels / 2; v++) names.push(`voice${v}.wav`);
-        const files = names.map((n) => childPath(dir, n));
-        const writers: WavWriter[] = [];
+        const opened: Opened = { path: '', files: [], names: names.map((n) => `${dir}/${n}`), writers: [], dir };
         try {
-          for (const f of files) writers.push(await openWavFile(f, options));
+          for (const n of opened.names) {
+            const w = await openWavWriter(wavTarget(files, n), options);
+            opened.writers.push(w);
+            opened.files.push(w.path);
+          }
         } catch (e) {
-          await this.discard(writers, files, dir);
+          await this.discard(opened);
           throw failed(e);
         }
-        return { path: files[0], files, writers, dir };
+        opened.path = opened.files[0];
+        return opened;
       }
     }
-    throw new RouteError(RecordError.OPEN_FAILED, `cannot find a free name for ${JSON.stringify(safe.name)} in ${this.recordingsDir}`);
+    throw new CodedError(RecordError.OPEN_FAILED, `cannot find a free name for ${JSON.stringify(safe.name)} in ${files.root}`);
   }
 
   /**
    * A file that open created but whose header could not be written (disk full, I/O error) is deleted
    * — a failed start leaves nothing behind — and the error says so. Any other failure created nothing.
    */
-  private async removeUnstarted(file: string, e: unknown): Promise<RouteError> {
-    if ((e as { code?: unknown }).code !== 'WAV_WRITE_FAILED') return new RouteError(RecordError.OPEN_FAILED, `cannot start recording: ${errorMessage(e)}`);
+  private async removeUnstarted(name: string, e: unknown): Promise<CodedError> {
+    if ((e as { code?: unknown }).code !== 'WAV_WRITE_FAILED') return new CodedError(RecordError.OPEN_FAILED, `cannot start recording: ${errorMessage(e)}`);
     const cause = (e as { cause?: unknown }).cause;
-    const why = cause instanceof Error ? cause.message : errorMessage(e);
-    const removed = await rm(file, { force: true }).then(
+    const why = errorMessage(cause ?? e);
+    const file = this.ctx.files.path(name);
+    const removed = await this.ctx.files.remove(name).then(
       () => 'the empty file was removed',
       (r: unknown) => `the empty file could not be removed (${errorMessage(r)})`,
     );
-    return new RouteError(
+    return new CodedError(
       RecordError.OPEN_FAILED,
       `cannot start recording: writing the header of ${file} failed (${why}); ${removed}. Free disk space or fix the folder's permissions, then start again`,
     );
   }
 
   /** Close and delete files that never received audio (a start that failed half way). */
-  private async discard(writers: WavWriter[], files: string[], dir: string | null): Promise<void> {
-    for (const w of writers) await w.close().catch(() => undefined);
-    for (const f of files.slice(0, writers.length)) await rm(f, { force: true }).catch(() => undefined);
-    if (dir) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  private async discard(opened: Opened): Promise<void> {
+    const files = this.ctx.files;
+    for (const w of opened.writers) await w.close().catch(() => undefined);
+    for (const n of opened.names.slice(0, opened.writers.length)) await files.remove(n).catch(() => undefined);
+    if (opened.dir) await files.remove(opened.dir).catch(() => undefined);
   }
 
   private scratchFor(channels: number): Float32Array[] {
@@ -448,27 +500,29 @@ export class Recorder {
     return out;
   }
 
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.ctx.timers.setTimeout(resolve, ms));
+  }
+
   /**
-   * End `s`: stop the audio side (unless its ring is gone), wait for its last frame, drain, close.
+   * End `s`: stop the audio half (unless its ring is gone), wait for its last frame, drain, close.
    * Never rejects; a failure is in the result's `error` and in `lastError`.
    */
   private async endSession(s: Session, why: 'stop' | 'failed' | 'interrupted'): Promise<RecordResult> {
     s.ending = true;
     this.phase = 'stopping';
     const h = s.ring.header;
-    if (why !== 'interrupted') {
+    if (this.ctx.audio.tap(TAP_NAME) === s.ring) {
       let stopped = false;
       try {
-        await this.engine.audio.call('command', PLUGIN_ID, CMD_STOP, []);
+        await this.ctx.audio.command(CMD_STOP, []);
         stopped = true;
-      } catch (e) {
-        trace('session %d: stop command failed: %s', s.id, errorMessage(e));
+      } catch {
+        // The audio half is gone: its ring gets no more frames; what came is kept.
       }
       // Stop lands between blocks: STOPPED at once, or STOPPING while a fade-out plays.
-      const deadline = performance.now() + this.config.fadeMs + 2000;
-      while (stopped && Atomics.load(h, W_STATE) === RecState.Stopping && performance.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 2));
-      }
+      const deadline = this.ctx.timers.now() + this.config.fadeMs + 2000;
+      while (stopped && Atomics.load(h, W_STATE) === RecState.Stopping && this.ctx.timers.now() < deadline) await this.sleep(2);
     }
     if (!s.failure) this.pump(s, true);
     const dropped = Atomics.load(h, W_SESSION) === s.id ? Atomics.load(h, W_DROPPED) >>> 0 : 0;
@@ -488,13 +542,20 @@ export class Recorder {
     const result = this.result(s, frames, error);
     this.last = result;
     this.lastError = error;
-    this.session = null;
+    if (this.session === s) this.session = null;
     this.phase = 'idle';
-    this.engine.recording = false;
-    this.dispose();
-    if (dropped > 0) this.engine.log.warn(`recording ${s.path}: ${dropped} frames dropped (the writer fell behind the audio)`);
-    trace('session %d ended (%s): %d frames, %d dropped', s.id, why, frames, dropped);
+    this.ctx.setStatus({ active: false });
+    this.stopTimer();
+    if (dropped > 0) this.ctx.log.warn(`recording ${s.path}: ${dropped} frames dropped (the writer fell behind the audio)`);
     return result;
+  }
+
+  /** End `s` because the plugin was reloaded or unloaded (or its audio half replaced); `tell` clients (a version that is gone cannot). */
+  private async interrupt(s: Session, tell: boolean): Promise<void> {
+    const r = await this.endSession(s, 'interrupted');
+    const message = `recording ${r.path} ended: ${r.error}`;
+    if (tell) this.announce(RecordError.INTERRUPTED, message, r);
+    else this.ctx.log.error(`${message}; the file is valid (${r.frames} frames)`);
   }
 
   private result(s: Session, frames: number, error: string | null): RecordResult {
@@ -512,33 +573,32 @@ export class Recorder {
     };
   }
 
+  private stopTimer(): void {
+    if (this.timer !== 0) this.ctx.timers.clear(this.timer);
+    this.timer = 0;
+  }
+
   // ───────────────────────── the writer loop ─────────────────────────
 
   private tick(): void {
     const s = this.session;
     if (!s || s.ending) return;
-    if (this.engine.tap(TAP_NAME) !== s.ring) {
-      // The plugin was reloaded or unloaded: its ring gets no more frames. Keep what came.
+    if (this.ctx.audio.tap(TAP_NAME) !== s.ring) {
+      // The audio half was made again or removed: its ring gets no more frames. Keep what came.
       void this.serial(async () => {
-        if (this.session !== s || s.ending) return;
-        const r = await this.endSession(s, 'interrupted');
-        this.announce(RecordError.INTERRUPTED, `recording ${r.path} ended: ${r.error}`, r);
+        if (this.session === s && !s.ending) await this.interrupt(s, true);
       });
       return;
     }
     if (this.stalled) return;
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
+    const t0 = this.ctx.timers.now();
     this.pump(s, false);
     if (t0 - s.lastSyncAt >= this.config.syncIntervalMs && !s.syncing) {
       s.lastSyncAt = t0;
       void this.syncAll(s);
     }
-    const c1 = process.cpuUsage(c0);
     this.stats.ticks++;
-    this.stats.busyMs += performance.now() - t0;
-    this.stats.cpuUserMicros += c1.user;
-    this.stats.cpuSystemMicros += c1.system;
+    this.stats.busyMs += this.ctx.timers.now() - t0;
   }
 
   /** Move ring frames to the writers. `all`: ignore the disk back-pressure limit (final drain). */
@@ -546,7 +606,7 @@ export class Recorder {
     if (s.failure) return 0;
     const h = s.ring.header;
     if (Atomics.load(h, W_SESSION) !== s.id || Atomics.load(h, W_STATE) < RecState.Recording) return 0;
-    const limit = MAX_BACKLOG_SECONDS * this.engine.audio.sampleRate;
+    const limit = MAX_BACKLOG_SECONDS * this.ctx.sampleRate;
     let total = 0;
     while (all || s.backlog < limit) {
       const n = s.ring.read(s.scratch, CHUNK_FRAMES);
@@ -588,14 +648,14 @@ export class Recorder {
   /** A write failed (disk full, unwritable, I/O error): end the session; the file stays valid to its last sync. */
   private fail(s: Session, e: unknown): void {
     if (s.failure) return;
-    s.failure = e instanceof Error ? e : new Error(String(e));
+    s.failure = typeof (e as { message?: unknown } | null)?.message === 'string' ? (e as Error) : new Error(String(e));
     if (s.ending) return;
     void this.serial(async () => {
       if (this.session !== s || s.ending) return;
       const r = await this.endSession(s, 'failed');
       this.announce(
         RecordError.WRITE_FAILED,
-        `recording stopped: ${r.error}; the file is valid up to ${(r.frames / this.engine.audio.sampleRate).toFixed(2)} s (${r.frames} frames) and the engine keeps playing`,
+        `recording stopped: ${r.error}; the file is valid up to ${(r.frames / this.ctx.sampleRate).toFixed(2)} s (${r.frames} frames) and the engine keeps playing`,
         r,
       );
     });
@@ -603,8 +663,8 @@ export class Recorder {
 
   /** Tell every client a session ended on its own: `/error /engine/record <code> <message>`, then `/engine/record/stopped`. */
   private announce(code: string, message: string, r: RecordResult): void {
-    this.engine.log.error(message);
-    this.engine.broadcast('/error', ['/engine/record', code, message]);
-    this.engine.broadcast('/engine/record/stopped', [r.path, oscInt64(r.frames)]);
+    this.ctx.log.error(message);
+    this.ctx.broadcast('/error', '/engine/record', code, message);
+    this.ctx.broadcast('/engine/record/stopped', r.path, oscInt64(r.frames));
   }
 }
