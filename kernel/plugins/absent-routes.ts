@@ -14,7 +14,7 @@ import type { Manifest } from './manifest.ts';
 /** Why a plugin with declared routes is not answering them. */
 export type Absence = 'disabled' | 'not-loaded';
 
-/** `recorder` → `RECORDER_DISABLED`, `my-fx` → `MY_FX_NOT_LOADED`. */
+/** `sampler` → `SAMPLER_DISABLED`, `my-fx` → `MY_FX_NOT_LOADED`. */
 function codeFor(id: string, why: Absence): string {
   return `${id.toUpperCase().replace(/-/g, '_')}_${why === 'disabled' ? 'DISABLED' : 'NOT_LOADED'}`;
 }

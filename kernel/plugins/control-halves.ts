@@ -82,6 +82,11 @@ export class ControlHalves {
     return this.running.has(pluginId);
   }
 
+  /** The addresses plugin `id`'s control half maps (docs, schema). */
+  addresses(pluginId: string): string[] {
+    return [...(this.running.get(pluginId)?.routes.keys() ?? [])];
+  }
+
   /** Starts `version`; on success it replaces the running one (state handed over). Throws PLUGIN_LOAD_FAILED, the old version untouched. */
   async start(version: ControlVersion): Promise<void> {
     const { pluginId } = version;

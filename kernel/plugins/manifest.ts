@@ -60,7 +60,7 @@ export const ManifestSchema = z
      * The control half's folder for files, relative to the project root unless `paths.<folder>` or
      * `plugins.<id>.folder` in config says otherwise (default `data/<id>`).
      */
-    folder: z.string().regex(/^[a-z][a-z0-9_-]*$/, { error: 'must be a folder name: lowercase letters, digits, "-" and "_" (e.g. "recordings")' }).optional(),
+    folder: z.string().regex(/^[a-z][a-z0-9_-]*$/, { error: 'must be a folder name: lowercase letters, digits, "-" and "_" (e.g. "samples")' }).optional(),
     /**
      * OSC addresses the plugin adds besides `/mod/…` and `/gate/…` (its control half may map only
      * these): while it is disabled or failed to load, they answer how to turn it on
