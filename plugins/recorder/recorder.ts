@@ -299,7 +299,8 @@ export class Recorder {
     this.lastError = state.lastError;
     this.nextSession = state.nextSession;
     const s = state.session;
-    if (s) void this.serial(() => this.interrupt(s, true));
+    // One the old version was already ending (a stop in flight) is finished there.
+    if (s && !s.ending) void this.serial(() => this.interrupt(s, true));
   }
 
   /** Unloaded (folder removed or plugin disabled): a running session ends here, its files closed and valid. */
@@ -500,8 +501,11 @@ export class Recorder {
     return out;
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => this.ctx.timers.setTimeout(resolve, ms));
+  /** Waits `ms` on this version's timers; false at once when they are closed (this version was replaced). */
+  private sleep(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      if (this.ctx.timers.setTimeout(() => resolve(true), ms) === 0) resolve(false);
+    });
   }
 
   /**
@@ -522,7 +526,9 @@ export class Recorder {
       }
       // Stop lands between blocks: STOPPED at once, or STOPPING while a fade-out plays.
       const deadline = this.ctx.timers.now() + this.config.fadeMs + 2000;
-      while (stopped && Atomics.load(h, W_STATE) === RecState.Stopping && this.ctx.timers.now() < deadline) await this.sleep(2);
+      while (stopped && Atomics.load(h, W_STATE) === RecState.Stopping && this.ctx.timers.now() < deadline) {
+        if (!(await this.sleep(2))) break;
+      }
     }
     if (!s.failure) this.pump(s, true);
     const dropped = Atomics.load(h, W_SESSION) === s.id ? Atomics.load(h, W_DROPPED) >>> 0 : 0;
