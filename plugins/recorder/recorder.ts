@@ -21,9 +21,10 @@
  * 3. `stop`: the audio half stops at a block boundary (or after its fade-out) and publishes the ring
  *    position of its last frame; the writer drains up to it and closes the files.
  */
-import { CodedError, oscInt64, openWavWriter, wavTarget, type ControlContext, type TapReader, type WavSampleFormat, type WavWriter } from 'plugin-sdk';
+import { CodedError, oscInt64, type ControlContext, type TapReader, type WavSampleFormat, type WavWriter } from 'plugin-sdk';
 import { parseFormat, readSettings, type RecorderConfig, type RecorderSettings } from './config.ts';
-import { candidateNames, sanitizeName } from './names.ts';
+import { errorMessage, RecordError } from './errors.ts';
+import { discardSession, ensureFolders, openSession } from './session-files.ts';
 import {
   audioSettings,
   CMD_START,
@@ -49,17 +50,6 @@ const CHUNK_FRAMES = 8192;
 /** Audio accepted by the writers but not yet on disk before the writer stops draining the ring. */
 const MAX_BACKLOG_SECONDS = 10;
 const TWO_32 = 4294967296;
-
-export const RecordError = {
-  NOT_LOADED: 'RECORDER_NOT_LOADED',
-  CONFIG_INVALID: 'RECORDER_CONFIG_INVALID',
-  BUSY: 'RECORD_BUSY',
-  NOT_RECORDING: 'RECORD_NOT_RECORDING',
-  BAD_FORMAT: 'RECORD_BAD_FORMAT',
-  OPEN_FAILED: 'RECORD_OPEN_FAILED',
-  WRITE_FAILED: 'RECORD_WRITE_FAILED',
-  INTERRUPTED: 'RECORD_INTERRUPTED',
-} as const;
 
 export interface RecordResult {
   /** The file replies name: the recording, or the master file of a stems session. */
@@ -129,31 +119,8 @@ export interface RecorderState {
   readonly nextSession: number;
 }
 
-/** What `open` made: the file(s) by their names in the folder, and their writers. */
-interface Opened {
-  path: string;
-  files: string[];
-  names: string[];
-  writers: WavWriter[];
-  /** The stems session folder, or null. */
-  dir: string | null;
-}
-
 function tapName(kind: number): TapChoice {
   return kind === TapKind['pre-fx'] ? 'pre-fx' : kind === TapKind.stems ? 'stems' : 'master';
-}
-
-/**
- * The message of an error. Not `instanceof Error`: this code runs in the plugin's own realm, and the
- * errors of files and the SDK come from the engine's, whose `Error` is another object.
- */
-function errorMessage(e: unknown): string {
-  const m = (e as { message?: unknown } | null | undefined)?.message;
-  return typeof m === 'string' ? m : String(e);
-}
-
-function isExists(e: unknown): boolean {
-  return (e as { errno?: string }).errno === 'EEXIST' || (e as { code?: string }).code === 'EEXIST';
 }
 
 export class Recorder {
@@ -192,9 +159,8 @@ export class Recorder {
   }
 
   /** Create the folder's sessions/ and temp/ (idempotent). */
-  async ensureFolders(): Promise<void> {
-    await this.ctx.files.mkdir('sessions');
-    await this.ctx.files.mkdir('temp');
+  ensureFolders(): Promise<void> {
+    return ensureFolders(this.ctx.files);
   }
 
   /** Start recording. Rejects with a CodedError (code and a message that says what to do). */
@@ -361,7 +327,13 @@ export class Recorder {
     const tap = tapName(Atomics.load(ring.header, W_TAP));
     this.phase = 'starting';
     try {
-      const opened = await this.open(name, format, tap, ring.channels);
+      const opened = await openSession(this.ctx.files, name, {
+        sampleRate: this.ctx.sampleRate,
+        format,
+        stereoFiles: ring.channels / 2,
+        stems: tap === 'stems',
+        rf64ThresholdBytes: this.config.rf64ThresholdBytes,
+      });
       const scratch = this.scratchFor(ring.channels);
       // Anything left in the ring belongs to no session (the audio half writes only while recording).
       while (ring.available > 0) ring.read(scratch, CHUNK_FRAMES);
@@ -387,17 +359,17 @@ export class Recorder {
       try {
         armed = (await this.ctx.audio.command(CMD_START, [id])) as CommandReply | undefined;
       } catch (e) {
-        await this.discard(opened);
+        await discardSession(this.ctx.files, opened);
         throw new CodedError(RecordError.NOT_LOADED, `the recorder's audio half did not start: ${errorMessage(e)}`);
       }
       if (this.retired) {
         // Replaced while starting: the new version never knew this session.
         await this.ctx.audio.command(CMD_STOP, []).catch(() => undefined);
-        await this.discard(opened);
+        await discardSession(this.ctx.files, opened);
         throw new CodedError(RecordError.INTERRUPTED, 'the recorder plugin was reloaded while the recording started; start it again');
       }
       if (!armed?.ok) {
-        await this.discard(opened);
+        await discardSession(this.ctx.files, opened);
         throw new CodedError(RecordError.BUSY, 'the recorder plugin is still finishing a recording; try again');
       }
       this.session = s;
@@ -410,89 +382,6 @@ export class Recorder {
     } finally {
       if (!this.session) this.phase = 'idle';
     }
-  }
-
-  /** Open the file (or the stems folder and its files) under a name that does not exist yet. */
-  private async open(name: unknown, format: WavSampleFormat, tap: TapChoice, channels: number): Promise<Opened> {
-    const now = new Date();
-    const safe = sanitizeName(name, now);
-    const files = this.ctx.files;
-    try {
-      await this.ensureFolders();
-    } catch (e) {
-      throw new CodedError(RecordError.OPEN_FAILED, `cannot create the recordings folder ${files.root}: ${errorMessage(e)}; fix paths.recordings or its permissions`);
-    }
-    const options = {
-      sampleRate: this.ctx.sampleRate,
-      channels: 2,
-      format,
-      ...(this.config.rf64ThresholdBytes === undefined ? {} : { rf64ThresholdBytes: this.config.rf64ThresholdBytes }),
-    };
-    const failed = (e: unknown) => new CodedError(RecordError.OPEN_FAILED, `cannot start recording: ${errorMessage(e)}`);
-    if (tap !== 'stems') {
-      for (const candidate of candidateNames(safe, '.wav', now)) {
-        try {
-          const w = await openWavWriter(wavTarget(files, candidate), options);
-          return { path: w.path, files: [w.path], names: [candidate], writers: [w], dir: null };
-        } catch (e) {
-          if (isExists(e)) continue;
-          throw await this.removeUnstarted(candidate, e);
-        }
-      }
-    } else {
-      for (const candidate of candidateNames(safe, '', now)) {
-        const dir = `sessions/${candidate}`;
-        try {
-          if ((await files.stat(dir)) !== null) continue;
-          await files.mkdir(dir);
-        } catch (e) {
-          throw failed(e);
-        }
-        const names = ['master.wav'];
-        for (let v = 1; v < channels / 2; v++) names.push(`voice${v}.wav`);
-        const opened: Opened = { path: '', files: [], names: names.map((n) => `${dir}/${n}`), writers: [], dir };
-        try {
-          for (const n of opened.names) {
-            const w = await openWavWriter(wavTarget(files, n), options);
-            opened.writers.push(w);
-            opened.files.push(w.path);
-          }
-        } catch (e) {
-          await this.discard(opened);
-          throw failed(e);
-        }
-        opened.path = opened.files[0];
-        return opened;
-      }
-    }
-    throw new CodedError(RecordError.OPEN_FAILED, `cannot find a free name for ${JSON.stringify(safe.name)} in ${files.root}`);
-  }
-
-  /**
-   * A file that open created but whose header could not be written (disk full, I/O error) is deleted
-   * — a failed start leaves nothing behind — and the error says so. Any other failure created nothing.
-   */
-  private async removeUnstarted(name: string, e: unknown): Promise<CodedError> {
-    if ((e as { code?: unknown }).code !== 'WAV_WRITE_FAILED') return new CodedError(RecordError.OPEN_FAILED, `cannot start recording: ${errorMessage(e)}`);
-    const cause = (e as { cause?: unknown }).cause;
-    const why = errorMessage(cause ?? e);
-    const file = this.ctx.files.path(name);
-    const removed = await this.ctx.files.remove(name).then(
-      () => 'the empty file was removed',
-      (r: unknown) => `the empty file could not be removed (${errorMessage(r)})`,
-    );
-    return new CodedError(
-      RecordError.OPEN_FAILED,
-      `cannot start recording: writing the header of ${file} failed (${why}); ${removed}. Free disk space or fix the folder's permissions, then start again`,
-    );
-  }
-
-  /** Close and delete files that never received audio (a start that failed half way). */
-  private async discard(opened: Opened): Promise<void> {
-    const files = this.ctx.files;
-    for (const w of opened.writers) await w.close().catch(() => undefined);
-    for (const n of opened.names.slice(0, opened.writers.length)) await files.remove(n).catch(() => undefined);
-    if (opened.dir) await files.remove(opened.dir).catch(() => undefined);
   }
 
   private scratchFor(channels: number): Float32Array[] {
