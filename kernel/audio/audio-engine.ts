@@ -300,6 +300,7 @@ export class AudioEngine {
       maxBlock: this.maxBlock,
       modules: spec.modules,
       config: spec.config,
+      numVoices: spec.numVoices,
       param: (module, name) => {
         const m = typeof module === 'number' ? module : spec.modules.indexOf(module);
         const index = byName.get(`${m}/${name}`);

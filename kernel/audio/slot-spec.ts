@@ -17,6 +17,8 @@ export interface SlotSpec {
   /** Gated modules of this plugin that also receive the gates of `source` (another module id). */
   follows: { module: number; source: string }[];
   config: Record<string, unknown>;
+  /** The engine's voice count (config engine.numVoices): `ctx.numVoices`. */
+  numVoices: number;
   /** Values the plugin's control half published (`ctx.audio.share`): what `ctx.shared(name)` returns. */
   shared?: Record<string, unknown>;
 }
