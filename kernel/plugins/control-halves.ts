@@ -19,7 +19,7 @@ import type { ControlContext, ControlDefinition, ControlInstance, ControlRoute, 
 import type { PluginLogger } from '../../plugin-sdk/types.ts';
 import { ChronusError, ErrorCode } from '../base/errors.ts';
 import type { OscRouter } from '../control/osc-router.ts';
-import { pluginFiles } from './control-files.ts';
+import { pluginFiles, pluginFolder } from './control-files.ts';
 import { isThenable, VersionResources } from './control-resources.ts';
 
 /** What the control halves need of the engine, and nothing more. */
@@ -44,6 +44,8 @@ export interface ControlVersion {
   config: Readonly<Record<string, unknown>>;
   /** The plugin's own folder for files (absolute). */
   filesRoot: string;
+  /** The plugin's folder, where its plugin.json is (absolute; read only for the control half). */
+  pluginRoot: string;
   definition: ControlDefinition;
   realm: vm.Context;
   /** Turns an error's stack into `file:line` of the plugin's sources, or null. */
@@ -208,6 +210,7 @@ export class ControlHalves {
         tap: (name) => ports.tap(pluginId, name),
       },
       files: pluginFiles(path.resolve(filesRoot), files, () => r.resources),
+      pluginFiles: pluginFolder(path.resolve(r.version.pluginRoot), () => r.resources),
       timers: r.resources.timersApi,
       udp: (port, host) => r.resources.udp(port, host),
       route: <S extends z.ZodType>(address: string, route: ControlRoute<S>, handler: (args: z.infer<S>, reply: Parameters<Parameters<ControlContext['route']>[2]>[1]) => unknown) => {

@@ -404,6 +404,7 @@ export class PluginHost {
       modules,
       config: this.pluginConfig(manifest.id),
       filesRoot: this.filesRootOf(manifest),
+      pluginRoot: folder,
       definition: c.definition,
       realm: c.realm,
       locate: (stack) => locateError(stack, c.filename, c.sourceMap, folder),
