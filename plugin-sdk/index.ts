@@ -10,6 +10,9 @@ export * from './dsp/index.ts';
 export { z } from 'zod';
 export { stateSample, stateSamples } from './state-schema.ts';
 export * as recorderProtocol from './recorder-protocol.ts';
+// For control halves (they allocate): decode a WAV file, convert a signal's sample rate.
+export { readWav, type WavData, type WavReadLimits } from './wav-read.ts';
+export { resample } from './resample.ts';
 
 /** Declare a plugin. Identity at run time; gives the definition its type. */
 export function definePlugin<const D extends PluginDefinition>(definition: D): D {
