@@ -86,7 +86,9 @@ export async function collectDocs(root: string): Promise<DocsInput> {
   const { config, enabledByDefault } = await docsConfig(root);
   const engine = await Engine.start({ config, backend: 'offline', listen: false, status: false, watch: false, log: Logger.silent() });
   try {
-    const schema = engine.registry.toJSON(engine.router.routes().map((r) => r.address)) as unknown as Schema;
+    const routes = engine.router.routes();
+    const schema = engine.registry.toJSON(routes.map((r) => r.address)) as unknown as Schema;
+    const described = new Map(routes.map((r) => [r.address, r.description]));
     const plugins: PluginDoc[] = [...engine.plugins.loaded.values()].map((p) => ({
       id: p.manifest.id,
       name: p.manifest.name,
@@ -99,7 +101,11 @@ export async function collectDocs(root: string): Promise<DocsInput> {
       modules: expandModules(p.manifest, { numVoices: config.engine.numVoices }),
       aliases: { ...(p.manifest.aliases ?? {}) },
       gateFollows: { ...(p.definition.gateFollows ?? {}) },
-      routes: (p.definition.routes ?? []).map((r) => ({ address: r.address, description: r.description, ...(r.reply ? { reply: r.reply } : {}) })),
+      routes: [
+        ...(p.definition.routes ?? []).map((r) => ({ address: r.address, description: r.description, ...(r.reply ? { reply: r.reply } : {}) })),
+        // The control half's routes (their replies are not declared).
+        ...engine.plugins.controls.routesOf(p.manifest.id).map((address) => ({ address, description: described.get(address) ?? '' })),
+      ],
     }));
     return { schema, plugins, numVoices: config.engine.numVoices };
   } finally {

@@ -79,6 +79,11 @@ export class ControlHalves {
     return this.running.has(pluginId);
   }
 
+  /** The addresses of the routes plugin `id`'s running control half mapped (docs, tests). */
+  routesOf(pluginId: string): string[] {
+    return [...(this.running.get(pluginId)?.routes.keys() ?? [])];
+  }
+
   /** Starts `version`; on success it replaces the running one (state handed over). Throws PLUGIN_LOAD_FAILED, the old version untouched. */
   async start(version: ControlVersion): Promise<void> {
     const { pluginId } = version;

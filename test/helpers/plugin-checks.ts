@@ -87,34 +87,19 @@ export async function exercise(e: OfflineEngine, pluginId: string, blocks: numbe
   });
 }
 
-/**
- * The OSC routes plugin `pluginId`'s control half mapped: those of `e` that an engine without the
- * plugin (`baseline`) lacks, less its modules' (`/mod/<module>/…`, `/gate/<module>`) and its audio
- * half's own routes.
- */
-export function controlRoutes(e: OfflineEngine, baseline: OfflineEngine, pluginId: string): string[] {
-  const without = new Set(baseline.engine.router.routes().map((r) => r.address));
-  const audio = new Set((e.engine.plugins.loaded.get(pluginId)?.definition.routes ?? []).map((r) => r.address));
-  const modules = modulesOf(e, pluginId).map((m) => m.id);
-  const ofModule = (a: string) => modules.some((m) => a.startsWith(`/mod/${m}/`) || a === `/gate/${m}`);
-  return e.engine.router
-    .routes()
-    .map((r) => r.address)
-    .filter((a) => !without.has(a) && !audio.has(a) && !ofModule(a));
-}
-
 /** Failures a route of a control half must never answer with: a throw without a code, a hang, a half gone. */
 const ROUTE_FAILURES = ['OSC_HANDLER_FAILED', 'PLUGIN_CONTROL_HUNG', 'PLUGIN_UNKNOWN'];
 
 /**
- * A control half's checks: it runs; each of its `routes` is described and, sent with no arguments,
+ * A control half's checks: it runs; each route it mapped is described and, sent with no arguments,
  * answers or refuses with a coded error (never an uncoded failure or a hang), and the engine plays on;
  * a reload of the unchanged folder starts a new version that gets the old one's state (`getState`)
  * and leaves the audio half alone, with the same routes.
  */
-export async function checkControlHalf(e: OfflineEngine, pluginId: string, routes: readonly string[]): Promise<void> {
+export async function checkControlHalf(e: OfflineEngine, pluginId: string): Promise<void> {
   const controls = e.engine.plugins.controls;
   assert.ok(controls.has(pluginId), 'its control half runs');
+  const routes = controls.routesOf(pluginId);
   const described = new Map(e.engine.router.routes().map((r) => [r.address, r.description]));
   for (const address of routes) {
     assert.ok(described.get(address), `${address} has a description`);
@@ -275,7 +260,7 @@ export async function checkConformance(dir: string, folder: string, blocks = 100
     const baseline = await startWithPlugin(dir, folder, m, false);
     try {
       if (m.control !== undefined) {
-        await checkControlHalf(e, m.id, controlRoutes(e, baseline, m.id));
+        await checkControlHalf(e, m.id);
         await checkControlUnload(e, m.id);
       }
       await e.engine.plugins.unload(m.id);
