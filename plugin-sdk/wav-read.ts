@@ -19,11 +19,13 @@
  * that is not a WAV, is cut short, or is over a limit is refused with a `CodedError`
  * (`WAV_INVALID`, `WAV_UNSUPPORTED`, `WAV_TOO_LARGE`) whose message says what was found.
  */
-import wavefilePkg from 'wavefile';
+import * as wavefile from 'wavefile';
 import { CodedError } from './control.ts';
 
-// wavefile 11 is a UMD bundle without an `exports` map: under ESM only the default import works.
-const { WaveFile } = wavefilePkg;
+// wavefile 11 is a UMD bundle without an `exports` map that says it is an ES module: Node's ESM loader
+// sees only its default export, a CommonJS require of the SDK (tsx on a .cts test, a bundle) only
+// its properties. Either way, its WaveFile.
+const { WaveFile } = (wavefile.WaveFile ? wavefile : (wavefile as unknown as { default: typeof wavefile }).default) as typeof wavefile;
 
 export interface WavData {
   readonly sampleRate: number;
