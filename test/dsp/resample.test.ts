@@ -44,3 +44,17 @@ test('going down in rate, what the new rate cannot hold is filtered out, not fol
 test('rates must be positive', () => {
   assert.throws(() => resample(new Float32Array(4), 0, 48000), RangeError);
 });
+
+test('near the band edge: flat to 0.43 × the lower rate, and 85 dB down past its Nyquist frequency', () => {
+  const level = (freq: number, from: number, to: number) => {
+    const y = resample(tone(freq, from, from / 4), from, to);
+    let peak = 0;
+    for (let j = 1000; j < y.length - 1000; j++) peak = Math.max(peak, Math.abs(y[j]));
+    return 20 * Math.log10(peak);
+  };
+  for (const [from, to] of [[44100, 48000], [48000, 44100]] as const) {
+    assert.ok(level(19000, from, to) > -0.35, `${from} → ${to}: 19 kHz ${level(19000, from, to)} dB`);
+    assert.ok(level(22000, from, to) < -85, `${from} → ${to}: 22 kHz ${level(22000, from, to)} dB`);
+  }
+  assert.ok(level(23000, 48000, 44100) < -85, '23 kHz does not fold back to 21.1 kHz');
+});
