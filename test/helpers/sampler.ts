@@ -32,7 +32,8 @@ export async function samplerEngine(
 ): Promise<SamplerEngine> {
   const src = await mkdtemp(path.join(os.tmpdir(), 'chronus-sampler-'));
   try {
-    await cp(path.join(PROJECT_ROOT, 'plugins/sampler'), path.join(src, 'sampler'), { recursive: true, filter: (from) => !from.includes(`${path.sep}samples`) });
+    const shipped = path.join(PROJECT_ROOT, 'plugins/sampler/samples');
+    await cp(path.join(PROJECT_ROOT, 'plugins/sampler'), path.join(src, 'sampler'), { recursive: true, filter: (from) => from !== shipped && !from.startsWith(shipped + path.sep) });
     await mkdir(path.join(src, 'sampler/samples'));
     for (const [name, bytes] of Object.entries(samples)) await writeFile(path.join(src, 'sampler/samples', name), bytes);
     for (const other of options.also ?? []) await cp(path.join(PROJECT_ROOT, 'plugins', other), path.join(src, other), { recursive: true });

@@ -1,7 +1,8 @@
 /**
  * The drum kit shipped in plugins/sampler/samples/ is what scripts/make-kit.ts makes, byte for byte
  * (the script is deterministic: run it again and git sees no change), and it gives every drum a
- * sample: a fresh clone plays.
+ * sample: a fresh clone plays. Which file plays which drum (kitFiles), and what loadSample makes of
+ * a file: shared memory, within ±1, no denormals; a file too large to be a sample is not even read.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -10,8 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { kitFiles } from '../../plugins/sampler/kit-files.ts';
-import { readWav } from '../../plugin-sdk/index.ts';
+import { kitFiles, loadSample } from '../../plugins/sampler/kit-files.ts';
+import { readWav, type PluginFolder } from '../../plugin-sdk/index.ts';
+import { wavBytes } from '../helpers/sampler.ts';
 import { PROJECT_ROOT } from '../helpers/offline-engine.ts';
 
 const SAMPLES = path.join(PROJECT_ROOT, 'plugins/sampler/samples');
@@ -57,4 +59,50 @@ test('kitFiles: drumN.wav or drumN-<name>.wav; the first by name wins; others ar
     { file: 'samples/drum10.wav', reason: 'there is no module drum10 (drum1…drum3)' },
     { file: 'samples/drum9-x.wav', reason: 'there is no module drum9 (drum1…drum3)' },
   ]);
+});
+
+/** A plugin folder in memory holding one file, counting its reads. */
+function folderWith(bytes: Uint8Array, size = bytes.length): PluginFolder & { reads: number } {
+  const folder = {
+    reads: 0,
+    root: '/kit',
+    path: (name: string) => `/kit/${name}`,
+    readFile: async () => {
+      folder.reads++;
+      return bytes;
+    },
+    readdir: async () => ['drum1.wav'],
+    stat: async () => ({ size, mtimeMs: 1, isFile: true, isDirectory: false }),
+    watch: () => undefined,
+  };
+  return folder;
+}
+
+test('loadSample: shared memory, mono as one array, a louder float file scaled to peak 1, denormals and NaN gone', async () => {
+  const mono = await loadSample(folderWith(wavBytes([[0.5, -0.25, 1e-40, Number.NaN]])), 'samples/drum1.wav', 48000, { maxSeconds: 1 });
+  assert.ok(mono.sample.left.buffer instanceof SharedArrayBuffer);
+  assert.equal(mono.sample.right, mono.sample.left);
+  assert.deepEqual(Array.from(mono.sample.left), [0.5, -0.25, 0, 0]);
+  assert.equal(mono.scaledBy, undefined);
+
+  const loud = await loadSample(folderWith(wavBytes([[2, -1], [0.5, 4]])), 'samples/drum1.wav', 48000, { maxSeconds: 1 });
+  assert.deepEqual(Array.from(loud.sample.left), [0.5, -0.25]);
+  assert.deepEqual(Array.from(loud.sample.right), [0.125, 1]);
+  assert.equal(loud.scaledBy, 0.25);
+  assert.equal(loud.channels, 2);
+});
+
+test('loadSample refuses what is not a mono or stereo sample within maxSeconds; a huge file is not read', async () => {
+  const refuse = async (folder: PluginFolder, code: string, message: RegExp) =>
+    assert.rejects(loadSample(folder, 'samples/drum1.wav', 48000, { maxSeconds: 1 }), (e: Error & { code?: string }) => {
+      assert.equal(e.code, code);
+      assert.match(e.message, message);
+      return true;
+    });
+  const huge = folderWith(new Uint8Array(0), 2 ** 31);
+  await refuse(huge, 'WAV_TOO_LARGE', /2147483648 bytes, more than a 1 s sample can take/);
+  assert.equal(huge.reads, 0, 'never read');
+  await refuse(folderWith(wavBytes([[0], [0], [0]])), 'WAV_TOO_LARGE', /3 channels, more than the 2 allowed/);
+  await refuse(folderWith(wavBytes([new Float32Array(48001)])), 'WAV_TOO_LARGE', /1\.00 s long, more than the 1 s/);
+  await refuse(folderWith(new TextEncoder().encode('not a wave file')), 'WAV_INVALID', /not a WAV file/);
 });
