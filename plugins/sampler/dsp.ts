@@ -91,11 +91,6 @@ export class DrumKit {
     this.sampleR[d] = right ?? left ?? this.empty;
   }
 
-  /** Frames of drum `d`'s current sample (0: none). */
-  sampleFrames(d: number): number {
-    return this.sampleL[d].length;
-  }
-
   /** True while drum `d` has a voice sounding. */
   sounding(d: number): boolean {
     return this.playing[d] > 0;
