@@ -100,6 +100,15 @@ export interface PluginFiles {
   watch(name: string, onChange: (name: string, kind: 'add' | 'change' | 'unlink') => void): void;
 }
 
+/**
+ * The plugin's own folder (where its plugin.json is), read only: files that ship with the plugin —
+ * samples, tables, presets. Names are relative to it and confined like `PluginFiles`' (PATH_ESCAPE).
+ * Files the bundler does not read (anything but plugin.json, the bundle's inputs and source files)
+ * never reload the plugin's code when they change: a control half that wants them watches them
+ * itself (`watch`) and reloads them as data, e.g. the sampler's `samples/`.
+ */
+export type PluginFolder = Pick<PluginFiles, 'root' | 'path' | 'readFile' | 'readdir' | 'stat' | 'watch'>;
+
 /** Timers owned by one version of a control half (cleared when it is replaced or unloaded). */
 export interface PluginTimers {
   /** Milliseconds on a monotonic clock (`performance.now()`): for intervals and durations, not the time of day. */
@@ -201,6 +210,8 @@ export interface ControlContext {
   readonly log: PluginLogger;
   readonly audio: AudioHalf;
   readonly files: PluginFiles;
+  /** The plugin's own folder, read only (see `PluginFolder`). */
+  readonly pluginFiles: PluginFolder;
   readonly timers: PluginTimers;
   readonly engine: EngineView;
   /** Opens a UDP socket on `host` (default loopback) and `port` (0: any free one). */

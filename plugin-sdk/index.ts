@@ -14,6 +14,9 @@ export { stateSample, stateSamples } from './state-schema.ts';
 export { formatArgIssues, formatZodIssues, preview } from './zod-issues.ts';
 /** Analysis for control halves (allocates: never on the audio thread). */
 export { spectrum, bandLevels, legacyBandLevels, FFT_SIZE as SPECTRUM_SIZE, type SpectrumForm } from './analysis/spectrum.ts';
+// For control halves (they allocate): decode a WAV file, convert a signal's sample rate.
+export { readWav, type WavData, type WavReadLimits } from './wav-read.ts';
+export { resample } from './resample.ts';
 
 /** Declare a plugin. Identity at run time; gives the definition its type. */
 export function definePlugin<const D extends PluginDefinition>(definition: D): D {

@@ -1,13 +1,15 @@
 /**
- * A control half's own folder (control thread): every path is relative to it and checked before use —
- * `..`, absolute paths and symbolic links that lead out are refused with PATH_ESCAPE, so a
- * name that came over OSC or from a file can never reach beyond it. Open files belong to the plugin
- * (closed when it is unloaded); watches belong to the version that asked (closed with it).
+ * A control half's folders (control thread): its own folder for files (`ctx.files`, read and write)
+ * and its plugin folder (`ctx.pluginFiles`, read only: what ships with the plugin, e.g. samples).
+ * Every path is relative to the folder and checked before use — `..`, absolute paths and symbolic
+ * links that lead out are refused with PATH_ESCAPE, so a name that came over OSC or from a file can
+ * never reach beyond it. Open files belong to the plugin (closed when it is unloaded); watches belong
+ * to the version that asked (closed with it).
  */
 import { mkdir, open, readdir, readFile, realpath, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { watch } from 'chokidar';
-import type { PluginFiles, PluginFileStat } from '../../plugin-sdk/control.ts';
+import type { PluginFiles, PluginFileStat, PluginFolder } from '../../plugin-sdk/control.ts';
 import { ChronusError, ErrorCode } from '../base/errors.ts';
 import { fsyncDir, writeFileAtomic } from '../control/patterns/atomic-file.ts';
 import type { VersionResources } from './control-resources.ts';
@@ -42,44 +44,17 @@ async function checkLinks(root: string, full: string, name: string): Promise<voi
   }
 }
 
-export function pluginFiles(root: string, openFiles: Set<FileHandle>, version: () => VersionResources): PluginFiles {
-  const resolve = async (name: string): Promise<string> => {
-    const full = insideFolder(root, name);
-    await mkdir(root, { recursive: true });
-    await checkLinks(root, full, name);
-    return full;
-  };
+/** The read-only part of a folder view: `resolve` checks a name (and may create the root first). */
+function readOnlyView(root: string, resolve: (name: string) => Promise<string>, version: () => VersionResources): PluginFolder {
   return {
     root,
     path: (name) => insideFolder(root, name),
-    async open(name, flags) {
-      const fh = await open(await resolve(name), flags, 0o644);
-      openFiles.add(fh);
-      const close = fh.close.bind(fh);
-      // The set forgets a file its plugin closed itself.
-      fh.close = async () => {
-        openFiles.delete(fh);
-        await close();
-      };
-      return fh;
-    },
     readFile: async (name) => new Uint8Array(await readFile(await resolve(name))),
-    async writeFileAtomic(name, data) {
-      const full = await resolve(name);
-      await mkdir(path.dirname(full), { recursive: true });
-      await writeFileAtomic(full, data);
-    },
-    mkdir: async (name) => {
-      await mkdir(await resolve(name), { recursive: true });
-    },
-    syncDir: async (name = '.') => fsyncDir(await resolve(name)),
     readdir: async (name = '.') => readdir(await resolve(name)),
     async stat(name): Promise<PluginFileStat | null> {
       const s = await stat(await resolve(name)).catch(() => null);
       return s && { size: s.size, mtimeMs: s.mtimeMs, isFile: s.isFile(), isDirectory: s.isDirectory() };
     },
-    rename: async (from, to) => rename(await resolve(from), await resolve(to)),
-    remove: async (name) => rm(await resolve(name), { force: true, recursive: true }),
     watch(name, onChange) {
       const full = insideFolder(root, name);
       const watcher = watch(full, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 30, pollInterval: 10 } });
@@ -91,5 +66,53 @@ export function pluginFiles(root: string, openFiles: Set<FileHandle>, version: (
       watcher.on('error', () => undefined);
       version().onClose(() => watcher.close());
     },
+  };
+}
+
+/** The plugin's own folder (where its plugin.json is), read only: `ctx.pluginFiles`. */
+export function pluginFolder(root: string, version: () => VersionResources): PluginFolder {
+  return readOnlyView(
+    root,
+    async (name) => {
+      const full = insideFolder(root, name);
+      await checkLinks(root, full, name);
+      return full;
+    },
+    version,
+  );
+}
+
+/** The control half's folder for files, created on first use: `ctx.files`. */
+export function pluginFiles(root: string, openFiles: Set<FileHandle>, version: () => VersionResources): PluginFiles {
+  const resolve = async (name: string): Promise<string> => {
+    const full = insideFolder(root, name);
+    await mkdir(root, { recursive: true });
+    await checkLinks(root, full, name);
+    return full;
+  };
+  return {
+    ...readOnlyView(root, resolve, version),
+    async open(name, flags) {
+      const fh = await open(await resolve(name), flags, 0o644);
+      openFiles.add(fh);
+      const close = fh.close.bind(fh);
+      // The set forgets a file its plugin closed itself.
+      fh.close = async () => {
+        openFiles.delete(fh);
+        await close();
+      };
+      return fh;
+    },
+    async writeFileAtomic(name, data) {
+      const full = await resolve(name);
+      await mkdir(path.dirname(full), { recursive: true });
+      await writeFileAtomic(full, data);
+    },
+    mkdir: async (name) => {
+      await mkdir(await resolve(name), { recursive: true });
+    },
+    syncDir: async (name = '.') => fsyncDir(await resolve(name)),
+    rename: async (from, to) => rename(await resolve(from), await resolve(to)),
+    remove: async (name) => rm(await resolve(name), { force: true, recursive: true }),
   };
 }

@@ -19,7 +19,7 @@ import type { ControlContext, ControlDefinition, ControlInstance, ControlRoute, 
 import type { PluginLogger } from '../../plugin-sdk/types.ts';
 import { ChronusError, ErrorCode } from '../base/errors.ts';
 import type { OscRouter } from '../control/osc-router.ts';
-import { pluginFiles } from './control-files.ts';
+import { pluginFiles, pluginFolder } from './control-files.ts';
 import { isThenable, VersionResources } from './control-resources.ts';
 
 /** What the control halves need of the engine, and nothing more. */
@@ -52,6 +52,8 @@ export interface ControlVersion {
   filesRoot: string;
   /** The addresses its manifest declares (`routes`): it may map only these. Undefined: any free address. */
   declaredRoutes?: readonly string[];
+  /** The plugin's folder, where its plugin.json is (absolute; read only for the control half). */
+  pluginRoot: string;
   definition: ControlDefinition;
   realm: vm.Context;
   /** Turns an error's stack into `file:line` of the plugin's sources, or null. */
@@ -224,6 +226,7 @@ export class ControlHalves {
         reload: () => ports.reloadAudio(pluginId),
       },
       files: pluginFiles(path.resolve(filesRoot), files, () => r.resources),
+      pluginFiles: pluginFolder(path.resolve(r.version.pluginRoot), () => r.resources),
       timers: r.resources.timersApi,
       engine: ports.engineView(r.resources),
       udp: (port, host) => r.resources.udp(port, host),

@@ -522,6 +522,7 @@ export class PluginHost {
       config: this.pluginConfig(manifest.id),
       filesRoot: this.filesRootOf(manifest),
       declaredRoutes: manifest.routes,
+      pluginRoot: folder,
       definition: c.definition,
       realm: c.realm,
       locate: (stack) => locateError(stack, c.filename, c.sourceMap, folder),

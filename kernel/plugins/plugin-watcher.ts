@@ -3,6 +3,8 @@
  * has its own debounce and its own queue: a burst of saves ends in one reload of the last version,
  * never two reloads of one plugin at once. A folder that gains a plugin.json is loaded; one that
  * loses it is unloaded. Changing `plugins.<id>.enabled` in config/local.json loads or unloads.
+ * Only code reloads a plugin (`reloadsCode`): plugin.json, the files its bundles read and source
+ * files. Data in the folder (a sampler's WAV files) is the control half's to watch and reload.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +15,23 @@ import type { PluginHost } from './plugin-host.ts';
 export interface WatcherEvents {
   failed(folder: string, error: Error): void;
   configRejected(error: Error): void;
+}
+
+/** Files the bundler may read (esbuild's loaders for code): a new one may be about to be imported. */
+const SOURCE_FILE = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
+
+/**
+ * Whether a change to `file` in the plugin folder `folder` is a change of the plugin's code: its
+ * plugin.json, a file one of its bundles read, a source file, or the folder itself (added, removed).
+ * Anything else (samples, tables, a control half's data) is not, once the plugin is loaded; a folder
+ * whose plugin is not loaded reloads on any file (it may be arriving, or its last load failed).
+ */
+export function reloadsCode(event: string, file: string, folder: string, host: Pick<PluginHost, 'loaded'>): boolean {
+  if (file === folder || path.basename(file) === 'plugin.json') return true;
+  if (event === 'addDir' || event === 'unlinkDir') return false;
+  const loaded = [...host.loaded.values()].find((p) => p.folder === folder);
+  if (!loaded) return true;
+  return SOURCE_FILE.test(file) || loaded.inputs.includes(path.resolve(file));
 }
 
 export class PluginWatcher {
@@ -38,9 +57,11 @@ export class PluginWatcher {
       awaitWriteFinish: { stabilityThreshold: 20, pollInterval: 5 },
       ignored: (p) => /(^|[/\\])(\.|node_modules)|~$|\.swp$/.test(path.relative(dir, p)),
     });
-    plugins.on('all', (_event, file) => {
+    plugins.on('all', (event, file) => {
       const folder = path.relative(dir, file).split(path.sep)[0];
-      if (folder && folder !== '..') w.schedule(path.join(dir, folder));
+      if (!folder || folder === '..') return;
+      const full = path.join(dir, folder);
+      if (reloadsCode(event, file, full, w.host)) w.schedule(full);
     });
     w.watchers.push(plugins);
     if (root) {

@@ -42,7 +42,8 @@ export interface BlepTable {
 
 let shared: BlepTable | null = null;
 
-function besselI0(x: number): number {
+/** The modified Bessel function of the first kind, order 0 (its series), for Kaiser windows: w(u) = I0(β·√(1 − u²)) / I0(β). */
+export function besselI0(x: number): number {
   let sum = 1;
   let term = 1;
   const q = (x * x) / 4;

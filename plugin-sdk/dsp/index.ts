@@ -5,7 +5,7 @@
  * | file          | provides                                                                 |
  * | ------------- | ------------------------------------------------------------------------ |
  * | oscillator.ts | `Oscillator` (sine, BLEP saw/square, white/pink/brown noise), WAVE_*      |
- * | blep.ts       | the windowed-sinc BLEP table behind saw/square (`addBlep`, BLEP_LATENCY) |
+ * | blep.ts       | the windowed-sinc BLEP table behind saw/square (`addBlep`, BLEP_LATENCY), `besselI0` |
  * | svf.ts        | `Svf` TPT state-variable filter (LP/BP/HP, per-sample cutoff), `svfGains`, `tanPade` |
  * | biquad.ts     | `Biquad` RBJ-cookbook lowpass/highpass                                    |
  * | adsr.ts       | `Adsr` linear envelope, sample-exact stage times, ADSR_*                  |

@@ -16,10 +16,13 @@
  *     copy of its state (every number but the version 1e15 or NaN) is refused or ignored by setState: it plays on;
  *  5. answer every parameter of its table over OSC (/mod/<module>/<param> gets no /error) and clamp
  *     it at its range (max + 1000 → max, min − 1000 → min);
- *  6. leave nothing behind when unloaded: the routes and schema modules are those of an engine that
- *     never loaded it, and its audio slot is gone;
- *  7. with a control half: it is running after the load, a reload of the same files keeps it running
- *     with the same routes, and the unload (6) takes its routes and status too.
+ *  6. with a control half (manifest `control`): have it running; answer every route it maps (sent
+ *     with no arguments: a reply or a coded refusal, never an uncoded failure or a hang); on a reload
+ *     of the unchanged folder start a new version that gets the old one's state, leaving the audio
+ *     half alone;
+ *  7. leave nothing behind when unloaded: the routes and schema modules are those of an engine that
+ *     never loaded it, its audio slot is gone, and its control half with its status; a load and
+ *     unload again leave the process no more handles (watches, timers, sockets, files) than before.
  * A plugin with only a control half skips what concerns audio (2–5).
  */
 import assert from 'node:assert/strict';
@@ -31,7 +34,7 @@ import { checkJson } from '../../kernel/control/patterns/slot-schema.ts';
 import { API_VERSION } from '../../plugin-sdk/types.ts';
 import { PLUGINS_DIR } from '../helpers/effect-engine.ts';
 import { FIXTURE_PLUGINS, OfflineEngine } from '../helpers/offline-engine.ts';
-import { assertHealthy, exercise, modulesOf, renderChecked } from '../helpers/plugin-checks.ts';
+import { assertHealthy, checkControlHalf, checkControlUnload, exercise, modulesOf, renderChecked } from '../helpers/plugin-checks.ts';
 
 const BLOCKS = 1000;
 
@@ -129,15 +132,6 @@ for (const folder of folders) {
       if (m.entry === undefined) return;
       await assertHealthy(e, m.id);
       assert.ok(modulesOf(e, m.id).length > 0, 'it registered its modules');
-    });
-
-    test('its control half: a reload of the same files keeps it running with the same routes', async (t) => {
-      const { m, e } = ready();
-      if (m.control === undefined) return t.skip('no control half');
-      const before = e.engine.router.routes().map((r) => r.address);
-      await e.engine.plugins.load(dir.replace(PLUGINS_DIR, path.join(e.root, 'plugins')));
-      assert.ok(e.engine.plugins.controls.has(m.id));
-      assert.deepEqual(e.engine.router.routes().map((r) => r.address), before);
     });
 
     test(`${BLOCKS} blocks of silence stay finite`, async (t) => {
@@ -275,11 +269,22 @@ for (const folder of folders) {
       await renderChecked(e, 4);
     });
 
-    test('unloading leaves nothing behind (routes, schema, audio slot)', async () => {
+    test('its control half runs, its routes answer, a reload hands its state over', async (t) => {
+      const { m, e } = ready();
+      if (m.control === undefined) {
+        t.skip('the plugin has no control half');
+        return;
+      }
+      await checkControlHalf(e, m.id);
+    });
+
+    test('unloading leaves nothing behind (routes, schema, audio slot, control half)', async () => {
       const { m, e } = ready();
       // What an engine that never had the plugin looks like.
       const baseline = await startWithFolders(engineFolders(folder).filter((f) => f !== folder));
       try {
+        // A control half: closed with all it held, and a load and unload again leak nothing.
+        if (m.control !== undefined) await checkControlUnload(e, m.id);
         await e.engine.plugins.unload(m.id);
         const routes = e.engine.router.routes().map((r) => r.address);
         assert.deepEqual(routes, baseline.engine.router.routes().map((r) => r.address), 'the routes are those of an engine without it');

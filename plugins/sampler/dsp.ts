@@ -1,0 +1,184 @@
+/**
+ * The sampler's DSP: drums playing one-shot samples, a few voices per drum. Pure: every input is
+ * explicit (the sample data, the playback rate, the decay coefficient, the buses).
+ *
+ * Per voice and sample: y = sample(pos) · gain · env · fade, added into left and right; then
+ * pos += rate, env *= decay coefficient, fade -= fade step. `sample(pos)` is a 4-point Hermite
+ * read (exact at whole positions, so at pitch 0 the output is the data itself). A voice ends at the
+ * sample's end, when env · fade falls below END_LEVEL, or when its fade reaches 0.
+ *
+ * Retrigger: a new hit on a drum fades the hits still sounding on it out over RETRIGGER_FADE_MS
+ * (no click) and plays in a free voice of the drum (or the quietest one, taken over at once).
+ *
+ * Threads: the constructor and `setSample` run between blocks; `trigger`, `render` and `sounding`
+ * run inside a block: no allocation, nothing thrown. Sample data is never written here: a sample
+ * the control half publishes is read only, and a voice keeps the arrays it started with (a sample
+ * replaced while it plays goes on from the old data: no torn read).
+ */
+
+/** Voices per drum: a hit, the hits it is fading out, and room for fast rolls. */
+export const VOICES_PER_DRUM = 4;
+/** How long a hit still sounding takes to fade out when its drum is hit again. */
+export const RETRIGGER_FADE_MS = 5;
+/** A voice quieter than this (−80 dB) has ended. */
+export const END_LEVEL = 1e-4;
+/** The decay time at which (and above which) the envelope is off: the sample plays as it is. */
+export const DECAY_OFF_S = 10;
+
+/** Playback rate for a pitch in semitones (+12: twice as fast). */
+export function pitchRatio(semitones: number): number {
+  return Math.exp(semitones * (Math.LN2 / 12));
+}
+
+/** Per-sample envelope factor for a fall of 60 dB over `seconds`; 1 (no envelope) at DECAY_OFF_S and above. */
+export function decayCoefficient(seconds: number, sampleRate: number): number {
+  if (!(seconds < DECAY_OFF_S)) return 1;
+  return Math.exp(Math.log(0.001) / (Math.max(seconds, 1e-3) * sampleRate));
+}
+
+/** 4-point Hermite read of `x` at `i + frac` (0 outside the data). */
+function hermite(x: Float32Array, n: number, i: number, frac: number): number {
+  const x0 = x[i];
+  if (frac === 0) return x0;
+  const xm1 = i > 0 ? x[i - 1] : 0;
+  const x1 = i + 1 < n ? x[i + 1] : 0;
+  const x2 = i + 2 < n ? x[i + 2] : 0;
+  const c1 = 0.5 * (x1 - xm1);
+  const c2 = xm1 - 2.5 * x0 + 2 * x1 - 0.5 * x2;
+  const c3 = 0.5 * (x2 - xm1) + 1.5 * (x0 - x1);
+  return ((c3 * frac + c2) * frac + c1) * frac + x0;
+}
+
+export class DrumKit {
+  readonly drums: number;
+  private readonly empty = new Float32Array(0);
+  /** Per drum: the sample a new hit plays (left and right; the same array for a mono sample). */
+  private readonly sampleL: Float32Array[];
+  private readonly sampleR: Float32Array[];
+  /** Per voice (drum · VOICES_PER_DRUM + k): the arrays it plays, its position and levels. */
+  private readonly voiceL: Float32Array[];
+  private readonly voiceR: Float32Array[];
+  private readonly pos: Float64Array;
+  private readonly gain: Float64Array;
+  private readonly env: Float64Array;
+  private readonly fade: Float64Array;
+  private readonly fadeStep: Float64Array;
+  private readonly active: Uint8Array;
+  /** Per drum: how many of its voices sound. */
+  private readonly playing: Int32Array;
+  private readonly fadeDelta: number;
+
+  constructor(drums: number, sampleRate: number) {
+    this.drums = drums;
+    const voices = drums * VOICES_PER_DRUM;
+    this.sampleL = Array.from({ length: drums }, () => this.empty);
+    this.sampleR = Array.from({ length: drums }, () => this.empty);
+    this.voiceL = Array.from({ length: voices }, () => this.empty);
+    this.voiceR = Array.from({ length: voices }, () => this.empty);
+    this.pos = new Float64Array(voices);
+    this.gain = new Float64Array(voices);
+    this.env = new Float64Array(voices);
+    this.fade = new Float64Array(voices);
+    this.fadeStep = new Float64Array(voices);
+    this.active = new Uint8Array(voices);
+    this.playing = new Int32Array(drums);
+    this.fadeDelta = 1 / Math.max(1, Math.round((RETRIGGER_FADE_MS / 1000) * sampleRate));
+  }
+
+  /** Between blocks: the sample drum `d`'s next hits play (null: none). Hits already sounding keep theirs. */
+  setSample(d: number, left: Float32Array | null, right: Float32Array | null): void {
+    this.sampleL[d] = left ?? this.empty;
+    this.sampleR[d] = right ?? left ?? this.empty;
+  }
+
+  /** True while drum `d` has a voice sounding. */
+  sounding(d: number): boolean {
+    return this.playing[d] > 0;
+  }
+
+  /** A hit on drum `d` at level `gain`, from the next sample rendered. No allocation. */
+  trigger(d: number, gain: number): void {
+    const data = this.sampleL[d];
+    if (data.length === 0 || !(gain > 0)) return;
+    // What still sounds on this drum fades out; the hit takes a free voice, else the quietest.
+    const base = d * VOICES_PER_DRUM;
+    let free = -1;
+    let quietest = base;
+    let least = Infinity;
+    for (let v = base; v < base + VOICES_PER_DRUM; v++) {
+      if (this.active[v] === 0) {
+        if (free < 0) free = v;
+        continue;
+      }
+      if (this.fadeStep[v] === 0) this.fadeStep[v] = this.fadeDelta;
+      const level = this.env[v] * this.fade[v];
+      if (level < least) {
+        least = level;
+        quietest = v;
+      }
+    }
+    const chosen = free >= 0 ? free : quietest;
+    if (free >= 0) this.playing[d]++;
+    this.voiceL[chosen] = data;
+    this.voiceR[chosen] = this.sampleR[d];
+    this.pos[chosen] = 0;
+    this.gain[chosen] = gain;
+    this.env[chosen] = 1;
+    this.fade[chosen] = 1;
+    this.fadeStep[chosen] = 0;
+    this.active[chosen] = 1;
+  }
+
+  /**
+   * Adds drum `d`'s voices into `outL`/`outR` over [start, end). The rate is `rates[i]` per sample
+   * when `rates` is given (a moving pitch), else `rate`; `coef` is the decay coefficient.
+   */
+  render(d: number, outL: Float32Array, outR: Float32Array, start: number, end: number, rates: Float32Array | null, rate: number, coef: number): void {
+    const base = d * VOICES_PER_DRUM;
+    for (let v = base; v < base + VOICES_PER_DRUM; v++) {
+      if (this.active[v] === 0) continue;
+      const xl = this.voiceL[v];
+      const xr = this.voiceR[v];
+      const n = xl.length;
+      const mono = xl === xr;
+      const g = this.gain[v];
+      const fs = this.fadeStep[v];
+      let p = this.pos[v];
+      let e = this.env[v];
+      let f = this.fade[v];
+      let done = false;
+      for (let i = start; i < end; i++) {
+        const k = Math.floor(p);
+        if (k >= n) {
+          done = true;
+          break;
+        }
+        const frac = p - k;
+        const w = g * e * f;
+        const yl = hermite(xl, n, k, frac);
+        outL[i] += yl * w;
+        outR[i] += (mono ? yl : hermite(xr, n, k, frac)) * w;
+        p += rates === null ? rate : rates[i];
+        e *= coef;
+        if (fs > 0) {
+          f -= fs;
+          if (f <= 0) {
+            done = true;
+            break;
+          }
+        }
+      }
+      if (done || e * f < END_LEVEL) {
+        this.active[v] = 0;
+        this.playing[d]--;
+        // Let go of the data (a replaced sample can be collected once no voice holds it).
+        this.voiceL[v] = this.empty;
+        this.voiceR[v] = this.empty;
+      } else {
+        this.pos[v] = p;
+        this.env[v] = e;
+        this.fade[v] = f;
+      }
+    }
+  }
+}
