@@ -31,11 +31,12 @@ export interface RecorderControl {
 }
 
 export default defineControl({
-  create(ctx) {
+  async create(ctx) {
     const recorder = new Recorder(ctx);
     const { problem } = readSettings(ctx.config);
     if (problem) ctx.log.error(problem);
-    recorder.ensureFolders().catch((e: { message?: string }) => ctx.log.error(`cannot create the recordings folders in ${ctx.files.root}: ${e.message ?? String(e)}`));
+    // Awaited: once the plugin is loaded its folders exist (nothing makes them later behind a caller's back).
+    await recorder.ensureFolders().catch((e: { message?: string }) => ctx.log.error(`cannot create the recordings folders in ${ctx.files.root}: ${e.message ?? String(e)}`));
     ctx.setStatus({ active: false });
 
     ctx.route(
