@@ -5,8 +5,13 @@
  * Signal order: controllers → modulators → sources (add into `main` and the send buses) →
  * `main` effects → main is mixed into `master` → sends (read their send bus, add into `master`) →
  * `master` effects → sinks (read `master`).
+ *
+ * Buses: `main` and `master` are made here. Every other bus is made when a plugin first asks for it:
+ * a send plugin's `send:<bus>` as it loads (its `ctx.ownBus`, the bus its manifest declares) or as a
+ * source that feeds it does (`ctx.sends`); a tap when its reader opens it. No bus name of a plugin
+ * is known here.
  */
-import type { Bus, BusName, PluginContext, PluginDefinition, PluginInstance, StatePurpose } from '../../plugin-sdk/types.ts';
+import type { Bus, BusName, Param, PluginContext, PluginDefinition, PluginInstance, StatePurpose } from '../../plugin-sdk/types.ts';
 import { ControlRing, type RingRecord } from './control-ring.ts';
 import { EventKind, ReportKind } from './event-kinds.ts';
 import { EventQueue } from './event-queue.ts';
@@ -14,6 +19,7 @@ import { ParamBank } from './param.ts';
 import { SharedState, Slot } from './shared-state.ts';
 import type { SlotSpec } from './slot-spec.ts';
 import { evaluatePlugin } from '../plugins/plugin-runtime.ts';
+import { sendList } from './send-list.ts';
 import { TapRing } from './tap-ring.ts';
 
 /** A tap opened by a plugin, as the control thread receives it. */
@@ -31,6 +37,13 @@ export interface LoadResult {
 }
 
 export const STAGES = ['controller', 'modulator', 'source', 'effect:main', 'send', 'effect:master', 'sink'] as const;
+
+/** The bus a plugin's manifest names (`ctx.ownBus`): a send's `send:<bus>`, an effect's `main` or `master`; null otherwise. */
+function ownBusName(spec: SlotSpec): string | null {
+  if (spec.role === 'send' && spec.bus !== undefined) return `send:${spec.bus}`;
+  if (spec.role === 'effect') return spec.bus === 'master' ? 'master' : 'main';
+  return null;
+}
 
 export function stageOf(role: string, bus: string | undefined): number {
   if (role === 'effect') return bus === 'master' ? 5 : 3;
@@ -154,8 +167,6 @@ export class AudioEngine {
     this.outputStep = 1 / Math.max(1, Math.round((OUTPUT_FADE_MS / 1000) * sampleRate));
     this.main = this.bus('main');
     this.master = this.bus('master');
-    this.bus('send:reverb');
-    this.bus('send:delay');
     const engine = this;
     this.scheduler = {
       paramIndex: (address: string) => engine.paramAddresses.get(address) ?? -1,
@@ -173,6 +184,16 @@ export class AudioEngine {
         return engine.frame;
       },
     };
+  }
+
+  /** The buses whose names start with `prefix` (e.g. every `send:` bus), in the order they were made. */
+  busesNamed(prefix: string): Bus[] {
+    return [...this.buses].filter(([name]) => name.startsWith(prefix)).map(([, b]) => b);
+  }
+
+  /** How many buses exist: grows whenever a plugin opens a new one (`busesNamed` then has more to say). */
+  get busCount(): number {
+    return this.busList.length;
   }
 
   bus(name: BusName | string): Bus {
@@ -295,19 +316,24 @@ export class AudioEngine {
       if (!buses.includes(b)) buses.push(b);
       return b;
     };
+    const param = (module: number | string, name: string): Param => {
+      const m = typeof module === 'number' ? module : spec.modules.indexOf(module);
+      const index = byName.get(`${m}/${name}`);
+      const p = index === undefined ? undefined : bank.get(index);
+      if (!p) throw new Error(`${spec.pluginId}: no parameter '${name}' on module ${String(module)}`);
+      return p;
+    };
+    const bus = (name: BusName): Bus => remember(this.bus(name));
+    const own = ownBusName(spec);
     return {
       sampleRate: this.sampleRate,
       maxBlock: this.maxBlock,
       modules: spec.modules,
       config: spec.config,
-      param: (module, name) => {
-        const m = typeof module === 'number' ? module : spec.modules.indexOf(module);
-        const index = byName.get(`${m}/${name}`);
-        const p = index === undefined ? undefined : bank.get(index);
-        if (!p) throw new Error(`${spec.pluginId}: no parameter '${name}' on module ${String(module)}`);
-        return p;
-      },
-      bus: (name) => remember(this.bus(name)),
+      param,
+      bus,
+      ownBus: own === null ? null : bus(own as BusName),
+      sends: sendList(spec, bus, param),
       findBus: (name) => {
         const b = known.get(name);
         return b === undefined ? undefined : remember(b);

@@ -14,6 +14,10 @@ export const ROLES = ['source', 'effect', 'send', 'modulator', 'controller', 'si
 export type Role = (typeof ROLES)[number];
 
 export const PLUGIN_ID_RE = /^[a-z][a-z0-9-]*$/;
+/** A bus name in a manifest. */
+const BUS_RE = /^[a-z][a-z0-9_-]*$/;
+/** A send bus name: it becomes a parameter segment (`send/<bus>`), so no "-". */
+const SEND_BUS_RE = /^[a-z][a-z0-9_]*$/;
 export const MODULE_ID_RE = /^[a-z][a-z0-9_]*$/;
 /** A module name pattern: a module id with `{n}` once (1-based index), e.g. `voice{n}`. */
 const MODULE_PATTERN_RE = /^[a-z][a-z0-9_]*\{n\}[a-z0-9_]*$/;
@@ -59,8 +63,12 @@ export const ManifestSchema = z
     modules: z.union([z.array(moduleId).min(1), ModulePatternSchema]),
     /** Sort key within a role (lower runs first). */
     order: z.number().default(0),
-    /** Effects: "main" (default) or "master". Sends: the send bus name, e.g. "reverb". */
-    bus: z.string().regex(PLUGIN_ID_RE, { error: 'must be a bus name, e.g. "main" or "reverb"' }).optional(),
+    /**
+     * Effects: "main" (default) or "master". Sends: the name of the send bus the plugin provides,
+     * e.g. "reverb": the kernel makes `send:reverb` while it is loaded, and every source that takes
+     * sends gets `send/reverb` on each module.
+     */
+    bus: z.string().regex(BUS_RE, { error: 'must be a bus name, e.g. "main" or "reverb"' }).optional(),
     /** Extra module ids that address an existing module, e.g. `{ "sine1": "voice1" }` for old clients. */
     aliases: z.record(moduleId, moduleId).optional(),
     /**
@@ -83,6 +91,9 @@ export const ManifestSchema = z
       issue(['bus'], `an effect's bus must be one of ${EFFECT_BUSES.join(', ')}`);
     }
     if (m.role === 'send' && m.bus === undefined) issue(['bus'], 'a send needs the name of its bus, e.g. "reverb"');
+    if (m.role === 'send' && m.bus !== undefined && !SEND_BUS_RE.test(m.bus)) {
+      issue(['bus'], `a send's bus also names the parameter send/<bus> of every source: lowercase letters, digits and "_", starting with a letter (e.g. "${m.bus.replaceAll('-', '_')}")`);
+    }
     if (m.bus !== undefined && m.role !== 'effect' && m.role !== 'send') {
       issue(['bus'], `only effect and send plugins have a bus; remove it (role is "${m.role}")`);
     }

@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { API_VERSION, type PluginDefinition } from '../../plugin-sdk/types.ts';
+import { API_VERSION, type ParamTable, type PluginDefinition } from '../../plugin-sdk/types.ts';
 import type { LoadResult } from '../audio/audio-engine.ts';
 import { AudioStoppedError, type AudioHost } from '../control/audio-host.ts';
 import { TapRing } from '../audio/tap-ring.ts';
@@ -21,6 +21,7 @@ import type { ParamControl } from '../control/param-control.ts';
 import { mapModuleRoutes, unmapModuleRoutes } from '../control/param-routes.ts';
 import { paramTableSchema } from '../control/param-table.ts';
 import { bundlePlugin } from './plugin-bundler.ts';
+import { declaredSendBuses, feedsExactly, removalNotices, withSends } from './send-buses.ts';
 import { evaluatePlugin } from './plugin-runtime.ts';
 import type { ModuleEntry, SchemaRegistry } from '../control/schema-registry.ts';
 import type { SlotSpec } from '../audio/slot-spec.ts';
@@ -30,6 +31,8 @@ export interface LoadedPlugin {
   folder: string;
   modules: string[];
   definition: PluginDefinition;
+  /** Its modules' parameters: the definition's table and, for a source that takes sends, the generated `send/<bus>` levels. */
+  params: ParamTable;
   slotId: number;
   /** Files the bundle read (what the watcher should follow). */
   inputs: string[];
@@ -67,6 +70,8 @@ export class PluginHost {
   /** Versions the audio thread rolled back, kept to say where they failed. */
   private readonly rolledBackVersions = new Map<number, LoadedPlugin>();
   private nextSlotId = 1;
+  /** While `loadAll` runs: the sources that take sends are brought up to date once, at its end. */
+  private deferSendSync = false;
   constructor(
     private config: Config,
     private readonly registry: SchemaRegistry,
@@ -110,14 +115,20 @@ export class PluginHost {
   /** Load every enabled plugin folder; failures are reported through `events.failed`. */
   async loadAll(): Promise<void> {
     const entries = await readdir(this.pluginsDir, { withFileTypes: true });
-    for (const e of entries.filter((d) => d.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
-      const folder = path.join(this.pluginsDir, e.name);
-      try {
-        await this.load(folder);
-      } catch (error) {
-        this.events.failed(folder, error as Error);
+    this.deferSendSync = true;
+    try {
+      for (const e of entries.filter((d) => d.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
+        const folder = path.join(this.pluginsDir, e.name);
+        try {
+          await this.load(folder);
+        } catch (error) {
+          this.events.failed(folder, error as Error);
+        }
       }
+    } finally {
+      this.deferSendSync = false;
     }
+    await this.syncSends();
   }
 
   enabled(manifest: Manifest): boolean {
@@ -175,7 +186,8 @@ export class PluginHost {
         hint: 'Each entry must name a module of plugin.json and a parameter of the table, with a value within its range.',
       });
     }
-    const registered = this.registry.register(manifest.id, group, modules, definition.params, definition.gates === true, definition.moduleDefaults);
+    const { table: params, sends } = withSends(manifest, definition, declaredSendBuses(this.loaded.values()));
+    const registered = this.registry.register(manifest.id, group, modules, params, definition.gates === true, definition.moduleDefaults);
     const slotId = this.nextSlotId++;
     const spec: SlotSpec = {
       slotId,
@@ -191,6 +203,7 @@ export class PluginHost {
       gates: registered.gates,
       follows: Object.entries(definition.gateFollows ?? {}).map(([m, source]) => ({ module: modules.indexOf(m), source })).filter((f) => f.module >= 0),
       config: this.pluginConfig(manifest.id),
+      ...(sends === undefined ? {} : { sends }),
     };
     let opened: LoadResult;
     const sourceMap = sourceMapOf(bundle.code);
@@ -203,7 +216,7 @@ export class PluginHost {
       }
       opened = await this.audio.call('load', spec);
     } catch (error) {
-      if (previous) this.registry.register(previous.manifest.id, group, previous.modules, previous.definition.params, previous.definition.gates === true, previous.definition.moduleDefaults);
+      if (previous) this.registry.register(previous.manifest.id, group, previous.modules, previous.params, previous.definition.gates === true, previous.definition.moduleDefaults);
       else this.registry.unregister(manifest.id);
       const where = locateError(String((error as Error)?.stack ?? error), spec.filename, sourceMap, folder);
       const first = (error as Error).message.split('\n')[0];
@@ -217,14 +230,34 @@ export class PluginHost {
     const meters = opened.meters ? new Float32Array(opened.meters) : null;
     // A quarantined version is no fallback for the one that replaces it.
     const fallback = previous && !this.quarantined.has(manifest.id) ? previous : null;
-    const plugin: LoadedPlugin = { manifest, folder, modules, definition, slotId, inputs: bundle.inputs, taps, meters, sourceMap, previous: fallback, spec };
+    const plugin: LoadedPlugin = { manifest, folder, modules, definition, params, slotId, inputs: bundle.inputs, taps, meters, sourceMap, previous: fallback, spec };
     if (previous) previous.previous = null;
     this.loaded.set(manifest.id, plugin);
     this.quarantined.delete(manifest.id);
     this.primeStandby();
-    for (const removed of registered.removed) this.events.notice(manifest.id, `parameter ${removed} is gone in version ${manifest.version}; its value was dropped`);
+    for (const notice of removalNotices(registered.removed, previous?.spec.sends, sends, manifest.version)) this.events.notice(manifest.id, notice);
     this.events.loaded(plugin, previous !== undefined, performance.now() - began);
+    if (manifest.role === 'send' || previous?.manifest.role === 'send') await this.syncSends();
     return plugin;
+  }
+
+  /**
+   * Every loaded source that takes sends is reloaded (the ordinary hot reload: state handed over,
+   * crossfaded) unless it already feeds exactly the send buses declared now; a failure is reported
+   * and the source keeps playing with the sends it had.
+   */
+  private async syncSends(): Promise<void> {
+    if (this.deferSendSync) return;
+    const buses = declaredSendBuses(this.loaded.values());
+    for (const p of [...this.loaded.values()]) {
+      // A quarantined source comes back when its files change, with the buses of that moment.
+      if (p.spec.sends === undefined || feedsExactly(p.spec.sends, buses) || this.quarantined.has(p.manifest.id)) continue;
+      try {
+        await this.load(p.folder);
+      } catch (error) {
+        this.events.failed(p.folder, error as Error);
+      }
+    }
   }
 
   /** The audio thread rolled `slotId` back to the version before it: make that version current again here. */
@@ -312,6 +345,7 @@ export class PluginHost {
     this.loaded.delete(pluginId);
     this.primeStandby();
     this.events.unloaded(pluginId);
+    if (plugin.manifest.role === 'send') await this.syncSends();
   }
 
   private pluginConfig(id: string): Record<string, unknown> {
