@@ -51,7 +51,7 @@ const entry = z
 export const ManifestSchema = z
   .strictObject({
     id: z.string().regex(PLUGIN_ID_RE, {
-      error: 'must be a plugin id: lowercase letters, digits and "-", starting with a letter (e.g. "reverb")',
+      error: 'must be a plugin id: lowercase letters, digits and "-", starting with a letter (e.g. "hall")',
     }),
     name: z.string().min(1),
     version: z.string().regex(/^\d+\.\d+\.\d+$/, { error: 'must be a semantic version x.y.z, e.g. "1.0.0"' }),
@@ -65,10 +65,10 @@ export const ManifestSchema = z
     order: z.number().default(0),
     /**
      * Effects: "main" (default) or "master". Sends: the name of the send bus the plugin provides,
-     * e.g. "reverb": the kernel makes `send:reverb` while it is loaded, and every source that takes
-     * sends gets `send/reverb` on each module.
+     * e.g. "hall": the kernel makes `send:hall` while it is loaded, and every source that takes
+     * sends gets `send/hall` on each module.
      */
-    bus: z.string().regex(BUS_RE, { error: 'must be a bus name, e.g. "main" or "reverb"' }).optional(),
+    bus: z.string().regex(BUS_RE, { error: 'must be a bus name, e.g. "main" or "hall"' }).optional(),
     /** Extra module ids that address an existing module, e.g. `{ "sine1": "voice1" }` for old clients. */
     aliases: z.record(moduleId, moduleId).optional(),
     /**
@@ -90,7 +90,7 @@ export const ManifestSchema = z
     if (m.bus !== undefined && m.role === 'effect' && !(EFFECT_BUSES as readonly string[]).includes(m.bus)) {
       issue(['bus'], `an effect's bus must be one of ${EFFECT_BUSES.join(', ')}`);
     }
-    if (m.role === 'send' && m.bus === undefined) issue(['bus'], 'a send needs the name of its bus, e.g. "reverb"');
+    if (m.role === 'send' && m.bus === undefined) issue(['bus'], 'a send needs the name of its bus, e.g. "hall"');
     if (m.role === 'send' && m.bus !== undefined && !SEND_BUS_RE.test(m.bus)) {
       issue(['bus'], `a send's bus also names the parameter send/<bus> of every source: lowercase letters, digits and "_", starting with a letter (e.g. "${m.bus.replaceAll('-', '_')}")`);
     }
@@ -150,7 +150,7 @@ export function expandModules(manifest: Pick<Manifest, 'modules'>, options: { nu
 
 /**
  * Reads and validates `<dir>/plugin.json` and checks its entry file exists. `label` names the file in
- * messages (default `<parent>/<folder>/plugin.json`, e.g. `plugins/reverb/plugin.json`).
+ * messages (default `<parent>/<folder>/plugin.json`, e.g. `plugins/my-echo/plugin.json`).
  */
 export async function readManifest(dir: string, apiVersion: number, label?: string): Promise<Manifest> {
   const file = path.join(dir, 'plugin.json');

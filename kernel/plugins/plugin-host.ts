@@ -21,7 +21,7 @@ import type { ParamControl } from '../control/param-control.ts';
 import { mapModuleRoutes, unmapModuleRoutes } from '../control/param-routes.ts';
 import { paramTableSchema } from '../control/param-table.ts';
 import { bundlePlugin } from './plugin-bundler.ts';
-import { declaredSendBuses, feedsExactly, removalNotices, withSends } from './send-buses.ts';
+import { declaredSendBuses, declaresSend, feedsExactly, removalNotices, withSends } from './send-buses.ts';
 import { evaluatePlugin } from './plugin-runtime.ts';
 import type { ModuleEntry, SchemaRegistry } from '../control/schema-registry.ts';
 import type { SlotSpec } from '../audio/slot-spec.ts';
@@ -115,10 +115,11 @@ export class PluginHost {
   /** Load every enabled plugin folder; failures are reported through `events.failed`. */
   async loadAll(): Promise<void> {
     const entries = await readdir(this.pluginsDir, { withFileTypes: true });
+    const folders = entries.filter((d) => d.isDirectory()).sort((a, b) => a.name.localeCompare(b.name)).map((d) => path.join(this.pluginsDir, d.name));
     this.deferSendSync = true;
     try {
-      for (const e of entries.filter((d) => d.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
-        const folder = path.join(this.pluginsDir, e.name);
+      // Send plugins first: the sources after them get every send at once, not by a reload.
+      for (const folder of [...folders.filter(declaresSend), ...folders.filter((f) => !declaresSend(f))]) {
         try {
           await this.load(folder);
         } catch (error) {

@@ -1,12 +1,14 @@
 /**
  * Declared send buses (control thread). A send plugin declares the bus it provides with its
- * manifest's `bus` (`"bus": "reverb"`: the bus `send:reverb`); a source whose definition says
+ * manifest's `bus` (`"bus": "hall"`: the bus `send:hall`); a source whose definition says
  * `sends: true` gets a parameter `send/<bus>` on each module for every declared bus, and the buses
  * and levels in `ctx.sends`. This file derives both from what is loaded; the plugin host reloads each
  * source that takes sends when the set of buses changes (a send plugin dropped in, removed, disabled
  * or given another bus), through the ordinary hot reload: state handed over, values of the sends
  * that stay kept, crossfaded.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { ParamSpec, ParamTable, PluginDefinition } from '../../plugin-sdk/types.ts';
 import { sendParamName } from '../audio/send-list.ts';
 import { ChronusError, ErrorCode } from '../base/errors.ts';
@@ -17,6 +19,18 @@ export function declaredSendBuses(plugins: Iterable<{ manifest: Manifest }>): st
   const buses = new Set<string>();
   for (const { manifest } of plugins) if (manifest.role === 'send' && manifest.bus !== undefined) buses.add(manifest.bus);
   return [...buses].sort();
+}
+
+/**
+ * Whether the plugin in `folder` says it is a send (a quick look at its plugin.json, before it is
+ * loaded and validated: anything unreadable is no send, and its load reports it).
+ */
+export function declaresSend(folder: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(path.join(folder, 'plugin.json'), 'utf8')) as { role?: unknown }).role === 'send';
+  } catch {
+    return false;
+  }
 }
 
 /** The level parameter every module of a source that takes sends has for send bus `bus`. */
