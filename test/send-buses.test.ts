@@ -115,6 +115,11 @@ test('dropping the chorus folder in adds send/chorus and its sound; removing it 
   const after = await burst(e);
   assert.equal(energy(after, DRY_END), 0, 'and its sound is gone');
   assert.ok(energy(after, 0, DRY_END) > 1);
+  // The voices version that fed it is kept as a fallback for 3 s after the reload; then the bus goes too.
+  assert.ok(e.host.engine.hasBus('send:chorus'));
+  e.render(3.1);
+  assert.ok(!e.host.engine.hasBus('send:chorus'), 'no bus left behind');
+  assert.ok(e.host.engine.hasBus('send:reverb') && e.host.engine.hasBus('send:delay'));
 });
 
 test('disabling and enabling the chorus in config/local.json removes and restores send/chorus; a voice keeps its other sends', async (t) => {

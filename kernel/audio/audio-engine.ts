@@ -117,6 +117,7 @@ export class AudioEngine {
   /** Per bus: what it held before a crossfading slot ran, and what the old version made of it. */
   private busSaved: Bus[] = [];
   private busOld: Bus[] = [];
+  private busChanges = 0;
   /** Replaced versions waiting to be disposed between blocks. */
   private retired: PluginSlot[] = [];
   /** Last errors of rolled-back versions, by slot id (bounded). */
@@ -191,9 +192,14 @@ export class AudioEngine {
     return [...this.buses].filter(([name]) => name.startsWith(prefix)).map(([, b]) => b);
   }
 
-  /** How many buses exist: grows whenever a plugin opens a new one (`busesNamed` then has more to say). */
-  get busCount(): number {
-    return this.busList.length;
+  /** Changes whenever a bus is made or dropped (`busesNamed` then says something else). */
+  get busVersion(): number {
+    return this.busChanges;
+  }
+
+  /** Whether the bus `name` exists now (made by a plugin in the graph, not yet dropped). */
+  hasBus(name: string): boolean {
+    return this.buses.has(name);
   }
 
   bus(name: BusName | string): Bus {
@@ -204,8 +210,29 @@ export class AudioEngine {
       this.busList = [...this.busList, b];
       this.busSaved = [...this.busSaved, { l: new Float32Array(this.maxBlock), r: new Float32Array(this.maxBlock) }];
       this.busOld = [...this.busOld, { l: new Float32Array(this.maxBlock), r: new Float32Array(this.maxBlock) }];
+      this.busChanges++;
     }
     return b;
+  }
+
+  /**
+   * Between blocks: drop the buses that no plugin in the graph holds any more (a send plugin and the
+   * source versions that fed it are gone), so they are no longer zeroed, crossfaded or found.
+   * `main` and `master` stay.
+   */
+  private dropUnheldBuses(): void {
+    const held = new Set<Bus>([this.main, this.master]);
+    for (const s of this.slots) {
+      for (const b of s.buses) held.add(b);
+      if (s.previous !== null) for (const b of s.previous.buses) held.add(b);
+    }
+    if (this.busList.every((b) => held.has(b))) return;
+    const keep = this.busList.map((b) => held.has(b));
+    for (const [name, b] of this.buses) if (!held.has(b)) this.buses.delete(name);
+    this.busList = this.busList.filter((_, i) => keep[i]);
+    this.busSaved = this.busSaved.filter((_, i) => keep[i]);
+    this.busOld = this.busOld.filter((_, i) => keep[i]);
+    this.busChanges++;
   }
 
   // ───────────────────────── between blocks ─────────────────────────
@@ -392,6 +419,7 @@ export class AudioEngine {
     this.linkFollowers();
     if (old.previous) this.retired.push(old.previous);
     this.between(old.spec.slotId, () => old.instance.dispose?.());
+    this.dropUnheldBuses();
   }
 
   /**
@@ -408,6 +436,7 @@ export class AudioEngine {
         s.previous = null;
       }
     }
+    if (this.retired.length === 0) return;
     while (this.retired.length > 0) {
       const old = this.retired.pop() as PluginSlot;
       if (old.lastError) {
@@ -418,6 +447,7 @@ export class AudioEngine {
       disposeQuietly(old.instance);
       this.leave();
     }
+    this.dropUnheldBuses();
   }
 
   private defineGates(slot: PluginSlot): void {

@@ -10,8 +10,8 @@ import type { SlotSpec } from './slot-spec.ts';
 
 /**
  * Noise into `main` and every send bus of `engine`, whichever plugins declared them: the send buses
- * are looked up again at a block start whenever the engine has made a new bus (a send plugin loaded
- * after the noise source).
+ * are looked up again at a block start whenever the engine's buses changed (a send plugin loaded
+ * after the noise source, or one gone).
  */
 function noiseSource(engine: AudioEngine): PluginDefinition {
   return {
@@ -23,8 +23,8 @@ function noiseSource(engine: AudioEngine): PluginDefinition {
       let seed = 22222;
       return {
         beginBlock() {
-          if (engine.busCount === known) return;
-          known = engine.busCount;
+          if (engine.busVersion === known) return;
+          known = engine.busVersion;
           buses = [main, ...engine.busesNamed('send:')];
         },
         process(start: number, end: number) {
