@@ -2,7 +2,8 @@
  * chorus1, pure DSP: a stereo chorus as a send effect. It reads a stereo send bus and ADDS its wet
  * output × mix to an output bus.
  *
- * Per side, VOICES (3) taps read one delay line (the SDK's `DelayLine`, 4-point Hermite) at
+ * Per side, VOICES (3) taps read one delay line (the SDK's `DelayLine` holds it; the 4-point
+ * Hermite read is written out in the loop) at
  *
  *   d_j = time + depth · sin(2π(φ + j/3) + π·width·side)      side 0 left, 1 right
  *   wet = (1/3) Σ_j line[n − d_j]
@@ -95,10 +96,25 @@ export class ChorusDsp {
       this.idle = false;
       this.quietFrames = 0;
     }
+    // Everything below is inline, no calls with numbers: V8 boxes a number passed to (or returned
+    // from) a call it did not inline, a heap allocation per call on the audio thread. And the module's
+    // constants go into number-typed locals first: read from the module scope they are untyped for
+    // the optimizer, and a ternary mixing one with a computed double boxes every result (measured:
+    // 12 KB a block; none with the locals).
+    const minMs = +MIN_DELAY_MS;
+    const maxTimeMs = +MAX_TIME_MS;
+    const maxDepthMs = +MAX_DEPTH_MS;
+    const maxFeedback = +MAX_FEEDBACK;
+    const maxRate = +MAX_RATE_HZ;
+    const limit = +MAX_STATE_SAMPLE;
+    const quiet = +QUIET;
     const msToFrames = this.sampleRate / 1000;
-    const minDelay = MIN_DELAY_MS * msToFrames;
-    const left = this.left;
-    const right = this.right;
+    const minDelay = minMs * msToFrames;
+    const bufL = this.left.buffer;
+    const bufR = this.right.buffer;
+    const mask = this.left.mask;
+    let posL = this.left.pos;
+    let posR = this.right.pos;
     const offCos = this.offCos;
     const offSin = this.offSin;
     const norm = 1 / VOICES;
@@ -106,35 +122,61 @@ export class ChorusDsp {
     for (let c0 = start; c0 < end; c0 += RAMP_CHUNK) {
       const c1 = c0 + RAMP_CHUNK < end ? c0 + RAMP_CHUNK : end;
       this.setWidth(c.width, c0);
-      const rate = clamp(c.rate[c0], 0, MAX_RATE_HZ) / this.sampleRate;
+      const r0 = c.rate[c0];
+      const rate = (r0 >= 0 ? (r0 <= maxRate ? r0 : maxRate) : 0) / this.sampleRate;
       const theta = TWO_PI * this.phase;
       let cs = Math.cos(theta);
       let sn = Math.sin(theta);
       const cr = Math.cos(TWO_PI * rate);
       const sr = Math.sin(TWO_PI * rate);
       for (let i = c0; i < c1; i++) {
-        const time = clamp(c.time[i], MIN_DELAY_MS, MAX_TIME_MS) * msToFrames;
-        const room = time - minDelay;
-        let depth = clamp(c.depth[i], 0, MAX_DEPTH_MS) * msToFrames;
-        if (depth > room) depth = room;
+        const t = c.time[i];
+        const time = (t >= minMs ? (t <= maxTimeMs ? t : maxTimeMs) : minMs) * msToFrames;
+        const dp = c.depth[i];
+        let depth = (dp >= 0 ? (dp <= maxDepthMs ? dp : maxDepthMs) : 0) * msToFrames;
+        if (depth > time - minDelay) depth = time - minDelay;
         let wl = 0;
         let wr = 0;
-        for (let j = 0; j < VOICES; j++) {
-          // sin(θ + α) = sin θ cos α + cos θ sin α
-          wl += left.readHermite(time + depth * (sn * offCos[j] + cs * offSin[j]));
-          wr += right.readHermite(time + depth * (sn * offCos[VOICES + j] + cs * offSin[VOICES + j]));
+        // The left voices (k < VOICES) read the left line, the right ones the right line.
+        for (let k = 0; k < 2 * VOICES; k++) {
+          const buf = k < VOICES ? bufL : bufR;
+          // sin(θ + α_k) = sin θ cos α_k + cos θ sin α_k; d ≥ minDelay ≥ 2 and ≤ the line's length − 4.
+          const d = time + depth * (sn * offCos[k] + cs * offSin[k]);
+          const di = Math.floor(d);
+          const f = d - di;
+          const base = (k < VOICES ? posL : posR) - di;
+          // 4-point Hermite between the samples d and d + 1 writes ago (as DelayLine.readHermite).
+          const xm1 = buf[(base + 1) & mask];
+          const x0 = buf[base & mask];
+          const x1 = buf[(base - 1) & mask];
+          const x2 = buf[(base - 2) & mask];
+          const h1 = 0.5 * (x1 - xm1);
+          const h2 = xm1 - 2.5 * x0 + 2 * x1 - 0.5 * x2;
+          const h3 = 0.5 * (x2 - xm1) + 1.5 * (x0 - x1);
+          const y = ((h3 * f + h2) * f + h1) * f + x0;
+          if (k < VOICES) wl += y;
+          else wr += y;
         }
         wl *= norm;
         wr *= norm;
-        const fb = clamp(c.feedback[i], 0, MAX_FEEDBACK);
+        const fb0 = c.feedback[i];
+        const fb = fb0 >= 0 ? (fb0 <= maxFeedback ? fb0 : maxFeedback) : 0;
         const xl = inL[i];
         const xr = inR[i];
-        left.write(guard(xl + fb * wl));
-        right.write(guard(xr + fb * wr));
-        const mix = clamp(c.mix[i], 0, 1);
+        // Back into the lines: bounded, and 0 for a denormal on its way or NaN.
+        let yl = xl + fb * wl;
+        let yr = xr + fb * wr;
+        yl = yl > 1e-20 ? (yl < limit ? yl : limit) : yl < -1e-20 ? (yl > -limit ? yl : -limit) : 0;
+        yr = yr > 1e-20 ? (yr < limit ? yr : limit) : yr < -1e-20 ? (yr > -limit ? yr : -limit) : 0;
+        bufL[posL] = yl;
+        bufR[posR] = yr;
+        posL = (posL + 1) & mask;
+        posR = (posR + 1) & mask;
+        const m0 = c.mix[i];
+        const mix = m0 >= 0 ? (m0 <= 1 ? m0 : 1) : 0;
         outL[i] += wl * mix;
         outR[i] += wr * mix;
-        if (!loud && (xl > QUIET || xl < -QUIET || xr > QUIET || xr < -QUIET || wl > QUIET || wl < -QUIET || wr > QUIET || wr < -QUIET)) loud = true;
+        if (!loud && (xl > quiet || xl < -quiet || xr > quiet || xr < -quiet || wl > quiet || wl < -quiet || wr > quiet || wr < -quiet)) loud = true;
         const nc = cs * cr - sn * sr;
         sn = sn * cr + cs * sr;
         cs = nc;
@@ -143,6 +185,8 @@ export class ChorusDsp {
       p -= Math.floor(p);
       this.phase = p === p ? p : 0;
     }
+    this.left.pos = posL;
+    this.right.pos = posR;
     this.quietFrames = loud ? 0 : this.quietFrames + (end - start);
     if (this.quietFrames > this.idleAfter) this.sleep();
   }
@@ -152,7 +196,8 @@ export class ChorusDsp {
    * changed. (The width comes by index: a number passed to a call V8 did not inline is boxed.)
    */
   private setWidth(widths: ArrayLike<number>, at: number): void {
-    const w = clamp(widths[at], 0, 1);
+    const w0 = widths[at];
+    const w = w0 >= 0 ? (w0 <= 1 ? w0 : 1) : 0;
     if (w === this.offsetsFor) return;
     this.offsetsFor = w;
     for (let j = 0; j < VOICES; j++) {
@@ -197,21 +242,6 @@ export class ChorusDsp {
     if (s.idle !== undefined) this.idle = s.idle;
     if (s.quietFrames !== undefined) this.quietFrames = s.quietFrames;
   }
-}
-
-/** `x` within [lo, hi]; NaN gives lo. */
-function clamp(x: number, lo: number, hi: number): number {
-  return x >= lo ? (x <= hi ? x : hi) : lo;
-}
-
-/**
- * What goes back into a line: `x` within ±MAX_STATE_SAMPLE, and 0 when it is below 1e-20 in
- * magnitude (a denormal on its way) or NaN.
- */
-function guard(x: number): number {
-  if (x > 1e-20) return x < MAX_STATE_SAMPLE ? x : MAX_STATE_SAMPLE;
-  if (x < -1e-20) return x > -MAX_STATE_SAMPLE ? x : -MAX_STATE_SAMPLE;
-  return 0;
 }
 
 /** Whether either channel holds a sample above QUIET in [start, end). */
