@@ -35,7 +35,7 @@ await cp(path.join(ROOT, 'config/default.json'), path.join(root, 'config/default
 await cp(path.join(ROOT, 'plugins'), path.join(root, 'plugins'), { recursive: true });
 const config = loadConfig({ root, env: {} });
 config.engine.numVoices = VOICES;
-config.viz.enabled = false;
+config.plugins.viz = { ...config.plugins.viz, enabled: false };
 
 const replies: { address: string; args: readonly unknown[] }[] = [];
 const engine = await Engine.start({ config, backend: 'null', listen: false, status: false, log: Logger.silent() });

@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   config.engine.numVoices = totalVoices;
   if (opts['lead-blocks'] !== undefined) config.audio.leadBlocks = Number(opts['lead-blocks']);
   (config.engine as Record<string, unknown>).watch = false;
-  config.viz.enabled = false;
+  config.plugins.viz = { ...config.plugins.viz, enabled: false };
   config.plugins.recorder = { enabled: true, format: opts.format, tap: 'master' };
   const log = new Logger((line) => process.stderr.write(`${line}\n`), true);
   const engine = await Engine.start({ config, backend: 'null', listen: false, status: false, log });

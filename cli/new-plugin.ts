@@ -8,6 +8,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, writeFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../kernel/base/config.ts';
+import { ErrorCode } from '../kernel/base/errors.ts';
 import { expandModules, parseManifest, PLUGIN_ID_RE, readManifest, ROLES, type Role } from '../kernel/plugins/manifest.ts';
 import { API_VERSION } from '../plugin-sdk/types.ts';
 import { TEMPLATES } from './new-plugin-templates.ts';
@@ -17,12 +18,12 @@ const MAX_NAME = 40;
 /** A refused scaffold: the message says what was wrong, then how to fix it. */
 export class NewPluginError extends Error {
   override readonly name = 'NewPluginError';
-  readonly code = 'NEW_PLUGIN_REFUSED';
+  readonly code = ErrorCode.NEW_PLUGIN_REFUSED;
   constructor(
     readonly problem: string,
     readonly hint: string,
   ) {
-    super(`NEW_PLUGIN_REFUSED: new-plugin: ${problem}\n${hint}`);
+    super(`${ErrorCode.NEW_PLUGIN_REFUSED}: new-plugin: ${problem}\n${hint}`);
   }
 }
 

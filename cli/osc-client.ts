@@ -12,6 +12,7 @@ import {
   type OscValue,
   type Remote,
 } from '../kernel/control/osc-transport.ts';
+import { ErrorCode } from '../kernel/base/errors.ts';
 
 /** A reply as seen by the client: split JSON replies arrive here already joined. */
 export interface OscReply {
@@ -59,8 +60,8 @@ export interface OscClientOptions {
 }
 
 export class OscClientError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
     super(`${code}: ${message}`);
     this.name = 'OscClientError';
     this.code = code;
@@ -185,7 +186,7 @@ export class OscClient {
         timer: setTimeout(() => {
           this.#removeWaiter(waiter);
           const what = options.replyAddress === undefined ? 'any reply' : `a reply to ${String(options.replyAddress)}`;
-          reject(new OscClientError('OSC_REQUEST_TIMEOUT', `no ${what} from ${host}:${port} within ${timeoutMs} ms (is the engine running and listening on that port?)`));
+          reject(new OscClientError(ErrorCode.OSC_REQUEST_TIMEOUT, `no ${what} from ${host}:${port} within ${timeoutMs} ms (is the engine running and listening on that port?)`));
         }, timeoutMs),
       };
       this.#waiters.push(waiter);
@@ -196,7 +197,7 @@ export class OscClient {
   async close(): Promise<void> {
     for (const waiter of this.#waiters.splice(0)) {
       clearTimeout(waiter.timer);
-      waiter.reject(new OscClientError('OSC_CLIENT_CLOSED', 'client closed while waiting for a reply'));
+      waiter.reject(new OscClientError(ErrorCode.OSC_CLIENT_CLOSED, 'client closed while waiting for a reply'));
     }
     this.#partials.clear();
     await this.#transport.close();

@@ -6,6 +6,7 @@
  * answered within --timeout: no engine on that host and port).
  */
 import type { Config } from '../kernel/base/config.ts';
+import { errorHint } from '../kernel/base/errors.ts';
 import { OscClient, type OscReply } from './osc-client.ts';
 import type { OscSendArg } from '../kernel/control/osc-transport.ts';
 
@@ -38,7 +39,12 @@ export async function sendCommand(config: Config, words: string[], values: { hos
     const { replies, ended } = await client.collect(host, port, [{ address, args: parseCliArgs(rest) }, { address: '/engine/ping' }], {
       timeoutMs,
       until: '/engine/pong',
-      onReply: (r) => process.stdout.write(`${line(r)}\n`),
+      onReply: (r) => {
+        process.stdout.write(`${line(r)}\n`);
+        // An engine error's default hint (kernel/base/errors.ts), for the person at the terminal.
+        const hint = r.address === '/error' || r.address === '/engine/error' ? errorHint(String(r.args[1])) : undefined;
+        if (hint) process.stderr.write(`chronus: ${String(r.args[1])}: ${hint}\n`);
+      },
     });
     if (replies.length > 0 || ended) return replies.some((r) => r.address === '/error') ? 1 : 0;
     process.stderr.write(`chronus: no reply from ${host}:${port} within ${timeoutMs} ms — is the engine running? (start it with npm start; --host, --port and --timeout choose where and how long to ask)\n`);

@@ -5,10 +5,15 @@
 import type { PluginDefinition, ParamSpec } from './types.ts';
 
 export * from './types.ts';
+export * from './control.ts';
+export type { LegacyField, LegacySlot } from './legacy.ts';
 export * from './dsp/index.ts';
 export { z } from 'zod';
 export { stateSample, stateSamples } from './state-schema.ts';
+export { formatArgIssues, formatZodIssues, preview } from './zod-issues.ts';
 export * as recorderProtocol from './recorder-protocol.ts';
+/** Analysis for control halves (allocates: never on the audio thread). */
+export { spectrum, bandLevels, legacyBandLevels, FFT_SIZE as SPECTRUM_SIZE, type SpectrumForm } from './analysis/spectrum.ts';
 
 /** Declare a plugin. Identity at run time; gives the definition its type. */
 export function definePlugin<const D extends PluginDefinition>(definition: D): D {

@@ -18,10 +18,12 @@
  * |               |                                     | not handed over (the new version starts afresh)          |
  * | `setState`    | instance; between blocks            | create (reload) or a pattern load → a bypassed plugin    |
  * |               |                                     | gets a fresh instance that takes it: bypass cleared      |
+ * | `shared`      | instance; between blocks            | the control half published a value → (no audio)          |
  * | `dispose`     | instance; between blocks            | replaced (after its fade) or unloaded →                  |
  */
 
 import type { ZodType } from 'zod';
+import type { LegacySlot } from './legacy.ts';
 
 export const API_VERSION = 1;
 
@@ -153,6 +155,12 @@ export interface PluginContext {
   /** Schedule an event at an absolute frame (controllers use this to play other modules sample-accurately). */
   readonly events: EventScheduler;
   readonly log: PluginLogger;
+  /**
+   * A value the plugin's control half published with `ctx.audio.share(name, value)` (plugin-sdk/control.ts),
+   * or undefined: typically a SharedArrayBuffer or a typed array over one (sample data, tables). Read
+   * it in `create`; later changes arrive through the instance's `shared` hook.
+   */
+  shared(name: string): unknown;
 }
 
 /** Sample-accurate events into the kernel's audio-side queue; safe to call from `process` (no allocation). */
@@ -179,8 +187,10 @@ export interface PluginInstance {
   beginBlock?(blockStart: number, frames: number): void;
   /** A gate change on module `module` at the current position; value > 0 opens, 0 closes. */
   gate?(module: number, value: number): void;
-  /** A plugin-specific command from one of its OSC routes; the return value is sent back as the reply. */
+  /** A plugin-specific command from one of its OSC routes or its control half; the return value is sent back as the reply. */
   command?(name: string, args: unknown): unknown;
+  /** Between blocks: the control half published a new value under `name` (see `PluginContext.shared`). Keep the reference; do not copy. */
+  shared?(name: string, value: unknown): void;
   /**
    * Versioned state. `purpose` says who asks:
    * - `'save'` (or undefined): patterns and status — plain, bounded JSON (see kernel/patterns/
@@ -233,7 +243,7 @@ export interface PluginDefinition {
   /**
    * Gated modules of this plugin that also receive another module's gates, e.g. `{ acid1: 'voice2' }`:
    * every gate of voice2 (from OSC or the sequencer) reaches acid1 at the same sample. Such a module
-   * gets no `/gate/<module>` route of its own.
+   * gets no `/gate/<module>` route of its own: its gate address is an alias of the one it follows.
    */
   readonly gateFollows?: Readonly<Record<string, string>>;
   /**
@@ -247,6 +257,8 @@ export interface PluginDefinition {
    * state only if it passes.
    */
   readonly stateSchema?: ZodType;
+  /** What it reads of the old engine's slot files: its old module sections and fields, an old top-level section (plugin-sdk/legacy.ts). */
+  readonly legacy?: LegacySlot;
   create(ctx: PluginContext): PluginInstance;
 }
 

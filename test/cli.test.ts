@@ -104,6 +104,7 @@ test('chronus send prints the reply of a running engine', async (t) => {
   const bad = await chronus(['send', '/mod/voice1/frq', '1', '--port', String(engine.port), '--root', root]);
   assert.equal(bad.code, 1);
   assert.match(bad.stdout, /^\/error \/mod\/voice1\/frq OSC_UNKNOWN_ADDRESS/);
+  assert.match(bad.stderr, /^chronus: OSC_UNKNOWN_ADDRESS: \/engine\/routes lists every address\.$/m, 'the code\'s default hint, for people');
 });
 
 test('chronus send with no engine says so and exits non-zero; a message that answers nothing exits 0 when the engine is there', async (t) => {

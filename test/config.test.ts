@@ -53,9 +53,12 @@ describe('config: defaults', () => {
       patterns: path.join(root, 'patterns'),
       recordings: path.join(root, 'recordings'),
       schemas: path.join(root, 'schemas'),
+      data: path.join(root, 'data'),
     });
-    assert.deepEqual(c.viz, { enabled: true, host: '127.0.0.1', port: 5006, intervalMs: 100, spectrum: 'legacy' });
-    assert.deepEqual(c.plugins, { recorder: { enabled: false, format: 'int24', tap: 'master' } });
+    assert.deepEqual(c.plugins, {
+      recorder: { enabled: false, format: 'int24', tap: 'master' },
+      viz: { host: '127.0.0.1', port: 5006, intervalMs: 100, spectrum: 'legacy' },
+    });
   });
 
   test('empty env values count as unset', () => {
@@ -168,10 +171,10 @@ describe('config: every bad value is reported', () => {
   });
 
   test('an unknown top-level section and an unknown key inside a section', () => {
-    const error = loadError({ root: project({ midi: {}, viz: { colour: 'red' } }), env: {} });
+    const error = loadError({ root: project({ midi: {}, osc: { colour: 'red' } }), env: {} });
     assert.equal(error.details.length, 2);
     assert.ok(error.details.some((l) => l.startsWith('config/local.json: midi: unknown key')));
-    assert.ok(error.details.some((l) => l.startsWith('config/local.json: viz.colour: unknown key') && l.includes('"red"')));
+    assert.ok(error.details.some((l) => l.startsWith('config/local.json: osc.colour: unknown key') && l.includes('"red"')));
   });
 
   test('wrong types in local.json', () => {
@@ -193,7 +196,8 @@ describe('config: every bad value is reported', () => {
       ['audio.cpuDmaLatencyUs', 'must be', '-5'],
       ['osc.replyToSender', 'expected a boolean', '"yes"'],
       ['engine.smoothingMs', 'must be >= 0', '-1'],
-      ['viz.enabled', 'expected a boolean', '1'],
+      // The old top-level `viz` section is read as the viz plugin's.
+      ['plugins.viz.enabled', 'expected a boolean', '1'],
       ['paths.plugins', 'expected a string', '5'],
       ['plugins.recorder.enabled', 'expected a boolean', '"no"'],
       ['plugins.Bad_Id', 'invalid key: must be a plugin id', '"Bad_Id"'],

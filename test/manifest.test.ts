@@ -81,6 +81,11 @@ describe('manifest: valid', () => {
     assert.deepEqual(m.aliases, { sine1: 'voice1', sine2: 'voice2' });
   });
 
+  test('address aliases: an old address (or every address under a prefix) to one of the plugin\'s own', () => {
+    const aliases = { '/mod/room1/': '/mod/reverb1/', '/mod/wet': '/mod/reverb1/mix' };
+    assert.deepEqual(parseManifest({ ...valid, aliases }, FILE, API).aliases, aliases);
+  });
+
   test('every role is accepted', () => {
     for (const role of ['source', 'modulator', 'controller', 'sink']) {
       assert.equal(parseManifest({ ...valid, role, bus: undefined }, FILE, API).role, role);
@@ -129,7 +134,7 @@ describe('manifest: every bad field is reported with file, field and found value
     ['enabled not boolean', { enabled: 'yes' }, 'enabled', '"yes"', /expected a boolean/],
     ['description not a string', { description: 3 }, 'description', '3', /expected a string/],
     ['modules a string', { modules: 'reverb1' }, 'modules', '"reverb1"', /must be an array or an object/],
-    ['modules empty', { modules: [] }, 'modules', '[]', /must have >= 1 items/],
+    ['modules empty', { modules: [] }, 'modules', '[]', /provides at least one module/],
     ['module id with a dash', { modules: ['rev-1'] }, 'modules[0]', '"rev-1"', /module id/],
     ['module listed twice', { modules: ['a1', 'a1'] }, 'modules[1]', '"a1"', /listed twice/],
     ['pattern without {n}', { modules: { pattern: 'voice', count: 2 } }, 'modules.pattern', '"voice"', /\{n\}/],
@@ -144,6 +149,8 @@ describe('manifest: every bad field is reported with file, field and found value
     ['alias to an unknown module', { aliases: { old: 'nope' } }, 'aliases.old', '"nope"', /"nope" is not a module/],
     ['alias shadowing a module', { aliases: { reverb1: 'reverb1' } }, 'aliases.reverb1', '"reverb1"', /already a module/],
     ['alias key not a module id', { aliases: { 'Old-Name': 'reverb1' } }, 'aliases.Old-Name', '"Old-Name"', /invalid key/],
+    ['address alias to another plugin\'s module', { aliases: { '/gate/1': '/gate/voice1' } }, 'aliases./gate/1', '"/gate/voice1"', /not an address of a module of this plugin/],
+    ['address alias from a prefix to one address', { aliases: { '/mod/room1/': '/mod/reverb1/mix' } }, 'aliases./mod/room1/', '"/mod/reverb1/mix"', /must both end in "\/"/],
     ['unknown key', { colour: 'blue' }, 'colour', '"blue"', /unknown key/],
   ];
   for (const [label, patch, field, found, message] of cases) {

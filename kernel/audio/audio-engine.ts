@@ -381,6 +381,7 @@ export class AudioEngine {
       },
       events: this.scheduler,
       log: this.loggerFor(spec.pluginId),
+      shared: (name) => spec.shared?.[name],
     };
   }
 
@@ -484,6 +485,17 @@ export class AudioEngine {
     const slot = this.slots.find((s) => s.spec.pluginId === pluginId);
     if (!slot?.instance.command) throw new Error(`plugin '${pluginId}' takes no command '${name}'`);
     return slot.instance.command(name, args);
+  }
+
+  /**
+   * The plugin's control half published `value` under `name`: kept in the spec (instances made later
+   * read it in create) and handed to the running instance's `shared` hook.
+   */
+  share(pluginId: string, name: string, value: unknown): void {
+    const slot = this.slots.find((s) => s.spec.pluginId === pluginId);
+    if (!slot) return;
+    slot.spec.shared = { ...slot.spec.shared, [name]: value };
+    this.between(slot.spec.slotId, () => slot.instance.shared?.(name, value));
   }
 
   /** An engine-wide command (`/engine/stop`, `/engine/start`) to every plugin that takes commands; failures are ignored. */

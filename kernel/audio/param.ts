@@ -6,6 +6,7 @@
  * and parameters at rest cost nothing.
  */
 import type { Param, ParamSpec } from '../../plugin-sdk/types.ts';
+import { clamp } from '../../plugin-sdk/dsp/clamp.ts';
 
 /** Within this fraction of the range a moving value snaps to its target (avoids endless tails and denormals). */
 const SNAP = 1e-6;
@@ -50,9 +51,8 @@ export class KernelParam implements Param {
   }
 
   clamp(v: number): number {
-    if (!(v >= this.min)) v = this.min; // also catches NaN
-    else if (v > this.max) v = this.max;
-    return this.integer ? Math.round(v) : v;
+    const c = clamp(v, this.min, this.max); // NaN gives min
+    return this.integer ? Math.round(c) : c;
   }
 
   next(): number {

@@ -22,4 +22,6 @@ export interface SlotSpec {
    */
   sends?: string[];
   config: Record<string, unknown>;
+  /** Values the plugin's control half published (`ctx.audio.share`): what `ctx.shared(name)` returns. */
+  shared?: Record<string, unknown>;
 }

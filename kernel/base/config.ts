@@ -79,6 +79,8 @@ export const ConfigSchema = z.strictObject({
     stageSeconds: z.number().min(0).max(10),
     /** How long a version's evaluation or trial may run before it is refused as hung. */
     trialTimeoutMs: int(100, 60000),
+    /** How long the synchronous part of one call into a plugin's control half may run before it is stopped (PLUGIN_CONTROL_HUNG). */
+    controlCallMs: int(10, 60000),
     /** Memory (heap and array buffers) one plugin version may take in its trial; more is refused. */
     pluginMemoryMb: int(16, 4096),
     /** Watch plugins/ and config/local.json and reload what changes while running. */
@@ -99,19 +101,11 @@ export const ConfigSchema = z.strictObject({
      */
     console: z.boolean(),
   }),
-  viz: z.strictObject({
-    enabled: z.boolean(),
-    host,
-    port,
-    intervalMs: int(10, 60000),
-    /**
-     * `/viz/spectrum`: `legacy` (the old engine's 8 bands centred 63 Hz … 8 kHz, a level follower
-     * ×50 clamped to 1, which the old visualiser labels) or `raw` (RMS of 8 bands 20 Hz … 20 kHz).
-     */
-    spectrum: z.enum(['legacy', 'raw']),
-  }),
-  /** `schemas`: where `/engine/schema file` writes its exports. */
-  paths: z.strictObject({ plugins: relPath, patterns: relPath, recordings: relPath, schemas: relPath }),
+  /**
+   * Folders, relative to the project root. Besides the kernel's own, a key names a plugin's folder for
+   * files (the manifest's `folder`, e.g. `recordings`); `data` holds the folders of plugins that name none.
+   */
+  paths: z.object({ plugins: relPath, patterns: relPath, schemas: relPath, data: relPath }).catchall(relPath),
   plugins: z.record(
     z.string().regex(PLUGIN_ID_RE, { error: 'must be a plugin id: lowercase letters, digits and dashes, starting with a letter' }),
     PluginConfigSchema,
@@ -122,14 +116,39 @@ export const ConfigSchema = z.strictObject({
 export type Config = z.infer<typeof ConfigSchema>;
 export type PluginConfig = z.infer<typeof PluginConfigSchema>;
 
-/** Fields holding a path relative to the root; resolved to absolute, and must stay inside the root. */
-export const PATH_FIELDS = [
-  ['paths', 'plugins'],
-  ['paths', 'patterns'],
-  ['paths', 'recordings'],
-  ['paths', 'schemas'],
-  ['engine', 'statusFile'],
-] as const;
+/** Fields holding a path relative to the root besides every `paths.*`; resolved to absolute, and must stay inside the root. */
+const OTHER_PATH_FIELDS = [['engine', 'statusFile']] as const;
+
+/** Every field holding a path in `config` (merged JSON): each key of `paths`, and OTHER_PATH_FIELDS. */
+export function pathFields(config: Record<string, unknown>): (readonly [string, string])[] {
+  const paths = config.paths;
+  const keys = paths !== null && typeof paths === 'object' && !Array.isArray(paths) ? Object.keys(paths) : [];
+  return [...keys.map((k) => ['paths', k] as const), ...OTHER_PATH_FIELDS];
+}
+
+/**
+ * Top-level sections that became a plugin's section when their code moved into that plugin: a file
+ * written before still works (its section is read as the plugin's, which wins where both are set).
+ */
+const MOVED_SECTIONS: Readonly<Record<string, string>> = { viz: 'viz' };
+
+function movedSections(data: Record<string, unknown>): Record<string, unknown> {
+  if (!Object.keys(MOVED_SECTIONS).some((k) => k in data)) return data;
+  const out = { ...data };
+  const plugins = { ...(isObjectValue(out.plugins) ? out.plugins : {}) };
+  for (const [old, id] of Object.entries(MOVED_SECTIONS)) {
+    if (!(old in out)) continue;
+    const section = out[old];
+    delete out[old];
+    plugins[id] = isObjectValue(section) ? { ...section, ...(isObjectValue(plugins[id]) ? plugins[id] : {}) } : section;
+  }
+  out.plugins = plugins;
+  return out;
+}
+
+function isObjectValue(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
 
 type EnvKind = 'number' | 'string' | 'device';
 /** Environment overrides (an empty value counts as unset). */
@@ -171,7 +190,7 @@ export function loadConfig({ root, env = process.env, localFile }: LoadConfigOpt
   const defaultFile = path.join(root, 'config', 'default.json');
   const layer = (data: unknown, source: string) => {
     if (!isObject(data)) return void problems.push(`${source}: expected a JSON object at the top level (found ${preview(data)})`);
-    mergeInto(merged, data, [], source, origins);
+    mergeInto(merged, movedSections(data), [], source, origins);
   };
 
   const defaults = readJson(defaultFile, label(defaultFile), problems, true);
@@ -211,7 +230,8 @@ export function loadConfig({ root, env = process.env, localFile }: LoadConfigOpt
   // Paths: checked on the merged values even when other fields are bad, so one run lists everything.
   const escapes: string[] = [];
   const resolved = new Map<string, string>();
-  for (const p of PATH_FIELDS) {
+  const fields = pathFields(merged);
+  for (const p of fields) {
     const value = (merged[p[0]] as Json | undefined)?.[p[1]];
     if (typeof value !== 'string' || value === '') continue;
     const abs = path.resolve(root, value);
@@ -235,7 +255,7 @@ export function loadConfig({ root, env = process.env, localFile }: LoadConfigOpt
   }
 
   const config = parsed.data;
-  for (const p of PATH_FIELDS) (config[p[0]] as Json)[p[1]] = resolved.get(p.join('.'));
+  for (const p of fields) ((config as unknown as Json)[p[0]] as Json)[p[1]] = resolved.get(p.join('.'));
   return config;
 }
 

@@ -1,33 +1,72 @@
 /**
- * Coded errors and the one place that turns zod issues into readable lines.
+ * Coded errors; zod issues as readable lines come from the one formatter (plugin-sdk/zod-issues.ts,
+ * which plugins use too), re-exported here for the kernel.
  *
  * Every kernel error is a `ChronusError` with a stable `code`. Its message starts with the code and
  * says what was expected, what was found and how to fix it; `details` holds one line per problem
  * (the same lines are in the message, indented) so callers can send them over OSC or list them.
  */
-import type { z } from 'zod';
 
-export const ErrorCode = {
-  CONFIG_INVALID: 'CONFIG_INVALID',
-  PLUGIN_MANIFEST_INVALID: 'PLUGIN_MANIFEST_INVALID',
-  PLUGIN_API_MISMATCH: 'PLUGIN_API_MISMATCH',
-  PLUGIN_MODULE_CONFLICT: 'PLUGIN_MODULE_CONFLICT',
-  PLUGIN_ID_CONFLICT: 'PLUGIN_ID_CONFLICT',
-  PLUGIN_LOAD_FAILED: 'PLUGIN_LOAD_FAILED',
-  PLUGIN_UNKNOWN: 'PLUGIN_UNKNOWN',
-  OSC_UNKNOWN_ADDRESS: 'OSC_UNKNOWN_ADDRESS',
-  OSC_BAD_ARGS: 'OSC_BAD_ARGS',
-  OSC_BAD_PACKET: 'OSC_BAD_PACKET',
-  OSC_REPLY_UNSENDABLE: 'OSC_REPLY_UNSENDABLE',
+/**
+ * Every code the engine, its transport and the `chronus` command report, each with how to fix it by
+ * default (a `ChronusError` may give a more precise hint of its own). Codes are stable: old clients
+ * read them in `/error <address> <code> <message>` and `/engine/error <id> <code> <message>`.
+ * A plugin's own codes (e.g. the LFO's LFO_UNKNOWN_TARGET) are the plugin's, not listed here.
+ */
+const CATALOGUE = {
+  CONFIG_INVALID: 'Fix the keys listed in config/local.json (or the environment variable named); config/default.json shows every key and its default.',
+  PLUGIN_MANIFEST_INVALID: "Fix the fields listed in the plugin's plugin.json; any plugins/*/plugin.json shows the shape.",
+  PLUGIN_API_MISMATCH: 'Update the plugin to the API of plugin-sdk/types.ts and set its "apiVersion", or run it on a Chronus of its API.',
+  PLUGIN_MODULE_CONFLICT: 'Rename the module in one of the two manifests, or disable one of the plugins (plugins.<id>.enabled = false).',
+  PLUGIN_ID_CONFLICT: 'A plugin id names one folder: give the new folder an id of its own, or remove one of the two.',
+  PLUGIN_LOAD_FAILED: 'Fix what the message names (file and line) and save: the plugin loads again; a version already playing keeps playing meanwhile.',
+  PLUGIN_UNKNOWN: '/engine/plugins lists the loaded plugins by id.',
+  /** A call into a plugin's control half ran past engine.controlCallMs (stopped there). */
+  PLUGIN_CONTROL_HUNG: "Fix the loop in the plugin's control half and save; long work belongs in smaller steps (timers) or awaits.",
+  /** A control half asked for an OSC address another route already has. */
+  PLUGIN_ROUTE_CONFLICT: 'Choose another address; /engine/routes lists the ones in use.',
+  /** A plugin threw, or wrote a runaway or non-finite value: it is bypassed (or rolled back) and the engine plays on. */
+  PLUGIN_FAULT: 'Fix the plugin and save (hot reload), or /engine/plugin/reset <id> to try a fresh instance.',
+  /** A plugin stalled the audio thread: the thread was replaced and the plugin kept out. */
+  PLUGIN_HUNG: 'Fix the loop or wait in the plugin and save: it is tried again; until then it is kept out (/engine/plugins shows it quarantined).',
+  AUDIO_RESTART_FAILED: 'The audio thread could not be replaced after a hang: restart the engine.',
+  OSC_UNKNOWN_ADDRESS: '/engine/routes lists every address.',
+  OSC_BAD_ARGS: 'Send the arguments the route takes: /engine/routes describes each route, /engine/schema gives every range.',
+  OSC_BAD_PACKET: 'Send OSC 1.0 messages or bundles (liblo, python-osc and the osc package do).',
+  /** A route's handler failed (a coded error of its own keeps its code). */
+  OSC_HANDLER_FAILED: 'The message says what failed; the engine plays on.',
+  OSC_REPLY_UNSENDABLE: 'Ask for less at once, or raise osc.maxPacketBytes.',
   /** A timed message further ahead than engine.scheduleHorizonSeconds. */
-  EVENT_TOO_FAR_AHEAD: 'EVENT_TOO_FAR_AHEAD',
+  EVENT_TOO_FAR_AHEAD: 'Schedule closer to now, or raise engine.scheduleHorizonSeconds.',
   /** No room left in the audio thread's queue for events ahead. */
-  EVENT_QUEUE_FULL: 'EVENT_QUEUE_FULL',
-  PATTERN_INVALID: 'PATTERN_INVALID',
-  PATH_ESCAPE: 'PATH_ESCAPE',
-} as const;
+  EVENT_QUEUE_FULL: 'Send fewer timed messages at once, or closer to when they play.',
+  PATTERN_INVALID: 'The engine keeps its state: fix or remove the slot file named, or save the slot again.',
+  PATH_ESCAPE: 'Give a plain file name: files stay inside their folder (recordings/, patterns/).',
+  // The OSC transport (kernel/control/osc-transport.ts): mistakes in what the engine sends, bind failures.
+  OSC_ADDRESS_INVALID: 'An OSC address is a string that starts with "/" and has no NUL.',
+  OSC_ARG_INVALID: 'Send numbers, strings, booleans, blobs, or typed { type, value } arguments.',
+  OSC_JSON_PREFIX_AMBIGUOUS: 'Send one of the two trailing integer prefix arguments as "f" or "s".',
+  OSC_JSON_UNSERIALIZABLE: 'Reply with plain JSON values (no cycles, BigInt or functions).',
+  OSC_PACKET_TOO_BIG: 'Send structured data with sendJson (it splits), or raise osc.maxPacketBytes.',
+  OSC_OPTIONS_INVALID: 'Choose a port 0–65535 and an osc.maxPacketBytes within the range the message gives.',
+  OSC_BIND_FAILED: 'Is another engine using the port? Choose another with CHRONUS_OSC_PORT or osc.port.',
+  OSC_TRANSPORT_CLOSED: 'The socket is closed (the engine is stopping): nothing more is sent.',
+  OSC_SEND_FAILED: 'The OS refused the datagram (host unreachable, buffer full); the engine plays on.',
+  // The chronus command (cli/).
+  OSC_REQUEST_TIMEOUT: 'Is the engine running? Start it with npm start; --host, --port and --timeout choose where and how long to ask.',
+  OSC_CLIENT_CLOSED: 'The client was closed while it waited for a reply.',
+  NEW_PLUGIN_REFUSED: 'chronus new-plugin <name>: the message says what to change.',
+} as const satisfies Record<string, string>;
 
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+export type ErrorCode = keyof typeof CATALOGUE;
+
+/** Every code by name: `ErrorCode.PATTERN_INVALID` is 'PATTERN_INVALID'. */
+export const ErrorCode = Object.freeze(Object.fromEntries(Object.keys(CATALOGUE).map((c) => [c, c]))) as { readonly [C in ErrorCode]: C };
+
+/** How to fix an error with this code by default, or undefined for a code that is not the engine's (a plugin's own). */
+export function errorHint(code: string): string | undefined {
+  return Object.hasOwn(CATALOGUE, code) ? CATALOGUE[code as ErrorCode] : undefined;
+}
 
 export interface ChronusErrorOptions {
   /** One line per problem; appended to the message, indented. */
@@ -43,6 +82,7 @@ export class ChronusError extends Error {
   /** The summary as given, without the code, details or hint. */
   readonly summary: string;
   readonly details: readonly string[];
+  /** How to fix it: the hint given, else the code's default (errorHint). Only a given hint is part of the message. */
   readonly hint: string | undefined;
 
   constructor(code: ErrorCode, summary: string, options: ChronusErrorOptions = {}) {
@@ -53,7 +93,7 @@ export class ChronusError extends Error {
     this.code = code;
     this.summary = summary;
     this.details = details;
-    this.hint = options.hint;
+    this.hint = options.hint ?? errorHint(code);
   }
 }
 
@@ -61,132 +101,4 @@ export function isChronusError(error: unknown, code?: ErrorCode): error is Chron
   return error instanceof ChronusError && (code === undefined || error.code === code);
 }
 
-/** Where a problem came from: a fixed label (a file name) or one chosen per issue path (config layers). */
-export type IssueSource = string | ((path: readonly PropertyKey[]) => string);
-
-type Issue = z.core.$ZodIssue;
-type Path = readonly PropertyKey[];
-
-const UNKNOWN = Symbol('unknown');
-const MAX_FOUND = 80;
-
-/**
- * One line per issue: `<source>: <dotted.path>: <message> (found <JSON of the value, truncated>)`.
- *
- * zod v4 does not keep the offending value on an issue (unless parsed with `{ reportInput: true }`,
- * which puts it in `issue.input`), so pass the parsed `input` and the value is found by walking the
- * path. Unions are flattened to the branch that matched the value's shape; unknown keys get a line each.
- */
-export function formatZodIssues(error: z.ZodError, source: IssueSource, input: unknown = UNKNOWN): string[] {
-  const hasInput = input !== UNKNOWN;
-  const lines: string[] = [];
-  const label = (path: Path) => (typeof source === 'string' ? source : source(path));
-  const line = (path: Path, message: string, found: unknown) => {
-    const where = path.length ? `${dotted(path)}: ` : '';
-    const tail = found === UNKNOWN ? '' : ` (${found === undefined ? 'missing' : `found ${preview(found)}`})`;
-    lines.push(`${label(path)}: ${where}${message}${tail}`);
-  };
-  const valueAt = (issue: { path: Path; input?: unknown }, path: Path): unknown => {
-    if ('input' in issue) return issue.input;
-    return hasInput ? walk(input, path) : UNKNOWN;
-  };
-
-  const visit = (issue: Issue, prefix: Path) => {
-    const path = [...prefix, ...issue.path];
-    if (issue.code === 'unrecognized_keys') {
-      const where = 'input' in issue ? issue.input : hasInput ? walk(input, path) : UNKNOWN;
-      for (const key of issue.keys) {
-        const found = where === UNKNOWN ? UNKNOWN : walk(where, [key]);
-        line([...path, key], 'unknown key: remove it or check the spelling', found);
-      }
-      return;
-    }
-    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
-      const branch = bestBranch(issue.errors);
-      if (branch) {
-        for (const inner of branch) visit(inner, path);
-        return;
-      }
-      const found = valueAt(issue, path);
-      line(path, `must be ${issue.errors.map((b) => expectation(b[0]!)).join(' or ')}`, found);
-      return;
-    }
-    if (issue.code === 'invalid_key') {
-      const inner = issue.issues[0];
-      const key = path.at(-1);
-      line(path, `invalid key: ${inner ? describe(inner, key) : issue.message}`, key);
-      return;
-    }
-    const found = valueAt(issue, path);
-    line(path, describe(issue, found), found);
-  };
-
-  for (const issue of error.issues) visit(issue, []);
-  return lines;
-}
-
-/** A branch that matched the value's shape (its issues are not a type mismatch of the value itself), fewest issues first. */
-function bestBranch(branches: readonly (readonly Issue[])[]): readonly Issue[] | undefined {
-  const mismatch = (i: Issue) =>
-    i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_value' || i.code === 'invalid_union');
-  const matched = branches.filter((b) => b.length > 0 && !b.some(mismatch));
-  return matched.sort((a, b) => a.length - b.length)[0];
-}
-
-function expectation(issue: Issue | undefined): string {
-  if (!issue) return 'valid';
-  if (issue.code === 'invalid_type') return noun(issue.expected);
-  if (issue.code === 'invalid_value') return issue.values.map((v) => JSON.stringify(v)).join(' or ');
-  return issue.message;
-}
-
-function describe(issue: Issue, found: unknown): string {
-  switch (issue.code) {
-    case 'invalid_type':
-      return found === undefined ? `is required: expected ${noun(issue.expected)}` : `expected ${noun(issue.expected)}`;
-    case 'invalid_value':
-      return issue.values.length === 1
-        ? `must be ${JSON.stringify(issue.values[0])}`
-        : `must be one of ${issue.values.map(String).join(', ')}`;
-    case 'too_small':
-    case 'too_big': {
-      const op = issue.code === 'too_small' ? (issue.inclusive ? '>=' : '>') : issue.inclusive ? '<=' : '<';
-      const bound = String(issue.code === 'too_small' ? issue.minimum : issue.maximum);
-      if (issue.origin === 'string') return `must have ${op} ${bound} characters`;
-      if (issue.origin === 'array' || issue.origin === 'set') return `must have ${op} ${bound} items`;
-      return `must be ${op} ${bound}`;
-    }
-    default:
-      return issue.message;
-  }
-}
-
-function noun(expected: string): string {
-  if (expected === 'int') return 'an integer';
-  if (expected === 'null' || expected === 'undefined') return expected;
-  return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
-}
-
-function walk(value: unknown, path: Path): unknown {
-  let v = value;
-  for (const key of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[key];
-  }
-  return v;
-}
-
-function dotted(path: Path): string {
-  return path.map((k) => (typeof k === 'number' ? `[${k}]` : String(k))).join('.').replace(/\.\[/g, '[');
-}
-
-/** JSON of a value, cut to a readable length. */
-export function preview(value: unknown, max = MAX_FOUND): string {
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = String(value);
-  }
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
+export { formatArgIssues, formatZodIssues, preview, type IssueSource } from '../../plugin-sdk/zod-issues.ts';

@@ -16,6 +16,7 @@ export interface AudioCalls {
   load(spec: SlotSpec): LoadResult;
   unload(pluginId: string): void;
   command(pluginId: string, name: string, args: unknown): unknown;
+  share(pluginId: string, name: string, value: unknown): void;
   getState(pluginId: string, purpose?: StatePurpose): unknown;
   setState(pluginId: string, state: unknown): void;
   resetPlugin(pluginId: string): boolean;

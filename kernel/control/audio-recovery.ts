@@ -10,6 +10,7 @@
  * tail), in which case its 'save' state is taken instead: a restart loses tails, not patterns.
  */
 import path from 'node:path';
+import { ErrorCode } from '../base/errors.ts';
 import type { ParamControl } from './param-control.ts';
 import type { PluginHost } from '../plugins/plugin-host.ts';
 import type { SchemaRegistry } from './schema-registry.ts';
@@ -132,7 +133,7 @@ export class AudioRecovery {
       const where = stall.betweenBlocks ? 'a call between blocks (create, state or a command)' : 'process()';
       const what = why === 'stall' ? `hung the audio thread for ${stall.stalledMs.toFixed(0)} ms in ${where} (an endless loop?)` : `the audio thread ended (${why})`;
       const outcome = culprit ? plugins.contain(id, what) : 'no plugin was running';
-      outcomes.push({ id, file: culprit ? path.join(culprit.folder, culprit.manifest.entry) : '', text: `${what}; ${outcome}` });
+      outcomes.push({ id, file: culprit ? path.join(culprit.folder, culprit.manifest.entry ?? '') : '', text: `${what}; ${outcome}` });
       this.snapshots.delete(id);
       this.queued = null;
       try {
@@ -149,7 +150,7 @@ export class AudioRecovery {
         next = this.queued;
         if (next === null) {
           this.status.recovering = false;
-          this.deps.report(id || 'engine', 'AUDIO_RESTART_FAILED', `the audio thread could not be replaced: ${(error as Error).message}`);
+          this.deps.report(id || 'engine', ErrorCode.AUDIO_RESTART_FAILED, `the audio thread could not be replaced: ${(error as Error).message}`);
           return;
         }
       }
@@ -161,7 +162,7 @@ export class AudioRecovery {
     this.status.maxSilenceMs = Math.max(this.status.maxSilenceMs, silence);
     for (const o of outcomes) {
       this.status.last = { plugin: o.id || '(kernel)', file: o.file, outcome: o.text, at: new Date().toISOString() };
-      this.deps.report(o.id || 'engine', 'PLUGIN_HUNG', `${o.file ? `${o.file}: ` : ''}${o.text}; sound back after ${silence.toFixed(0)} ms`);
+      this.deps.report(o.id || 'engine', ErrorCode.PLUGIN_HUNG, `${o.file ? `${o.file}: ` : ''}${o.text}; sound back after ${silence.toFixed(0)} ms`);
     }
   }
 }

@@ -34,12 +34,18 @@ export interface ReplyOutlets {
   maxPacketBytes(): number;
 }
 
+/** The address of a client inside the engine (a plugin's `ctx.engine.send`): its replies are handed over, not sent. */
+export const LOCAL_ADDRESS = 'local';
+
 export class EngineReplier implements Replier {
   readonly counters: ReplyCounters = { clipped: 0, replaced: 0, dropped: 0 };
+  /** Clients inside the engine, by port number (kernel/control/engine-view.ts). */
+  readonly locals = new Map<number, (address: string, args: readonly unknown[]) => void>();
 
   constructor(private readonly out: ReplyOutlets) {}
 
   send(remote: Remote, address: string, args: readonly unknown[]): void {
+    if (remote.address === LOCAL_ADDRESS) return this.local(remote, address, args);
     try {
       const size = oscMessageSize(address, args);
       const max = this.out.maxPacketBytes();
@@ -58,6 +64,15 @@ export class EngineReplier implements Replier {
   }
 
   sendJson(remote: Remote, address: string, value: unknown): void {
+    if (remote.address === LOCAL_ADDRESS) {
+      let json: string;
+      try {
+        json = JSON.stringify(value) ?? 'null';
+      } catch (e) {
+        return this.local(remote, '/error', [address, ErrorCode.OSC_REPLY_UNSENDABLE, (e as Error)?.message ?? String(e)]);
+      }
+      return this.local(remote, address, [json]);
+    }
     try {
       let json: string | undefined;
       try {
@@ -77,6 +92,15 @@ export class EngineReplier implements Replier {
     } catch (e) {
       this.counters.dropped++;
       trace('JSON reply dropped: %s', (e as Error)?.message ?? String(e));
+    }
+  }
+
+  /** A reply to a client inside the engine: handed to its handler (which must not throw; if it does, the reply is dropped). */
+  private local(remote: Remote, address: string, args: readonly unknown[]): void {
+    try {
+      this.locals.get(remote.port)?.(address, args);
+    } catch {
+      this.counters.dropped++;
     }
   }
 

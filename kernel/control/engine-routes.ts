@@ -1,7 +1,7 @@
 /** The `/engine/...` routes of OSC.md that the kernel itself answers. */
 import { z } from 'zod';
-import type { Engine } from './engine.ts';
-import { engineStatus } from './engine-status.ts';
+import type { EngineServices } from './engine-services.ts';
+import { engineStatus, type StatusSources } from './engine-status.ts';
 import { ErrorCode } from '../base/errors.ts';
 import { RouteError } from './osc-router.ts';
 import { formatSchema } from './console-format.ts';
@@ -9,7 +9,10 @@ import { SCHEMA_FORMATS, schemaDocument, writeSchemaFiles } from './schema-expor
 
 const none = z.tuple([]);
 
-export function mapEngineRoutes(engine: Engine): void {
+/** What the `/engine/...` routes use of the engine. */
+export type EngineRoutesHost = Pick<EngineServices, keyof StatusSources | 'config' | 'registry' | 'plugins' | 'console' | 'onStop' | 'releaseAllGates'>;
+
+export function mapEngineRoutes(engine: EngineRoutesHost): void {
   const { router } = engine;
   engine.control.scheduleHorizonSeconds = engine.config.engine.scheduleHorizonSeconds;
 
@@ -78,7 +81,7 @@ export function mapEngineRoutes(engine: Engine): void {
     '/engine/plugins',
     async (_args, ctx) => {
       const running = await engine.audio.call('plugins');
-      const list = [...engine.plugins.loaded.values()].map((p) => {
+      const list = engine.plugins.all().map((p) => {
         const live = running.find((r) => r.pluginId === p.manifest.id);
         return {
           id: p.manifest.id,

@@ -1,8 +1,35 @@
 /** The engine's facts at one moment: what /engine/status answers and engine_status.txt shows. */
-import type { RecoveryStatus } from './audio-recovery.ts';
-import type { Engine } from './engine.ts';
+import type { AudioRecovery, RecoveryStatus } from './audio-recovery.ts';
+import type { AudioHost } from './audio-host.ts';
+import type { EngineReplier } from './engine-replier.ts';
+import type { OscRouter } from './osc-router.ts';
+import type { OscTransport } from './osc-transport.ts';
+import type { ParamControl } from './param-control.ts';
+import type { PluginHost } from '../plugins/plugin-host.ts';
+import type { CpuLatencyRequest } from '../platform/cpu-latency.ts';
 import { Slot } from '../audio/shared-state.ts';
 import { WorkerHost } from './worker-host.ts';
+
+/**
+ * What the status is read from (the engine provides it; see engine-services.ts). Declared here from
+ * the services' own types, so the console's formatter can import EngineStatus without a circle.
+ */
+export interface StatusSources {
+  readonly audio: AudioHost;
+  readonly router: OscRouter;
+  readonly control: ParamControl;
+  readonly plugins: Pick<PluginHost, 'loaded' | 'quarantined' | 'controls' | 'all'>;
+  readonly replier: EngineReplier;
+  readonly transport: OscTransport | null;
+  /** The watchdog and what it did (real-time backends only). */
+  readonly recovery: AudioRecovery | null;
+  readonly cpuLatency: CpuLatencyRequest;
+  /** Set by the recorder while it writes a file. */
+  readonly recording: boolean;
+  readonly startedAt: number;
+  /** Errors the last-resort handlers caught, and the last one's text. */
+  readonly uncaught: { readonly count: number; readonly last: string };
+}
 
 export interface EngineStatus {
   backend: string;
@@ -40,6 +67,7 @@ export interface EngineStatus {
   /** The audio watchdog: hangs, restarts of the audio thread, the silence they cost, plugins kept out (real-time backends). */
   watchdog: (RecoveryStatus & { quarantined: string[]; stalledMs: number }) | null;
   recording: boolean;
+  pluginStatus: Record<string, Readonly<Record<string, unknown>>>;
   uptimeSeconds: number;
   /**
    * The OSC socket (null fields when not listening): the receive buffer the OS granted, the senders
@@ -62,7 +90,7 @@ export interface EngineStatus {
   lastUncaught: string;
 }
 
-export function engineStatus(engine: Engine): EngineStatus {
+export function engineStatus(engine: StatusSources): EngineStatus {
   const v = engine.audio.shared.values;
   const s = engine.audio.shared;
   const sr = engine.audio.sampleRate;
@@ -101,9 +129,11 @@ export function engineStatus(engine: Engine): EngineStatus {
     xrunDetail: { lastLateMs: v[Slot.LastXrunLateMs], lastRenderMs: v[Slot.LastXrunRenderMs], maxWakeDelayMs: v[Slot.MaxWakeDelayMs], maxSleepOverrunMs: v[Slot.MaxSleepOverrunMs], maxCallMs: v[Slot.MaxCallMs] },
     cpuLatency: { state: engine.cpuLatency.state, requestedUs: engine.cpuLatency.requestedUs, reason: engine.cpuLatency.reason },
     audioCpu: engine.audio instanceof WorkerHost ? (engine.audio.audioCpu?.cpu ?? null) : null,
-    plugins: [...engine.plugins.loaded.keys()],
+    plugins: engine.plugins.all().map((p) => p.manifest.id),
     watchdog: engine.recovery ? { ...engine.recovery.status, quarantined: [...engine.plugins.quarantined.keys()], stalledMs: engine.recovery.stalledMs() } : null,
     recording: engine.recording,
+    /** What control halves say about themselves (`ctx.setStatus`), by plugin id. */
+    pluginStatus: Object.fromEntries(engine.plugins.controls.statuses),
     uptimeSeconds: (Date.now() - engine.startedAt) / 1000,
     osc: oscStatus(engine),
     uncaughtErrors: engine.uncaught.count,
@@ -111,7 +141,7 @@ export function engineStatus(engine: Engine): EngineStatus {
   };
 }
 
-function oscStatus(engine: Engine): EngineStatus['osc'] {
+function oscStatus(engine: Pick<StatusSources, 'transport' | 'replier' | 'router'>): EngineStatus['osc'] {
   const t = engine.transport;
   const r = engine.replier.counters;
   return {

@@ -8,7 +8,6 @@ import { debuglog } from 'node:util';
 import { InProcessHost, type AudioHost } from './audio-host.ts';
 import type { Config } from '../base/config.ts';
 import { ReportKind } from '../audio/event-kinds.ts';
-import { LEGACY_ALIASES } from './legacy-aliases.ts';
 import { OscRouter, type Remote, type RouteMessage, type TimetagClock } from './osc-router.ts';
 import { OscTransport } from './osc-transport.ts';
 import { EngineReplier } from './engine-replier.ts';
@@ -25,12 +24,17 @@ import { mapPatternRoutes } from './patterns/pattern-routes.ts';
 import { mapRecordRoutes } from './recording/routes.ts';
 import { StatusReporter } from './status-reporter.ts';
 import { Logger } from '../base/logger.ts';
+import { ErrorCode } from '../base/errors.ts';
 import { PluginWatcher } from '../plugins/plugin-watcher.ts';
 import { requestCpuLatency, type CpuLatencyRequest } from '../platform/cpu-latency.ts';
 import { AudioRecovery } from './audio-recovery.ts';
 import { PluginLogRelay } from '../plugins/plugin-log.ts';
 import { EngineConsole } from './engine-console.ts';
 import { EventLog } from './event-log.ts';
+import { EngineViews } from './engine-view.ts';
+import { schemaDocument } from './schema-export.ts';
+import { engineStatus } from './engine-status.ts';
+import type { EngineServices } from './engine-services.ts';
 
 const trace = debuglog('chronus:engine');
 
@@ -53,7 +57,7 @@ export interface EngineOptions {
   log?: Logger;
 }
 
-export class Engine {
+export class Engine implements EngineServices {
   readonly registry = new SchemaRegistry();
   readonly router: OscRouter;
   readonly control: ParamControl;
@@ -64,8 +68,18 @@ export class Engine {
   onBroadcast: ((address: string, args: readonly unknown[]) => void) | null = null;
   /** Sees every reply the engine sends (offline renders and in-process tests have no socket). */
   onReply: ((remote: Remote, address: string, args: readonly unknown[]) => void) | null = null;
-  /** Set by the recorder while it writes a file (shown in status). */
-  recording = false;
+  /** True while some plugin's control half says it is busy (`ctx.setStatus({ active: true })`, e.g. recording): status `recording`. */
+  get recording(): boolean {
+    for (const s of this.plugins.controls.statuses.values()) if (s.active === true) return true;
+    return this.kernelRecording;
+  }
+
+  set recording(on: boolean) {
+    this.kernelRecording = on;
+  }
+
+  /** Set by kernel/control/recording until the recorder lives in its plugin folder. */
+  private kernelRecording = false;
   /** The CPU wake-up latency request held while a real-time backend plays (kernel/platform/cpu-latency.ts). */
   cpuLatency: CpuLatencyRequest = requestCpuLatency(null);
   /** Run (in order, awaited) by /engine/stop and by stop(): e.g. the recorder closes its file. */
@@ -87,6 +101,8 @@ export class Engine {
   readonly events: EventLog;
   /** What the old engine printed on its console (kernel/control/engine-console.ts). */
   readonly console: EngineConsole;
+  /** The engine as control halves see it (`ctx.engine`). */
+  readonly views: EngineViews;
 
   private constructor(
     readonly config: Config,
@@ -112,6 +128,7 @@ export class Engine {
     this.control = new ParamControl(this.registry, audio, wake);
     this.plugins = new PluginHost(config, this.registry, this.router, this.control, audio, {
       loaded: (p, reloaded, ms) => {
+        this.views.pluginChanged({ kind: reloaded ? 'reloaded' : 'loaded', id: p.manifest.id, version: p.manifest.version });
         if (reloaded) {
           log.info(`plugin ${p.manifest.id} ${p.manifest.version} reloaded in ${ms.toFixed(0)} ms`);
           this.broadcast('/engine/plugin/reloaded', [p.manifest.id, p.manifest.version]);
@@ -126,11 +143,27 @@ export class Engine {
       },
       failed: (folder, error) => this.pluginFailed(folder, error),
       unloaded: (id) => {
+        this.views.pluginChanged({ kind: 'unloaded', id });
         log.info(`plugin ${id} unloaded`);
         this.broadcast('/engine/plugin/unloaded', [id]);
       },
+      log: (pluginId, level, text) => this.pluginLog.pass({ pluginId, level, text }),
+      broadcast: (address, args) => this.broadcast(address, args),
+      engineView: (owner) => this.views.viewFor(owner),
     }, stager);
-    for (const [from, to] of Object.entries(LEGACY_ALIASES)) this.router.alias(from, to);
+    this.views = new EngineViews({
+      router: this.router,
+      replier: this.replier,
+      registry: this.registry,
+      control: this.control,
+      outputTap: audio.outputTap,
+      schema: () => schemaDocument(this),
+      status: () => engineStatus(this) as unknown as Record<string, unknown>,
+      meters: () => [...this.plugins.loaded.values()].flatMap((p) => (p.meters ? [{ plugin: p.manifest.id, modules: p.modules, meters: p.meters }] : [])),
+      masterPeaks: () => [audio.shared.values[Slot.PeakL], audio.shared.values[Slot.PeakR]],
+    });
+    // Control halves finish their work (a recording's file) when the engine stops.
+    this.onStop.push(() => this.plugins.controls.stopAll());
     mapEngineRoutes(this);
     mapPatternRoutes(this);
     mapRecordRoutes(this);
@@ -181,7 +214,7 @@ export class Engine {
           failed: (folder, error) => engine.pluginFailed(folder, error),
           configRejected: (error) => {
             log.error(`config change ignored: ${error.message}`);
-            engine.broadcast('/engine/error', ['config', (error as { code?: string }).code ?? 'CONFIG_INVALID', error.message]);
+            engine.broadcast('/engine/error', ['config', (error as { code?: string }).code ?? ErrorCode.CONFIG_INVALID, error.message]);
           },
         });
       }
@@ -212,8 +245,9 @@ export class Engine {
   }
 
   pluginFailed(folder: string, error: Error): void {
+    this.views.pluginChanged({ kind: 'failed', id: path.basename(folder), message: error.message });
     this.log.error(error.message);
-    this.broadcast('/engine/error', [path.basename(folder), (error as { code?: string }).code ?? 'PLUGIN_LOAD_FAILED', error.message]);
+    this.broadcast('/engine/error', [path.basename(folder), (error as { code?: string }).code ?? ErrorCode.PLUGIN_LOAD_FAILED, error.message]);
   }
 
   /** Close every gate (stop, panic). */
@@ -266,7 +300,7 @@ export class Engine {
     const where = this.plugins.locate(slotId, stack);
     const message = `${where ? `${where}: ` : ''}${stack.split('\n')[0]}`;
     this.log.error(`plugin ${id} ${outcome}: ${message}`);
-    this.broadcast('/engine/error', [id, 'PLUGIN_FAULT', `${outcome}: ${message}`]);
+    this.broadcast('/engine/error', [id, ErrorCode.PLUGIN_FAULT, `${outcome}: ${message}`]);
   }
 
   async stop(): Promise<void> {
@@ -277,6 +311,7 @@ export class Engine {
     await this.status?.stop();
     await this.transport?.close();
     this.transport = null;
+    await this.plugins.controls.closeAll();
     await this.audio.close();
     await this.plugins.stager.close();
     this.cpuLatency.release();

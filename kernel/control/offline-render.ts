@@ -3,7 +3,7 @@
  * frame, and the engine renders as fast as it can into a streamed WAV file.
  */
 import type { InProcessHost } from './audio-host.ts';
-import type { Engine } from './engine.ts';
+import type { EngineServices } from './engine-services.ts';
 import type { Remote } from './osc-router.ts';
 import { plainArgs } from './osc-args.ts';
 import type { Score } from './score.ts';
@@ -22,7 +22,7 @@ export interface RenderOptions {
 export const SCORE_REMOTE: Remote = { address: 'score', port: 0 };
 
 /** Drive an offline engine through a score; returns the frames written. */
-export async function renderScore(engine: Engine, score: Score, options: RenderOptions): Promise<number> {
+export async function renderScore(engine: Pick<EngineServices, 'audio' | 'dispatch' | 'settle' | 'onReply'>, score: Score, options: RenderOptions): Promise<number> {
   const host = engine.audio as InProcessHost;
   const sr = host.sampleRate;
   const lastEvent = score.events.length > 0 ? score.events[score.events.length - 1].time : 0;

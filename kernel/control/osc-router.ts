@@ -15,7 +15,7 @@
  * route mapped with `strictArity` (the generated `/mod` and `/gate` routes) refuses extras too.
  */
 import type { z } from 'zod';
-import { ErrorCode } from '../base/errors.ts';
+import { ErrorCode, formatArgIssues } from '../base/errors.ts';
 import { boundError, clipText, cleanText, MAX_QUOTE_CHARS, stringsOf } from './reply-bounds.ts';
 
 export interface Remote {
@@ -111,6 +111,10 @@ export class OscRouter {
     });
   }
 
+  hasRoute(address: string): boolean {
+    return this.table.has(address);
+  }
+
   unmapRoute(address: string): void {
     this.table.delete(address);
   }
@@ -173,7 +177,7 @@ export class OscRouter {
     const parsed = route.args.safeParse(raw);
     if (!parsed.success) {
       this.counters.badArgs++;
-      this.fail(msg.remote, msg.address, ErrorCode.OSC_BAD_ARGS, describeIssues(parsed.error), msg.args);
+      this.fail(msg.remote, msg.address, ErrorCode.OSC_BAD_ARGS, formatArgIssues(parsed.error), msg.args);
       return;
     }
     let frame = msg.frame ?? -1;
@@ -255,11 +259,11 @@ export class OscRouter {
 export function describeFailure(e: unknown): { code: string; message: string } {
   try {
     const raw = e instanceof RouteError ? e.code : e !== null && typeof e === 'object' ? (e as { code?: unknown }).code : undefined;
-    const code = typeof raw === 'string' && raw !== '' ? raw : 'OSC_HANDLER_FAILED';
+    const code = typeof raw === 'string' && raw !== '' ? raw : ErrorCode.OSC_HANDLER_FAILED;
     const message = e instanceof Error ? e.message : typeof e === 'string' ? e : String(e);
     return { code, message: typeof message === 'string' ? message : String(message) };
   } catch {
-    return { code: 'OSC_HANDLER_FAILED', message: 'the handler failed with a value that cannot be described' };
+    return { code: ErrorCode.OSC_HANDLER_FAILED, message: 'the handler failed with a value that cannot be described' };
   }
 }
 
@@ -272,14 +276,4 @@ export function fixedArity(schema: z.ZodType): number | null {
     return arities.every((n): n is number => n !== null) ? Math.max(...arities) : null;
   }
   return null;
-}
-
-/** One readable line from zod issues about an OSC argument list. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((i) => {
-      const where = i.path.length > 0 && typeof i.path[0] === 'number' ? `argument ${i.path[0] + 1}` : 'arguments';
-      return `${where}: ${i.message}`;
-    })
-    .join('; ');
 }

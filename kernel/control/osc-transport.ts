@@ -27,6 +27,7 @@ import { debuglog } from 'node:util';
 import type Osc from 'osc';
 import type { OscReadArg, OscWriteArg } from 'osc';
 import type { SenderAllowList } from './osc-allow-list.ts';
+import { ErrorCode } from '../base/errors.ts';
 
 // osc.js loads its serial-port and WebSocket transports with it (≈ 50 ms at start-up): loaded on
 // first use, so an offline render, which never encodes or decodes a packet, does not pay for it.
@@ -135,8 +136,8 @@ const KNOWN_TYPE_TAGS = new Set('ifsSbhdtcrmTFNI[]');
 
 /** Coded error for programmer mistakes (bad arguments to `send`, bind failures). */
 export class OscTransportError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
     super(`${code}: ${message}`);
     this.name = 'OscTransportError';
     this.code = code;
@@ -290,14 +291,14 @@ function unwrap(arg: OscReadArg): OscValue {
 /** Encodes one message. Throws `OscTransportError` (OSC_ARG_INVALID) on an argument it cannot type. */
 export function encodeMessage(address: string, args: readonly OscSendArg[]): Uint8Array {
   if (typeof address !== 'string' || !address.startsWith('/') || address.includes('\0')) {
-    throw new OscTransportError('OSC_ADDRESS_INVALID', `address must be a string starting with "/" and without NUL, got ${JSON.stringify(address)}`);
+    throw new OscTransportError(ErrorCode.OSC_ADDRESS_INVALID, `address must be a string starting with "/" and without NUL, got ${JSON.stringify(address)}`);
   }
   return osc().writeMessage({ address, args: args.map((a, i) => toWriteArg(a, `args[${i}]`)) }, WRITE_OPTIONS);
 }
 
 function toWriteArg(arg: OscSendArg, where: string): OscWriteArg {
   const bad = (expected: string): never => {
-    throw new OscTransportError('OSC_ARG_INVALID', `${where}: expected ${expected}, got ${describe(arg)}`);
+    throw new OscTransportError(ErrorCode.OSC_ARG_INVALID, `${where}: expected ${expected}, got ${describe(arg)}`);
   };
   if (arg === null) return { type: 'N' };
   if (Array.isArray(arg)) return arg.map((a, i) => toWriteArg(a, `${where}[${i}]`));
@@ -361,22 +362,22 @@ export function encodeJsonReply(
   const last = prefix.at(-1);
   const beforeLast = prefix.at(-2);
   if (isIntArg(last) && isIntArg(beforeLast)) {
-    throw new OscTransportError('OSC_JSON_PREFIX_AMBIGUOUS', 'prefix args must not end with two "i" args (a reply would read as a split part); send one of them as "f" or "s"');
+    throw new OscTransportError(ErrorCode.OSC_JSON_PREFIX_AMBIGUOUS, 'prefix args must not end with two "i" args (a reply would read as a split part); send one of them as "f" or "s"');
   }
   let json: string | undefined;
   try {
     json = JSON.stringify(value);
   } catch (err) {
-    throw new OscTransportError('OSC_JSON_UNSERIALIZABLE', `JSON.stringify failed: ${errorText(err)}`);
+    throw new OscTransportError(ErrorCode.OSC_JSON_UNSERIALIZABLE, `JSON.stringify failed: ${errorText(err)}`);
   }
-  if (json === undefined) throw new OscTransportError('OSC_JSON_UNSERIALIZABLE', `cannot encode ${typeof value} as JSON`);
+  if (json === undefined) throw new OscTransportError(ErrorCode.OSC_JSON_UNSERIALIZABLE, `cannot encode ${typeof value} as JSON`);
   const single = encodeMessage(address, [...prefix, json]);
   if (single.length <= maxPacketBytes) return [single];
   // A part is the same message with two ints and an empty chunk (4 bytes), plus pad4(chunk + NUL).
   const overhead = encodeMessage(address, [...prefix, { type: 'i', value: 0 }, { type: 'i', value: 0 }, '']).length;
   const maxChunkBytes = ((maxPacketBytes - overhead + 4) & ~3) - 1;
   if (maxChunkBytes < 4) {
-    throw new OscTransportError('OSC_PACKET_TOO_BIG', `address and prefix take ${overhead} of ${maxPacketBytes} bytes: no room for a JSON chunk`);
+    throw new OscTransportError(ErrorCode.OSC_PACKET_TOO_BIG, `address and prefix take ${overhead} of ${maxPacketBytes} bytes: no room for a JSON chunk`);
   }
   const chunks = splitUtf8(json, maxChunkBytes);
   return chunks.map((chunk, index) =>
@@ -464,16 +465,16 @@ export class OscTransport {
     const { port } = options;
     const maxPacketBytes = options.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new OscTransportError('OSC_OPTIONS_INVALID', `port must be an integer 0–65535 (0 = any free port), got ${String(port)}`);
+      throw new OscTransportError(ErrorCode.OSC_OPTIONS_INVALID, `port must be an integer 0–65535 (0 = any free port), got ${String(port)}`);
     }
     if (!Number.isInteger(maxPacketBytes) || maxPacketBytes < MIN_PACKET_BYTES || maxPacketBytes > DEFAULT_MAX_PACKET_BYTES) {
-      throw new OscTransportError('OSC_OPTIONS_INVALID', `maxPacketBytes must be an integer ${MIN_PACKET_BYTES}–${DEFAULT_MAX_PACKET_BYTES}, got ${String(maxPacketBytes)}`);
+      throw new OscTransportError(ErrorCode.OSC_OPTIONS_INVALID, `maxPacketBytes must be an integer ${MIN_PACKET_BYTES}–${DEFAULT_MAX_PACKET_BYTES}, got ${String(maxPacketBytes)}`);
     }
     const socket = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4' });
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => {
         socket.close();
-        reject(new OscTransportError('OSC_BIND_FAILED', `cannot bind UDP ${host}:${port}: ${err.message} (is another engine using the port? choose another with CHRONUS_OSC_PORT or osc.port)`));
+        reject(new OscTransportError(ErrorCode.OSC_BIND_FAILED, `cannot bind UDP ${host}:${port}: ${err.message} (is another engine using the port? choose another with CHRONUS_OSC_PORT or osc.port)`));
       };
       socket.once('error', onError);
       socket.bind(port, host, () => {
@@ -506,7 +507,7 @@ export class OscTransport {
   send(remote: Remote, address: string, args: readonly OscSendArg[] = []): void {
     const bytes = encodeMessage(address, args);
     if (bytes.length > this.maxPacketBytes) {
-      throw new OscTransportError('OSC_PACKET_TOO_BIG', `${address}: ${bytes.length} bytes exceeds maxPacketBytes ${this.maxPacketBytes}; send structured data with sendJson (it splits)`);
+      throw new OscTransportError(ErrorCode.OSC_PACKET_TOO_BIG, `${address}: ${bytes.length} bytes exceeds maxPacketBytes ${this.maxPacketBytes}; send structured data with sendJson (it splits)`);
     }
     this.sendRaw(remote, bytes);
   }
@@ -525,7 +526,7 @@ export class OscTransport {
   /** Sends already-encoded bytes as one datagram (no size check). */
   sendRaw(remote: Remote, bytes: Uint8Array): void {
     if (this.#closed) {
-      this.#report(new OscTransportError('OSC_TRANSPORT_CLOSED', `send to ${remote.address}:${remote.port} after close()`));
+      this.#report(new OscTransportError(ErrorCode.OSC_TRANSPORT_CLOSED, `send to ${remote.address}:${remote.port} after close()`));
       this.stats.sendErrors++;
       return;
     }
@@ -533,7 +534,7 @@ export class OscTransport {
     this.#socket.send(bytes, remote.port, remote.address, (err) => {
       if (err) {
         this.stats.sendErrors++;
-        this.#report(new OscTransportError('OSC_SEND_FAILED', `send to ${remote.address}:${remote.port} failed: ${err.message}`));
+        this.#report(new OscTransportError(ErrorCode.OSC_SEND_FAILED, `send to ${remote.address}:${remote.port} failed: ${err.message}`));
       }
     });
   }

@@ -31,6 +31,8 @@ export class ParamControl {
   /** How far ahead a timed change may be (config `engine.scheduleHorizonSeconds`). */
   scheduleHorizonSeconds = 60;
   private wakePending = false;
+  /** Told of every base value set (engine views: web pages, OSCQuery LISTEN). */
+  readonly listeners = new Set<(index: number, value: number) => void>();
 
   constructor(
     private readonly registry: SchemaRegistry,
@@ -47,6 +49,7 @@ export class ParamControl {
     if (result.clamped) this.clampedCount++;
     this.registry.values[index] = result.value;
     this.push(EventKind.SetParam, frame, index, result.value);
+    for (const fn of this.listeners) fn(index, result.value);
     return result;
   }
 

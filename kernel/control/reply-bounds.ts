@@ -4,6 +4,7 @@
  * datagram. The router applies `boundError` to every `/error` it sends; the engine's replier applies
  * `fitTextArgs` to any text reply that does not encode or fit. Nowhere else needs to care.
  */
+import { ErrorCode } from '../base/errors.ts';
 
 /** Characters of one client input (an address, a string argument, a file's key) an /error may quote. */
 export const MAX_QUOTE_CHARS = 200;
@@ -119,7 +120,7 @@ export function boundError(address: string, code: unknown, message: string, inpu
   const all = address.length > MAX_QUOTE_CHARS ? [address, ...inputs] : inputs;
   return {
     address: cleanText(clipText(address, MAX_QUOTE_CHARS), true),
-    code: clipText(cleanText(typeof code === 'string' && code !== '' ? code : 'OSC_HANDLER_FAILED', true), MAX_ERROR_CODE_CHARS),
+    code: clipText(cleanText(typeof code === 'string' && code !== '' ? code : ErrorCode.OSC_HANDLER_FAILED, true), MAX_ERROR_CODE_CHARS),
     message: clipLines(cleanText(boundQuotes(message, all)), MAX_ERROR_MESSAGE_CHARS),
   };
 }

@@ -23,7 +23,7 @@ export const LATEST_SCHEMA_FILE = 'chronus-schema.json';
 export interface SchemaSources {
   readonly registry: SchemaRegistry;
   readonly router: OscRouter;
-  readonly plugins: PluginHost;
+  readonly plugins: Pick<PluginHost, 'loaded'>;
 }
 
 interface Command {

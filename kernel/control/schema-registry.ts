@@ -4,6 +4,7 @@
  * of each parameter's base value (what patterns save and status reports).
  */
 import type { ParamSpec, ParamTable } from '../../plugin-sdk/types.ts';
+import { clamp } from '../../plugin-sdk/dsp/clamp.ts';
 
 export interface ParamEntry {
   module: string;
@@ -63,7 +64,7 @@ export class SchemaRegistry {
           this.values.push(spec.default);
         }
         if (fresh || !old?.params.has(name)) this.values[index] = spec.default;
-        else this.values[index] = Math.min(spec.max, Math.max(spec.min, this.values[index]));
+        else this.values[index] = clamp(this.values[index], spec.min, spec.max);
         const p: ParamEntry = { module: id, name, index, spec };
         entry.params.set(name, p);
         this.byIndex[index] = p;
@@ -101,7 +102,7 @@ export class SchemaRegistry {
 
   /** Clamp (and round int/enum) a value to a parameter's range; reports whether it was out of range. */
   static clamp(spec: ParamSpec, value: number): { value: number; clamped: boolean } {
-    let v = Math.min(spec.max, Math.max(spec.min, value));
+    let v = clamp(value, spec.min, spec.max);
     if (spec.type === 'int' || spec.type === 'enum') v = Math.round(v);
     return { value: v, clamped: v !== value };
   }

@@ -27,6 +27,9 @@ export const EFFECT_BUSES = ['main', 'master'] as const;
 /** Top-level keys of `/engine/schema` that the kernel writes itself (kernel/control/schema-export.ts). */
 export const RESERVED_SCHEMA_KEYS: readonly string[] = ['version', 'engine', 'schema_version', 'modules', 'engine_commands', 'registered_routes'];
 
+/** An address an old client sends: `/mod/...` or `/gate/...`; ending in "/", it stands for every address under it. */
+export const ALIAS_ADDRESS_RE = /^\/(?:mod|gate)(?:\/[A-Za-z0-9_]+)+\/?$/;
+
 const moduleId = z.string().regex(MODULE_ID_RE, {
   error: 'must be a module id: lowercase letters, digits and "_", starting with a letter (e.g. "dist1")',
 });
@@ -57,10 +60,18 @@ export const ManifestSchema = z
     version: z.string().regex(/^\d+\.\d+\.\d+$/, { error: 'must be a semantic version x.y.z, e.g. "1.0.0"' }),
     apiVersion: z.number().int().min(1),
     role: z.enum(ROLES),
-    entry,
+    /** The audio half's entry; a plugin without one has only a control half (and no modules). */
+    entry: entry.optional(),
+    /** The control half's entry (control thread: files, sockets, timers, routes), e.g. "control.ts". */
+    control: entry.optional(),
+    /**
+     * The control half's folder for files, relative to the project root unless `paths.<folder>` or
+     * `plugins.<id>.folder` in config says otherwise (default `data/<id>`).
+     */
+    folder: z.string().regex(/^[a-z][a-z0-9_-]*$/, { error: 'must be a folder name: lowercase letters, digits, "-" and "_" (e.g. "recordings")' }).optional(),
     enabled: z.boolean().default(true),
     description: z.string().default(''),
-    modules: z.union([z.array(moduleId).min(1), ModulePatternSchema]),
+    modules: z.union([z.array(moduleId), ModulePatternSchema]).default([]),
     /** Sort key within a role (lower runs first). */
     order: z.number().default(0),
     /**
@@ -69,8 +80,20 @@ export const ManifestSchema = z
      * sends gets `send/hall` on each module.
      */
     bus: z.string().regex(BUS_RE, { error: 'must be a bus name, e.g. "main" or "hall"' }).optional(),
-    /** Extra module ids that address an existing module, e.g. `{ "sine1": "voice1" }` for old clients. */
-    aliases: z.record(moduleId, moduleId).optional(),
+    /**
+     * Old names that reach this plugin's modules (kernel/plugins/plugin-aliases.ts): a module id for a
+     * module (`{ "sine1": "voice1" }`: `/mod/sine1/…` and `/gate/sine1`), or an address for an address
+     * of a module (`{ "/mod/filter1/": "/mod/voice1/filter/", "/gate/1": "/gate/voice1" }`; ending in
+     * "/", every address under it).
+     */
+    aliases: z
+      .record(
+        z.string().refine((k) => MODULE_ID_RE.test(k) || ALIAS_ADDRESS_RE.test(k), {
+          error: 'must be a module id (e.g. "sine1") or an address under /mod/ or /gate/ (e.g. "/mod/filter1/")',
+        }),
+        z.string().min(1),
+      )
+      .optional(),
     /**
      * A top-level section this plugin adds to `/engine/schema`: its routes as `<section>.commands`,
      * plus `notes` (more keys of the section), e.g. the old engine's `sequencer.pattern_notation`.
@@ -97,6 +120,9 @@ export const ManifestSchema = z
     if (m.bus !== undefined && m.role !== 'effect' && m.role !== 'send') {
       issue(['bus'], `only effect and send plugins have a bus; remove it (role is "${m.role}")`);
     }
+    if (m.entry === undefined && m.control === undefined) issue(['entry'], 'a plugin needs an "entry" (its audio half), a "control" (its control half), or both');
+    if (m.entry !== undefined && Array.isArray(m.modules) && m.modules.length === 0) issue(['modules'], 'a plugin with an audio half provides at least one module, e.g. ["dist1"]');
+    if (m.entry === undefined && !(Array.isArray(m.modules) && m.modules.length === 0)) issue(['modules'], 'modules belong to an audio half: add an "entry" or remove "modules"');
     const ids = expandModules(m, { numVoices: MAX_PATTERN_COUNT });
     if (Array.isArray(m.modules)) {
       const seen = new Set<string>();
@@ -106,10 +132,25 @@ export const ManifestSchema = z
       });
     }
     for (const [alias, target] of Object.entries(m.aliases ?? {})) {
+      if (alias.startsWith('/')) {
+        const problem = addressAliasProblem(alias, target, ids);
+        if (problem) issue(['aliases', alias], problem);
+        continue;
+      }
       if (ids.includes(alias)) issue(['aliases', alias], `"${alias}" is already a module of this plugin`);
       if (!ids.includes(target)) issue(['aliases', alias], `"${target}" is not a module of this plugin`);
     }
   });
+
+/** Why an address alias is refused, or undefined: it must lead to an address of one of the plugin's own modules, a prefix to a prefix. */
+function addressAliasProblem(alias: string, target: string, ids: readonly string[]): string | undefined {
+  if (!ALIAS_ADDRESS_RE.test(target)) return `"${target}" must be an address under /mod/ or /gate/`;
+  if (alias.endsWith('/') !== target.endsWith('/')) return `"${alias}" and "${target}" must both end in "/" (every address under them) or neither`;
+  const [, kind, module] = target.split('/');
+  if (!ids.includes(module)) return `"${target}" is not an address of a module of this plugin (${ids.length > 3 ? `${ids.slice(0, 3).join(', ')}, …` : ids.join(', ')})`;
+  if (kind === 'gate' && target !== `/gate/${module}`) return `"${target}": a gate address is /gate/<module>`;
+  return undefined;
+}
 
 /** A parsed manifest (defaults applied: `enabled`, `description`, `order`; an effect's `bus` is "main" unless given). */
 export type Manifest = z.infer<typeof ManifestSchema>;
@@ -176,13 +217,17 @@ export async function readManifest(dir: string, apiVersion: number, label?: stri
     throw invalid(`not valid JSON (${(error as Error).message})`, 'Fix the JSON syntax.', error);
   }
   const manifest = parseManifest(json, name, apiVersion);
-  const entryFile = path.join(dir, manifest.entry);
-  const isFile = await stat(entryFile).then((s) => s.isFile(), () => false);
-  if (!isFile) {
-    throw new ChronusError(ErrorCode.PLUGIN_MANIFEST_INVALID, `${name} names an entry file that does not exist:`, {
-      details: [`${name}: entry: no file at ${entryFile} (found ${preview(manifest.entry)})`],
-      hint: 'Create the file or fix "entry" in plugin.json.',
-    });
+  for (const field of ['entry', 'control'] as const) {
+    const file = manifest[field];
+    if (file === undefined) continue;
+    const full = path.join(dir, file);
+    const isFile = await stat(full).then((s) => s.isFile(), () => false);
+    if (!isFile) {
+      throw new ChronusError(ErrorCode.PLUGIN_MANIFEST_INVALID, `${name} names an ${field} file that does not exist:`, {
+        details: [`${name}: ${field}: no file at ${full} (found ${preview(file)})`],
+        hint: `Create the file or fix "${field}" in plugin.json.`,
+      });
+    }
   }
   return manifest;
 }

@@ -13,6 +13,8 @@ import { TapRing } from '../audio/tap-ring.ts';
 import { PluginStager, StagingError } from './plugin-staging.ts';
 import { locateError, sourceMapOf } from './source-map.ts';
 import type { SourceMap } from 'node:module';
+import type vm from 'node:vm';
+import type { ControlDefinition } from '../../plugin-sdk/control.ts';
 import type { Config } from '../base/config.ts';
 import { ChronusError, ErrorCode, formatZodIssues } from '../base/errors.ts';
 import { expandModules, readManifest, type Manifest } from './manifest.ts';
@@ -22,7 +24,9 @@ import { mapModuleRoutes, unmapModuleRoutes } from '../control/param-routes.ts';
 import { paramTableSchema } from '../control/param-table.ts';
 import { bundlePlugin } from './plugin-bundler.ts';
 import { declaredSendBuses, declaresSend, feedsExactly, removalNotices, withSends } from './send-buses.ts';
-import { evaluatePlugin } from './plugin-runtime.ts';
+import { evaluateControl, evaluatePlugin } from './plugin-runtime.ts';
+import { ControlHalves, type ControlPorts, type ControlVersion } from './control-halves.ts';
+import { routerAliases } from './plugin-aliases.ts';
 import type { ModuleEntry, SchemaRegistry } from '../control/schema-registry.ts';
 import type { SlotSpec } from '../audio/slot-spec.ts';
 
@@ -46,6 +50,27 @@ export interface LoadedPlugin {
   previous: LoadedPlugin | null;
   /** What the audio thread was given (a fresh audio thread after a hang is given it again). */
   spec: SlotSpec;
+  /** The control half's bundle text (null: the plugin has none), to tell an edit of it from one of the audio half. */
+  controlCode: string | null;
+}
+
+/** What every loaded plugin has, with an audio half or only a control half. */
+export interface PluginSummary {
+  manifest: Manifest;
+  folder: string;
+  /** Module ids (none for a control-only plugin). */
+  modules: readonly string[];
+  inputs: string[];
+}
+
+/** A control half bundled and evaluated, not started yet. */
+interface PreparedControl {
+  code: string;
+  inputs: string[];
+  filename: string;
+  sourceMap: SourceMap | null;
+  definition: ControlDefinition;
+  realm: vm.Context;
 }
 
 /** A plugin kept out of the audio thread after it hung it; its routes stay, a fixed file brings it back. */
@@ -56,15 +81,24 @@ export interface Quarantine {
 }
 
 export interface PluginEvents {
-  loaded(plugin: LoadedPlugin, reloaded: boolean, ms: number): void;
+  loaded(plugin: PluginSummary, reloaded: boolean, ms: number): void;
   /** Something the user should know that is not an error (a parameter dropped by a new version). */
   notice(pluginId: string, message: string): void;
   failed(folder: string, error: Error): void;
   unloaded(pluginId: string): void;
+  /** A line a control half logged (rate-limited by the receiver). */
+  log(pluginId: string, level: 'info' | 'warn' | 'error', text: string): void;
+  /** An engine-wide notice a control half sends to every client. */
+  broadcast(address: string, args: readonly unknown[]): void;
+  /** The whole engine as a control half sees it (kernel/control/engine-view.ts). */
+  engineView: ControlPorts['engineView'];
 }
 
 export class PluginHost {
+  /** Loaded plugins with an audio half, by id. */
   readonly loaded = new Map<string, LoadedPlugin>();
+  /** Loaded plugins that have only a control half, by id. */
+  readonly controlOnly = new Map<string, PluginSummary>();
   /** Loaded plugins the audio thread runs without (they hung it): by id. */
   readonly quarantined = new Map<string, Quarantine>();
   /** Versions the audio thread rolled back, kept to say where they failed. */
@@ -72,6 +106,8 @@ export class PluginHost {
   private nextSlotId = 1;
   /** While `loadAll` runs: the sources that take sends are brought up to date once, at its end. */
   private deferSendSync = false;
+  /** The control halves of the loaded plugins (kernel/plugins/control-halves.ts). */
+  readonly controls: ControlHalves;
   constructor(
     private config: Config,
     private readonly registry: SchemaRegistry,
@@ -81,11 +117,40 @@ export class PluginHost {
     private readonly events: PluginEvents,
     /** Evaluates and tries every new version off this thread and off the audio thread. */
     readonly stager: PluginStager = new PluginStager({ timeoutMs: config.engine.trialTimeoutMs, memoryMb: config.engine.pluginMemoryMb }),
-  ) {}
+  ) {
+    this.controls = new ControlHalves({
+      router,
+      sampleRate: audio.sampleRate,
+      blockSize: audio.blockSize,
+      realtime: audio.backend !== 'offline',
+      callMs: config.engine.controlCallMs,
+      command: (id, name, args) => this.audio.call('command', id, name, args),
+      share: (id, name, value) => this.share(id, name, value),
+      tap: (id, name) => this.loaded.get(id)?.taps.get(name),
+      audioLive: (id) => this.loaded.has(id) && !this.quarantined.has(id),
+      log: (id, level, text) => events.log(id, level, text),
+      broadcast: (address, args) => events.broadcast(address, args),
+      engineView: (owner) => events.engineView(owner),
+    });
+  }
+
+  /**
+   * Plugin `id`'s control half publishes a value for its audio half: kept with the spec (a reload, a
+   * reset or a fresh audio thread gets it too) and handed to the running instance.
+   */
+  private async share(id: string, name: string, value: unknown): Promise<void> {
+    const p = this.loaded.get(id);
+    if (!p) return;
+    p.spec.shared = { ...p.spec.shared, [name]: value };
+    if (this.quarantined.has(id)) return;
+    await this.audio.call('share', id, name, value);
+    this.primeStandby();
+  }
 
   /** New `plugins.<id>` settings from a changed config (the watcher then reloads what they affect). */
   setPluginConfig(plugins: Config['plugins']): void {
     this.config = { ...this.config, plugins };
+    for (const id of this.loaded.keys()) if (this.controls.has(id)) this.controls.configChanged(id, this.pluginConfig(id));
   }
 
   /** Plugin `id`'s config section as it is now (config/local.json may have changed while running). */
@@ -95,7 +160,7 @@ export class PluginHost {
 
   /** The folder of plugin `id`: loaded, or found by reading the manifests (a disabled plugin). */
   folderOf(id: string): string | undefined {
-    const loaded = this.loaded.get(id)?.folder;
+    const loaded = (this.loaded.get(id) ?? this.controlOnly.get(id))?.folder;
     if (loaded) return loaded;
     for (const name of readdirSync(this.pluginsDir)) {
       try {
@@ -116,6 +181,8 @@ export class PluginHost {
   async loadAll(): Promise<void> {
     const entries = await readdir(this.pluginsDir, { withFileTypes: true });
     const folders = entries.filter((d) => d.isDirectory()).sort((a, b) => a.name.localeCompare(b.name)).map((d) => path.join(this.pluginsDir, d.name));
+    // Control halves start once every audio half is in: each sees the whole engine from its create.
+    this.deferredControls = [];
     this.deferSendSync = true;
     try {
       // Send plugins first: the sources after them get every send at once, not by a reload.
@@ -130,7 +197,19 @@ export class PluginHost {
       this.deferSendSync = false;
     }
     await this.syncSends();
+    const deferred = this.deferredControls;
+    this.deferredControls = null;
+    for (const { folder, start } of deferred) {
+      try {
+        await start();
+      } catch (error) {
+        this.events.failed(folder, error as Error);
+      }
+    }
   }
+
+  /** While `loadAll` runs: control halves to start after every plugin's audio half. */
+  private deferredControls: { folder: string; start: () => Promise<void> }[] | null = null;
 
   enabled(manifest: Manifest): boolean {
     return this.config.plugins[manifest.id]?.enabled ?? manifest.enabled;
@@ -142,33 +221,48 @@ export class PluginHost {
     const label = path.relative(path.dirname(this.pluginsDir), path.join(folder, 'plugin.json'));
     const manifest = await readManifest(folder, API_VERSION, label);
     const previous = [...this.loaded.values()].find((p) => p.folder === folder);
-    if (previous && previous.manifest.id !== manifest.id) {
-      throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `${label}: id changed from "${previous.manifest.id}" to "${manifest.id}"`, {
+    const before = this.inFolder(folder);
+    if (before && before.manifest.id !== manifest.id) {
+      throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `${label}: id changed from "${before.manifest.id}" to "${manifest.id}"`, {
         hint: 'A plugin id never changes; make a new folder for a new plugin.',
       });
     }
     this.checkIdUnique(manifest, folder, label);
     if (!this.enabled(manifest)) {
-      if (previous) await this.unload(manifest.id);
+      if (before) await this.unload(manifest.id);
       return undefined;
     }
+    const staged = this.config.engine.stageSeconds > 0;
+    if (manifest.entry === undefined) {
+      await this.loadControlOnly(manifest, folder, staged, began);
+      return undefined;
+    }
+    const entry = manifest.entry;
+    if (this.controlOnly.has(manifest.id)) this.controlOnly.delete(manifest.id);
     const modules = expandModules(manifest, { numVoices: this.config.engine.numVoices });
     this.checkModuleConflicts(manifest, modules, label);
 
     let definition: PluginDefinition;
     let bundle: Awaited<ReturnType<typeof bundlePlugin>>;
-    const staged = this.config.engine.stageSeconds > 0;
     try {
-      bundle = await bundlePlugin(folder, manifest.entry);
+      bundle = await bundlePlugin(folder, entry);
     } catch (error) {
       throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}" failed to build: ${(error as Error).message}`, { cause: error });
     }
+    const control = manifest.control === undefined ? null : await this.prepareControl(manifest, folder, staged);
+    if (control && previous && this.audioUnchanged(previous, manifest, bundle.code, modules)) {
+      // Only the control half changed: the audio half plays on untouched.
+      await this.startControl(manifest, folder, modules, control);
+      Object.assign(previous, { manifest, inputs: [...bundle.inputs, ...control.inputs], controlCode: control.code });
+      this.events.loaded(previous, true, performance.now() - began);
+      return previous;
+    }
     try {
       // The module's top level runs in the staging worker first: a loop there must not hang this thread.
-      if (staged) await this.stager.evaluate(bundle.code, path.join(folder, manifest.entry));
-      definition = evaluatePlugin(bundle.code, path.join(folder, manifest.entry));
+      if (staged) await this.stager.evaluate(bundle.code, path.join(folder, entry));
+      definition = evaluatePlugin(bundle.code, path.join(folder, entry));
     } catch (error) {
-      const where = locateError(String((error as Error)?.stack ?? error), path.join(folder, manifest.entry), sourceMapOf(bundle.code), folder);
+      const where = locateError(String((error as Error)?.stack ?? error), path.join(folder, entry), sourceMapOf(bundle.code), folder);
       throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}" failed to load: ${where ? `${where}: ` : ''}${(error as Error).message.split('\n')[0]}`, { cause: error });
     }
     const table = paramTableSchema.safeParse(definition.params);
@@ -198,12 +292,14 @@ export class PluginHost {
       order: manifest.order,
       bus: manifest.bus,
       code: bundle.code,
-      filename: path.join(folder, manifest.entry),
+      filename: path.join(folder, entry),
       modules,
       params: registered.params,
       gates: registered.gates,
       follows: Object.entries(definition.gateFollows ?? {}).map(([m, source]) => ({ module: modules.indexOf(m), source })).filter((f) => f.module >= 0),
       config: this.pluginConfig(manifest.id),
+      // What the control half published stays published across a reload of the audio half.
+      shared: previous?.spec.shared,
       ...(sends === undefined ? {} : { sends }),
     };
     let opened: LoadResult;
@@ -231,11 +327,14 @@ export class PluginHost {
     const meters = opened.meters ? new Float32Array(opened.meters) : null;
     // A quarantined version is no fallback for the one that replaces it.
     const fallback = previous && !this.quarantined.has(manifest.id) ? previous : null;
-    const plugin: LoadedPlugin = { manifest, folder, modules, definition, params, slotId, inputs: bundle.inputs, taps, meters, sourceMap, previous: fallback, spec };
+    const inputs = control ? [...bundle.inputs, ...control.inputs] : bundle.inputs;
+    const plugin: LoadedPlugin = { manifest, folder, modules, definition, params, slotId, inputs, taps, meters, sourceMap, previous: fallback, spec, controlCode: control?.code ?? null };
     if (previous) previous.previous = null;
     this.loaded.set(manifest.id, plugin);
     this.quarantined.delete(manifest.id);
     this.primeStandby();
+    if (control) await this.startControl(manifest, folder, modules, control);
+    else if (this.controls.has(manifest.id)) await this.controls.unload(manifest.id);
     for (const notice of removalNotices(registered.removed, previous?.spec.sends, sends, manifest.version)) this.events.notice(manifest.id, notice);
     this.events.loaded(plugin, previous !== undefined, performance.now() - began);
     if (manifest.role === 'send' || previous?.manifest.role === 'send') await this.syncSends();
@@ -326,27 +425,115 @@ export class PluginHost {
   locate(slotId: number, stack: string): string | null {
     const p =
       this.rolledBackVersions.get(slotId) ?? [...this.loaded.values()].flatMap((l) => (l.previous ? [l, l.previous] : [l])).find((l) => l.slotId === slotId);
-    return p ? locateError(stack, path.join(p.folder, p.manifest.entry), p.sourceMap, p.folder) : null;
+    return p ? locateError(stack, p.spec.filename, p.sourceMap, p.folder) : null;
   }
 
   async unload(pluginId: string): Promise<void> {
+    if (this.controlOnly.delete(pluginId)) {
+      await this.controls.unload(pluginId);
+      this.events.unloaded(pluginId);
+      return;
+    }
     const plugin = this.loaded.get(pluginId);
     if (!plugin) return;
+    // The control half goes first: it may be reading what the audio half writes.
+    await this.controls.unload(pluginId);
     await this.audio.call('unload', pluginId);
     for (const id of plugin.modules) {
       const m = this.registry.modules.get(id);
       if (m) unmapModuleRoutes(this.router, m);
     }
     for (const r of plugin.definition.routes ?? []) this.router.unmapRoute(r.address);
-    for (const alias of Object.keys(plugin.manifest.aliases ?? {})) {
-      this.router.unalias(`/mod/${alias}/`);
-      this.router.unalias(`/gate/${alias}`);
-    }
+    for (const [from] of routerAliases(plugin.manifest, plugin.definition)) this.router.unalias(from);
     this.registry.unregister(pluginId);
     this.loaded.delete(pluginId);
     this.primeStandby();
     this.events.unloaded(pluginId);
     if (plugin.manifest.role === 'send') await this.syncSends();
+  }
+
+  /** The loaded plugin (either kind) in `folder`, if any. */
+  inFolder(folder: string): PluginSummary | undefined {
+    return [...this.loaded.values(), ...this.controlOnly.values()].find((p) => p.folder === folder);
+  }
+
+  /** Every loaded plugin, those with an audio half first. */
+  all(): PluginSummary[] {
+    return [...this.loaded.values(), ...this.controlOnly.values()];
+  }
+
+  private async loadControlOnly(manifest: Manifest, folder: string, staged: boolean, began: number): Promise<void> {
+    const control = await this.prepareControl(manifest, folder, staged);
+    // A plugin that lost its audio half: the audio half goes (its control half is replaced below).
+    if (this.loaded.has(manifest.id)) await this.unload(manifest.id);
+    const reloaded = this.controlOnly.has(manifest.id);
+    await this.startControl(manifest, folder, [], control);
+    const plugin: PluginSummary = { manifest, folder, modules: [], inputs: control.inputs };
+    this.controlOnly.set(manifest.id, plugin);
+    this.events.loaded(plugin, reloaded, performance.now() - began);
+  }
+
+  /** Bundles and evaluates a control half (its top level tried in the staging worker first). Throws PLUGIN_LOAD_FAILED. */
+  private async prepareControl(manifest: Manifest, folder: string, staged: boolean): Promise<PreparedControl> {
+    const entry = manifest.control as string;
+    const filename = path.join(folder, entry);
+    let built: Awaited<ReturnType<typeof bundlePlugin>>;
+    try {
+      built = await bundlePlugin(folder, entry);
+    } catch (error) {
+      throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}": its control half failed to build: ${(error as Error).message}`, { cause: error });
+    }
+    const sourceMap = sourceMapOf(built.code);
+    try {
+      if (staged) await this.stager.evaluate(built.code, filename, 'control');
+      const { definition, realm } = evaluateControl(built.code, filename);
+      return { code: built.code, inputs: built.inputs, filename, sourceMap, definition, realm };
+    } catch (error) {
+      const where = locateError(String((error as Error)?.stack ?? error), filename, sourceMap, folder);
+      throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}": its control half failed to load: ${where ? `${where}: ` : ''}${(error as Error).message.split('\n')[0]}`, { cause: error });
+    }
+  }
+
+  private async startControl(manifest: Manifest, folder: string, modules: readonly string[], c: PreparedControl): Promise<void> {
+    if (this.deferredControls) {
+      this.deferredControls.push({ folder, start: () => this.startControlNow(manifest, folder, modules, c) });
+      return;
+    }
+    await this.startControlNow(manifest, folder, modules, c);
+  }
+
+  private async startControlNow(manifest: Manifest, folder: string, modules: readonly string[], c: PreparedControl): Promise<void> {
+    const version: ControlVersion = {
+      pluginId: manifest.id,
+      modules,
+      config: this.pluginConfig(manifest.id),
+      filesRoot: this.filesRootOf(manifest),
+      definition: c.definition,
+      realm: c.realm,
+      locate: (stack) => locateError(stack, c.filename, c.sourceMap, folder),
+    };
+    await this.controls.start(version);
+  }
+
+  /** A control half's folder for files: `paths.<folder>` when configured, else `<paths.data>/<folder or id>`. */
+  filesRootOf(manifest: Manifest): string {
+    const paths = this.config.paths as Readonly<Record<string, string>>;
+    const configured = manifest.folder === undefined ? undefined : paths[manifest.folder];
+    return configured ?? path.join(paths.data, manifest.folder ?? manifest.id);
+  }
+
+  /** The running audio half is what this load would make (same code, config and modules): a control-only edit. */
+  private audioUnchanged(previous: LoadedPlugin, manifest: Manifest, code: string, modules: readonly string[]): boolean {
+    return (
+      !this.quarantined.has(manifest.id) &&
+      previous.spec.code === code &&
+      previous.manifest.version === manifest.version &&
+      previous.manifest.role === manifest.role &&
+      previous.manifest.order === manifest.order &&
+      previous.manifest.bus === manifest.bus &&
+      JSON.stringify(previous.modules) === JSON.stringify(modules) &&
+      JSON.stringify(previous.spec.config) === JSON.stringify(this.pluginConfig(manifest.id))
+    );
   }
 
   private pluginConfig(id: string): Record<string, unknown> {
@@ -356,7 +543,7 @@ export class PluginHost {
 
   /** A plugin id belongs to one folder: another folder claiming a loaded id is refused, the loaded plugin untouched. */
   private checkIdUnique(manifest: Manifest, folder: string, label: string): void {
-    const owner = this.loaded.get(manifest.id);
+    const owner = this.loaded.get(manifest.id) ?? this.controlOnly.get(manifest.id);
     if (!owner || owner.folder === folder) return;
     const rel = (f: string) => path.relative(path.dirname(this.pluginsDir), f);
     throw new ChronusError(ErrorCode.PLUGIN_ID_CONFLICT, `${label}: plugin id "${manifest.id}" is already loaded from ${rel(owner.folder)}; ${rel(folder)} is not loaded`, {
@@ -384,10 +571,8 @@ export class PluginHost {
     }
     // A module that follows another's gates is gated through that module's route only.
     for (const follower of Object.keys(definition.gateFollows ?? {})) this.router.unmapRoute(`/gate/${follower}`);
-    for (const [alias, target] of Object.entries(manifest.aliases ?? {})) {
-      this.router.alias(`/mod/${alias}/`, `/mod/${target}/`);
-      this.router.alias(`/gate/${alias}`, `/gate/${target}`);
-    }
+    for (const [from] of previous ? routerAliases(previous.manifest, previous.definition) : []) this.router.unalias(from);
+    for (const [from, to] of routerAliases(manifest, definition)) this.router.alias(from, to);
     for (const r of definition.routes ?? []) {
       this.router.mapRoute(
         r.address,

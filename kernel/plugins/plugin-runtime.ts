@@ -13,6 +13,7 @@
 import vm from 'node:vm';
 import * as sdk from '../../plugin-sdk/index.ts';
 import type { PluginDefinition } from '../../plugin-sdk/types.ts';
+import type { ControlDefinition } from '../../plugin-sdk/control.ts';
 
 export class PluginCodeError extends Error {}
 
@@ -53,14 +54,29 @@ function pluginRealm(): vm.Context {
   return context;
 }
 
-export function evaluatePlugin(code: string, filename: string): PluginDefinition {
+/** Runs a bundle's top level in a fresh realm; its default export (or its exports) and the realm. */
+function evaluateModule(code: string, filename: string): { exported: unknown; realm: vm.Context } {
+  const realm = pluginRealm();
   const module = { exports: {} as Record<string, unknown> };
-  const fn = vm.compileFunction(code, ['exports', 'module', 'require'], { filename, parsingContext: pluginRealm() });
+  const fn = vm.compileFunction(code, ['exports', 'module', 'require'], { filename, parsingContext: realm });
   fn(module.exports, module, pluginRequire);
-  const exported = module.exports.default ?? module.exports;
-  const def = exported as Partial<PluginDefinition>;
+  return { exported: module.exports.default ?? module.exports, realm };
+}
+
+export function evaluatePlugin(code: string, filename: string): PluginDefinition {
+  const def = evaluateModule(code, filename).exported as Partial<PluginDefinition>;
   if (typeof def !== 'object' || def === null || typeof def.create !== 'function' || typeof def.params !== 'object' || def.params === null) {
     throw new PluginCodeError(`${filename}: the default export must be definePlugin({ params, create })`);
   }
   return def as PluginDefinition;
+}
+
+/** A control half's definition and the realm it runs in (calls into it are time-limited there: kernel/plugins/control-call.ts). */
+export function evaluateControl(code: string, filename: string): { definition: ControlDefinition; realm: vm.Context } {
+  const { exported, realm } = evaluateModule(code, filename);
+  const def = exported as Partial<ControlDefinition>;
+  if (typeof def !== 'object' || def === null || typeof def.create !== 'function') {
+    throw new PluginCodeError(`${filename}: the default export must be defineControl({ create })`);
+  }
+  return { definition: def as ControlDefinition, realm };
 }

@@ -41,8 +41,8 @@ export class PluginStager {
   }
 
   /** Evaluate a bundle's top level (a loop or a throw there is refused without touching this thread). */
-  async evaluate(code: string, filename: string): Promise<void> {
-    await this.ask({ kind: 'evaluate', code, filename }, 'evaluating the module');
+  async evaluate(code: string, filename: string, half: 'audio' | 'control' = 'audio'): Promise<void> {
+    await this.ask({ kind: 'evaluate', code, filename, half }, 'evaluating the module');
   }
 
   /** Construct and play the version privately (kernel/plugins/plugin-trial.ts); refused with a StagingError. */

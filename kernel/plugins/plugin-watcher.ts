@@ -82,7 +82,7 @@ export class PluginWatcher {
   }
 
   private async reload(folder: string): Promise<void> {
-    const loaded = [...this.host.loaded.values()].find((p) => p.folder === folder);
+    const loaded = this.host.inFolder(folder);
     try {
       if (!existsSync(path.join(folder, 'plugin.json'))) {
         if (loaded) await this.host.unload(loaded.manifest.id);

@@ -5,10 +5,10 @@
  * version takes is measured on this thread's own heap and array buffers.
  */
 import { parentPort } from 'node:worker_threads';
-import { evaluatePlugin } from './plugin-runtime.ts';
+import { evaluateControl, evaluatePlugin } from './plugin-runtime.ts';
 import { runTrial, type TrialRequest } from './plugin-trial.ts';
 
-export type StagingRequest = { id: number } & ({ kind: 'evaluate'; code: string; filename: string } | ({ kind: 'trial' } & TrialRequest));
+export type StagingRequest = { id: number } & ({ kind: 'evaluate'; code: string; filename: string; half?: 'audio' | 'control' } | ({ kind: 'trial' } & TrialRequest));
 export type StagingAnswer = { id: number } & ({ ok: true; report?: unknown } | { ok: false; message: string });
 
 const port = parentPort!;
@@ -16,7 +16,8 @@ port.on('message', (m: StagingRequest) => {
   let answer: StagingAnswer;
   try {
     if (m.kind === 'evaluate') {
-      evaluatePlugin(m.code, m.filename);
+      if (m.half === 'control') evaluateControl(m.code, m.filename);
+      else evaluatePlugin(m.code, m.filename);
       answer = { id: m.id, ok: true };
     } else answer = { id: m.id, ok: true, report: runTrial(m) };
   } catch (e) {

@@ -15,6 +15,7 @@
  * Thread: the constructor and `getState` allocate (create time / between blocks); `write`, `read*`,
  * `clear` are allocation-free and safe in `process`.
  */
+import { clamp } from './clamp.ts';
 
 export interface DelayLineState {
   /** The ring, oldest data at `pos`. */
@@ -60,7 +61,7 @@ export class DelayLine {
   /** The signal `d` samples ago, fractional, 4-point Hermite (d clamped to [2, capacity − 2]). */
   readHermite(d: number): number {
     const max = this.mask - 1;
-    const dd = d < 2 ? 2 : d > max ? max : d;
+    const dd = clamp(d, 2, max);
     const di = Math.floor(dd);
     const f = dd - di;
     const buf = this.buffer;

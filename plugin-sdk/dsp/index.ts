@@ -13,10 +13,12 @@
  * | dc-blocker.ts | `DcBlocker`                                                               |
  * | denormal.ts   | `flushDenormal`                                                           |
  * | gain.ts       | `dbToGain`, `gainToDb`                                                    |
+ * | clamp.ts      | `clamp` (NaN gives the lower bound), the one the kernel uses too          |
  * | prng.ts       | `Xorshift32`, `xorshift32`, `seedFrom`                                    |
  */
 export * from './denormal.ts';
 export * from './gain.ts';
+export * from './clamp.ts';
 export * from './prng.ts';
 export * from './blep.ts';
 export * from './oscillator.ts';

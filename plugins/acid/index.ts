@@ -61,6 +61,27 @@ export default definePlugin({
   gates: true,
   gateFollows: { acid1: 'voice2' },
   stateSchema: AcidStateSchema,
+  /** Music Chronus slot files: its old `acid{n}` sections (`accent_disabled` is read and dropped). */
+  legacy: {
+    modules: {
+      pattern: 'acid{n}',
+      fields: {
+      voice_id: { label: 'text' },
+      cutoff: 'cutoff',
+      res: 'res',
+      env_amount: 'env_amount',
+      decay: 'decay',
+      drive: 'drive',
+      mix: 'mix',
+      vol_comp: 'vol_comp',
+      accent: 'accent',
+      cutoff_offset: 'cutoff_offset',
+      res_accent_boost: 'res_accent_boost',
+      accent_decay: 'accent_decay',
+      accent_disabled: { label: 'flag' },
+      },
+    },
+  },
   create(ctx: PluginContext) {
     const p = (name: string): Param => ctx.param(0, name);
     const cutoff = p('cutoff');

@@ -34,6 +34,8 @@ const params = {
 export default definePlugin({
   params,
   stateSchema: DelayStateSchema,
+  /** Music Chronus slot files: its old `delay{n}` sections, field for field. */
+  legacy: { modules: { pattern: 'delay{n}', fields: { module_id: { label: 'text' }, time: 'time', feedback: 'feedback', mix: 'mix', lowcut: 'lowcut', highcut: 'highcut' } } },
   create(ctx: PluginContext) {
     const dsp = new DelayDsp(ctx.sampleRate, MAX_TIME_S, ctx.maxBlock);
     const time = ctx.param(0, 'time');

@@ -29,6 +29,8 @@ const params = {
 export default definePlugin({
   params,
   stateSchema: DistortionStateSchema,
+  /** Music Chronus slot files: its old `dist{n}` sections, field for field. */
+  legacy: { modules: { pattern: 'dist{n}', fields: { module_id: { label: 'text' }, drive: 'drive', mix: 'mix', tone: 'tone' } } },
   create(ctx: PluginContext) {
     const dsp = new DistortionDsp(ctx.sampleRate, ctx.maxBlock);
     const drive = ctx.param(0, 'drive');

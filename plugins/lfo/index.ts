@@ -121,6 +121,8 @@ export default definePlugin({
   moduleDefaults,
   routes: [targetRoute('lfo1'), targetRoute('lfo2')],
   stateSchema: LfoStateSchema,
+  /** Music Chronus slot files: its old `lfo{n}` sections, field for field. */
+  legacy: { modules: { pattern: 'lfo{n}', fields: { module_id: { label: 'text' }, rate: 'rate', depth: 'depth', shape: 'shape', offset: 'offset' } } },
   create(ctx: PluginContext) {
     const events = ctx.events;
     const n = ctx.modules.length;

@@ -20,7 +20,7 @@
  * Latency: D = round(1.5 ms · fs) samples (72 at 48 kHz), fixed.
  * Thread: constructor and `getState` allocate; `setParams`, `process` are allocation-free.
  */
-import { flushDenormal } from 'plugin-sdk';
+import { clamp, flushDenormal } from 'plugin-sdk';
 
 export const LOOKAHEAD_MS = 1.5;
 
@@ -213,11 +213,11 @@ export class LimiterDsp {
     this.dqHead = 0;
     this.dqCount = s.dequeValue.length;
     for (let k = 0; k < this.dqCount; k++) {
-      this.dqValue[k] = Math.min(1, Math.max(0, num(s.dequeValue[k], 1)));
+      this.dqValue[k] = clamp(num(s.dequeValue[k], 1), 0, 1);
       this.dqFrame[k] = num(s.dequeFrame[k], this.frame);
     }
-    this.rel = Math.min(1, Math.max(0, num(s.release, 1)));
-    for (let i = 0; i < this.box.length; i++) this.box[i] = Math.min(1, Math.max(0, num(s.box[i], 1)));
+    this.rel = clamp(num(s.release, 1), 0, 1);
+    for (let i = 0; i < this.box.length; i++) this.box[i] = clamp(num(s.box[i], 1), 0, 1);
     const bp = num(s.boxPos, 0);
     this.boxPos = bp >= 0 && bp < this.box.length ? Math.floor(bp) : 0;
   }

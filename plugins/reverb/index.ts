@@ -27,6 +27,8 @@ const params = {
 export default definePlugin({
   params,
   stateSchema: ReverbStateSchema,
+  /** Music Chronus slot files: its old `reverb{n}` sections, field for field. */
+  legacy: { modules: { pattern: 'reverb{n}', fields: { module_id: { label: 'text' }, mix: 'mix', room: 'room', damp: 'damp' } } },
   create(ctx: PluginContext) {
     const dsp = new ReverbDsp(ctx.sampleRate, ctx.maxBlock);
     const mix = ctx.param(0, 'mix');

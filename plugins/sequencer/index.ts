@@ -15,6 +15,7 @@
 import { definePlugin, type StatePurpose } from 'plugin-sdk';
 import type { AddArgs } from './routes.ts';
 import { ROUTES } from './routes.ts';
+import { MUSIC_CHRONUS_SEQUENCER } from './legacy.ts';
 import { Sequencer } from './sequencer.ts';
 import { SequencerStateSchema } from './state.ts';
 
@@ -22,6 +23,7 @@ export default definePlugin({
   params: {},
   routes: ROUTES,
   stateSchema: SequencerStateSchema,
+  legacy: MUSIC_CHRONUS_SEQUENCER,
   create(ctx) {
     const seq = new Sequencer(ctx.sampleRate, ctx.events);
     return {

@@ -12,7 +12,7 @@
  * lands on the step's exact sample. Pending gate-offs are kept per gate (voice), so whatever happens
  * (stop, clear, remove, a new pattern, a hot reload) every gate this sequencer opened gets closed.
  */
-import type { EventScheduler } from 'plugin-sdk';
+import { clamp, type EventScheduler } from 'plugin-sdk';
 import { STEPS_PER_BAR, StepClock } from './step-clock.ts';
 import { MAX_BPM, MAX_SWING, MAX_TRACKS, MIN_BPM, parseSequencerState, SEND_KEYS, STATE_VERSION, type SequencerState, type TrackSpec } from './state.ts';
 
@@ -232,14 +232,14 @@ export class Sequencer {
   }
 
   setBpm(bpm: number): void {
-    const b = Math.min(MAX_BPM, Math.max(MIN_BPM, bpm));
+    const b = clamp(bpm, MIN_BPM, MAX_BPM);
     if (this.running && !this.pendingStart) this.clock.setBpm(b, this.events.blockStart);
     else this.clock.setBpmAtStep(b, this.clock.nextStep);
     this.bpm = b;
   }
 
   setSwing(swing: number): void {
-    this.clock.swing = Math.min(MAX_SWING, Math.max(0, swing));
+    this.clock.swing = clamp(swing, 0, MAX_SWING);
   }
 
   /** Try again to find voices that were missing (e.g. loaded after the sequencer). */

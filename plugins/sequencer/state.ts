@@ -12,7 +12,7 @@
  * Missing fields take their defaults (older states load); unknown keys, wrong types and values out of
  * range are refused with the field and the reason, and nothing changes.
  */
-import { z } from 'plugin-sdk';
+import { formatZodIssues, z } from 'plugin-sdk';
 import { MAX_NOTE_HZ, MAX_NOTES, MIN_NOTE_HZ } from './notes.ts';
 
 export const STATE_VERSION = 1;
@@ -103,19 +103,9 @@ export const SequencerStateSchema = z
 
 export type SequencerState = z.output<typeof SequencerStateSchema>;
 
-/** One line per zod issue: `tracks[1].bpm: must be <= 300`. */
-export function describeStateIssues(error: z.ZodError): string {
-  return error.issues
-    .map((i) => {
-      const where = i.path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`)).join('').replace(/^\./, '');
-      return `${where || 'state'}: ${i.message}`;
-    })
-    .join('; ');
-}
-
 /** A validated state, or an Error that names the field and the reason. */
 export function parseSequencerState(raw: unknown): SequencerState {
   const parsed = SequencerStateSchema.safeParse(raw);
-  if (!parsed.success) throw new Error(`sequencer state refused: ${describeStateIssues(parsed.error)}`);
+  if (!parsed.success) throw new Error(`sequencer state refused: ${formatZodIssues(parsed.error, '', raw).join('; ')}`);
   return parsed.data;
 }

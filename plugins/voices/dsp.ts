@@ -27,7 +27,7 @@
  * Thread: constructor and `getState` allocate (create/between blocks); everything else is
  * allocation-free and safe in `process`.
  */
-import { Adsr, Oscillator, Svf, type AdsrState, type OscillatorState } from 'plugin-sdk';
+import { Adsr, clamp, Oscillator, Svf, type AdsrState, type OscillatorState } from 'plugin-sdk';
 
 /** Bits of `render`'s `moving` argument: read the per-sample buffer instead of the constant. */
 export const FREQ_MOVING = 1;
@@ -139,7 +139,7 @@ export class VoiceDsp {
   }
 
   private clampFreq(f: number): number {
-    return f >= MIN_FREQ ? (f < this.maxFreq ? f : this.maxFreq) : MIN_FREQ;
+    return clamp(f, MIN_FREQ, this.maxFreq);
   }
 
   /**

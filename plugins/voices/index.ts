@@ -42,6 +42,7 @@ import type { VoiceState } from './dsp.ts';
 import { NP, P, params } from './params.ts';
 import { BankScheduler } from './scheduler.ts';
 import { VoicesStateSchema } from './state.ts';
+import { MUSIC_CHRONUS_VOICES } from './legacy.ts';
 import { VoiceRenderer } from './voice-render.ts';
 import { VoiceSet } from './voice-set.ts';
 
@@ -67,6 +68,7 @@ export default definePlugin({
   // Every voice gets send/<bus> for each send bus a loaded plugin declares (ctx.sends).
   sends: true,
   stateSchema: VoicesStateSchema,
+  legacy: MUSIC_CHRONUS_VOICES,
   create(ctx: PluginContext) {
     const voices = new VoiceSet(ctx);
     const { count, slots, idle } = voices;

@@ -17,7 +17,10 @@
  *  5. answer every parameter of its table over OSC (/mod/<module>/<param> gets no /error) and clamp
  *     it at its range (max + 1000 → max, min − 1000 → min);
  *  6. leave nothing behind when unloaded: the routes and schema modules are those of an engine that
- *     never loaded it, and its audio slot is gone.
+ *     never loaded it, and its audio slot is gone;
+ *  7. with a control half: it is running after the load, a reload of the same files keeps it running
+ *     with the same routes, and the unload (6) takes its routes and status too.
+ * A plugin with only a control half skips what concerns audio (2–5).
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
@@ -103,8 +106,16 @@ for (const folder of folders) {
     const ready = (): { m: Manifest; e: OfflineEngine } => {
       assert.ok(manifest, `manifest invalid: ${(manifestError as Error)?.message}`);
       assert.ok(e);
-      assert.ok(e.engine.plugins.loaded.has(manifest.id), `plugin "${manifest.id}" did not load`);
+      const plugins = e.engine.plugins;
+      assert.ok(plugins.loaded.has(manifest.id) || plugins.controlOnly.has(manifest.id), `plugin "${manifest.id}" did not load`);
       return { m: manifest, e };
+    };
+    /** Tests of the audio half; a control-only plugin skips them. */
+    const audioReady = (t: { skip(message: string): void }): { m: Manifest; e: OfflineEngine } | null => {
+      const r = ready();
+      if (r.m.entry !== undefined) return r;
+      t.skip('no audio half (a control half only)');
+      return null;
     };
 
     test('manifest is valid', () => {
@@ -114,18 +125,33 @@ for (const folder of folders) {
 
     test('loads in an offline engine', async () => {
       const { m, e } = ready();
+      if (m.control !== undefined) assert.ok(e.engine.plugins.controls.has(m.id), 'its control half is running');
+      if (m.entry === undefined) return;
       await assertHealthy(e, m.id);
       assert.ok(modulesOf(e, m.id).length > 0, 'it registered its modules');
     });
 
-    test(`${BLOCKS} blocks of silence stay finite`, async () => {
+    test('its control half: a reload of the same files keeps it running with the same routes', async (t) => {
       const { m, e } = ready();
+      if (m.control === undefined) return t.skip('no control half');
+      const before = e.engine.router.routes().map((r) => r.address);
+      await e.engine.plugins.load(dir.replace(PLUGINS_DIR, path.join(e.root, 'plugins')));
+      assert.ok(e.engine.plugins.controls.has(m.id));
+      assert.deepEqual(e.engine.router.routes().map((r) => r.address), before);
+    });
+
+    test(`${BLOCKS} blocks of silence stay finite`, async (t) => {
+      const ready_ = audioReady(t);
+      if (!ready_) return;
+      const { m, e } = ready_;
       await renderChecked(e, BLOCKS);
       await assertHealthy(e, m.id);
     });
 
-    test(`${BLOCKS} blocks of full-scale noise on its inputs stay finite, while its parameters are swept`, async () => {
-      const { m, e } = ready();
+    test(`${BLOCKS} blocks of full-scale noise on its inputs stay finite, while its parameters are swept`, async (t) => {
+      const ready_ = audioReady(t);
+      if (!ready_) return;
+      const { m, e } = ready_;
       await feedNoise(e, m.id);
       await exercise(e, m.id, BLOCKS, 0x5eed + folder.length);
       await assertHealthy(e, m.id);
@@ -140,7 +166,9 @@ for (const folder of folders) {
 
     for (const purpose of ['save', 'reload'] as const) {
       test(`state round-trips (${purpose}): getState → setState on a fresh instance → the same getState`, async (t) => {
-        const { m, e } = ready();
+        const ready_ = audioReady(t);
+        if (!ready_) return;
+        const { m, e } = ready_;
         const state = await e.engine.audio.call('getState', m.id, purpose);
         if (state === undefined) {
           t.skip('the plugin keeps no state (no getState)');
@@ -172,7 +200,9 @@ for (const folder of folders) {
 
     for (const poison of [1e15, NaN]) {
       test(`a poisoned state (every number ${poison}) is refused by its stateSchema and changes nothing in setState`, async (t) => {
-        const { m, e } = ready();
+        const ready_ = audioReady(t);
+        if (!ready_) return;
+        const { m, e } = ready_;
         const state = await e.engine.audio.call('getState', m.id, 'reload');
         if (state === undefined) {
           t.skip('the plugin keeps no state (no getState)');
@@ -193,8 +223,10 @@ for (const folder of folders) {
       });
     }
 
-    test('every parameter is reachable over OSC and clamped at its range', async () => {
-      const { m, e } = ready();
+    test('every parameter is reachable over OSC and clamped at its range', async (t) => {
+      const ready_ = audioReady(t);
+      if (!ready_) return;
+      const { m, e } = ready_;
       const reg = e.engine.registry;
       const first = e.replies.length;
       let count = 0;
@@ -230,7 +262,8 @@ for (const folder of folders) {
         assert.deepEqual(routes, baseline.engine.router.routes().map((r) => r.address), 'the routes are those of an engine without it');
         assert.deepEqual([...e.engine.registry.modules.keys()].sort(), [...baseline.engine.registry.modules.keys()].sort(), 'schema modules');
         assert.ok(!(await e.engine.audio.call('plugins')).some((p) => p.pluginId === m.id), 'audio slot left behind');
-        assert.ok(!e.engine.plugins.loaded.has(m.id));
+        assert.ok(!e.engine.plugins.loaded.has(m.id) && !e.engine.plugins.controlOnly.has(m.id));
+        assert.ok(!e.engine.plugins.controls.has(m.id) && !e.engine.plugins.controls.statuses.has(m.id), 'its control half is gone');
         // The engine plays on without it.
         await renderChecked(e, 20);
       } finally {

@@ -16,12 +16,12 @@
  *
  * Save and load each run alone in the store's serial queue; the audio thread only receives messages.
  */
-import type { Engine } from '../engine.ts';
+import type { EngineServices, PluginsView } from '../engine-services.ts';
 import { PACKAGE_VERSION } from '../../package-root.ts';
-import type { PluginHost } from '../../plugins/plugin-host.ts';
 import { ChronusError, ErrorCode, formatZodIssues } from '../../base/errors.ts';
 import { PatternStore, checkSlot, serialize, type SlotInfo } from './pattern-store.ts';
 import { refuse } from './slot-common.ts';
+import { legacyReaders } from './legacy.ts';
 import { SCHEMA_VERSION, SLOT_FORMAT, checkDocument, type SlotDocument } from './slot-schema.ts';
 
 
@@ -46,10 +46,13 @@ export interface LoadResult {
   migratedFrom?: string;
 }
 
+/** What saving and loading patterns use of the engine. */
+export type PatternsHost = Pick<EngineServices, 'config' | 'registry' | 'plugins' | 'audio' | 'control'>;
+
 export class EnginePatterns {
   readonly store: PatternStore;
 
-  constructor(private readonly engine: Engine) {
+  constructor(private readonly engine: PatternsHost) {
     this.store = new PatternStore(engine.config.paths.patterns);
   }
 
@@ -102,7 +105,7 @@ export class EnginePatterns {
   load(slot: number, immediate = false): Promise<LoadResult> {
     checkSlot(slot);
     return this.store.exclusive(async () => {
-      const { doc, notices, migratedFrom } = await this.store.read(slot);
+      const { doc, notices, migratedFrom } = await this.store.read(slot, legacyReaders(this.engine.plugins));
       const label = this.store.label(slot);
       const { registry, plugins, audio, control } = this.engine;
       const applyAt = immediate ? 'now' : 'bar';
@@ -172,7 +175,7 @@ export class EnginePatterns {
  * schema clamps), and one line per problem naming the slot, plugin and field. States of plugins that
  * are not loaded, or declare no schema, pass as they are (the slot schema has bounded them already).
  */
-function checkStates(plugins: PluginHost, states: Record<string, unknown>, label: string): { states: [string, unknown][]; problems: string[] } {
+function checkStates(plugins: PluginsView, states: Record<string, unknown>, label: string): { states: [string, unknown][]; problems: string[] } {
   const out: [string, unknown][] = [];
   const problems: string[] = [];
   for (const [id, state] of Object.entries(states)) {

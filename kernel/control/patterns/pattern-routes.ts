@@ -11,8 +11,8 @@
  * and the engine keeps its state. The patterns folder (slots/, backups/) is created at start.
  */
 import { z } from 'zod';
-import type { Engine } from '../engine.ts';
-import { EnginePatterns } from './engine-patterns.ts';
+import type { EngineServices } from '../engine-services.ts';
+import { EnginePatterns, type PatternsHost } from './engine-patterns.ts';
 import { MAX_NAME_CHARS, MAX_SLOT, MIN_SLOT, slotName } from './slot-common.ts';
 import { oscInt } from '../osc-args.ts';
 
@@ -43,14 +43,14 @@ const immediateArg = z.union(
   { error: 'expected "immediate" (or 1/true), or nothing to land on the next bar' },
 );
 
-const patternsByEngine = new WeakMap<Engine, EnginePatterns>();
+const patternsByEngine = new WeakMap<object, EnginePatterns>();
 
 /** The engine's pattern service (tests and benchmarks). */
-export function enginePatterns(engine: Engine): EnginePatterns | undefined {
+export function enginePatterns(engine: object): EnginePatterns | undefined {
   return patternsByEngine.get(engine);
 }
 
-export function mapPatternRoutes(engine: Engine): EnginePatterns {
+export function mapPatternRoutes(engine: PatternsHost & Pick<EngineServices, 'router' | 'log'>): EnginePatterns {
   const { router } = engine;
   const patterns = new EnginePatterns(engine);
   patternsByEngine.set(engine, patterns);

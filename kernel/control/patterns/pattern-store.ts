@@ -19,6 +19,7 @@ import { removeStaleTemps, writeFileAtomic } from './atomic-file.ts';
 import { SerialQueue } from './serial-queue.ts';
 import { MAX_SLOT, MAX_SLOT_BYTES, MIN_SLOT, refuse, slotName } from './slot-common.ts';
 import { checkDocument, parseSlotText, type ParsedSlot, type SlotDocument } from './slot-schema.ts';
+import type { LegacyReader } from './legacy.ts';
 
 export interface PatternStoreOptions {
   /** Old versions kept per slot in backups/ (default 8; 0 keeps none). */
@@ -129,8 +130,8 @@ export class PatternStore {
     return { file, bytes: Buffer.byteLength(text) };
   }
 
-  /** Read a slot's text and validate it. Call inside `exclusive`. */
-  async read(slot: number): Promise<ParsedSlot> {
+  /** Read a slot's text and validate it (an old engine's slot migrated with what `legacy` reads). Call inside `exclusive`. */
+  async read(slot: number, legacy: readonly LegacyReader[] = []): Promise<ParsedSlot> {
     const file = this.slotPath(slot);
     const label = this.label(slot);
     let info;
@@ -151,7 +152,7 @@ export class PatternStore {
     } finally {
       await fh.close();
     }
-    return parseSlotText(text, label);
+    return parseSlotText(text, label, legacy);
   }
 
   private async scan(): Promise<SlotInfo[]> {

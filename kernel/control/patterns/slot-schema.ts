@@ -18,7 +18,7 @@
  */
 import { z } from 'zod';
 import { ChronusError, ErrorCode, formatZodIssues, preview } from '../../base/errors.ts';
-import { migrateMusicChronus } from './legacy.ts';
+import { migrateMusicChronus, type LegacyReader } from './legacy.ts';
 import { MAX_SLOT, MIN_SLOT, SCHEMA_VERSION, SLOT_FORMAT, moduleKey, paramKey, paramValue, pluginKey, refuse, slotName } from './slot-common.ts';
 
 export { MAX_SLOT, MAX_SLOT_BYTES, MIN_SLOT, SCHEMA_VERSION, SLOT_FORMAT } from './slot-common.ts';
@@ -104,8 +104,11 @@ export function checkDocument(doc: unknown, label: string): SlotDocument {
   });
 }
 
-/** Validate a slot file's text (already read) into the current document shape, migrating older formats. */
-export function parseSlotText(text: string, label: string): ParsedSlot {
+/**
+ * Validate a slot file's text (already read) into the current document shape, migrating older
+ * formats with what the loaded plugins read of them (`legacy`; none: an old slot's modules are skipped).
+ */
+export function parseSlotText(text: string, label: string, legacy: readonly LegacyReader[] = []): ParsedSlot {
   if (text.trim().length === 0) throw refuse(label, [`${label}: the file is empty`]);
   let json: unknown;
   try {
@@ -113,10 +116,10 @@ export function parseSlotText(text: string, label: string): ParsedSlot {
   } catch (error) {
     throw refuse(label, [`${label}: not valid JSON (${(error as Error).message})`]);
   }
-  return parseSlotJson(json, label);
+  return parseSlotJson(json, label, legacy);
 }
 
-export function parseSlotJson(json: unknown, label: string): ParsedSlot {
+export function parseSlotJson(json: unknown, label: string, legacy: readonly LegacyReader[] = []): ParsedSlot {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw refuse(label, [`${label}: expected a JSON object at the top level (found ${preview(json)})`]);
   }
@@ -133,7 +136,7 @@ export function parseSlotJson(json: unknown, label: string): ParsedSlot {
     return { doc: parsed.data, notices: [] };
   }
   if (Object.hasOwn(o, 'chronus_version') || (Object.hasOwn(o, 'modules') && Object.hasOwn(o, 'schema_version'))) {
-    const migrated = migrateMusicChronus(json, label);
+    const migrated = migrateMusicChronus(json, label, legacy);
     const parsed = SlotDocumentSchema.safeParse(migrated.doc);
     if (!parsed.success) throw refuse(label, formatZodIssues(parsed.error, `${label} (migrated)`, migrated.doc));
     return { doc: parsed.data, notices: migrated.notices, migratedFrom: 'music-chronus 1.0' };

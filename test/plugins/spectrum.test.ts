@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bandLevels, FFT_SIZE, legacyBandLevels, LEGACY_CENTRES_HZ, spectrum } from '../../kernel/control/spectrum.ts';
+import { bandLevels, FFT_SIZE, legacyBandLevels, LEGACY_CENTRES_HZ, spectrum } from '../../plugin-sdk/analysis/spectrum.ts';
 
 test('/viz/spectrum bands: a full-scale 440 Hz sine reads about 0.707 in the 400–1000 Hz band and little elsewhere', () => {
   const x = new Float64Array(FFT_SIZE).map((_, i) => Math.sin((2 * Math.PI * 440 * i) / 48000));

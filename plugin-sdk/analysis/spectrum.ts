@@ -1,6 +1,6 @@
 /**
- * Eight-band spectrum of recent output for `/viz/spectrum` (control thread), in one of two forms
- * (config `viz.spectrum`):
+ * Eight-band spectrum of recent output for `/viz/spectrum` (control thread, never the audio thread: it allocates), in one of two forms
+ * (config `plugins.viz.spectrum`); a library of the SDK, used by the viz plugin:
  * - `legacy` (default): what the old engine sent and its visualiser labels — bands centred on 63, 125,
  *   250, 500, 1k, 2k, 4k and 8k Hz, each a 2nd-order band-pass with Q 2 (pyo `ButBP`) followed by a
  *   level follower (mean absolute value), ×50 and clamped to 1;

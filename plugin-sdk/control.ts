@@ -1,0 +1,239 @@
+/**
+ * The control half of a plugin: an optional second entry (`"control": "control.ts"` in plugin.json)
+ * that runs on the control thread, for everything a plugin does that may block or allocate: files,
+ * sockets, timers, its own OSC routes with replies. It talks to its audio half only through the
+ * channels below (commands between blocks, shared values, tap rings), never through kernel types.
+ *
+ * Threads and lifetime:
+ * - `create` runs once per version, after the audio half of the same plugin is live (when it has one).
+ * - Everything obtained from the context (routes, timers, sockets, watches) belongs to that version
+ *   and is closed when it is replaced or unloaded, after `dispose`. Files opened with `ctx.files.open`
+ *   belong to the plugin and stay open across a reload, so a new version can take them over in its
+ *   state; they are closed when the plugin is unloaded.
+ * - A hot reload of the control entry hands `getState()` of the old version to `setState` of the new one
+ *   (same thread: the object itself, not a copy).
+ * - The code runs in a realm of its own like the audio half (no `process`, `require` or ambient I/O):
+ *   everything it may touch comes through the context. Each call into it is time-limited
+ *   (`engine.controlCallMs`): a synchronous endless loop is stopped and reported, and the engine goes on.
+ */
+import type { ZodType, z } from 'zod';
+import type { PluginLogger } from './types.ts';
+
+/** How a route answers the sender. */
+export interface RouteReply {
+  /** The address the message arrived at. */
+  readonly address: string;
+  reply(address: string, ...args: unknown[]): void;
+  replyJson(address: string, value: unknown): void;
+}
+
+export interface ControlRoute<S extends ZodType> {
+  readonly args: S;
+  readonly description: string;
+  /** Argument names for `/engine/schema` (`["name", "[format]"]`: brackets mark optional ones). */
+  readonly usage?: readonly string[];
+}
+
+/**
+ * The reading end of a tap ring the audio half opened with `ctx.tap(name, …)`. Look it up again after
+ * the audio half is reloaded (a new version may open a new ring).
+ */
+export interface TapReader {
+  readonly channels: number;
+  readonly capacity: number;
+  /** Frames waiting to be read. */
+  readonly available: number;
+  /** Frames the writer dropped since the ring was made (the reader was behind). */
+  readonly dropped: number;
+  /** Int32 words shared with the writer; words 4..15 are the plugin's own (use Atomics). */
+  readonly header: Int32Array;
+  /** Moves up to `maxFrames` frames into the channel arrays `out`; returns how many. */
+  read(out: Float32Array[], maxFrames?: number): number;
+}
+
+/** A file opened in the plugin's folder (Node's FileHandle, narrowed to what a plugin needs). */
+export interface PluginFile {
+  write(buffer: Uint8Array, offset: number, length: number, position: number | null): Promise<{ bytesWritten: number }>;
+  read(buffer: Uint8Array, offset: number, length: number, position: number | null): Promise<{ bytesRead: number }>;
+  sync(): Promise<void>;
+  /** fdatasync: the data durable, metadata only as far as needed to read it back. */
+  datasync(): Promise<void>;
+  truncate(length?: number): Promise<void>;
+  stat(): Promise<{ size: number }>;
+  close(): Promise<void>;
+}
+
+/** What `files.open` and `files.stat` tell about an entry. */
+export interface PluginFileStat {
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly isFile: boolean;
+  readonly isDirectory: boolean;
+}
+
+/**
+ * The plugin's own folder for files (manifest `folder`, or `plugins.<id>.folder` in config). Every
+ * `name` is a path relative to it; one that leaves it (`..`, an absolute path, a link out) is refused
+ * with a coded error (`PATH_ESCAPE`).
+ */
+export interface PluginFiles {
+  /** The folder's absolute path (for replies and logs). */
+  readonly root: string;
+  /** The absolute path of `name` inside the folder; throws when it would leave it. */
+  path(name: string): string;
+  /** `flags` as Node's: 'r', 'r+', 'w', 'wx' (never overwrite), 'a'. */
+  open(name: string, flags: string): Promise<PluginFile>;
+  readFile(name: string): Promise<Uint8Array>;
+  /** Written to a temporary file, fsynced and renamed over `name`: readers see the old or the new file, never a torn one. */
+  writeFileAtomic(name: string, data: Uint8Array | string): Promise<void>;
+  mkdir(name: string): Promise<void>;
+  /** fsync the folder `name` (default the root): names created or renamed in it survive a power cut. */
+  syncDir(name?: string): Promise<void>;
+  readdir(name?: string): Promise<string[]>;
+  stat(name: string): Promise<PluginFileStat | null>;
+  rename(from: string, to: string): Promise<void>;
+  remove(name: string): Promise<void>;
+  /**
+   * Calls `onChange(name)` (relative to the folder) when a file under `name` is added, changed or
+   * removed, once the write has finished. Closed with the version that asked.
+   */
+  watch(name: string, onChange: (name: string, kind: 'add' | 'change' | 'unlink') => void): void;
+}
+
+/** Timers owned by one version of a control half (cleared when it is replaced or unloaded). */
+export interface PluginTimers {
+  setTimeout(fn: () => void, ms: number): number;
+  setInterval(fn: () => void, ms: number): number;
+  clear(id: number): void;
+}
+
+/** A UDP socket owned by one version of a control half (closed when it is replaced or unloaded). */
+export interface PluginUdpSocket {
+  /** The port bound. */
+  readonly port: number;
+  send(data: Uint8Array, port: number, host: string): void;
+  /** Encodes an OSC message (numbers as the engine's replies encode them) and sends it. */
+  sendOsc(port: number, host: string, address: string, ...args: unknown[]): void;
+  onMessage(fn: (data: Uint8Array, from: { address: string; port: number }) => void): void;
+  close(): void;
+}
+
+/** The audio half of the same plugin, seen from the control half. */
+export interface AudioHalf {
+  /** True while the audio half is in the graph (false for a control-only plugin, or after it was removed). */
+  readonly live: boolean;
+  /** Calls the audio instance's `command(name, args)` between blocks and resolves to what it returned. */
+  command(name: string, args?: unknown): Promise<unknown>;
+  /**
+   * Publishes `value` (structured-cloneable; a SharedArrayBuffer or a typed array over one is shared,
+   * not copied) under `name`: every audio instance of this plugin reads it with `ctx.shared(name)` in
+   * `create`, and a running one is told at once through its `shared(name, value)` hook (between
+   * blocks). A value published once outlives reloads of either half and a new audio thread.
+   */
+  share(name: string, value: unknown): Promise<void>;
+  /** The tap ring `name` opened by the audio half, or undefined. */
+  tap(name: string): TapReader | undefined;
+}
+
+/** A plugin coming, going or failing, as `EngineView.onPlugins` reports it. */
+export interface PluginChange {
+  readonly kind: 'loaded' | 'reloaded' | 'unloaded' | 'failed';
+  readonly id: string;
+  readonly version?: string;
+  /** For `failed`: what went wrong, with the file and line when known. */
+  readonly message?: string;
+}
+
+/** Peaks since the reader's last call, from the plugins' meters (`ctx.meters` of their audio halves). */
+export interface PluginLevels {
+  readonly plugin: string;
+  /** The plugin's modules, when it has one meter per module (e.g. voice1…); else empty. */
+  readonly modules: readonly string[];
+  readonly peaks: readonly number[];
+}
+
+/**
+ * The whole engine as a control half may see and drive it: for tools that show or control everything
+ * (a web view, OSCQuery, a status display). Every change goes through the same router, validation,
+ * clamping and smoothing as an OSC message.
+ */
+export interface EngineView {
+  /** The document `/engine/schema` answers: every module, parameter (range, unit, default, description), gate and route. */
+  schema(): Record<string, unknown>;
+  /** The engine's status (`/engine/status`). */
+  status(): Record<string, unknown>;
+  /** Base values now, by address (`/mod/voice1/freq` → 440): what the last change set, modulation not included. */
+  values(): Record<string, number>;
+  /** Sends a message as a client would; replies (and `/error`s) reach `onReply`. Resolves when it was handled. */
+  send(address: string, args?: readonly unknown[], onReply?: (address: string, args: readonly unknown[]) => void): Promise<void>;
+  /** Peaks of every metering plugin since this plugin's last call (each reader has its own), and the master's [L, R]. */
+  levels(): { plugins: PluginLevels[]; master: readonly [number, number] };
+  /** The most recent `out.length` samples of the output (mono: (L + R) / 2), oldest first; at most 8192. */
+  recentOutput(out: Float32Array): void;
+  /** Every base value change (from OSC, a pattern load, another plugin): `fn(address, value)`. Removed with the version. */
+  onParam(fn: (address: string, value: number) => void): void;
+  /** Plugins loaded, reloaded, unloaded or failing. Removed with the version. */
+  onPlugins(fn: (change: PluginChange) => void): void;
+}
+
+export interface ControlContext {
+  readonly pluginId: string;
+  readonly modules: readonly string[];
+  /** This plugin's config section (`plugins.<id>` in the config, minus `enabled`) as it is now. */
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly sampleRate: number;
+  readonly blockSize: number;
+  /** False in an offline render (audio is rendered as fast as possible, nothing listens): skip live feeds. */
+  readonly realtime: boolean;
+  readonly log: PluginLogger;
+  readonly audio: AudioHalf;
+  readonly files: PluginFiles;
+  readonly timers: PluginTimers;
+  readonly engine: EngineView;
+  /** Opens a UDP socket on `host` (default loopback) and `port` (0: any free one). */
+  udp(port?: number, host?: string): Promise<PluginUdpSocket>;
+  /**
+   * Adds an OSC route. The kernel checks the arguments with `route.args` (a zod schema over the array of
+   * OSC arguments) and answers `/error <address> <code> <message>` for bad ones or for an error the
+   * handler throws (a `CodedError` keeps its code). Addresses `/mod/…` and `/gate/…` are the kernel's.
+   */
+  route<S extends ZodType>(address: string, route: ControlRoute<S>, handler: (args: z.infer<S>, reply: RouteReply) => unknown): void;
+  /** Sends `/address args…` to every client the engine knows (engine-wide notices). */
+  broadcast(address: string, ...args: unknown[]): void;
+  /**
+   * Fields this plugin adds to the engine's status (`/engine/status`, the status file), under
+   * `plugins.<id>`; a field `active: true` marks the plugin busy (e.g. recording).
+   */
+  setStatus(fields: Readonly<Record<string, unknown>>): void;
+}
+
+export interface ControlInstance {
+  /** What a new version of the control half gets in `setState` on a hot reload (the object itself). */
+  getState?(): unknown;
+  setState?(state: unknown): void;
+  /** The engine is stopping (`/engine/stop`, shutdown): finish what must not be lost (close files). */
+  stop?(): Promise<void> | void;
+  /** The config section changed while running (config/local.json). */
+  configChanged?(config: Readonly<Record<string, unknown>>): void;
+  /** Replaced or unloaded: release what the kernel does not track. Routes, timers, sockets and watches are closed after it. */
+  dispose?(): Promise<void> | void;
+}
+
+export interface ControlDefinition {
+  create(ctx: ControlContext): ControlInstance | Promise<ControlInstance>;
+}
+
+/** Declare a control half. Identity at run time; gives the definition its type. */
+export function defineControl<const D extends ControlDefinition>(definition: D): D {
+  return definition;
+}
+
+/** An error with a code: a route handler that throws it answers `/error <address> <code> <message>`. */
+export class CodedError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
