@@ -18,7 +18,7 @@ import { parseArgs, promisify } from 'node:util';
 import { loadConfig } from '../kernel/base/config.ts';
 import { Engine } from '../kernel/control/engine.ts';
 import { Logger } from '../kernel/base/logger.ts';
-import { recorderOf } from '../kernel/control/recording/routes.ts';
+import { recorderOf } from '../test/helpers/recorder.ts';
 import { Slot } from '../kernel/audio/shared-state.ts';
 import { StealMonitor } from './steal-monitor.ts';
 
@@ -177,10 +177,6 @@ async function main(): Promise<void> {
   for (const line of steal.stop()) console.log(line);
   console.log(`  block time         p50 ${engine.audio.shared.blockTimeQuantile(0.5).toFixed(3)} ms, p99 ${engine.audio.shared.blockTimeQuantile(0.99).toFixed(3)} ms, max ${v[Slot.MaxBlockMs].toFixed(2)} ms (deadline ${((engine.audio.blockSize / sr) * 1000).toFixed(2)} ms)`);
   console.log(`  writer ticks       ${st.ticks}, busy ${st.busyMs.toFixed(0)} ms on the control thread = ${((100 * st.busyMs) / wallMs).toFixed(3)} % of one core`);
-  console.log(
-    `  writer cpuUsage    user ${(st.cpuUserMicros / 1000).toFixed(0)} ms + system ${(st.cpuSystemMicros / 1000).toFixed(0)} ms = ${((100 * (st.cpuUserMicros + st.cpuSystemMicros)) / 1000 / wallMs).toFixed(3)} % ` +
-      '(process.cpuUsage around each tick: includes the other threads running meanwhile, so an upper bound)',
-  );
   console.log(`  process CPU        ${(((cpu.user + cpu.system) / 1000 / wallMs) * 100).toFixed(1)} % of one core (user ${(cpu.user / 1e6).toFixed(1)} s, system ${(cpu.system / 1e6).toFixed(1)} s)`);
   const byName = new Map<string, number>();
   for (const [key, secs] of threads1) {

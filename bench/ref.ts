@@ -218,7 +218,7 @@ function profileSummary(dir: string, since: number): string {
     ['lfo', (cf) => /lfo\//.test(cf.url)],
     ['kernel: audio graph, params, queue', (cf) => /kernel\/(audio-engine|param|event-queue|control-ring|audio-host|tap-ring)\.ts/.test(cf.url)],
     ['kernel: score, OSC routing (zod)', (cf) => /kernel\/(osc-router|engine|param-control|score|schema-registry|param-routes)\.ts/.test(cf.url) || /zod/.test(cf.url)],
-    ['kernel: offline loop, WAV writer', (cf) => /offline-render|wav-writer|wav-header/.test(cf.url)],
+    ['kernel: offline loop, WAV writer', (cf) => /offline-render|wav-file|plugin-sdk\/wav\//.test(cf.url)],
     ['GC', (cf) => cf.functionName === '(garbage collector)'],
     ['idle (I/O, worker threads)', (cf) => cf.functionName === '(idle)'],
     ['start-up: module loading, tsx, esbuild, other', () => true],

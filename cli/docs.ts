@@ -88,7 +88,10 @@ export async function collectDocs(root: string): Promise<DocsInput> {
   const { config, enabledByDefault } = await docsConfig(root);
   const engine = await Engine.start({ config, backend: 'offline', listen: false, status: false, watch: false, log: Logger.silent() });
   try {
-    const schema = engine.registry.toJSON(engine.router.routes().map((r) => r.address)) as unknown as Schema;
+    const routes = engine.router.routes();
+    const schema = engine.registry.toJSON(routes.map((r) => r.address)) as unknown as Schema;
+    // The control half's routes (their descriptions as the router has them).
+    const controlRoutes = (id: string) => routes.filter((r) => engine.plugins.controls.addresses(id).includes(r.address));
     const plugins: PluginDoc[] = [...engine.plugins.loaded.values()].map((p) => ({
       id: p.manifest.id,
       name: p.manifest.name,
@@ -102,7 +105,10 @@ export async function collectDocs(root: string): Promise<DocsInput> {
       modules: expandModules(p.manifest, { numVoices: config.engine.numVoices }),
       aliases: { ...(p.manifest.aliases ?? {}) },
       gateFollows: { ...(p.definition.gateFollows ?? {}) },
-      routes: (p.definition.routes ?? []).map((r) => ({ address: r.address, description: r.description, ...(r.reply ? { reply: r.reply } : {}) })),
+      routes: [
+        ...(p.definition.routes ?? []).map((r) => ({ address: r.address, description: r.description, ...(r.reply ? { reply: r.reply } : {}) })),
+        ...controlRoutes(p.manifest.id),
+      ],
     }));
     return { schema, plugins, numVoices: config.engine.numVoices };
   } finally {

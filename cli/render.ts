@@ -5,7 +5,7 @@ import { Engine } from '../kernel/control/engine.ts';
 import { Logger } from '../kernel/base/logger.ts';
 import { renderScore } from '../kernel/control/offline-render.ts';
 import { readScore } from '../kernel/control/score.ts';
-import type { WavSampleFormat } from '../kernel/control/recording/wav-writer.ts';
+import type { WavSampleFormat } from '../plugin-sdk/wav/index.ts';
 
 const FORMATS = ['int16', 'int24', 'float32'];
 

@@ -102,6 +102,8 @@ export interface PluginFiles {
 
 /** Timers owned by one version of a control half (cleared when it is replaced or unloaded). */
 export interface PluginTimers {
+  /** Milliseconds on a monotonic clock (`performance.now()`): for intervals and durations, not the time of day. */
+  now(): number;
   setTimeout(fn: () => void, ms: number): number;
   setInterval(fn: () => void, ms: number): number;
   clear(id: number): void;
@@ -133,6 +135,15 @@ export interface AudioHalf {
   share(name: string, value: unknown): Promise<void>;
   /** The tap ring `name` opened by the audio half, or undefined. */
   tap(name: string): TapReader | undefined;
+  /**
+   * Makes the audio half again from its files with the plugin's config as it is now: its `create`
+   * runs again (a new `ctx.config`, new taps), its state is handed over and it is swapped in at a block
+   * boundary with a crossfade, like any hot reload. This control half keeps running (it is not
+   * replaced): look taps up again afterwards. For settings the audio half can only take in `create`
+   * (a ring's size); call it when nothing depends on the old instance. Rejects with
+   * PLUGIN_LOAD_FAILED when the new version is refused (the old one plays on).
+   */
+  reload(): Promise<void>;
 }
 
 /** A plugin coming, going or failing, as `EngineView.onPlugins` reports it. */
@@ -185,6 +196,8 @@ export interface ControlContext {
   readonly blockSize: number;
   /** False in an offline render (audio is rendered as fast as possible, nothing listens): skip live feeds. */
   readonly realtime: boolean;
+  /** The engine's voice count (config `engine.numVoices`): what a manifest's `count: "config:numVoices"` expands to. */
+  readonly numVoices: number;
   readonly log: PluginLogger;
   readonly audio: AudioHalf;
   readonly files: PluginFiles;
@@ -226,6 +239,16 @@ export interface ControlDefinition {
 /** Declare a control half. Identity at run time; gives the definition its type. */
 export function defineControl<const D extends ControlDefinition>(definition: D): D {
   return definition;
+}
+
+/** A whole number sent as an OSC int32 (`'i'`): a reply argument that must not go out as a float. */
+export function oscInt(value: number): { type: 'i'; value: number } {
+  return { type: 'i', value: Math.trunc(value) };
+}
+
+/** A whole number sent as an OSC int64 (`'h'`), for counts that can pass 2^31 (frames). */
+export function oscInt64(value: number): { type: 'h'; value: number } {
+  return { type: 'h', value: Math.trunc(value) };
 }
 
 /** An error with a code: a route handler that throws it answers `/error <address> <code> <message>`. */

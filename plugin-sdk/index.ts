@@ -8,10 +8,10 @@ export * from './types.ts';
 export * from './control.ts';
 export type { LegacyField, LegacySlot } from './legacy.ts';
 export * from './dsp/index.ts';
+export * from './wav/index.ts';
 export { z } from 'zod';
 export { stateSample, stateSamples } from './state-schema.ts';
 export { formatArgIssues, formatZodIssues, preview } from './zod-issues.ts';
-export * as recorderProtocol from './recorder-protocol.ts';
 /** Analysis for control halves (allocates: never on the audio thread). */
 export { spectrum, bandLevels, legacyBandLevels, FFT_SIZE as SPECTRUM_SIZE, type SpectrumForm } from './analysis/spectrum.ts';
 

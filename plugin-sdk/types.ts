@@ -124,6 +124,8 @@ export interface PluginContext {
   readonly modules: readonly string[];
   /** This plugin's config section (`plugins.<id>` in the config, minus `enabled`). */
   readonly config: Readonly<Record<string, unknown>>;
+  /** The engine's voice count (config `engine.numVoices`): what a manifest's `count: "config:numVoices"` expands to. */
+  readonly numVoices: number;
   /** The kernel-owned parameter `name` of module `module` (index or id). Call in `create`, keep the object. */
   param(module: number | string, name: string): Param;
   /** A bus to read or write. The kernel checks every bus an instance obtained (here or with `findBus`) after each of its calls. */

@@ -10,6 +10,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { before, after, describe, test } from 'node:test';
+import wavefilePkg from 'wavefile';
 import { checkConformance } from './helpers/plugin-checks.ts';
 import { PROJECT_ROOT } from './helpers/offline-engine.ts';
 
@@ -114,6 +115,37 @@ test("the guide's send buses: hum1 gets send/slap from slap's manifest, and at s
   const at = 0.08 * 48000;
   assert.ok(echo.subarray(0, at + 1).every((x) => x === 0), 'nothing before 80 ms');
   assert.ok(echo.subarray(at + 1).some((x) => Math.abs(x) > 0.05), 'then the echo');
+});
+
+test("the guide's control half does what it says: /clip/save writes the last second heard, in its own folder, never over a file", async () => {
+  const { OfflineEngine, FIXTURE_PLUGINS } = await import('./helpers/offline-engine.ts');
+  const e = await OfflineEngine.start({ pluginsFrom: [path.join(dir, 'plugins'), FIXTURE_PLUGINS], only: ['clip', 'tone'] });
+  try {
+    await e.send('/gate/tone1', [1]);
+    const heard: Float32Array[] = [];
+    // 1.5 s in pieces, each drained by the control half's timer before the ring fills.
+    for (let k = 0; k < 15; k++) {
+      heard.push(e.render(0.1).l);
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    await e.send('/clip/save', ['take']);
+    const saved = e.lastReply('/clip/saved');
+    assert.ok(saved, JSON.stringify(e.replies.slice(-3)));
+    assert.equal(saved.args[0], path.join(e.root, 'data', 'clips', 'take.wav'));
+    assert.equal(saved.args[1], 48_000);
+    const wav = new wavefilePkg.WaveFile(await readFile(String(saved.args[0])));
+    const left = (wav.getSamples(false, Float64Array) as unknown as Float64Array[])[0];
+    const all = new Float32Array(heard.reduce((n, h) => n + h.length, 0));
+    heard.reduce((at, h) => (all.set(h, at), at + h.length), 0);
+    const want = all.subarray(all.length - 48_000);
+    for (let i = 0; i < 48_000; i += 997) assert.equal(left[i], Math.round(Math.max(-1, Math.min(1, want[i])) * 32767), `frame ${i}`);
+    await e.send('/clip/save', ['take']);
+    assert.deepEqual(e.lastReply('/error')?.args.slice(0, 2), ['/clip/save', 'WAV_OPEN_FAILED']);
+    await e.send('/clip/save', ['../escape']);
+    assert.deepEqual(e.lastReply('/error')?.args.slice(0, 2), ['/clip/save', 'OSC_BAD_ARGS']);
+  } finally {
+    await e.close();
+  }
 });
 
 test("the guide's test example passes against its plugins", async () => {

@@ -9,7 +9,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import wavefilePkg from 'wavefile';
 import { FIXTURE_PLUGINS, OfflineEngine, PROJECT_ROOT } from './helpers/offline-engine.ts';
-import { recorderOf } from '../kernel/control/recording/routes.ts';
+import { recorderOf } from './helpers/recorder.ts';
 
 const { WaveFile } = wavefilePkg;
 const PROJECT_PLUGINS = path.join(PROJECT_ROOT, 'plugins');

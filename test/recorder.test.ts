@@ -1,5 +1,5 @@
 /**
- * The recorder (plugins/recorder + kernel/recording): what is recorded equals what is rendered,
+ * The recorder (plugins/recorder: its audio half and its control half): what is recorded equals what is rendered,
  * sample for sample, in every format and tap; files survive SIGKILL, cross into RF64, stay inside
  * recordings/ whatever the name; a stalled writer costs counted frames, never a blocked audio thread;
  * a failing disk stops the recording with /error and leaves a valid file.
@@ -18,17 +18,17 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import wavefilePkg from 'wavefile';
 import { FIXTURE_PLUGINS, OfflineEngine, PROJECT_ROOT, type Reply } from './helpers/offline-engine.ts';
-import { recorderOf } from '../kernel/control/recording/routes.ts';
-import { candidateNames, MAX_NAME_BYTES, sanitizeName, timestamp } from '../kernel/control/recording/names.ts';
-import { parseFormat } from '../kernel/control/recording/config.ts';
+import { recorderOf } from './helpers/recorder.ts';
+import { candidateNames, MAX_NAME_BYTES, sanitizeName, timestamp } from '../plugins/recorder/names.ts';
+import { parseFormat } from '../plugins/recorder/config.ts';
 import { engineStatus, statusLine } from '../kernel/control/engine-status.ts';
 import { loadConfig, type Config } from '../kernel/base/config.ts';
 import { Engine } from '../kernel/control/engine.ts';
 import { Logger } from '../kernel/base/logger.ts';
 import { Slot } from '../kernel/audio/shared-state.ts';
-import type { WavSampleFormat } from '../kernel/control/recording/wav-writer.ts';
+import type { WavSampleFormat } from '../plugin-sdk/wav/index.ts';
 import { TapRing } from '../kernel/audio/tap-ring.ts';
-import * as kernelProtocol from '../plugin-sdk/recorder-protocol.ts';
+import * as kernelProtocol from '../plugins/recorder/protocol.ts';
 import { RecorderCore } from '../plugins/recorder/core.ts';
 
 const { WaveFile } = wavefilePkg;
@@ -696,7 +696,7 @@ function childScript(): string {
 import { loadConfig } from '${url('kernel/base/config.ts')}';
 import { Engine } from '${url('kernel/control/engine.ts')}';
 import { Logger } from '${url('kernel/base/logger.ts')}';
-import { recorderOf } from '${url('kernel/control/recording/routes.ts')}';
+import { recorderOf } from '${url('test/helpers/recorder.ts')}';
 import { plainArgs } from '${url('kernel/control/osc-args.ts')}';
 const [root, backend, format, seconds] = process.argv.slice(2);
 const config = loadConfig({ root, env: {} });

@@ -1,5 +1,5 @@
 /**
- * Streaming WAV writer (kernel/control/recording/wav-writer.ts): formats, header kept valid while writing, killed
+ * Streaming WAV writer (plugin-sdk/wav, here on plain paths through kernel/control/wav-file.ts): formats, header kept valid while writing, killed
  * writers, RF64, and error paths. Files are checked with independent readers: wavefile, sox, and a
  * small RIFF parser in this file that shares no code with the writer.
  */
@@ -13,14 +13,15 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import wavefilePkg from 'wavefile';
-import { openWavWriter, WavWriterError, type WavSampleFormat, type WavWriter } from '../kernel/control/recording/wav-writer.ts';
+import { WavWriterError, type WavSampleFormat, type WavWriter } from '../plugin-sdk/wav/index.ts';
+import { openWavFile as openWavWriter } from '../kernel/control/wav-file.ts';
 
 // wavefile 11 is a UMD/CommonJS bundle without an `exports` map: under ESM only the default import
 // (module.exports) works, and it holds the WaveFile class.
 const { WaveFile } = wavefilePkg;
 
 const run = promisify(execFile);
-const WRITER_URL = pathToFileURL(fileURLToPath(new URL('../kernel/control/recording/wav-writer.ts', import.meta.url))).href;
+const WRITER_URL = pathToFileURL(fileURLToPath(new URL('../kernel/control/wav-file.ts', import.meta.url))).href;
 
 const BITS: Record<WavSampleFormat, number> = { int16: 16, int24: 24, float32: 32 };
 const FORMATS: readonly WavSampleFormat[] = ['int16', 'int24', 'float32'];
@@ -322,7 +323,7 @@ test('appends that are not awaited are still written in order', async () => {
 /** Child script: write a deterministic signal forever, sync every `syncEvery` appends, report each sync. */
 function childScript(path: string, format: WavSampleFormat, syncEvery: number, chunkBytes = 16384): string {
   return `
-import { openWavWriter } from ${JSON.stringify(WRITER_URL)};
+import { openWavFile as openWavWriter } from ${JSON.stringify(WRITER_URL)};
 const channels = 2, block = 1000;
 const sampleAt = ${sampleAt.toString()};
 const w = await openWavWriter(${JSON.stringify(path)}, { sampleRate: 48000, channels, format: ${JSON.stringify(format)}, chunkBytes: ${chunkBytes} });

@@ -357,6 +357,7 @@ export class AudioEngine {
       maxBlock: this.maxBlock,
       modules: spec.modules,
       config: spec.config,
+      numVoices: spec.numVoices,
       param,
       bus,
       ownBus: own === null ? null : bus(own as BusName),

@@ -22,6 +22,8 @@ export interface SlotSpec {
    */
   sends?: string[];
   config: Record<string, unknown>;
+  /** The engine's voice count (config engine.numVoices): `ctx.numVoices`. */
+  numVoices: number;
   /** Values the plugin's control half published (`ctx.audio.share`): what `ctx.shared(name)` returns. */
   shared?: Record<string, unknown>;
 }

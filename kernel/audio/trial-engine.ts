@@ -56,6 +56,7 @@ const NOISE_SPEC: SlotSpec = {
   gates: [],
   follows: [],
   config: {},
+  numVoices: 1,
 };
 
 /** An empty graph at the given format with the noise source in it. */

@@ -103,7 +103,7 @@ export const ConfigSchema = z.strictObject({
   }),
   /**
    * Folders, relative to the project root. Besides the kernel's own, a key names a plugin's folder for
-   * files (the manifest's `folder`, e.g. `recordings`); `data` holds the folders of plugins that name none.
+   * files (the manifest's `folder`, e.g. `samples`); `data` holds the folders of plugins that name none.
    */
   paths: z.object({ plugins: relPath, patterns: relPath, schemas: relPath, data: relPath }).catchall(relPath),
   plugins: z.record(

@@ -41,7 +41,7 @@ const CATALOGUE = {
   /** No room left in the audio thread's queue for events ahead. */
   EVENT_QUEUE_FULL: 'Send fewer timed messages at once, or closer to when they play.',
   PATTERN_INVALID: 'The engine keeps its state: fix or remove the slot file named, or save the slot again.',
-  PATH_ESCAPE: 'Give a plain file name: files stay inside their folder (recordings/, patterns/).',
+  PATH_ESCAPE: 'Give a plain file name: files stay inside their folder (e.g. patterns/).',
   // The OSC transport (kernel/control/osc-transport.ts): mistakes in what the engine sends, bind failures.
   OSC_ADDRESS_INVALID: 'An OSC address is a string that starts with "/" and has no NUL.',
   OSC_ARG_INVALID: 'Send numbers, strings, booleans, blobs, or typed { type, value } arguments.',

@@ -18,17 +18,13 @@ import { formatError, formatList, formatPatternList, formatStatus, formatStatusR
 /** At most this many /error lines a second; the rest are counted and summed up in one line. */
 export const MAX_ERROR_LINES_PER_SECOND = 20;
 
-/** Replies that confirm something happened: one console line and one event each. */
-const CONFIRMATIONS = new Set([
-  '/engine/started',
-  '/engine/stopped',
-  '/pattern/saved',
-  '/pattern/loaded',
-  '/engine/record/started',
-  '/engine/record/stopped',
-  '/engine/schema/file',
-  '/engine/plugin/reset',
-]);
+/** The kernel's replies that confirm something happened: one console line and one event each. */
+const CONFIRMATIONS = new Set(['/engine/started', '/engine/stopped', '/pattern/saved', '/pattern/loaded', '/engine/schema/file', '/engine/plugin/reset']);
+
+/** A plugin's route confirms the same way when its reply says something started or stopped (`…/started`, `…/stopped`). */
+function isConfirmation(address: string): boolean {
+  return CONFIRMATIONS.has(address) || address.endsWith('/started') || address.endsWith('/stopped');
+}
 
 export class EngineConsole {
   /** Print on stdout (off: `engine.console: false`, and for engines that do not listen). */
@@ -81,7 +77,7 @@ export class EngineConsole {
       this.error(String(plain[0] ?? ''), String(plain[1] ?? ''), String(plain[2] ?? ''));
     } else if (address === '/engine/list') {
       this.print(formatList(String(plain[0] ?? '')));
-    } else if (CONFIRMATIONS.has(address)) {
+    } else if (isConfirmation(address)) {
       const text = `${address} ${plain.map((a) => (typeof a === 'string' && a.startsWith('{') ? '(json)' : String(a))).join(' ')}`.trim();
       this.print([`[CHRONUS] ${text}`]);
       this.events?.add(text);

@@ -139,7 +139,7 @@ export function mapEngineRoutes(engine: EngineRoutesHost): void {
       args: none,
       usage: [],
       description:
-        'stop: the output fades to silence and gates are ignored until /engine/start (the audio clock keeps running); drops what is scheduled ahead, releases every gate, stops the sequencer and ends a recording',
+        'stop: the output fades to silence and gates are ignored until /engine/start (the audio clock keeps running); drops what is scheduled ahead, releases every gate and tells every plugin (what plays stops, files being written are finished)',
     },
   );
 }

@@ -4,7 +4,7 @@
  * offline-render.ts). Each of them takes the slice it needs (`Pick<EngineServices, …>`), never the
  * `Engine` class, so no module that `engine.ts` imports imports it back (scripts/check-cycles.mjs).
  *
- * `Engine` implements this; what is mutable there (the transport, the recorder's flag) is read-only here.
+ * `Engine` implements this; what is mutable there (the transport) is read-only here.
  */
 import type { Config } from '../base/config.ts';
 import type { Logger } from '../base/logger.ts';
@@ -30,7 +30,7 @@ export interface EngineServices extends StatusSources {
   readonly events: EventLog;
   /** The engine as control halves see it; its output window is kept drained by the status tick. */
   readonly views: Pick<EngineViews, 'drainOutput'>;
-  /** Run in order, awaited, by /engine/stop (e.g. the recorder closes its file). */
+  /** Run in order, awaited, by /engine/stop (e.g. control halves finish their files). */
   readonly onStop: readonly (() => Promise<void>)[];
   /** Close every gate (stop, panic). */
   releaseAllGates(): void;

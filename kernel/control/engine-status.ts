@@ -24,7 +24,7 @@ export interface StatusSources {
   /** The watchdog and what it did (real-time backends only). */
   readonly recovery: AudioRecovery | null;
   readonly cpuLatency: CpuLatencyRequest;
-  /** Set by the recorder while it writes a file. */
+  /** True while some control half reports itself active (e.g. writing a file). */
   readonly recording: boolean;
   readonly startedAt: number;
   /** Errors the last-resort handlers caught, and the last one's text. */

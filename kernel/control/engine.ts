@@ -21,7 +21,6 @@ import { WorkerHost } from './worker-host.ts';
 import type { TapRing } from '../audio/tap-ring.ts';
 import { mapEngineRoutes } from './engine-routes.ts';
 import { mapPatternRoutes } from './patterns/pattern-routes.ts';
-import { mapRecordRoutes } from './recording/routes.ts';
 import { StatusReporter } from './status-reporter.ts';
 import { Logger } from '../base/logger.ts';
 import { ErrorCode } from '../base/errors.ts';
@@ -68,21 +67,17 @@ export class Engine implements EngineServices {
   onBroadcast: ((address: string, args: readonly unknown[]) => void) | null = null;
   /** Sees every reply the engine sends (offline renders and in-process tests have no socket). */
   onReply: ((remote: Remote, address: string, args: readonly unknown[]) => void) | null = null;
-  /** True while some plugin's control half says it is busy (`ctx.setStatus({ active: true })`, e.g. recording): status `recording`. */
+  /**
+   * True while some plugin's control half says it is busy (`ctx.setStatus({ active: true })`): the old
+   * engine's status field `recording` and the status file's `REC:` keep their names for its clients.
+   */
   get recording(): boolean {
     for (const s of this.plugins.controls.statuses.values()) if (s.active === true) return true;
-    return this.kernelRecording;
+    return false;
   }
-
-  set recording(on: boolean) {
-    this.kernelRecording = on;
-  }
-
-  /** Set by kernel/control/recording until the recorder lives in its plugin folder. */
-  private kernelRecording = false;
   /** The CPU wake-up latency request held while a real-time backend plays (kernel/platform/cpu-latency.ts). */
   cpuLatency: CpuLatencyRequest = requestCpuLatency(null);
-  /** Run (in order, awaited) by /engine/stop and by stop(): e.g. the recorder closes its file. */
+  /** Run (in order, awaited) by /engine/stop and by stop(): control halves finish their work (close their files). */
   readonly onStop: (() => Promise<void>)[] = [];
   /** Who has talked to us recently: engine-wide notices (plugin errors, reloads) go to them. */
   readonly clients = new Map<string, Remote>();
@@ -162,11 +157,10 @@ export class Engine implements EngineServices {
       meters: () => [...this.plugins.loaded.values()].flatMap((p) => (p.meters ? [{ plugin: p.manifest.id, modules: p.modules, meters: p.meters }] : [])),
       masterPeaks: () => [audio.shared.values[Slot.PeakL], audio.shared.values[Slot.PeakR]],
     });
-    // Control halves finish their work (a recording's file) when the engine stops.
+    // Control halves finish their work (their files closed) when the engine stops.
     this.onStop.push(() => this.plugins.controls.stopAll());
     mapEngineRoutes(this);
     mapPatternRoutes(this);
-    mapRecordRoutes(this);
   }
 
   static async start(options: EngineOptions): Promise<Engine> {

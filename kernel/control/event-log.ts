@@ -1,7 +1,7 @@
 /**
  * The engine's recent events (control thread): the last 100 lines, as the old engine kept them in
  * `engine_log.txt` beside the status file — `HH:MM:SS | LEVEL: 0.1234 | <event>`. Fed with what the
- * console shows (errors, engine start and stop, patterns, recordings), the log's lines (plugins
+ * console shows (errors, engine start and stop, patterns, what plugins start and stop), the log's lines (plugins
  * loaded, reloaded, failed) and the status reporter's level changes (AUDIO_STARTED,
  * SILENCE_DETECTED); written atomically by the status reporter when it changed.
  */

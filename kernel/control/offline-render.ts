@@ -7,7 +7,8 @@ import type { EngineServices } from './engine-services.ts';
 import type { Remote } from './osc-router.ts';
 import { plainArgs } from './osc-args.ts';
 import type { Score } from './score.ts';
-import { openWavWriter, type WavSampleFormat } from './recording/wav-writer.ts';
+import type { WavSampleFormat } from '../../plugin-sdk/wav/index.ts';
+import { openWavFile } from './wav-file.ts';
 
 export interface RenderOptions {
   out: string;
@@ -34,7 +35,7 @@ export async function renderScore(engine: Pick<EngineServices, 'audio' | 'dispat
       if (remote === SCORE_REMOTE) onReply(address, plainArgs(args));
     };
   }
-  const writer = await openWavWriter(options.out, { sampleRate: sr, channels: 2, format: options.format ?? 'int24', overwrite: true });
+  const writer = await openWavFile(options.out, { sampleRate: sr, channels: 2, format: options.format ?? 'int24', overwrite: true });
   try {
     let next = 0;
     let done = 0;

@@ -4,17 +4,9 @@
  * 5.8 minutes. Counts, slots and indices go out as OSC integers: `oscInt` (int32 'i') or `oscInt64`
  * (int64 'h', for counts that can pass 2^31 such as frames).
  */
-import type { OscArg } from './osc-transport.ts';
 
-/** A whole number as OSC int32 ('i'). */
-export function oscInt(value: number): OscArg {
-  return { type: 'i', value: Math.trunc(value) };
-}
-
-/** A whole number as OSC int64 ('h'). */
-export function oscInt64(value: number): OscArg {
-  return { type: 'h', value: Math.trunc(value) };
-}
+/** `oscInt` (int32 'i') and `oscInt64` (int64 'h'): one definition, the SDK's (control halves reply with them too). */
+export { oscInt, oscInt64 } from '../../plugin-sdk/control.ts';
 
 /** Reply arguments as plain values (typed ones unwrapped): what a receiver decodes, for in-process observers and the console. */
 export function plainArgs(args: readonly unknown[]): unknown[] {

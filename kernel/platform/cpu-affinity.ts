@@ -10,7 +10,7 @@
  * scheduling point — its real-time priority does not help. With the audio thread alone on its CPU
  * that wait has nothing to come from but the kernel's own per-CPU work. Which CPU matters too: on
  * this project's VMs every completion of the disk (virtio-blk) is handled on CPU 1, and a 10-minute
- * recording with a pattern saved every second had 2–4 xruns with the audio thread there (the thread
+ * run streaming a WAV file to disk with a pattern saved every second had 2–4 xruns with the audio thread there (the thread
  * woke 18–50 ms late), none without the disk writes.
  *
  * Both sides use `taskset` (util-linux, next to `chrt`); nothing happens with fewer than two

@@ -28,11 +28,14 @@ export interface ControlPorts {
   readonly sampleRate: number;
   readonly blockSize: number;
   readonly realtime: boolean;
+  readonly numVoices: number;
   /** The synchronous part of any call into a control half may take this long. */
   readonly callMs: number;
   command(pluginId: string, name: string, args: unknown): Promise<unknown>;
   share(pluginId: string, name: string, value: unknown): Promise<void>;
   tap(pluginId: string, name: string): TapReader | undefined;
+  /** Makes plugin `id`'s audio half again with its config as it is now, leaving its control half running. */
+  reloadAudio(pluginId: string): Promise<void>;
   audioLive(pluginId: string): boolean;
   log(pluginId: string, level: 'info' | 'warn' | 'error', text: string): void;
   broadcast(address: string, args: readonly unknown[]): void;
@@ -47,6 +50,8 @@ export interface ControlVersion {
   config: Readonly<Record<string, unknown>>;
   /** The plugin's own folder for files (absolute). */
   filesRoot: string;
+  /** The addresses its manifest declares (`routes`): it may map only these. Undefined: any free address. */
+  declaredRoutes?: readonly string[];
   definition: ControlDefinition;
   realm: vm.Context;
   /** Turns an error's stack into `file:line` of the plugin's sources, or null. */
@@ -78,6 +83,11 @@ export class ControlHalves {
 
   has(pluginId: string): boolean {
     return this.running.has(pluginId);
+  }
+
+  /** The addresses plugin `id`'s control half maps (docs, schema). */
+  addresses(pluginId: string): string[] {
+    return [...(this.running.get(pluginId)?.routes.keys() ?? [])];
   }
 
   /** Starts `version`; on success it replaces the running one (state handed over). Throws PLUGIN_LOAD_FAILED, the old version untouched. */
@@ -202,6 +212,7 @@ export class ControlHalves {
       sampleRate: ports.sampleRate,
       blockSize: ports.blockSize,
       realtime: ports.realtime,
+      numVoices: ports.numVoices,
       log: logger,
       audio: {
         get live() {
@@ -210,6 +221,7 @@ export class ControlHalves {
         command: (name, args = []) => ports.command(pluginId, name, args),
         share: (name, value) => ports.share(pluginId, name, value),
         tap: (name) => ports.tap(pluginId, name),
+        reload: () => ports.reloadAudio(pluginId),
       },
       files: pluginFiles(path.resolve(filesRoot), files, () => r.resources),
       timers: r.resources.timersApi,
@@ -218,6 +230,12 @@ export class ControlHalves {
       route: <S extends z.ZodType>(address: string, route: ControlRoute<S>, handler: (args: z.infer<S>, reply: Parameters<Parameters<ControlContext['route']>[2]>[1]) => unknown) => {
         if (typeof address !== 'string' || !address.startsWith('/') || address.startsWith('/mod/') || address.startsWith('/gate/')) {
           throw new ChronusError(ErrorCode.PLUGIN_ROUTE_CONFLICT, `plugin ${pluginId}: "${String(address)}" is not an address a plugin may take (/mod/… and /gate/… are the kernel's)`);
+        }
+        const declared = r.version.declaredRoutes;
+        if (declared && !declared.includes(address)) {
+          throw new ChronusError(ErrorCode.PLUGIN_ROUTE_CONFLICT, `plugin ${pluginId}: ${address} is not among the routes its plugin.json declares (${declared.join(', ')})`, {
+            hint: 'Add the address to "routes" in plugin.json.',
+          });
         }
         const own = this.running.get(pluginId)?.routes.has(address) === true;
         if (r.routes.has(address) || (ports.router.hasRoute(address) && !own)) {

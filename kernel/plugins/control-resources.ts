@@ -76,6 +76,7 @@ export class VersionResources {
   }
 
   readonly timersApi: PluginTimers = {
+    now: () => performance.now(),
     setTimeout: (fn, ms) => this.timer(fn, ms, false),
     setInterval: (fn, ms) => this.timer(fn, ms, true),
     clear: (id) => {

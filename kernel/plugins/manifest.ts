@@ -68,7 +68,20 @@ export const ManifestSchema = z
      * The control half's folder for files, relative to the project root unless `paths.<folder>` or
      * `plugins.<id>.folder` in config says otherwise (default `data/<id>`).
      */
-    folder: z.string().regex(/^[a-z][a-z0-9_-]*$/, { error: 'must be a folder name: lowercase letters, digits, "-" and "_" (e.g. "recordings")' }).optional(),
+    folder: z.string().regex(/^[a-z][a-z0-9_-]*$/, { error: 'must be a folder name: lowercase letters, digits, "-" and "_" (e.g. "samples")' }).optional(),
+    /**
+     * OSC addresses the plugin adds besides `/mod/…` and `/gate/…` (its control half may map only
+     * these): while it is disabled or failed to load, they answer how to turn it on
+     * (kernel/plugins/absent-routes.ts).
+     */
+    routes: z
+      .array(
+        z
+          .string()
+          .regex(/^\/[a-z0-9_]+(\/[a-z0-9_]+)*$/, { error: 'must be an OSC address: "/" then lowercase segments, e.g. "/engine/sample/load"' })
+          .refine((a) => !a.startsWith('/mod/') && !a.startsWith('/gate/'), { error: 'must not be under /mod/ or /gate/ (those are the kernel\'s)' }),
+      )
+      .optional(),
     enabled: z.boolean().default(true),
     description: z.string().default(''),
     modules: z.union([z.array(moduleId), ModulePatternSchema]).default([]),

@@ -27,6 +27,7 @@ import { declaredSendBuses, declaresSend, feedsExactly, removalNotices, withSend
 import { evaluateControl, evaluatePlugin } from './plugin-runtime.ts';
 import { ControlHalves, type ControlPorts, type ControlVersion } from './control-halves.ts';
 import { routerAliases } from './plugin-aliases.ts';
+import { AbsentRoutes } from './absent-routes.ts';
 import type { ModuleEntry, SchemaRegistry } from '../control/schema-registry.ts';
 import type { SlotSpec } from '../audio/slot-spec.ts';
 
@@ -108,6 +109,8 @@ export class PluginHost {
   private deferSendSync = false;
   /** The control halves of the loaded plugins (kernel/plugins/control-halves.ts). */
   readonly controls: ControlHalves;
+  /** Declared routes of plugins that are disabled or failed to load, answering how to turn them on. */
+  private readonly absent: AbsentRoutes;
   constructor(
     private config: Config,
     private readonly registry: SchemaRegistry,
@@ -118,15 +121,18 @@ export class PluginHost {
     /** Evaluates and tries every new version off this thread and off the audio thread. */
     readonly stager: PluginStager = new PluginStager({ timeoutMs: config.engine.trialTimeoutMs, memoryMb: config.engine.pluginMemoryMb }),
   ) {
+    this.absent = new AbsentRoutes(router);
     this.controls = new ControlHalves({
       router,
       sampleRate: audio.sampleRate,
       blockSize: audio.blockSize,
       realtime: audio.backend !== 'offline',
+      numVoices: config.engine.numVoices,
       callMs: config.engine.controlCallMs,
       command: (id, name, args) => this.audio.call('command', id, name, args),
       share: (id, name, value) => this.share(id, name, value),
       tap: (id, name) => this.loaded.get(id)?.taps.get(name),
+      reloadAudio: (id) => this.reloadAudio(id),
       audioLive: (id) => this.loaded.has(id) && !this.quarantined.has(id),
       log: (id, level, text) => events.log(id, level, text),
       broadcast: (address, args) => events.broadcast(address, args),
@@ -215,8 +221,11 @@ export class PluginHost {
     return this.config.plugins[manifest.id]?.enabled ?? manifest.enabled;
   }
 
-  /** Load (or reload) the plugin in `folder`. Throws a coded error; the previous version stays in force. */
-  async load(folder: string): Promise<LoadedPlugin | undefined> {
+  /**
+   * Load (or reload) the plugin in `folder`. Throws a coded error; the previous version stays in force.
+   * `keepControl`: the running control half stays as it is (it asked for its audio half to be made again).
+   */
+  async load(folder: string, options: { keepControl?: boolean } = {}): Promise<LoadedPlugin | undefined> {
     const began = performance.now();
     const label = path.relative(path.dirname(this.pluginsDir), path.join(folder, 'plugin.json'));
     const manifest = await readManifest(folder, API_VERSION, label);
@@ -230,14 +239,45 @@ export class PluginHost {
     this.checkIdUnique(manifest, folder, label);
     if (!this.enabled(manifest)) {
       if (before) await this.unload(manifest.id);
+      this.absent.stand(manifest, folder, 'disabled');
       return undefined;
     }
     const staged = this.config.engine.stageSeconds > 0;
-    if (manifest.entry === undefined) {
-      await this.loadControlOnly(manifest, folder, staged, began);
-      return undefined;
+    try {
+      if (manifest.entry === undefined) {
+        await this.loadControlOnly(manifest, folder, staged, began);
+        return undefined;
+      }
+      const keepControl = options.keepControl === true && this.controls.has(manifest.id);
+      return await this.loadEnabled(folder, manifest, manifest.entry, previous, label, began, staged, keepControl);
+    } catch (error) {
+      if (!this.loaded.has(manifest.id) && !this.controlOnly.has(manifest.id)) this.absent.stand(manifest, folder, 'not-loaded');
+      throw error;
     }
-    const entry = manifest.entry;
+  }
+
+  /** The plugin folder `folder` is gone: what stood in for its routes goes too. */
+  forget(folder: string): void {
+    this.absent.forgetFolder(folder);
+  }
+
+  /** Plugin `id`'s control half asks for its audio half to be made again with the config as it is now (`ctx.audio.reload`). */
+  private async reloadAudio(id: string): Promise<void> {
+    const p = this.loaded.get(id);
+    if (!p) throw new ChronusError(ErrorCode.PLUGIN_UNKNOWN, `plugin ${id} is not loaded`);
+    await this.load(p.folder, { keepControl: true });
+  }
+
+  private async loadEnabled(
+    folder: string,
+    manifest: Manifest,
+    entry: string,
+    previous: LoadedPlugin | undefined,
+    label: string,
+    began: number,
+    staged: boolean,
+    keepControl: boolean,
+  ): Promise<LoadedPlugin> {
     if (this.controlOnly.has(manifest.id)) this.controlOnly.delete(manifest.id);
     const modules = expandModules(manifest, { numVoices: this.config.engine.numVoices });
     this.checkModuleConflicts(manifest, modules, label);
@@ -249,7 +289,7 @@ export class PluginHost {
     } catch (error) {
       throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}" failed to build: ${(error as Error).message}`, { cause: error });
     }
-    const control = manifest.control === undefined ? null : await this.prepareControl(manifest, folder, staged);
+    const control = manifest.control === undefined || keepControl ? null : await this.prepareControl(manifest, folder, staged);
     if (control && previous && this.audioUnchanged(previous, manifest, bundle.code, modules)) {
       // Only the control half changed: the audio half plays on untouched.
       await this.startControl(manifest, folder, modules, control);
@@ -298,6 +338,7 @@ export class PluginHost {
       gates: registered.gates,
       follows: Object.entries(definition.gateFollows ?? {}).map(([m, source]) => ({ module: modules.indexOf(m), source })).filter((f) => f.module >= 0),
       config: this.pluginConfig(manifest.id),
+      numVoices: this.config.engine.numVoices,
       // What the control half published stays published across a reload of the audio half.
       shared: previous?.spec.shared,
       ...(sends === undefined ? {} : { sends }),
@@ -320,6 +361,9 @@ export class PluginHost {
       const stage = error instanceof StagingError ? 'was refused before going live' : 'failed to start on the audio thread';
       throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}" ${stage}: ${where ? `${where}: ` : ''}${first}`, { cause: error });
     }
+    // The plugin's own routes come now: what stood in for them steps aside.
+    this.absent.clear(manifest.id);
+    this.absent.release(manifest.routes ?? []);
     // Send the remembered base values so a new instance starts where the old one was.
     for (const p of registered.params) this.control.set(p.index, this.registry.values[p.index]);
     this.mapRoutes(manifest, modules, definition, previous, oldModules);
@@ -327,14 +371,16 @@ export class PluginHost {
     const meters = opened.meters ? new Float32Array(opened.meters) : null;
     // A quarantined version is no fallback for the one that replaces it.
     const fallback = previous && !this.quarantined.has(manifest.id) ? previous : null;
-    const inputs = control ? [...bundle.inputs, ...control.inputs] : bundle.inputs;
-    const plugin: LoadedPlugin = { manifest, folder, modules, definition, params, slotId, inputs, taps, meters, sourceMap, previous: fallback, spec, controlCode: control?.code ?? null };
+    const kept = keepControl && previous ? previous : null;
+    const inputs = control ? [...bundle.inputs, ...control.inputs] : kept ? [...new Set([...bundle.inputs, ...kept.inputs])] : bundle.inputs;
+    const controlCode = control?.code ?? kept?.controlCode ?? null;
+    const plugin: LoadedPlugin = { manifest, folder, modules, definition, params, slotId, inputs, taps, meters, sourceMap, previous: fallback, spec, controlCode };
     if (previous) previous.previous = null;
     this.loaded.set(manifest.id, plugin);
     this.quarantined.delete(manifest.id);
     this.primeStandby();
     if (control) await this.startControl(manifest, folder, modules, control);
-    else if (this.controls.has(manifest.id)) await this.controls.unload(manifest.id);
+    else if (!kept && this.controls.has(manifest.id)) await this.controls.unload(manifest.id);
     for (const notice of removalNotices(registered.removed, previous?.spec.sends, sends, manifest.version)) this.events.notice(manifest.id, notice);
     this.events.loaded(plugin, previous !== undefined, performance.now() - began);
     if (manifest.role === 'send' || previous?.manifest.role === 'send') await this.syncSends();
@@ -343,8 +389,8 @@ export class PluginHost {
 
   /**
    * Every loaded source that takes sends is reloaded (the ordinary hot reload: state handed over,
-   * crossfaded) unless it already feeds exactly the send buses declared now; a failure is reported
-   * and the source keeps playing with the sends it had.
+   * crossfaded; a control half it has keeps running) unless it already feeds exactly the send buses
+   * declared now; a failure is reported and the source keeps playing with the sends it had.
    */
   private async syncSends(): Promise<void> {
     if (this.deferSendSync) return;
@@ -353,7 +399,7 @@ export class PluginHost {
       // A quarantined source comes back when its files change, with the buses of that moment.
       if (p.spec.sends === undefined || feedsExactly(p.spec.sends, buses) || this.quarantined.has(p.manifest.id)) continue;
       try {
-        await this.load(p.folder);
+        await this.load(p.folder, { keepControl: true });
       } catch (error) {
         this.events.failed(p.folder, error as Error);
       }
@@ -466,6 +512,8 @@ export class PluginHost {
     const control = await this.prepareControl(manifest, folder, staged);
     // A plugin that lost its audio half: the audio half goes (its control half is replaced below).
     if (this.loaded.has(manifest.id)) await this.unload(manifest.id);
+    this.absent.clear(manifest.id);
+    this.absent.release(manifest.routes ?? []);
     const reloaded = this.controlOnly.has(manifest.id);
     await this.startControl(manifest, folder, [], control);
     const plugin: PluginSummary = { manifest, folder, modules: [], inputs: control.inputs };
@@ -508,6 +556,7 @@ export class PluginHost {
       modules,
       config: this.pluginConfig(manifest.id),
       filesRoot: this.filesRootOf(manifest),
+      declaredRoutes: manifest.routes,
       definition: c.definition,
       realm: c.realm,
       locate: (stack) => locateError(stack, c.filename, c.sourceMap, folder),

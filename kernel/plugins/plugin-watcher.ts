@@ -86,6 +86,7 @@ export class PluginWatcher {
     try {
       if (!existsSync(path.join(folder, 'plugin.json'))) {
         if (loaded) await this.host.unload(loaded.manifest.id);
+        this.host.forget(folder);
         return;
       }
       await this.host.load(folder);

@@ -14,8 +14,7 @@
  * written with Atomics so the control thread reads them without locks.
  */
 import type { TapWriter } from 'plugin-sdk';
-import { recorderProtocol } from 'plugin-sdk';
-const { RecState, W_CHANNELS, W_DROPPED, W_END_POS, W_FIRST_HI, W_FIRST_LO, W_FRAMES_HI, W_FRAMES_LO, W_RING_WRITE, W_SESSION, W_START_POS, W_STATE, W_TAP } = recorderProtocol;
+import { RecState, W_CHANNELS, W_DROPPED, W_END_POS, W_FADE, W_FIRST_HI, W_FIRST_LO, W_FRAMES_HI, W_FRAMES_LO, W_RING_WRITE, W_SESSION, W_START_POS, W_STATE, W_TAP } from './protocol.ts';
 
 const TWO_32 = 4294967296;
 
@@ -65,6 +64,7 @@ export class RecorderCore {
     }
     Atomics.store(this.header, W_CHANNELS, this.nch);
     Atomics.store(this.header, W_TAP, tapKind);
+    Atomics.store(this.header, W_FADE, fadeFrames);
     Atomics.store(this.header, W_STATE, RecState.Idle);
   }
 

@@ -2,7 +2,9 @@
  * The control half of a plugin (kernel/plugins/control-halves.ts): its routes, its folder (confined),
  * the channel to its audio half (shared values, commands), a loop stopped without stopping the
  * engine, a hot reload with state handed over while the audio half plays on untouched, a broken edit
- * refused with the old version kept, and an unload that takes its routes.
+ * refused with the old version kept, and an unload that takes its routes; the audio half made again
+ * at the control half's request (`ctx.audio.reload`) with the control half running on; routes limited
+ * to those its manifest declares.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -36,7 +38,7 @@ export default definePlugin({
         for (let i = start; i < end; i++) { main.l[i] += v; main.r[i] += v; }
       },
       shared(name, value) { if (name === 'level') level = value; },
-      command(name, args) { return { name, args }; },
+      command(name, args) { return name === 'voices' ? ctx.numVoices : { name, args }; },
     };
   },
 });
@@ -64,6 +66,11 @@ export default defineControl({
     });
     ctx.route('/ctl/ask', { args: z.tuple([z.string()]), description: 'a command to the audio half' }, async ([text], r) => {
       r.replyJson('/ctl/answer', await ctx.audio.command('echo', [text]));
+    });
+    ctx.route('/ctl/reload', { args: z.tuple([]), description: 'make the audio half again' }, async (_args, r) => {
+      const began = ctx.timers.now();
+      await ctx.audio.reload();
+      r.reply('/ctl/reloaded', count, ctx.numVoices, await ctx.audio.command('voices'), ctx.timers.now() >= began);
     });
     ctx.setStatus({ version: '${version}' });
     return {
@@ -343,4 +350,30 @@ export default defineControl({
     await oe.close();
     await rm(src, { recursive: true, force: true });
   }
+});
+
+test('the control half has its audio half made again and runs on (same instance, state kept); it knows the voice count', async () => {
+  await withEngine(async (oe) => {
+    await oe.send('/ctl/ping', ['a']);
+    const instance = oe.engine.plugins.controls.instance('ctl');
+    const slotBefore = oe.engine.plugins.loaded.get('ctl')?.slotId;
+    await oe.send('/ctl/level', [0.5]);
+    await oe.send('/ctl/reload');
+    assert.deepEqual(oe.lastReply('/ctl/reloaded')?.args, [1, oe.engine.config.engine.numVoices, oe.engine.config.engine.numVoices, true]);
+    assert.notEqual(oe.engine.plugins.loaded.get('ctl')?.slotId, slotBefore, 'a new audio half');
+    assert.equal(oe.engine.plugins.controls.instance('ctl'), instance, 'the same control half');
+    await oe.send('/ctl/ping', ['b']);
+    assert.deepEqual(oe.lastReply('/ctl/pong')?.args, ['b', 2, 'v1']);
+    const out = oe.render(0.2);
+    assert.equal(out.l[out.l.length - 1], 0.5, 'the shared value reached the new audio half');
+  });
+});
+
+test('a control half may map only the routes its manifest declares', async () => {
+  await withEngine(async (oe, folder) => {
+    await writeFile(path.join(folder, 'plugin.json'), JSON.stringify({ ...MANIFEST, routes: ['/ctl/ping'] }));
+    await assert.rejects(oe.engine.plugins.load(folder), /\/ctl\/write is not among the routes its plugin\.json declares \(\/ctl\/ping\)/);
+    await oe.send('/ctl/ping', ['a']);
+    assert.deepEqual(oe.lastReply('/ctl/pong')?.args, ['a', 1, 'v1'], 'the version before plays on');
+  });
 });

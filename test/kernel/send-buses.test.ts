@@ -124,7 +124,7 @@ test('the trial engine feeds noise into whatever send bus a plugin declares', ()
       };
     },
   };
-  const spec: SlotSpec = { slotId: 7, pluginId: 'wash', version: '1.0.0', role: 'send', bus: 'wash', order: 0, code: '', filename: '', modules: ['wash1'], params: [], gates: [], follows: [], config: {} };
+  const spec: SlotSpec = { slotId: 7, pluginId: 'wash', version: '1.0.0', role: 'send', bus: 'wash', order: 0, code: '', filename: '', modules: ['wash1'], params: [], gates: [], follows: [], config: {}, numVoices: 8 };
   engine.load(spec, definition);
   const out = new Float32Array(256);
   for (let b = 0; b < 4; b++) engine.renderBlock(out, out, 256);

@@ -62,6 +62,7 @@ const spec: SlotSpec = {
   gates: [{ module: 0, index: 0 }],
   follows: [],
   config: {},
+  numVoices: 1,
 };
 
 /** A live engine playing the probe with its gate open and level 0.3, after `blocks` blocks. */

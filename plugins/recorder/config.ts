@@ -1,10 +1,10 @@
 /**
- * The recorder's config section `plugins.recorder` (control thread), validated with zod. The same
- * object reaches the plugin as `ctx.config` (without `enabled`); the plugin reads `tap`, `voices`,
- * `fadeMs` and `bufferSeconds`, the writer the rest.
+ * The recorder's config section `plugins.recorder` (control half), validated with zod. The same
+ * section reaches the audio half as `ctx.config` (read there by `audioSettings`, protocol.ts); the
+ * control half takes the rest. It may change while the engine runs (config/local.json): each
+ * recording takes the section as it is when it starts.
  */
-import { z } from 'zod';
-import type { WavSampleFormat } from './wav-writer.ts';
+import { z, type WavSampleFormat } from 'plugin-sdk';
 
 export const RecorderConfigSchema = z.looseObject({
   enabled: z.boolean().optional(),
@@ -22,11 +22,33 @@ export const RecorderConfigSchema = z.looseObject({
   syncIntervalMs: z.number().int().min(20).max(1000).default(500),
   /** How often the writer drains the ring. */
   drainIntervalMs: z.number().int().min(5).max(200).default(25),
-  /** Stem count for `tap: "stems"` (default engine.numVoices). */
+  /** Stem count for `tap: "stems"` (default the engine's voice count, `ctx.numVoices`). */
   voices: z.number().int().min(1).max(128).optional(),
 });
 
 export type RecorderConfig = z.infer<typeof RecorderConfigSchema>;
+
+export interface RecorderSettings {
+  readonly config: RecorderConfig;
+  /** Why the section was refused (recording is refused with this message), or null. */
+  readonly problem: string | null;
+}
+
+/** The section validated: its settings (defaults for a refused one) and what is wrong with it. */
+export function readSettings(section: Readonly<Record<string, unknown>>): RecorderSettings {
+  const parsed = RecorderConfigSchema.safeParse(section);
+  if (parsed.success) return { config: parsed.data, problem: null };
+  const problem = parsed.error.issues
+    .map((i) => `plugins.recorder${i.path.length > 0 ? `.${i.path.join('.')}` : ''}: ${i.message} (found ${JSON.stringify(valueAt(section, i.path))?.slice(0, 80) ?? 'nothing'})`)
+    .join('; ');
+  return { config: RecorderConfigSchema.parse({}), problem };
+}
+
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let v = value;
+  for (const key of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined;
+  return v;
+}
 
 /** An OSC format argument: `int16`/`16`, `int24`/`24`, `float32`/`float`/`32`. Undefined when not one of those. */
 export function parseFormat(value: unknown): WavSampleFormat | undefined {

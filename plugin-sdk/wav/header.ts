@@ -1,5 +1,5 @@
 /**
- * WAV header layout for the streaming writer (`wav-writer.ts`): RIFF/WAVE that can turn into RF64 in place.
+ * WAV header layout for the streaming writer (`writer.ts`): RIFF/WAVE that can turn into RF64 in place.
  *
  * Thread: control thread only. Pure functions, no I/O.
  *
@@ -52,7 +52,7 @@ export function isWavSampleFormat(value: unknown): value is WavSampleFormat {
   return value === 'int16' || value === 'int24' || value === 'float32';
 }
 
-/** Compute the header layout. Arguments must already be validated (see `wav-writer.ts`). */
+/** Compute the header layout. Arguments must already be validated (see `writer.ts`). */
 export function wavLayout(format: WavSampleFormat, channels: number, sampleRate: number): WavLayout {
   const bytesPerSample = BYTES_PER_SAMPLE[format];
   const isFloat = format === 'float32';

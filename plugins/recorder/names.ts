@@ -1,6 +1,7 @@
 /**
- * Recording names (control thread, pure): a client's name becomes one safe file-name component that
- * always lands inside the recordings folder, and never-overwrite candidates for it.
+ * Recording names (control half, pure): a client's name becomes one safe file-name component that
+ * always lands inside the recordings folder, and never-overwrite candidates for it. (The folder's
+ * confinement, `ctx.files`, refuses any name that would leave it anyway: this is the first line.)
  *
  * `sanitizeName` rules, in order: Unicode NFKC (full-width and compatibility forms fold to plain ones;
  * letters of every script are kept); `/` and `\` become `_`; anything but letters, marks, digits, `.`,
@@ -10,8 +11,6 @@
  * MAX_NAME_BYTES bytes of UTF-8, cut at a character boundary; Windows device names get a `_` suffix.
  * What is left empty becomes the default `session_YYYYMMDD_HHMMSS`.
  */
-import path from 'node:path';
-
 /** Bytes of UTF-8 a sanitized name may take (a file name may take 255; room is left for suffixes). */
 export const MAX_NAME_BYTES = 120;
 
@@ -46,13 +45,26 @@ export function sanitizeName(raw: unknown, now: Date = new Date()): SafeName {
   return { name: s, isDefault: false };
 }
 
+/** Bytes of one code point in UTF-8 (a lone surrogate counts as the 3 bytes of U+FFFD). */
+function utf8Bytes(ch: string): number {
+  const c = ch.codePointAt(0) ?? 0;
+  return c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+}
+
+/** Bytes of `s` in UTF-8. */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (const ch of s) n += utf8Bytes(ch);
+  return n;
+}
+
 /** The longest prefix of `s` (whole code points; a mark is never separated from its base) within `max` UTF-8 bytes. */
 export function truncateUtf8(s: string, max: number): string {
-  if (Buffer.byteLength(s) <= max) return s;
+  if (utf8Length(s) <= max) return s;
   let out = '';
   let bytes = 0;
   for (const ch of s) {
-    const b = Buffer.byteLength(ch);
+    const b = utf8Bytes(ch);
     if (bytes + b > max) break;
     out += ch;
     bytes += b;
@@ -71,13 +83,4 @@ export function* candidateNames(safe: SafeName, ext: string, now: Date = new Dat
   const stem = safe.isDefault ? safe.name : `${safe.name}_${timestamp(now)}`;
   if (!safe.isDefault) yield `${stem}${ext}`;
   for (let k = 2; k <= max; k++) yield `${stem}_${k}${ext}`;
-}
-
-/** `dir/file`, checked to be a direct child of `dir` (defence in depth: `file` must be one component). */
-export function childPath(dir: string, file: string): string {
-  const p = path.join(dir, file);
-  if (path.dirname(p) !== path.resolve(dir) || path.basename(p) !== file || file === '.' || file === '..') {
-    throw new Error(`recording name ${JSON.stringify(file)} would leave ${dir}`);
-  }
-  return p;
 }

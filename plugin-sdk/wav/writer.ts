@@ -1,15 +1,20 @@
 /**
- * Streaming WAV writer for the recorder and the offline renderer.
+ * Streaming WAV writer: a library of the SDK for a plugin's control half (the recorder) and for the
+ * kernel's offline renderer.
  *
  * Thread: control thread only (file I/O, allocation, promises). Never call it from the audio thread;
  * the recorder drains its tap ring on the control thread and hands blocks to `append`.
  *
- * - Formats: `int16`, `int24` (PCM) and `float32` (IEEE float). Header layout: `wav-header.ts`.
+ * - It opens no path itself: it is given a `WavTarget` (a label for messages, a way to open the file,
+ *   a way to make its name durable). A control half builds one on its own folder (`ctx.files`), so a
+ *   plugin writes only there; the kernel has an adapter for plain paths (kernel/control/wav-file.ts).
+ *
+ * - Formats: `int16`, `int24` (PCM) and `float32` (IEEE float). Header layout: `header.ts`.
  * - Input is planar: one `Float32Array` per channel (like the kernel's buses), `frames` frames from
  *   index 0 of each. Pass `subarray` views to start elsewhere. Samples are converted at once into a
  *   preallocated ~1 MiB chunk buffer, so the caller may reuse its arrays as soon as `append` returns
  *   (before its promise settles).
- * - Full chunks are written with positional `FileHandle.write` calls of ~1 MiB (DESIGN.md: big writes
+ * - Full chunks are written with positional `write` calls of ~1 MiB (DESIGN.md: big writes
  *   in ~1 MB chunks keep libuv's threadpool free for audio). Writes run one at a time, in order.
  * - `sync()` writes what is buffered, fdatasyncs the audio, then rewrites the header with the new sizes
  *   and fdatasyncs again: a process (or machine) dying after `sync()` resolves leaves a valid file
@@ -24,10 +29,9 @@
  * ±32767 / ±8388607), rounded to nearest; NaN gives 0. float32 is written as is (no clipping) except
  * that NaN and ±Infinity give 0, since a non-finite sample makes the file unusable in most players.
  */
-import { open, type FileHandle } from 'node:fs/promises';
 import { endianness } from 'node:os';
-import { dirname } from 'node:path';
 import { debuglog } from 'node:util';
+import type { PluginFile } from '../control.ts';
 import {
   U32_MAX,
   isWavSampleFormat,
@@ -36,9 +40,9 @@ import {
   writeWavHeader,
   type WavLayout,
   type WavSampleFormat,
-} from './wav-header.ts';
+} from './header.ts';
 
-export type { WavSampleFormat } from './wav-header.ts';
+export type { WavSampleFormat } from './header.ts';
 
 const trace = debuglog('chronus:wav');
 
@@ -46,6 +50,16 @@ const trace = debuglog('chronus:wav');
 export const DEFAULT_RF64_THRESHOLD_BYTES = 0x1_0000_0000 - 0x10_0000;
 /** Default size of one file write. */
 export const DEFAULT_CHUNK_BYTES = 0x10_0000;
+
+/** Where a writer writes: one file, opened by whoever may open it. */
+export interface WavTarget {
+  /** What messages call the file (its path). */
+  readonly path: string;
+  /** Opens the file for writing: 'wx' creates it and fails (EEXIST) if it exists; 'w' replaces it. */
+  open(flags: 'wx' | 'w'): Promise<PluginFile>;
+  /** fsyncs the folder holding the file, so its name survives a power cut (best effort: a failure is ignored). */
+  syncDir?(): Promise<void>;
+}
 
 export interface WavWriterOptions {
   /** Frames per second, integer. */
@@ -228,25 +242,12 @@ function checkOptions(path: string, o: WavWriterOptions): string | null {
   return null;
 }
 
-/** Best effort: make the new directory entry durable (Linux/macOS; ignored where directories cannot be opened). */
-async function syncDirectory(dir: string): Promise<void> {
-  let dh: FileHandle | undefined;
-  try {
-    dh = await open(dir, 'r');
-    await dh.sync();
-  } catch {
-    // Not fatal: the file itself is fsynced; only a power loss right after creation could lose the name.
-  } finally {
-    await dh?.close().catch(() => undefined);
-  }
-}
-
 export class WavWriter {
   readonly path: string;
   readonly layout: WavLayout;
   readonly rf64ThresholdBytes: number;
 
-  private readonly fh: FileHandle;
+  private readonly fh: PluginFile;
   private readonly encode: Encoder;
   private readonly chunkCapacity: number;
   private readonly header: Buffer;
@@ -263,7 +264,7 @@ export class WavWriter {
   private failure: WavWriterError | null = null;
   private closing: Promise<number> | null = null;
 
-  private constructor(path: string, fh: FileHandle, layout: WavLayout, options: WavWriterOptions) {
+  private constructor(path: string, fh: PluginFile, layout: WavLayout, options: WavWriterOptions) {
     this.path = path;
     this.fh = fh;
     this.layout = layout;
@@ -279,15 +280,16 @@ export class WavWriter {
    * Create the file (fails if it exists unless `overwrite`), write an empty but valid header and fsync.
    * Rejects with WAV_BAD_OPTIONS or WAV_OPEN_FAILED (message names the path).
    */
-  static async open(path: string, options: WavWriterOptions): Promise<WavWriter> {
+  static async open(target: WavTarget, options: WavWriterOptions): Promise<WavWriter> {
+    const path = target.path;
     const problem = checkOptions(path, options);
     if (problem !== null) {
       throw new WavWriterError('WAV_BAD_OPTIONS', String(path), `cannot open ${JSON.stringify(path)}: ${problem}`);
     }
     const layout = wavLayout(options.format, options.channels, options.sampleRate);
-    let fh: FileHandle;
+    let fh: PluginFile;
     try {
-      fh = await open(path, options.overwrite === true ? 'w' : 'wx');
+      fh = await target.open(options.overwrite === true ? 'w' : 'wx');
     } catch (err) {
       throw new WavWriterError(
         'WAV_OPEN_FAILED',
@@ -304,7 +306,8 @@ export class WavWriter {
       await fh.close().catch(() => undefined);
       throw writer.writeError('write the header of', err);
     }
-    await syncDirectory(dirname(path));
+    // Not fatal: the file itself is fsynced; only a power loss right after creation could lose the name.
+    await target.syncDir?.().catch(() => undefined);
     return writer;
   }
 
@@ -450,7 +453,7 @@ export class WavWriter {
     });
   }
 
-  private async writeFully(buf: Buffer, length: number, position: number): Promise<void> {
+  private async writeFully(buf: Uint8Array, length: number, position: number): Promise<void> {
     let done = 0;
     while (done < length) {
       const { bytesWritten } = await this.fh.write(buf, done, length - done, position + done);
@@ -488,7 +491,7 @@ export class WavWriter {
   }
 }
 
-/** Create a streaming WAV file; see `WavWriter`. */
-export function openWavWriter(path: string, options: WavWriterOptions): Promise<WavWriter> {
-  return WavWriter.open(path, options);
+/** Create a streaming WAV file at `target`; see `WavWriter`. */
+export function openWavWriter(target: WavTarget, options: WavWriterOptions): Promise<WavWriter> {
+  return WavWriter.open(target, options);
 }
