@@ -11,7 +11,7 @@ import inspector from 'node:inspector';
 import { parseArgs } from 'node:util';
 import { OfflineEngine } from '../test/helpers/offline-engine.ts';
 const e = await OfflineEngine.start({ configure: (c) => { c.engine.stageSeconds = 0; c.engine.numVoices = 32; } });
-for (let v = 1; v <= 32; v++) { await e.send(`/mod/voice${v}/osc/type`, [1]); await e.send(`/mod/voice${v}/send/reverb`, [0.3]); await e.send(`/mod/voice${v}/send/delay`, [0.2]); await e.send(`/gate/voice${v}`, [1]); }
+for (let v = 1; v <= 32; v++) { await e.send(`/mod/voice${v}/osc/type`, [1]); await e.send(`/mod/voice${v}/send/reverb`, [0.3]); await e.send(`/mod/voice${v}/send/delay`, [0.2]); await e.send(`/mod/voice${v}/send/chorus`, [0.2]); await e.send(`/gate/voice${v}`, [1]); }
 await e.send('/mod/dist1/drive', [0.3]); await e.send('/mod/dist1/mix', [0.5]);
 const { values } = parseArgs({ options: { warmup: { type: 'string', default: '20000' } } });
 const warmup = Number(values.warmup);

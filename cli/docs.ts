@@ -48,6 +48,8 @@ export interface PluginDoc {
   version: string;
   role: string;
   bus?: string;
+  /** A source that takes sends: the send buses it was given (a `send/<bus>` on each module). */
+  sends?: string[];
   order: number;
   description: string;
   enabledByDefault: boolean;
@@ -96,6 +98,7 @@ export async function collectDocs(root: string): Promise<DocsInput> {
       version: p.manifest.version,
       role: p.manifest.role,
       bus: p.manifest.bus,
+      ...(p.spec.sends === undefined ? {} : { sends: [...p.spec.sends] }),
       order: p.manifest.order,
       description: p.manifest.description,
       enabledByDefault: enabledByDefault.get(p.manifest.id) ?? true,
@@ -169,6 +172,7 @@ export function renderModulesMarkdown(input: DocsInput): string {
     out.push('');
     const facts = [`**${cell(p.name)}** ${p.version}`, `role \`${p.role}\``];
     if (p.bus) facts.push(`bus \`${p.bus}\``);
+    if (p.sends) facts.push(`takes sends: \`send/<bus>\` on every module for each send plugin loaded (here ${p.sends.map((b) => `\`${b}\``).join(', ') || 'none'})`);
     if (p.order !== 0) facts.push(`order ${num(p.order)}`);
     if (!p.enabledByDefault) facts.push(`off by default (enable with \`plugins.${p.id}.enabled\`)`);
     out.push(facts.join(' · '));

@@ -1,7 +1,8 @@
 /**
  * The files `chronus new-plugin` writes, one set per role. Placeholders: `__ID__` (plugin id),
- * `__NAME__` (display name), `__MODULE__` (its one module id), `__BUS__` (a send's bus). Each set
- * loads as it is and passes the conformance suite (test/new-plugin.test.ts checks every role).
+ * `__NAME__` (display name), `__MODULE__` (its one module id), `__BUS__` (a send's bus: the name
+ * with "_" for "-"). Each set loads as it is and passes the conformance suite
+ * (test/new-plugin.test.ts checks every role).
  */
 import type { Role } from '../kernel/plugins/manifest.ts';
 
@@ -23,16 +24,17 @@ const HEADER = (hooks: string) => `/**
 ${hooks} */`;
 
 const source: Template = {
-  description: 'A gated sine tone added into the main bus (scaffolded: edit dsp.ts and the table).',
+  description: 'A gated sine tone added into the main bus and, at its send levels, into every send bus (scaffolded: edit dsp.ts and the table).',
   manifest: {},
-  index: `${HEADER(` * | create      | audio thread, between blocks       | keeps the Param objects and buffers                   |
+  index: `${HEADER(` * | create      | audio thread, between blocks       | keeps the Param objects, its sends and buffers        |
  * | gate        | inside a block                     | opens (value > 0) or releases the tone                |
- * | process     | inside a block, frames [start,end) | adds the tone into \`main\`                             |
+ * | process     | inside a block, frames [start,end) | renders the tone, adds it into \`main\` and × each    |
+ * |             |                                    | \`send/<bus>\` level into that send bus               |
  * | getState    | between blocks                     | \`{ v: 1, phase }\`                                     |
  * | setState    | between blocks                     | restores the phase; ignores a state that fails         |
 `)}
 import { definePlugin, z, type ParamTable, type PluginContext } from 'plugin-sdk';
-import { addTone, type ToneState } from './dsp.ts';
+import { addInto, addScaled, renderTone, type ToneState } from './dsp.ts';
 
 const params = {
   freq: { min: 20, max: 5000, default: 220, unit: 'Hz', description: 'Frequency of the tone' },
@@ -45,6 +47,9 @@ const State = z.object({ v: z.literal(1), phase: z.number().min(0).max(1) }).par
 export default definePlugin({
   params,
   gates: true,
+  // The kernel adds send/<bus> (0–1) to the module for every send bus a loaded plugin declares
+  // (reverb, delay, chorus, …) and hands the buses and levels over in ctx.sends.
+  sends: true,
   stateSchema: State,
   create(ctx: PluginContext) {
     // Everything is allocated here: process() allocates nothing.
@@ -52,7 +57,11 @@ export default definePlugin({
     const amp = ctx.param(0, 'amp');
     const freqs = new Float32Array(ctx.maxBlock);
     const amps = new Float32Array(ctx.maxBlock);
+    const gains = new Float32Array(ctx.maxBlock);
+    const out = new Float32Array(ctx.maxBlock);
     const main = ctx.bus('main');
+    const sends = ctx.sends;
+    const levels = sends.map((send) => send.level(0));
     const tone: ToneState = { phase: 0, env: 0, gate: 0 };
     const envCoef = 1 - Math.exp(-1 / (0.005 * ctx.sampleRate));
     return {
@@ -66,7 +75,14 @@ export default definePlugin({
         }
         freq.fill(freqs, start, end);
         amp.fill(amps, start, end);
-        addTone(main.l, main.r, start, end, freqs, amps, ctx.sampleRate, envCoef, tone);
+        renderTone(out, start, end, freqs, amps, ctx.sampleRate, envCoef, tone);
+        addInto(main, out, start, end);
+        for (let k = 0; k < sends.length; k++) {
+          const level = levels[k];
+          if (!level.moving && level.value === 0) continue; // this send is off
+          level.fill(gains, start, end);
+          addScaled(sends[k].bus, out, start, end, gains);
+        }
       },
       getState: () => ({ v: 1, phase: tone.phase }),
       setState(state: unknown): void {
@@ -78,8 +94,8 @@ export default definePlugin({
 });
 `,
   dsp: `/**
- * __MODULE__, pure DSP: a sine tone with a one-pole attack/release envelope. Every input is explicit;
- * allocation-free.
+ * __MODULE__, pure DSP: a sine tone with a one-pole attack/release envelope, and adding a mono
+ * signal into a stereo bus. Every input is explicit; allocation-free.
  */
 
 export interface ToneState {
@@ -91,13 +107,17 @@ export interface ToneState {
   gate: number;
 }
 
+export interface Stereo {
+  readonly l: Float32Array;
+  readonly r: Float32Array;
+}
+
 /**
- * Adds a sine of frequency \`freq[i]\` Hz and level \`amp[i]\` × envelope into \`l\` and \`r\` over
+ * Writes a sine of frequency \`freq[i]\` Hz and level \`amp[i]\` × envelope into \`out\` over
  * [start, end). The envelope moves towards \`s.gate\` by \`envCoef\` of the way each sample.
  */
-export function addTone(
-  l: Float32Array,
-  r: Float32Array,
+export function renderTone(
+  out: Float32Array,
   start: number,
   end: number,
   freq: Float32Array,
@@ -111,14 +131,29 @@ export function addTone(
   const target = s.gate;
   for (let i = start; i < end; i++) {
     env += (target - env) * envCoef;
-    const y = Math.sin(2 * Math.PI * phase) * amp[i] * env;
-    l[i] += y;
-    r[i] += y;
+    out[i] = Math.sin(2 * Math.PI * phase) * amp[i] * env;
     phase += freq[i] / sampleRate;
     if (phase >= 1) phase -= Math.floor(phase);
   }
   s.phase = phase;
   s.env = env;
+}
+
+/** Adds mono \`src\` into both channels of \`bus\` over [start, end). */
+export function addInto(bus: Stereo, src: Float32Array, start: number, end: number): void {
+  for (let i = start; i < end; i++) {
+    bus.l[i] += src[i];
+    bus.r[i] += src[i];
+  }
+}
+
+/** Adds mono \`src\` × \`gain[i]\` into both channels of \`bus\` over [start, end). */
+export function addScaled(bus: Stereo, src: Float32Array, start: number, end: number, gain: Float32Array): void {
+  for (let i = start; i < end; i++) {
+    const x = src[i] * gain[i];
+    bus.l[i] += x;
+    bus.r[i] += x;
+  }
 }
 `,
 };
@@ -183,7 +218,7 @@ const send: Template = {
   index: `${HEADER(` * | create      | audio thread, between blocks       | keeps the Param objects, buffers, filter state        |
  * | process     | inside a block, frames [start,end) | filters its send bus and adds it into \`master\`        |
 `)}
-import { definePlugin, type ParamTable, type PluginContext } from 'plugin-sdk';
+import { definePlugin, type Bus, type ParamTable, type PluginContext } from 'plugin-sdk';
 import { lowpassInto, type LowpassState } from './dsp.ts';
 
 const params = {
@@ -197,9 +232,9 @@ export default definePlugin({
     const level = ctx.param(0, 'level');
     const cutoff = ctx.param(0, 'cutoff');
     const levels = new Float32Array(ctx.maxBlock);
-    // Sources feed the kernel's send buses (send:reverb, send:delay) today; this send listens to the
-    // reverb send beside reverb1. Read your own bus once buses are declared by their plugins.
-    const input = ctx.bus('send:reverb');
+    // Its own send bus, send:__BUS__ ("bus" in plugin.json): every source that takes sends has a
+    // send/__BUS__ level feeding it while this plugin is loaded.
+    const input = ctx.ownBus as Bus;
     const master = ctx.bus('master');
     const state: LowpassState = { l: 0, r: 0 };
     return {

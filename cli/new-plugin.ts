@@ -42,7 +42,12 @@ function displayName(id: string): string {
 
 /** The module id of plugin `id`: dashes become "_", then "1" (e.g. "my-synth" → "my_synth1"). */
 export function moduleIdOf(id: string): string {
-  return `${id.replace(/-/g, '_')}1`;
+  return `${busOf(id)}1`;
+}
+
+/** A send's bus for plugin `id`: the id with "_" for "-" (a bus names the parameter `send/<bus>`). */
+export function busOf(id: string): string {
+  return id.replace(/-/g, '_');
 }
 
 export interface ScaffoldResult {
@@ -97,7 +102,7 @@ export async function scaffoldPlugin(pluginsDir: string, nameArg: unknown, roleA
 
   const t = TEMPLATES[role];
   const fill = (text: string) =>
-    text.replaceAll('__ID__', name).replaceAll('__NAME__', displayName(name)).replaceAll('__MODULE__', module).replaceAll('__BUS__', name);
+    text.replaceAll('__ID__', name).replaceAll('__NAME__', displayName(name)).replaceAll('__MODULE__', module).replaceAll('__BUS__', busOf(name));
   const manifest = {
     id: name,
     name: displayName(name),

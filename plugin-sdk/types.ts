@@ -72,8 +72,27 @@ export interface Bus {
   readonly r: Float32Array;
 }
 
-/** Buses every plugin can reach. Sources add into `main` and the send buses; effects work in place on their bus. */
-export type BusName = 'main' | 'master' | 'send:reverb' | 'send:delay' | `tap:${string}`;
+/**
+ * Buses every plugin can reach. `main` and `master` are the kernel's; every `send:<bus>` is declared
+ * by a send plugin (its manifest's `bus`) and exists while that plugin is loaded; `tap:<name>` buses
+ * are opened by whoever reads them (the recorder's stems). Sources add into `main` and the send
+ * buses (`ctx.sends`); effects work in place on their bus.
+ */
+export type BusName = 'main' | 'master' | `send:${string}` | `tap:${string}`;
+
+/**
+ * One send bus as a source that takes sends (`sends: true`) sees it: the bus, and the level of each
+ * of its modules into it — the parameter `send/<name>` (0–1, default 0, smoothed) that the kernel
+ * generates on every module for every declared send bus.
+ */
+export interface Send {
+  /** The bus name the send plugin declared (`reverb`: the bus `send:reverb`, the parameter `send/reverb`). */
+  readonly name: string;
+  /** The bus to add into (a source adds `level × signal`). */
+  readonly bus: Bus;
+  /** The level parameter `send/<name>` of module `module` (index or id). Call in `create`, keep the object. */
+  level(module: number | string): Param;
+}
 
 /**
  * An audio tap: a lock-free ring the audio thread writes frames into and the control thread reads
@@ -113,6 +132,20 @@ export interface PluginContext {
   bus(name: BusName): Bus;
   /** The bus `name` if some plugin opened it with `bus`, else undefined; never creates one (voices fill `tap:voiceN` only when the recorder asked for stems). */
   findBus(name: BusName): Bus | undefined;
+  /**
+   * The bus the manifest's `bus` field names: a send's `send:<bus>` (what it reads), an effect's
+   * `main` or `master` (what it works on in place); null for the other roles. A send that reads
+   * `ownBus` keeps working in a renamed copy of its folder with another `bus`.
+   */
+  readonly ownBus: Bus | null;
+  /**
+   * For a source whose definition says `sends: true`: every send bus the loaded send plugins
+   * declare, sorted by name, each with its per-module level parameters; empty for other plugins.
+   * Fixed for the life of the instance — when a send plugin comes, goes or is disabled, the source
+   * is reloaded (state handed over, crossfaded) and its new instance gets the new list. Read it in
+   * `create` and keep the objects: in `process`, index the array (no iterator, no allocation).
+   */
+  readonly sends: readonly Send[];
   /**
    * `count` level meters the control thread reads (e.g. one peak per voice for `/viz/levels`): raise
    * each to the block's peak (`m[i] = Math.max(m[i], peak)`); the reader resets them when it reads.
@@ -195,6 +228,13 @@ export interface PluginDefinition {
   readonly params: ParamTable;
   /** Modules that accept `/gate/<module>`. */
   readonly gates?: boolean;
+  /**
+   * A source that feeds the send buses: the kernel adds a parameter `send/<bus>` (0–1, default 0,
+   * "Send level to the <bus> bus") to each of its modules for every bus a loaded send plugin
+   * declares, and hands them over in `ctx.sends`. Its own table must not name `send/<bus>` itself.
+   * Only for role `source`.
+   */
+  readonly sends?: boolean;
   readonly routes?: readonly PluginRoute[];
   /**
    * Per-module parameter defaults that differ from the table's (e.g. `{ lfo2: { rate: 4 } }`): the

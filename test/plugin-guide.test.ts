@@ -92,6 +92,31 @@ test("the guide's plugins do what it says: blip2 plays on blip1's gates, at its 
   }
 });
 
+test("the guide's send buses: hum1 gets send/slap from slap's manifest, and at send/slap 1 slap's echo comes 80 ms after the tone", async () => {
+  const { OfflineEngine } = await import('./helpers/offline-engine.ts');
+  const play = async (only: string[], send: number) => {
+    const e = await OfflineEngine.start({ pluginsFrom: path.join(dir, 'plugins'), only, configure: (c) => (c.audio.sampleRate = 48000) });
+    try {
+      if (only.includes('slap')) {
+        assert.ok(e.engine.router.has('/mod/hum1/send/slap'), 'hum1 has send/slap');
+        await e.send('/mod/hum1/send/slap', [send], 0);
+        await e.send('/mod/slap1/mix', [1], 0);
+      } else assert.ok(!e.engine.router.has('/mod/hum1/send/slap'), 'no slap, no send/slap');
+      await e.send('/gate/hum1', [1], 0);
+      return e.render(0.2).l;
+    } finally {
+      await e.close();
+    }
+  };
+  const dry = await play(['hum'], 0);
+  assert.deepEqual(await play(['hum', 'slap'], 0), dry, 'at send/slap 0 only the tone');
+  const wet = await play(['hum', 'slap'], 1);
+  const echo = wet.map((x, i) => x - dry[i]);
+  const at = 0.08 * 48000;
+  assert.ok(echo.subarray(0, at + 1).every((x) => x === 0), 'nothing before 80 ms');
+  assert.ok(echo.subarray(at + 1).some((x) => Math.abs(x) > 0.05), 'then the echo');
+});
+
 test("the guide's control half does what it says: /clip/save writes the last second heard, in its own folder, never over a file", async () => {
   const { OfflineEngine, FIXTURE_PLUGINS } = await import('./helpers/offline-engine.ts');
   const e = await OfflineEngine.start({ pluginsFrom: [path.join(dir, 'plugins'), FIXTURE_PLUGINS], only: ['clip', 'tone'] });

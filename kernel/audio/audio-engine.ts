@@ -5,8 +5,13 @@
  * Signal order: controllers → modulators → sources (add into `main` and the send buses) →
  * `main` effects → main is mixed into `master` → sends (read their send bus, add into `master`) →
  * `master` effects → sinks (read `master`).
+ *
+ * Buses: `main` and `master` are made here. Every other bus is made when a plugin first asks for it:
+ * a send plugin's `send:<bus>` as it loads (its `ctx.ownBus`, the bus its manifest declares) or as a
+ * source that feeds it does (`ctx.sends`); a tap when its reader opens it. No bus name of a plugin
+ * is known here.
  */
-import type { Bus, BusName, PluginContext, PluginDefinition, PluginInstance, StatePurpose } from '../../plugin-sdk/types.ts';
+import type { Bus, BusName, Param, PluginContext, PluginDefinition, PluginInstance, StatePurpose } from '../../plugin-sdk/types.ts';
 import { ControlRing, type RingRecord } from './control-ring.ts';
 import { EventKind, ReportKind } from './event-kinds.ts';
 import { EventQueue } from './event-queue.ts';
@@ -14,6 +19,7 @@ import { ParamBank } from './param.ts';
 import { SharedState, Slot } from './shared-state.ts';
 import type { SlotSpec } from './slot-spec.ts';
 import { evaluatePlugin } from '../plugins/plugin-runtime.ts';
+import { sendList } from './send-list.ts';
 import { TapRing } from './tap-ring.ts';
 
 /** A tap opened by a plugin, as the control thread receives it. */
@@ -31,6 +37,13 @@ export interface LoadResult {
 }
 
 export const STAGES = ['controller', 'modulator', 'source', 'effect:main', 'send', 'effect:master', 'sink'] as const;
+
+/** The bus a plugin's manifest names (`ctx.ownBus`): a send's `send:<bus>`, an effect's `main` or `master`; null otherwise. */
+function ownBusName(spec: SlotSpec): string | null {
+  if (spec.role === 'send' && spec.bus !== undefined) return `send:${spec.bus}`;
+  if (spec.role === 'effect') return spec.bus === 'master' ? 'master' : 'main';
+  return null;
+}
 
 export function stageOf(role: string, bus: string | undefined): number {
   if (role === 'effect') return bus === 'master' ? 5 : 3;
@@ -104,6 +117,7 @@ export class AudioEngine {
   /** Per bus: what it held before a crossfading slot ran, and what the old version made of it. */
   private busSaved: Bus[] = [];
   private busOld: Bus[] = [];
+  private busChanges = 0;
   /** Replaced versions waiting to be disposed between blocks. */
   private retired: PluginSlot[] = [];
   /** Last errors of rolled-back versions, by slot id (bounded). */
@@ -154,8 +168,6 @@ export class AudioEngine {
     this.outputStep = 1 / Math.max(1, Math.round((OUTPUT_FADE_MS / 1000) * sampleRate));
     this.main = this.bus('main');
     this.master = this.bus('master');
-    this.bus('send:reverb');
-    this.bus('send:delay');
     const engine = this;
     this.scheduler = {
       paramIndex: (address: string) => engine.paramAddresses.get(address) ?? -1,
@@ -175,6 +187,21 @@ export class AudioEngine {
     };
   }
 
+  /** The buses whose names start with `prefix` (e.g. every `send:` bus), in the order they were made. */
+  busesNamed(prefix: string): Bus[] {
+    return [...this.buses].filter(([name]) => name.startsWith(prefix)).map(([, b]) => b);
+  }
+
+  /** Changes whenever a bus is made or dropped (`busesNamed` then says something else). */
+  get busVersion(): number {
+    return this.busChanges;
+  }
+
+  /** Whether the bus `name` exists now (made by a plugin in the graph, not yet dropped). */
+  hasBus(name: string): boolean {
+    return this.buses.has(name);
+  }
+
   bus(name: BusName | string): Bus {
     let b = this.buses.get(name);
     if (!b) {
@@ -183,8 +210,29 @@ export class AudioEngine {
       this.busList = [...this.busList, b];
       this.busSaved = [...this.busSaved, { l: new Float32Array(this.maxBlock), r: new Float32Array(this.maxBlock) }];
       this.busOld = [...this.busOld, { l: new Float32Array(this.maxBlock), r: new Float32Array(this.maxBlock) }];
+      this.busChanges++;
     }
     return b;
+  }
+
+  /**
+   * Between blocks: drop the buses that no plugin in the graph holds any more (a send plugin and the
+   * source versions that fed it are gone), so they are no longer zeroed, crossfaded or found.
+   * `main` and `master` stay.
+   */
+  private dropUnheldBuses(): void {
+    const held = new Set<Bus>([this.main, this.master]);
+    for (const s of this.slots) {
+      for (const b of s.buses) held.add(b);
+      if (s.previous !== null) for (const b of s.previous.buses) held.add(b);
+    }
+    if (this.busList.every((b) => held.has(b))) return;
+    const keep = this.busList.map((b) => held.has(b));
+    for (const [name, b] of this.buses) if (!held.has(b)) this.buses.delete(name);
+    this.busList = this.busList.filter((_, i) => keep[i]);
+    this.busSaved = this.busSaved.filter((_, i) => keep[i]);
+    this.busOld = this.busOld.filter((_, i) => keep[i]);
+    this.busChanges++;
   }
 
   // ───────────────────────── between blocks ─────────────────────────
@@ -295,20 +343,25 @@ export class AudioEngine {
       if (!buses.includes(b)) buses.push(b);
       return b;
     };
+    const param = (module: number | string, name: string): Param => {
+      const m = typeof module === 'number' ? module : spec.modules.indexOf(module);
+      const index = byName.get(`${m}/${name}`);
+      const p = index === undefined ? undefined : bank.get(index);
+      if (!p) throw new Error(`${spec.pluginId}: no parameter '${name}' on module ${String(module)}`);
+      return p;
+    };
+    const bus = (name: BusName): Bus => remember(this.bus(name));
+    const own = ownBusName(spec);
     return {
       sampleRate: this.sampleRate,
       maxBlock: this.maxBlock,
       modules: spec.modules,
       config: spec.config,
       numVoices: spec.numVoices,
-      param: (module, name) => {
-        const m = typeof module === 'number' ? module : spec.modules.indexOf(module);
-        const index = byName.get(`${m}/${name}`);
-        const p = index === undefined ? undefined : bank.get(index);
-        if (!p) throw new Error(`${spec.pluginId}: no parameter '${name}' on module ${String(module)}`);
-        return p;
-      },
-      bus: (name) => remember(this.bus(name)),
+      param,
+      bus,
+      ownBus: own === null ? null : bus(own as BusName),
+      sends: sendList(spec, bus, param),
       findBus: (name) => {
         const b = known.get(name);
         return b === undefined ? undefined : remember(b);
@@ -368,6 +421,7 @@ export class AudioEngine {
     this.linkFollowers();
     if (old.previous) this.retired.push(old.previous);
     this.between(old.spec.slotId, () => old.instance.dispose?.());
+    this.dropUnheldBuses();
   }
 
   /**
@@ -384,6 +438,7 @@ export class AudioEngine {
         s.previous = null;
       }
     }
+    if (this.retired.length === 0) return;
     while (this.retired.length > 0) {
       const old = this.retired.pop() as PluginSlot;
       if (old.lastError) {
@@ -394,6 +449,7 @@ export class AudioEngine {
       disposeQuietly(old.instance);
       this.leave();
     }
+    this.dropUnheldBuses();
   }
 
   private defineGates(slot: PluginSlot): void {

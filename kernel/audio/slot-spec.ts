@@ -16,6 +16,11 @@ export interface SlotSpec {
   gates: { module: number; index: number }[];
   /** Gated modules of this plugin that also receive the gates of `source` (another module id). */
   follows: { module: number; source: string }[];
+  /**
+   * A source with `sends: true`: the send buses it feeds (names, sorted), whose `send/<bus>` level
+   * parameters are in `params`; absent or empty for every other plugin.
+   */
+  sends?: string[];
   config: Record<string, unknown>;
   /** The engine's voice count (config engine.numVoices): `ctx.numVoices`. */
   numVoices: number;

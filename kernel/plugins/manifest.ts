@@ -14,6 +14,10 @@ export const ROLES = ['source', 'effect', 'send', 'modulator', 'controller', 'si
 export type Role = (typeof ROLES)[number];
 
 export const PLUGIN_ID_RE = /^[a-z][a-z0-9-]*$/;
+/** A bus name in a manifest. */
+const BUS_RE = /^[a-z][a-z0-9_-]*$/;
+/** A send bus name: it becomes a parameter segment (`send/<bus>`), so no "-". */
+const SEND_BUS_RE = /^[a-z][a-z0-9_]*$/;
 export const MODULE_ID_RE = /^[a-z][a-z0-9_]*$/;
 /** A module name pattern: a module id with `{n}` once (1-based index), e.g. `voice{n}`. */
 const MODULE_PATTERN_RE = /^[a-z][a-z0-9_]*\{n\}[a-z0-9_]*$/;
@@ -50,7 +54,7 @@ const entry = z
 export const ManifestSchema = z
   .strictObject({
     id: z.string().regex(PLUGIN_ID_RE, {
-      error: 'must be a plugin id: lowercase letters, digits and "-", starting with a letter (e.g. "reverb")',
+      error: 'must be a plugin id: lowercase letters, digits and "-", starting with a letter (e.g. "hall")',
     }),
     name: z.string().min(1),
     version: z.string().regex(/^\d+\.\d+\.\d+$/, { error: 'must be a semantic version x.y.z, e.g. "1.0.0"' }),
@@ -83,8 +87,12 @@ export const ManifestSchema = z
     modules: z.union([z.array(moduleId), ModulePatternSchema]).default([]),
     /** Sort key within a role (lower runs first). */
     order: z.number().default(0),
-    /** Effects: "main" (default) or "master". Sends: the send bus name, e.g. "reverb". */
-    bus: z.string().regex(PLUGIN_ID_RE, { error: 'must be a bus name, e.g. "main" or "reverb"' }).optional(),
+    /**
+     * Effects: "main" (default) or "master". Sends: the name of the send bus the plugin provides,
+     * e.g. "hall": the kernel makes `send:hall` while it is loaded, and every source that takes
+     * sends gets `send/hall` on each module.
+     */
+    bus: z.string().regex(BUS_RE, { error: 'must be a bus name, e.g. "main" or "hall"' }).optional(),
     /**
      * Old names that reach this plugin's modules (kernel/plugins/plugin-aliases.ts): a module id for a
      * module (`{ "sine1": "voice1" }`: `/mod/sine1/…` and `/gate/sine1`), or an address for an address
@@ -118,7 +126,10 @@ export const ManifestSchema = z
     if (m.bus !== undefined && m.role === 'effect' && !(EFFECT_BUSES as readonly string[]).includes(m.bus)) {
       issue(['bus'], `an effect's bus must be one of ${EFFECT_BUSES.join(', ')}`);
     }
-    if (m.role === 'send' && m.bus === undefined) issue(['bus'], 'a send needs the name of its bus, e.g. "reverb"');
+    if (m.role === 'send' && m.bus === undefined) issue(['bus'], 'a send needs the name of its bus, e.g. "hall"');
+    if (m.role === 'send' && m.bus !== undefined && !SEND_BUS_RE.test(m.bus)) {
+      issue(['bus'], `a send's bus also names the parameter send/<bus> of every source: lowercase letters, digits and "_", starting with a letter (e.g. "${m.bus.replaceAll('-', '_')}")`);
+    }
     if (m.bus !== undefined && m.role !== 'effect' && m.role !== 'send') {
       issue(['bus'], `only effect and send plugins have a bus; remove it (role is "${m.role}")`);
     }
@@ -193,7 +204,7 @@ export function expandModules(manifest: Pick<Manifest, 'modules'>, options: { nu
 
 /**
  * Reads and validates `<dir>/plugin.json` and checks its entry file exists. `label` names the file in
- * messages (default `<parent>/<folder>/plugin.json`, e.g. `plugins/reverb/plugin.json`).
+ * messages (default `<parent>/<folder>/plugin.json`, e.g. `plugins/my-echo/plugin.json`).
  */
 export async function readManifest(dir: string, apiVersion: number, label?: string): Promise<Manifest> {
   const file = path.join(dir, 'plugin.json');

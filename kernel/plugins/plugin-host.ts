@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { API_VERSION, type PluginDefinition } from '../../plugin-sdk/types.ts';
+import { API_VERSION, type ParamTable, type PluginDefinition } from '../../plugin-sdk/types.ts';
 import type { LoadResult } from '../audio/audio-engine.ts';
 import { AudioStoppedError, type AudioHost } from '../control/audio-host.ts';
 import { TapRing } from '../audio/tap-ring.ts';
@@ -23,6 +23,7 @@ import type { ParamControl } from '../control/param-control.ts';
 import { mapModuleRoutes, unmapModuleRoutes } from '../control/param-routes.ts';
 import { paramTableSchema } from '../control/param-table.ts';
 import { bundlePlugin } from './plugin-bundler.ts';
+import { declaredSendBuses, declaresSend, feedsExactly, removalNotices, withSends } from './send-buses.ts';
 import { evaluateControl, evaluatePlugin } from './plugin-runtime.ts';
 import { ControlHalves, type ControlPorts, type ControlVersion } from './control-halves.ts';
 import { routerAliases } from './plugin-aliases.ts';
@@ -35,6 +36,8 @@ export interface LoadedPlugin {
   folder: string;
   modules: string[];
   definition: PluginDefinition;
+  /** Its modules' parameters: the definition's table and, for a source that takes sends, the generated `send/<bus>` levels. */
+  params: ParamTable;
   slotId: number;
   /** Files the bundle read (what the watcher should follow). */
   inputs: string[];
@@ -102,6 +105,8 @@ export class PluginHost {
   /** Versions the audio thread rolled back, kept to say where they failed. */
   private readonly rolledBackVersions = new Map<number, LoadedPlugin>();
   private nextSlotId = 1;
+  /** While `loadAll` runs: the sources that take sends are brought up to date once, at its end. */
+  private deferSendSync = false;
   /** The control halves of the loaded plugins (kernel/plugins/control-halves.ts). */
   readonly controls: ControlHalves;
   /** Declared routes of plugins that are disabled or failed to load, answering how to turn them on. */
@@ -181,16 +186,23 @@ export class PluginHost {
   /** Load every enabled plugin folder; failures are reported through `events.failed`. */
   async loadAll(): Promise<void> {
     const entries = await readdir(this.pluginsDir, { withFileTypes: true });
+    const folders = entries.filter((d) => d.isDirectory()).sort((a, b) => a.name.localeCompare(b.name)).map((d) => path.join(this.pluginsDir, d.name));
     // Control halves start once every audio half is in: each sees the whole engine from its create.
     this.deferredControls = [];
-    for (const e of entries.filter((d) => d.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
-      const folder = path.join(this.pluginsDir, e.name);
-      try {
-        await this.load(folder);
-      } catch (error) {
-        this.events.failed(folder, error as Error);
+    this.deferSendSync = true;
+    try {
+      // Send plugins first: the sources after them get every send at once, not by a reload.
+      for (const folder of [...folders.filter(declaresSend), ...folders.filter((f) => !declaresSend(f))]) {
+        try {
+          await this.load(folder);
+        } catch (error) {
+          this.events.failed(folder, error as Error);
+        }
       }
+    } finally {
+      this.deferSendSync = false;
     }
+    await this.syncSends();
     const deferred = this.deferredControls;
     this.deferredControls = null;
     for (const { folder, start } of deferred) {
@@ -309,7 +321,8 @@ export class PluginHost {
         hint: 'Each entry must name a module of plugin.json and a parameter of the table, with a value within its range.',
       });
     }
-    const registered = this.registry.register(manifest.id, group, modules, definition.params, definition.gates === true, definition.moduleDefaults);
+    const { table: params, sends } = withSends(manifest, definition, declaredSendBuses(this.loaded.values()));
+    const registered = this.registry.register(manifest.id, group, modules, params, definition.gates === true, definition.moduleDefaults);
     const slotId = this.nextSlotId++;
     const spec: SlotSpec = {
       slotId,
@@ -328,6 +341,7 @@ export class PluginHost {
       numVoices: this.config.engine.numVoices,
       // What the control half published stays published across a reload of the audio half.
       shared: previous?.spec.shared,
+      ...(sends === undefined ? {} : { sends }),
     };
     let opened: LoadResult;
     const sourceMap = sourceMapOf(bundle.code);
@@ -340,7 +354,7 @@ export class PluginHost {
       }
       opened = await this.audio.call('load', spec);
     } catch (error) {
-      if (previous) this.registry.register(previous.manifest.id, group, previous.modules, previous.definition.params, previous.definition.gates === true, previous.definition.moduleDefaults);
+      if (previous) this.registry.register(previous.manifest.id, group, previous.modules, previous.params, previous.definition.gates === true, previous.definition.moduleDefaults);
       else this.registry.unregister(manifest.id);
       const where = locateError(String((error as Error)?.stack ?? error), spec.filename, sourceMap, folder);
       const first = (error as Error).message.split('\n')[0];
@@ -360,16 +374,36 @@ export class PluginHost {
     const kept = keepControl && previous ? previous : null;
     const inputs = control ? [...bundle.inputs, ...control.inputs] : kept ? [...new Set([...bundle.inputs, ...kept.inputs])] : bundle.inputs;
     const controlCode = control?.code ?? kept?.controlCode ?? null;
-    const plugin: LoadedPlugin = { manifest, folder, modules, definition, slotId, inputs, taps, meters, sourceMap, previous: fallback, spec, controlCode };
+    const plugin: LoadedPlugin = { manifest, folder, modules, definition, params, slotId, inputs, taps, meters, sourceMap, previous: fallback, spec, controlCode };
     if (previous) previous.previous = null;
     this.loaded.set(manifest.id, plugin);
     this.quarantined.delete(manifest.id);
     this.primeStandby();
     if (control) await this.startControl(manifest, folder, modules, control);
     else if (!kept && this.controls.has(manifest.id)) await this.controls.unload(manifest.id);
-    for (const removed of registered.removed) this.events.notice(manifest.id, `parameter ${removed} is gone in version ${manifest.version}; its value was dropped`);
+    for (const notice of removalNotices(registered.removed, previous?.spec.sends, sends, manifest.version)) this.events.notice(manifest.id, notice);
     this.events.loaded(plugin, previous !== undefined, performance.now() - began);
+    if (manifest.role === 'send' || previous?.manifest.role === 'send') await this.syncSends();
     return plugin;
+  }
+
+  /**
+   * Every loaded source that takes sends is reloaded (the ordinary hot reload: state handed over,
+   * crossfaded; a control half it has keeps running) unless it already feeds exactly the send buses
+   * declared now; a failure is reported and the source keeps playing with the sends it had.
+   */
+  private async syncSends(): Promise<void> {
+    if (this.deferSendSync) return;
+    const buses = declaredSendBuses(this.loaded.values());
+    for (const p of [...this.loaded.values()]) {
+      // A quarantined source comes back when its files change, with the buses of that moment.
+      if (p.spec.sends === undefined || feedsExactly(p.spec.sends, buses) || this.quarantined.has(p.manifest.id)) continue;
+      try {
+        await this.load(p.folder, { keepControl: true });
+      } catch (error) {
+        this.events.failed(p.folder, error as Error);
+      }
+    }
   }
 
   /** The audio thread rolled `slotId` back to the version before it: make that version current again here. */
@@ -461,6 +495,7 @@ export class PluginHost {
     this.loaded.delete(pluginId);
     this.primeStandby();
     this.events.unloaded(pluginId);
+    if (plugin.manifest.role === 'send') await this.syncSends();
   }
 
   /** The loaded plugin (either kind) in `folder`, if any. */

@@ -1,6 +1,7 @@
 /**
- * The `delay` plugin (module `delay1`): a send effect. Reads `send:delay`, adds echoes × mix into
- * `master`. See dsp.ts.
+ * The `delay` plugin (module `delay1`): a send effect. Reads its send bus (`send:delay`: plugin.json
+ * declares `"bus": "delay"`, `ctx.ownBus` hands it over) and adds echoes × mix into `master`.
+ * See dsp.ts.
  *
  * | hook        | thread / when                      | does                                                  |
  * | ----------- | ---------------------------------- | ----------------------------------------------------- |
@@ -18,7 +19,7 @@
  * mix ramp per sample inside each chunk (the kernel's smoothing curve, read with `p.next()`), filter
  * coefficients step per chunk.
  */
-import { advanceParam, definePlugin, RAMP_CHUNK, type ParamTable, type PluginContext, type StatePurpose } from 'plugin-sdk';
+import { advanceParam, definePlugin, RAMP_CHUNK, type Bus, type ParamTable, type PluginContext, type StatePurpose } from 'plugin-sdk';
 import { DelayDsp, FEEDBACK, HIGHCUT, LOWCUT, MAX_TIME_S, MIX, TIME } from './dsp.ts';
 import { DelayStateSchema } from './state.ts';
 
@@ -42,7 +43,8 @@ export default definePlugin({
     const mix = ctx.param(0, 'mix');
     const lowcut = ctx.param(0, 'lowcut');
     const highcut = ctx.param(0, 'highcut');
-    const input = ctx.bus('send:delay');
+    // Its own send bus: send:<bus> of plugin.json ("bus": "delay"), never null for a send.
+    const input = ctx.ownBus as Bus;
     const output = ctx.bus('master');
     dsp.setParams(time.value, feedback.value, mix.value, lowcut.value, highcut.value);
     const held = dsp.params;

@@ -1,6 +1,7 @@
 /**
- * The `reverb` plugin (module `reverb1`): a send effect. Reads `send:reverb`, adds wet × mix into
- * `master`. See dsp.ts and plugin-sdk/dsp/freeverb.ts.
+ * The `reverb` plugin (module `reverb1`): a send effect. Reads its send bus (`send:reverb`: plugin.json
+ * declares `"bus": "reverb"`, `ctx.ownBus` hands it over) and adds wet × mix into `master`. See
+ * dsp.ts and plugin-sdk/dsp/freeverb.ts.
  *
  * | hook        | thread / when                      | does                                                   |
  * | ----------- | ---------------------------------- | ------------------------------------------------------ |
@@ -13,7 +14,7 @@
  * | setState    | between blocks (after create)      | restores it; tolerates missing/mismatched data;        |
  * |             |                                    | ignores a state that fails stateSchema                 |
  */
-import { advanceParam, definePlugin, RAMP_CHUNK, type ParamTable, type PluginContext, type StatePurpose } from 'plugin-sdk';
+import { advanceParam, definePlugin, RAMP_CHUNK, type Bus, type ParamTable, type PluginContext, type StatePurpose } from 'plugin-sdk';
 import { DAMP, MIX, ReverbDsp, ROOM } from './dsp.ts';
 import { ReverbStateSchema } from './state.ts';
 
@@ -33,7 +34,8 @@ export default definePlugin({
     const mix = ctx.param(0, 'mix');
     const room = ctx.param(0, 'room');
     const damp = ctx.param(0, 'damp');
-    const input = ctx.bus('send:reverb');
+    // Its own send bus: send:<bus> of plugin.json ("bus": "reverb"), never null for a send.
+    const input = ctx.ownBus as Bus;
     const output = ctx.bus('master');
     dsp.setParams(mix.value, room.value, damp.value);
     const held = dsp.params;

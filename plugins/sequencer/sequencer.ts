@@ -6,14 +6,15 @@
  * typed arrays of the current `TrackSet` and calls the kernel's event scheduler.
  *
  * Per hit (OSC.md, "Sequencer"): freq = the next note (cycling once per hit) or base_freq;
- * amp = base_amp × velocity; filter/freq = filter_freq + accent_boost × (velocity − 0.5);
- * send/reverb and send/delay; then the gate opens, and closes after gate_frac of a step. All of it
+ * amp = base_amp × velocity; filter/freq = filter_freq + accent_boost × (velocity − 0.5); the
+ * send levels of the old engine's `<bus>_send` keys (`reverb_send` → `send/reverb`, where the voice
+ * has that send: a send plugin declares the bus); then the gate opens, and closes after gate_frac of a step. All of it
  * lands on the step's exact sample. Pending gate-offs are kept per gate (voice), so whatever happens
  * (stop, clear, remove, a new pattern, a hot reload) every gate this sequencer opened gets closed.
  */
 import { clamp, type EventScheduler } from 'plugin-sdk';
 import { STEPS_PER_BAR, StepClock } from './step-clock.ts';
-import { MAX_BPM, MAX_SWING, MAX_TRACKS, MIN_BPM, parseSequencerState, STATE_VERSION, type SequencerState, type TrackSpec } from './state.ts';
+import { MAX_BPM, MAX_SWING, MAX_TRACKS, MIN_BPM, parseSequencerState, SEND_KEYS, STATE_VERSION, type SequencerState, type TrackSpec } from './state.ts';
 
 /** Velocity codes in a track's pattern array: `X` accent 1.0, `x` normal 0.6, anything else a rest. */
 export const VEL_ACCENT = 100;
@@ -45,18 +46,18 @@ export class TrackSet {
   readonly baseAmp: Float64Array;
   readonly filterFreq: Float64Array;
   readonly accentBoost: Float64Array;
-  readonly reverbSend: Float64Array;
-  readonly delaySend: Float64Array;
+  /** Per track and send key (`SEND_KEYS`): the level a hit sets, at `track * SEND_KEYS.length + k`. */
+  readonly sendLevel: Float64Array;
   readonly gateFrac: Float64Array;
   readonly gate: Int32Array;
   readonly freqParam: Int32Array;
   readonly ampParam: Int32Array;
   readonly filterParam: Int32Array;
-  readonly reverbParam: Int32Array;
-  readonly delayParam: Int32Array;
+  /** The send level parameters, indexed like `sendLevel` (-1: the voice has no such send now). */
+  readonly sendParam: Int32Array;
   /** The largest gate index any track uses, -1 if none. */
   readonly maxGate: number;
-  /** True when some track's voice (or one of its parameters) was not found. */
+  /** True when some track's voice (or one of its parameters, a send included) was not found. */
   readonly unresolved: boolean;
 
   constructor(
@@ -73,15 +74,13 @@ export class TrackSet {
     this.baseAmp = Float64Array.from(specs, (t) => t.base_amp);
     this.filterFreq = Float64Array.from(specs, (t) => t.filter_freq);
     this.accentBoost = Float64Array.from(specs, (t) => t.accent_boost);
-    this.reverbSend = Float64Array.from(specs, (t) => t.reverb_send);
-    this.delaySend = Float64Array.from(specs, (t) => t.delay_send);
+    this.sendLevel = Float64Array.from(specs.flatMap((t) => SEND_KEYS.map((k) => t[k.key])));
     this.gateFrac = Float64Array.from(specs, (t) => t.gate_frac);
     this.gate = new Int32Array(n);
     this.freqParam = new Int32Array(n);
     this.ampParam = new Int32Array(n);
     this.filterParam = new Int32Array(n);
-    this.reverbParam = new Int32Array(n);
-    this.delayParam = new Int32Array(n);
+    this.sendParam = new Int32Array(n * SEND_KEYS.length);
     let maxGate = -1;
     let unresolved = false;
     for (let i = 0; i < n; i++) {
@@ -90,8 +89,12 @@ export class TrackSet {
       this.freqParam[i] = resolve.paramIndex(`/mod/${v}/freq`);
       this.ampParam[i] = resolve.paramIndex(`/mod/${v}/amp`);
       this.filterParam[i] = resolve.paramIndex(`/mod/${v}/filter/freq`);
-      this.reverbParam[i] = resolve.paramIndex(`/mod/${v}/send/reverb`);
-      this.delayParam[i] = resolve.paramIndex(`/mod/${v}/send/delay`);
+      SEND_KEYS.forEach(({ bus }, k) => {
+        const at = i * SEND_KEYS.length + k;
+        this.sendParam[at] = resolve.paramIndex(`/mod/${v}/send/${bus}`);
+        // A send plugin loaded later gives the voice this send: look again then.
+        if (this.sendParam[at] < 0) unresolved = true;
+      });
       if (this.gate[i] > maxGate) maxGate = this.gate[i];
       if (this.gate[i] < 0 || this.freqParam[i] < 0 || this.ampParam[i] < 0) unresolved = true;
     }
@@ -413,8 +416,8 @@ export class Sequencer {
       if (s.freqParam[i] >= 0) ev.setParam(t, s.freqParam[i], freq);
       if (s.ampParam[i] >= 0) ev.setParam(t, s.ampParam[i], s.baseAmp[i] * vel);
       if (s.filterParam[i] >= 0) ev.setParam(t, s.filterParam[i], s.filterFreq[i] + s.accentBoost[i] * (vel - 0.5));
-      if (s.reverbParam[i] >= 0) ev.setParam(t, s.reverbParam[i], s.reverbSend[i]);
-      if (s.delayParam[i] >= 0) ev.setParam(t, s.delayParam[i], s.delaySend[i]);
+      const sends = SEND_KEYS.length;
+      for (let k = i * sends; k < (i + 1) * sends; k++) if (s.sendParam[k] >= 0) ev.setParam(t, s.sendParam[k], s.sendLevel[k]);
       ev.gate(t, g, 1);
       this.offPending[g] = 1;
       this.offFrame[g] = clock.gateOff(n, s.gateFrac[i], t);

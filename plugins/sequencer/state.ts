@@ -53,6 +53,14 @@ export const TRACK_RANGES: Readonly<Record<keyof typeof TRACK_DEFAULTS, readonly
   gate_frac: [MIN_GATE_FRAC, 1],
 };
 
+/**
+ * The track settings that set a send level at each hit, the old engine's `<bus>_send` keys, and the
+ * bus each one feeds: `reverb_send` sets the voice's `send/reverb`.
+ */
+export const SEND_KEYS = (Object.keys(TRACK_DEFAULTS) as (keyof typeof TRACK_DEFAULTS)[])
+  .filter((key) => key.endsWith('_send'))
+  .map((key) => ({ key, bus: key.slice(0, -'_send'.length) }));
+
 const option = (k: keyof typeof TRACK_DEFAULTS) => num(TRACK_RANGES[k][0], TRACK_RANGES[k][1]).default(TRACK_DEFAULTS[k]);
 
 export const TrackSchema = z.strictObject({

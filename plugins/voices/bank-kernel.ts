@@ -15,7 +15,8 @@
  *     y = c1·ic1 + c2·ic2 + d·x; ic1, ic2 ← TPT SVF state-space step     (as Svf.processLowpass)
  *     o = y · (gain + k·gainStep)      (envelope × amp as a linear ramp, k frames into the call; split
  *                                       by the caller at every envelope segment end)
- *     acc[k] += o (4 lanes), peak = max(peak, |o|); with per-voice sends also accR[k] += o·sr, accD…
+ *     acc[k] += o (4 lanes), peak = max(peak, |o|); with per-voice sends also, per send bus j,
+ *       accS_j[k] += o·(level_j + k·step_j)  (one accumulator per send bus the plugin feeds)
  *
  * and at the end of each call flushes denormals and NaN from the filter state. `mix` then sums the
  * lanes of acc per sample into mono outputs.
@@ -25,7 +26,7 @@
  * the filter's dependency chain.
  */
 import { BLEP_LATENCY, BLEP_PHASES, BLEP_TAPS, Code, F32, F64, I32, V128 } from 'plugin-sdk';
-import { C1, C2, D, GAIN, GINC, GS, IC1, IC2, INC01, INC23, K_LANE, K_ONE, K_ONE64, M11, M22, P01, P23, PEAK, SD, SDI, SR, SRI, type Layout } from './bank-layout.ts';
+import { C1, C2, D, GAIN, GINC, IC1, IC2, INC01, INC23, K_LANE, K_ONE, K_ONE64, M11, M22, P01, P23, PEAK, sendLevel, sendStep, type Layout } from './bank-layout.ts';
 
 const Z = BLEP_LATENCY;
 const TAPS = BLEP_TAPS;
@@ -37,8 +38,11 @@ export interface Built {
   locals: number[];
 }
 
-/** `render`'s local indices: params 0 g, 1 s, 2 e, then i32, v128, f64, f32 locals in that order. */
-function renderLocals() {
+/**
+ * `render`'s local indices: params 0 g, 1 s, 2 e, then i32, v128, f64, f32 locals in that order;
+ * `sends[j]`: send bus j's level and step (v128 locals).
+ */
+function renderLocals(sendCount: number) {
   let next = 11;
   const v = () => next++;
   const R = {
@@ -56,9 +60,10 @@ function renderLocals() {
     p01: v(), p23: v(), inc01: v(), inc23: v(), a: v(), z: v(),
     m11: v(), m12: v(), m22: v(), b1: v(), b2: v(), c1: v(), c2: v(), d: v(),
     gain: v(), ginc: v(), hi: v(), lo: v(), x: v(), y: v(), n1: v(), o: v(), mk01: v(), mk23: v(), pf: v(),
-    sr: v(), sri: v(), sd: v(), sdi: v(), t: v(), nk: v(), mask: v(),
+    t: v(), nk: v(), mask: v(),
     // Constants, loaded from memory into locals: a v128.const would be rebuilt at every use in the loop.
     one64: v(), one32: v(),
+    sends: Array.from({ length: sendCount }, () => ({ level: v(), step: v() })),
     xf: 0,
     af: 0,
   };
@@ -73,7 +78,7 @@ type Locals = ReturnType<typeof renderLocals>['R'];
 
 /** `render(g, s, e)`: one group over block frames [s, e). `sends`: also the per-lane send accumulators. */
 export function renderCode(L: Layout, sends: boolean): Built {
-  const { R, types } = renderLocals();
+  const { R, types } = renderLocals(sends ? L.sends : 0);
   const c = new Code();
   loadGroup(c, L, R, sends);
   // The group's look-ahead into W rows [s, s + TAPS) (every other row of W is 0 between calls).
@@ -93,7 +98,7 @@ export function renderCode(L: Layout, sends: boolean): Built {
 /** The group record into locals; pointers to its first W row, accumulator row and look-ahead. */
 function loadGroup(c: Code, L: Layout, R: Locals, sends: boolean): void {
   // gr = groups + g·GS; state into locals.
-  c.localGet(R.g).i32Const(GS).i32Mul().i32Const(L.groups).i32Add().localSet(R.gr);
+  c.localGet(R.g).i32Const(L.gs).i32Mul().i32Const(L.groups).i32Add().localSet(R.gr);
   const load = (local: number, off: number) => c.localGet(R.gr).v128Load(off).localSet(local);
   load(R.p01, P01);
   load(R.p23, P23);
@@ -114,10 +119,10 @@ function loadGroup(c: Code, L: Layout, R: Locals, sends: boolean): void {
   c.i32Const(0).v128Load(L.consts + K_ONE64).localSet(R.one64);
   c.i32Const(0).v128Load(L.consts + K_ONE).localSet(R.one32);
   if (sends) {
-    load(R.sr, SR);
-    load(R.sri, SRI);
-    load(R.sd, SD);
-    load(R.sdi, SDI);
+    R.sends.forEach((s, j) => {
+      load(s.level, sendLevel(j));
+      load(s.step, sendStep(j));
+    });
   }
   // wk = w + 16·s; wend = w + 16·e; acck = accM + 16·s; lag = la + g·16·TAPS.
   c.localGet(R.s).i32Const(4).i32Shl().i32Const(L.w).i32Add().localSet(R.wk);
@@ -191,9 +196,15 @@ function sample(c: Code, L: Layout, R: Locals, sends: boolean): void {
   c.localGet(R.hi).localGet(R.o).f32x4Pmax().localSet(R.hi);
   c.localGet(R.lo).localGet(R.o).f32x4Pmin().localSet(R.lo);
   if (sends) {
-    // nk was already counted up: the send levels at this frame are sr + (nk − 1)·sri.
-    c.localGet(R.acck).localGet(R.acck).v128Load(L.accR - L.accM).localGet(R.o).localGet(R.sr).localGet(R.nk).localGet(R.one32).f32x4Sub().localTee(R.t).localGet(R.sri).f32x4Mul().f32x4Add().f32x4Mul().f32x4Add().v128Store(L.accR - L.accM);
-    c.localGet(R.acck).localGet(R.acck).v128Load(L.accD - L.accM).localGet(R.o).localGet(R.sd).localGet(R.t).localGet(R.sdi).f32x4Mul().f32x4Add().f32x4Mul().f32x4Add().v128Store(L.accD - L.accM);
+    // nk was already counted up: send j's level at this frame is level_j + (nk − 1)·step_j (t = nk − 1,
+    // computed for the first send and kept for the others).
+    R.sends.forEach((s, j) => {
+      const off = L.accS[j] - L.accM;
+      c.localGet(R.acck).localGet(R.acck).v128Load(off).localGet(R.o).localGet(s.level);
+      if (j === 0) c.localGet(R.nk).localGet(R.one32).f32x4Sub().localTee(R.t);
+      else c.localGet(R.t);
+      c.localGet(s.step).f32x4Mul().f32x4Add().f32x4Mul().f32x4Add().v128Store(off);
+    });
   }
 }
 
@@ -230,10 +241,7 @@ export function mixCode(L: Layout, sends: boolean): Built {
   c.block().loop();
   c.localGet(k).localGet(e).i32GeS().brIf(1);
   hsum(L.accM, L.outM);
-  if (sends) {
-    hsum(L.accR, L.outR);
-    hsum(L.accD, L.outD);
-  }
+  if (sends) for (let j = 0; j < L.sends; j++) hsum(L.accS[j], L.outS[j]);
   c.localGet(k).i32Const(1).i32Add().localSet(k);
   c.br(0);
   c.end().end();

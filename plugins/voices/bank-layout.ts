@@ -9,8 +9,11 @@ import { BLEP_PHASES, BLEP_TAPS } from 'plugin-sdk';
 const TAPS = BLEP_TAPS;
 const PHASES = BLEP_PHASES;
 
-/** Bytes per group record (4 lanes). Each field below is 16 bytes: one f32x4, or two f64x2 for P01/P23, INC01/INC23. */
-export const GS = 288;
+/**
+ * A group record (4 lanes): the fields below, each 16 bytes (one f32x4, or two f64x2 for P01/P23,
+ * INC01/INC23), then per send bus two fields: its level and its change per frame
+ * (`sendLevel(k)`, `sendStep(k)`). Bytes per record: `Layout.gs` (224 + 32 per send).
+ */
 // Group record offsets (bytes).
 export const P01 = 0;
 export const P23 = 16;
@@ -29,10 +32,18 @@ export const D = 160;
 export const GAIN = 176;
 export const GINC = 192;
 export const PEAK = 208;
-export const SR = 224;
-export const SRI = 240;
-export const SD = 256;
-export const SDI = 272;
+/** Where the send fields start: send k's level at SENDS + 32k, its step 16 bytes after. */
+const SENDS = 224;
+
+/** Offset of send `k`'s level field in a group record. */
+export function sendLevel(k: number): number {
+  return SENDS + 32 * k;
+}
+
+/** Offset of send `k`'s change-per-frame field in a group record. */
+export function sendStep(k: number): number {
+  return SENDS + 32 * k + 16;
+}
 
 /** Constant slots (16 bytes each) at `consts`: f32x4 1, f64x2 1, then four lane masks (all ones in lane i). */
 export const K_ONE = 0;
@@ -41,6 +52,10 @@ export const K_LANE = 32;
 
 /** Byte offsets of the regions in the bank's memory. */
 export interface Layout {
+  /** Send buses the bank renders per-lane sends for. */
+  sends: number;
+  /** Bytes per group record. */
+  gs: number;
   /** Constants the kernel loads into locals (a v128.const would be rebuilt at every use). */
   consts: number;
   res: number;
@@ -49,29 +64,29 @@ export interface Layout {
   /** Each group's look-ahead: TAPS rows of 4 lanes, relative to the end of its last `render`. */
   la: number;
   w: number;
+  /** Accumulator rows (4 lanes per frame): the voices, then one per send bus. */
   accM: number;
-  accR: number;
-  accD: number;
+  accS: number[];
+  /** Mono outputs of `mix`: the voices, then one per send bus. */
   outM: number;
-  outR: number;
-  outD: number;
+  outS: number[];
   pages: number;
 }
 
-export function layout(groups: number, maxBlock: number): Layout {
+/** The memory of a bank of `groups` groups, `maxBlock` frames and `sends` send buses. */
+export function layout(groups: number, maxBlock: number, sends: number): Layout {
   const table = PHASES * TAPS * 4;
   const consts = 0;
   const res = 96;
   const slo = res + table;
   const g = slo + table;
-  const la = g + groups * GS;
+  const gs = SENDS + 32 * sends;
+  const la = g + groups * gs;
   const w = la + groups * TAPS * 16;
   const accM = w + (maxBlock + TAPS) * 16;
-  const accR = accM + maxBlock * 16;
-  const accD = accR + maxBlock * 16;
-  const outM = accD + maxBlock * 16;
-  const outR = outM + maxBlock * 4;
-  const outD = outR + maxBlock * 4;
-  const bytes = outD + maxBlock * 4;
-  return { consts, res, slo, groups: g, la, w, accM, accR, accD, outM, outR, outD, pages: Math.ceil(bytes / 65536) };
+  const accS = Array.from({ length: sends }, (_, k) => accM + (k + 1) * maxBlock * 16);
+  const outM = accM + (sends + 1) * maxBlock * 16;
+  const outS = Array.from({ length: sends }, (_, k) => outM + (k + 1) * maxBlock * 4);
+  const bytes = outM + (sends + 1) * maxBlock * 4;
+  return { sends, gs, consts, res, slo, groups: g, la, w, accM, accS, outM, outS, pages: Math.ceil(bytes / 65536) };
 }

@@ -21,7 +21,7 @@
  */
 import { blepTable, BLEP_PHASES, BLEP_TAPS, I32, svfGains, WasmModule, type WasmMemory } from 'plugin-sdk';
 import { mixCode, renderCode, type Built } from './bank-kernel.ts';
-import { GAIN, GINC, GS, IC1, IC2, INC01, K_LANE, K_ONE, K_ONE64, layout, M11, P01, PEAK, SD, SDI, SR, SRI, type Layout } from './bank-layout.ts';
+import { GAIN, GINC, IC1, IC2, INC01, K_LANE, K_ONE, K_ONE64, layout, M11, P01, PEAK, sendLevel, sendStep, type Layout } from './bank-layout.ts';
 import type { VoiceDsp } from './dsp.ts';
 
 const TAPS = BLEP_TAPS;
@@ -36,10 +36,11 @@ export class VoiceBank {
   /** Lanes (a multiple of 4 ≥ the voice count). */
   readonly lanes: number;
   readonly groupCount: number;
-  /** Mono outputs of `mix`, valid for the frames mixed: the voices, their reverb and delay sends. */
+  /** Send buses the lanes have levels for (`setSends`). */
+  readonly sends: number;
+  /** Mono outputs of `mix`, valid for the frames mixed: the voices, and (per-voice sends) each send bus's sum. */
   readonly outMain: Float32Array;
-  readonly outReverb: Float32Array;
-  readonly outDelay: Float32Array;
+  readonly outSends: readonly Float32Array[];
   private readonly gains = new Float64Array(3);
   /** The filter fields M11, M22, C1, C2, D (float32) for the last cutoff and Q computed (`coefsFor`). */
   private readonly coefs = new Float32Array(5);
@@ -58,13 +59,17 @@ export class VoiceBank {
   private readonly maxCutoff: number;
   /** Per lane: the f32 index of its group record plus the lane (add a field's byte offset / 4). */
   private readonly lane32: Int32Array;
+  /** Per send bus: the f32 offsets (from a lane's `lane32`) of its level and its step. */
+  private readonly sendAt: Int32Array;
 
-  constructor(sampleRate: number, maxBlock: number, voices: number) {
+  /** A bank of `voices` lanes (rounded up to groups of four) feeding `sends` send buses. */
+  constructor(sampleRate: number, maxBlock: number, voices: number, sends = 0) {
     this.sampleRate = sampleRate;
     this.maxBlock = maxBlock;
     this.groupCount = Math.max(1, Math.ceil(voices / 4));
     this.lanes = this.groupCount * 4;
-    const L = layout(this.groupCount, maxBlock);
+    this.sends = sends;
+    const L = layout(this.groupCount, maxBlock, sends);
     this.L = L;
     const m = new WasmModule().memory(L.pages);
     const add = (name: string, params: number[], built: Built) =>
@@ -82,8 +87,12 @@ export class VoiceBank {
     this.mixFn = exports.mix as Fn2;
     this.mixSendsFn = exports.mixSends as Fn2;
     this.outMain = new Float32Array(buffer, L.outM, maxBlock);
-    this.outReverb = new Float32Array(buffer, L.outR, maxBlock);
-    this.outDelay = new Float32Array(buffer, L.outD, maxBlock);
+    this.outSends = L.outS.map((at) => new Float32Array(buffer, at, maxBlock));
+    this.sendAt = new Int32Array(2 * sends);
+    for (let k = 0; k < sends; k++) {
+      this.sendAt[2 * k] = sendLevel(k) / 4;
+      this.sendAt[2 * k + 1] = sendStep(k) / 4;
+    }
     for (let i = 0; i < 4; i++) this.f32[(L.consts + K_ONE) / 4 + i] = 1;
     this.f64[(L.consts + K_ONE64) / 8] = 1;
     this.f64[(L.consts + K_ONE64) / 8 + 1] = 1;
@@ -95,7 +104,7 @@ export class VoiceBank {
       this.f32[L.slo / 4 + i] = -2 * table.slope[i];
     }
     this.lane32 = new Int32Array(this.lanes);
-    for (let v = 0; v < this.lanes; v++) this.lane32[v] = (L.groups + (v >> 2) * GS) / 4 + (v & 3);
+    for (let v = 0; v < this.lanes; v++) this.lane32[v] = (L.groups + (v >> 2) * L.gs) / 4 + (v & 3);
     this.cutoffOf = new Float64Array(this.lanes).fill(-1);
     this.qOf = new Float64Array(this.lanes).fill(-1);
     this.piOverFs = Math.PI / sampleRate;
@@ -114,7 +123,7 @@ export class VoiceBank {
 
   /** f64 index of lane `v`'s phase (off = P01) or increment (off = INC01). */
   private di(v: number, off: number): number {
-    return (this.L.groups + (v >> 2) * GS + off + ((v & 2) !== 0 ? 16 : 0)) / 8 + (v & 1);
+    return (this.L.groups + (v >> 2) * this.L.gs + off + ((v & 2) !== 0 ? 16 : 0)) / 8 + (v & 1);
   }
 
   /** f32 index of lane `v` in the first row of its group's look-ahead (a lane's rows are 4 floats apart). */
@@ -129,10 +138,8 @@ export class VoiceBank {
     this.f64[this.di(v, INC01)] = 0;
     f32[i + GAIN / 4] = 0;
     f32[i + GINC / 4] = 0;
-    f32[i + SR / 4] = 0;
-    f32[i + SRI / 4] = 0;
-    f32[i + SD / 4] = 0;
-    f32[i + SDI / 4] = 0;
+    const sendAt = this.sendAt;
+    for (let j = 0; j < sendAt.length; j++) f32[i + sendAt[j]] = 0;
   }
 
   /**
@@ -220,16 +227,14 @@ export class VoiceBank {
   }
 
   /**
-   * Send levels of lane `v` and their change per frame: reverb, reverb step, delay, delay step in
-   * `src[at … at + 3]`; used by `render(…, true)` only.
+   * Send levels of lane `v` and their change per frame, send bus k's level at `src[at + 2k]` and its
+   * step at `src[at + 2k + 1]` (k < `sends`); used by `render(…, true)` only.
    */
   setSends(v: number, src: Float64Array, at: number): void {
     const f32 = this.f32;
     const i = this.lane32[v];
-    f32[i + SR / 4] = src[at];
-    f32[i + SRI / 4] = src[at + 1];
-    f32[i + SD / 4] = src[at + 2];
-    f32[i + SDI / 4] = src[at + 3];
+    const sendAt = this.sendAt;
+    for (let j = 0; j < sendAt.length; j++) f32[i + sendAt[j]] = src[at + j];
   }
 
   /** The largest |output| of lane `v` in the last `render` of its group. */
@@ -243,7 +248,7 @@ export class VoiceBank {
     else this.renderFn(g, start, end);
   }
 
-  /** Sums every group's lanes over [start, end) into `outMain` (and, with sends, `outReverb`, `outDelay`). */
+  /** Sums every group's lanes over [start, end) into `outMain` (and, with sends, each of `outSends`). */
   mix(start: number, end: number, sends: boolean): void {
     if (sends) this.mixSendsFn(start, end);
     else this.mixFn(start, end);

@@ -11,8 +11,8 @@
  * | beginBlock  | block start                        | every 32 blocks, looks again for tap buses not found yet |
  * | process     | inside a block, frames [start,end) | reads every non-idle voice's parameters and envelope     |
  * |             |                                    | into typed arrays (`gather`), then renders each; ADDS    |
- * |             |                                    | it to `main` (l = r)                                     |
- * |             |                                    | and voice × send level to `send:reverb`, `send:delay`    |
+ * |             |                                    | it to `main` (l = r), voice × `send/<bus>` to each send  |
+ * |             |                                    | bus (`ctx.sends`: every bus a send plugin declares)      |
  * |             |                                    | and, where those buses exist, to `tap:<id>` (stems,      |
  * |             |                                    | acid1) and its pre-filter signal to `tap:<id>:prefilter` |
  * | getState    | between blocks                     | `{ v: 1, voices: [VoiceState…] }`                        |
@@ -55,7 +55,7 @@ const TAP_RECHECK_BLOCKS = 32;
 function openBank(ctx: PluginContext, count: number): VoiceBank | null {
   if (ctx.config.bank === false) return null;
   try {
-    return new VoiceBank(ctx.sampleRate, ctx.maxBlock, count);
+    return new VoiceBank(ctx.sampleRate, ctx.maxBlock, count, ctx.sends.length);
   } catch (e) {
     ctx.log.warn(`voice bank unavailable (${(e as Error).message}); every voice renders in JS`);
     return null;
@@ -65,6 +65,8 @@ function openBank(ctx: PluginContext, count: number): VoiceBank | null {
 export default definePlugin({
   params,
   gates: true,
+  // Every voice gets send/<bus> for each send bus a loaded plugin declares (ctx.sends).
+  sends: true,
   stateSchema: VoicesStateSchema,
   legacy: MUSIC_CHRONUS_VOICES,
   create(ctx: PluginContext) {
@@ -72,15 +74,14 @@ export default definePlugin({
     const { count, slots, idle } = voices;
     const val = voices.params.val;
     const main = ctx.bus('main');
-    const reverb = ctx.bus('send:reverb');
-    const delay = ctx.bus('send:delay');
+    const sends = ctx.sends;
     // One peak meter per voice, read (and reset) by the control thread for /viz/levels.
     const meters = ctx.meters(count);
     for (let v = 0; v < count; v++) voices.lookForTaps(v);
     let blocksToRecheck = TAP_RECHECK_BLOCKS;
     const bank = openBank(ctx, count);
-    const scheduler = bank === null ? null : new BankScheduler(bank, voices, main, reverb, delay, meters);
-    const renderer = new VoiceRenderer(voices, main, reverb, delay, meters, ctx.maxBlock);
+    const scheduler = bank === null ? null : new BankScheduler(bank, voices, main, sends, meters);
+    const renderer = new VoiceRenderer(voices, main, sends, meters, ctx.maxBlock);
     for (let v = 0; v < count; v++) voices.prime(v);
 
     return {

@@ -3,6 +3,10 @@
  * derived from it: every per-voice array (voice-params.ts) holds a voice's parameters in a row of
  * `NP` slots in table order, parameter `name` at `P[name]`, its moving flag at bit `bit(name)`.
  * A new parameter is one new row here; ids never change once released (append only).
+ *
+ * The send levels are not in the table: the plugin takes sends (`sends: true`), so the kernel gives
+ * every voice a `send/<bus>` for each send bus a loaded plugin declares (`send/reverb`,
+ * `send/delay`, …); voice-params.ts reads them from `ctx.sends` beside the row.
  */
 import type { ParamTable } from 'plugin-sdk';
 
@@ -30,8 +34,6 @@ export const params = {
     description: 'Sustain level (a change glides over 5 ms inside the envelope)',
   },
   'adsr/release': { min: 0.01, max: 3, default: 0.5, unit: 'seconds', smoothingMs: 0, description: 'Release time, current level to 0' },
-  'send/reverb': { min: 0, max: 1, default: 0, description: 'Send level to the reverb bus' },
-  'send/delay': { min: 0, max: 1, default: 0, description: 'Send level to the delay bus' },
   slide_time: { min: 0, max: 1.5, default: 0, unit: 'seconds', smoothingMs: 0, description: 'Portamento: glide time to a new frequency (0 = jump)' },
 } satisfies ParamTable;
 

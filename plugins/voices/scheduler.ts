@@ -24,18 +24,17 @@
  *
  * Thread: the constructor allocates (create); every other method is allocation-free.
  */
-import { RAMP_CHUNK, skipParam, WAVE_SAW, type Bus } from 'plugin-sdk';
+import { RAMP_CHUNK, skipParam, WAVE_SAW, type Bus, type Send } from 'plugin-sdk';
 import type { VoiceBank } from './bank.ts';
 import { bigGlide, spanCutoff } from './bank-cutoff.ts';
-import { addTo, addWithSends } from './mix.ts';
+import { addTo, addToSends } from './mix.ts';
 import { bit, NP, P } from './params.ts';
 import type { VoiceSet } from './voice-set.ts';
 
-const { freq: FREQ, amp: AMP, 'osc/type': TYPE, 'filter/freq': CUTOFF, 'filter/q': Q, 'send/reverb': SEND_R, 'send/delay': SEND_D } = P;
+const { freq: FREQ, amp: AMP, 'osc/type': TYPE, 'filter/freq': CUTOFF, 'filter/q': Q } = P;
 const M_FREQ = bit('freq');
 const M_AMP = bit('amp');
 const M_CUTOFF = bit('filter/freq');
-const M_SENDS = bit('send/reverb') | bit('send/delay');
 
 /** Whether `type` selects the saw (as Oscillator.setWaveform rounds it). */
 function isSaw(type: number): boolean {
@@ -46,8 +45,7 @@ export class BankScheduler {
   private readonly bank: VoiceBank;
   private readonly voices: VoiceSet;
   private readonly main: Bus;
-  private readonly reverb: Bus;
-  private readonly delay: Bus;
+  private readonly sends: readonly Send[];
   private readonly meters: Float32Array;
   /** Per voice: rendered by the bank rather than by its VoiceDsp; the `freq` its lane was tuned to. */
   private readonly inBank: Uint8Array;
@@ -64,22 +62,23 @@ export class BankScheduler {
   private readonly moves: Uint8Array;
   /** One lane's numbers for a bank setter. */
   private readonly lane: Float64Array;
+  /** One lane's send levels and steps for `setSends`: send bus k's at 2k, 2k + 1. */
+  private readonly sendLane: Float64Array;
   /** Frames of the span being prepared. */
   private spanLength = 0;
   /**
    * The span's send levels when every bank voice has the same, resting ones (else perVoice): those
-   * of the first bank voice, at `val[sendsAt + SEND_R / SEND_D]`.
+   * of the first bank voice, at `sendVal[sendsAt + k]` for send bus k.
    */
   private sendsAt = 0;
   private perVoice = false;
 
-  constructor(bank: VoiceBank, voices: VoiceSet, main: Bus, reverb: Bus, delay: Bus, meters: Float32Array) {
+  constructor(bank: VoiceBank, voices: VoiceSet, main: Bus, sends: readonly Send[], meters: Float32Array) {
     const count = voices.count;
     this.bank = bank;
     this.voices = voices;
     this.main = main;
-    this.reverb = reverb;
-    this.delay = delay;
+    this.sends = sends;
     this.meters = meters;
     this.inBank = new Uint8Array(count);
     this.bankFreq = new Float64Array(count);
@@ -87,6 +86,7 @@ export class BankScheduler {
     this.segLeft = new Float64Array(count);
     this.moves = new Uint8Array(count);
     this.lane = new Float64Array(4);
+    this.sendLane = new Float64Array(2 * sends.length);
   }
 
   /** A span of `frames` starts: no voice taken yet. */
@@ -181,15 +181,15 @@ export class BankScheduler {
       b.setFrequency(v, lane, 0);
     }
     const m = voices.params.moving[v];
+    const ns = this.sends.length;
     if (first) {
-      this.sendsAt = i;
+      this.sendsAt = v * ns;
       this.perVoice = false;
     }
-    const at = this.sendsAt;
-    const sendsMove = (m & M_SENDS) !== 0;
+    const sendsMove = voices.params.sendsMoving[v] !== 0;
     const glide = (m & M_CUTOFF) !== 0 && bigGlide(voices.params.params[i + CUTOFF]);
     const mv = (m & M_AMP) !== 0 || sendsMove || glide;
-    if (sendsMove || val[i + SEND_R] !== val[at + SEND_R] || val[i + SEND_D] !== val[at + SEND_D]) this.perVoice = true;
+    if (sendsMove || !this.sameSends(v * ns)) this.perVoice = true;
     this.moves[v] = mv ? 1 : 0;
     const envNow = voices.envNow;
     this.segLeft[v] = envNow[3 * v + 2];
@@ -290,20 +290,26 @@ export class BankScheduler {
     if (this.perVoice) this.updateSends(v, len);
   }
 
+  /** Whether the send levels at `sendVal[at …]` are those of the span's first bank voice. */
+  private sameSends(at: number): boolean {
+    const sendVal = this.voices.params.sendVal;
+    const first = this.sendsAt;
+    for (let k = 0; k < this.sends.length; k++) if (sendVal[at + k] !== sendVal[first + k]) return false;
+    return true;
+  }
+
   /** Lane v's send levels ramped over the chunk to the params' values at its end. */
   private updateSends(v: number, len: number): void {
-    const lane = this.lane;
-    const ps = this.voices.params.params;
-    const sendR = ps[v * NP + SEND_R];
-    const sendD = ps[v * NP + SEND_D];
-    const r0 = sendR.value;
-    const d0 = sendD.value;
-    skipParam(sendR, len);
-    skipParam(sendD, len);
-    lane[0] = r0;
-    lane[1] = (sendR.value - r0) / len;
-    lane[2] = d0;
-    lane[3] = (sendD.value - d0) / len;
+    const lane = this.sendLane;
+    const ns = this.sends.length;
+    const ps = this.voices.params.sendParams;
+    for (let k = 0; k < ns; k++) {
+      const p = ps[v * ns + k];
+      const l0 = p.value;
+      skipParam(p, len);
+      lane[2 * k] = l0;
+      lane[2 * k + 1] = (p.value - l0) / len;
+    }
     this.bank.setSends(v, lane, 0);
   }
 
@@ -312,13 +318,13 @@ export class BankScheduler {
     const b = this.bank;
     const perVoice = this.perVoice;
     b.mix(start, end, perVoice);
+    addTo(this.main, b.outMain, start, end);
+    const sends = this.sends;
     if (perVoice) {
-      addTo(this.main, b.outMain, start, end);
-      addTo(this.reverb, b.outReverb, start, end);
-      addTo(this.delay, b.outDelay, start, end);
+      const out = b.outSends;
+      for (let k = 0; k < sends.length; k++) addTo(sends[k].bus, out[k], start, end);
     } else {
-      const at = this.sendsAt;
-      addWithSends(this.main, this.reverb, this.delay, b.outMain, start, end, this.voices.params.val, at + SEND_R, at + SEND_D);
+      addToSends(sends, b.outMain, start, end, this.voices.params.sendVal, this.sendsAt);
     }
   }
 }

@@ -9,28 +9,26 @@
  *
  * Thread: the constructor allocates (create); `render` is allocation-free.
  */
-import type { Bus } from 'plugin-sdk';
+import type { Bus, Send } from 'plugin-sdk';
 import { AMP_MOVING, CTL_AMP, CTL_CUTOFF, CTL_FREQ, CTL_Q, CUTOFF_MOVING, FREQ_MOVING } from './dsp.ts';
 import { addSend, addTo } from './mix.ts';
 import { NP, P } from './params.ts';
 import type { VoiceSet } from './voice-set.ts';
 
-const { freq: FREQ, amp: AMP, 'filter/freq': CUTOFF, 'filter/q': Q, 'send/reverb': SEND_R, 'send/delay': SEND_D } = P;
+const { freq: FREQ, amp: AMP, 'filter/freq': CUTOFF, 'filter/q': Q } = P;
 
 export class VoiceRenderer {
   private readonly voices: VoiceSet;
   private readonly main: Bus;
-  private readonly reverb: Bus;
-  private readonly delay: Bus;
+  private readonly sends: readonly Send[];
   private readonly meters: Float32Array;
   private readonly scratch: Float32Array;
   private readonly preScratch: Float32Array;
 
-  constructor(voices: VoiceSet, main: Bus, reverb: Bus, delay: Bus, meters: Float32Array, maxBlock: number) {
+  constructor(voices: VoiceSet, main: Bus, sends: readonly Send[], meters: Float32Array, maxBlock: number) {
     this.voices = voices;
     this.main = main;
-    this.reverb = reverb;
-    this.delay = delay;
+    this.sends = sends;
     this.meters = meters;
     this.scratch = new Float32Array(maxBlock);
     this.preScratch = new Float32Array(maxBlock);
@@ -72,8 +70,10 @@ export class VoiceRenderer {
     c[CTL_Q] = ps[i + Q].value;
     dsp.render(scratch, start, end, movingBits, pre === undefined ? null : this.preScratch);
     this.addMain(v, start, end);
-    addSend(this.reverb, scratch, start, end, ps[i + SEND_R]);
-    addSend(this.delay, scratch, start, end, ps[i + SEND_D]);
+    const sends = this.sends;
+    const levels = this.voices.params.sendParams;
+    const j = v * sends.length;
+    for (let k = 0; k < sends.length; k++) addSend(sends[k].bus, scratch, start, end, levels[j + k]);
     if (s.tap !== undefined) addTo(s.tap, scratch, start, end);
     if (pre !== undefined) addTo(pre, this.preScratch, start, end);
   }

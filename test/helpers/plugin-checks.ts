@@ -201,6 +201,35 @@ export async function checkControlUnload(e: OfflineEngine, pluginId: string): Pr
   }
 }
 
+/**
+ * Full-scale noise on every bus `pluginId` can read: the probe's white noise into main and its two
+ * sends, and (unless it is the plugin under test) every voice on white noise at amp 1, open filter,
+ * every send level (`send/<bus>`: one per declared send bus) at 1, gates open.
+ */
+export async function feedNoise(e: OfflineEngine, pluginId: string): Promise<void> {
+  const setup: [string, number][] = [
+    ['/mod/probe1/signal', 4],
+    ['/mod/probe1/amp', 1],
+    ['/mod/probe1/main', 1],
+    ['/mod/probe1/reverb', 1],
+    ['/mod/probe1/delay', 1],
+  ];
+  const voices = pluginId === 'voices' ? [] : modulesOf(e, 'voices');
+  for (const v of voices) {
+    for (const [p, value] of [
+      ['osc/type', 3],
+      ['amp', 1],
+      ['filter/freq', 8000],
+    ] as const) {
+      if (v.params.has(p)) setup.push([`/mod/${v.id}/${p}`, value]);
+    }
+    for (const p of v.params.keys()) if (p.startsWith('send/')) setup.push([`/mod/${v.id}/${p}`, 1]);
+  }
+  for (const [address, value] of setup) await e.send(address, [value]);
+  await e.send('/gate/probe1', [1]);
+  for (const v of voices) if (v.gate !== undefined) await e.send(`/gate/${v.id}`, [1]);
+}
+
 /** Every conformance check on the plugin folder `dir/folder`. */
 export async function checkConformance(dir: string, folder: string, blocks = 1000): Promise<void> {
   const m = await readManifest(`${dir}/${folder}`, API_VERSION, `plugins/${folder}/plugin.json`);
@@ -213,16 +242,7 @@ export async function checkConformance(dir: string, folder: string, blocks = 100
 
     // Silence, then full-scale noise on every input while its parameters are swept and gates toggle.
     await renderChecked(e, blocks);
-    for (const [address, value] of [
-      ['/mod/probe1/signal', 4],
-      ['/mod/probe1/amp', 1],
-      ['/mod/probe1/main', 1],
-      ['/mod/probe1/reverb', 1],
-      ['/mod/probe1/delay', 1],
-    ] as const) {
-      await e.send(address, [value]);
-    }
-    await e.send('/gate/probe1', [1]);
+    await feedNoise(e, m.id);
     await exercise(e, m.id, blocks, 0x5eed + folder.length);
     await assertHealthy(e, m.id);
     await e.send('/gate/probe1', [0]);

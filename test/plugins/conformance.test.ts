@@ -7,7 +7,7 @@
  *     controllers, modulators and effects) and the `probe` test source;
  *  3. stay finite for 1,000 blocks of silence, then for 1,000 blocks of full-scale white noise on
  *     every bus it can read (probe noise into main and both sends at level 1, every voice on white
- *     noise at amp 1 with sends at 1), while its own parameters are swept to random values across
+ *     noise at amp 1 with every send at 1), while its own parameters are swept to random values across
  *     their ranges and its gates toggle — it is never bypassed for a fault;
  *  4. round-trip its state for both purposes: getState → setState on a fresh instance → the same
  *     getState; the 'save' state (what patterns store) must be plain bounded JSON, the 'reload'
@@ -34,7 +34,7 @@ import { checkJson } from '../../kernel/control/patterns/slot-schema.ts';
 import { API_VERSION } from '../../plugin-sdk/types.ts';
 import { PLUGINS_DIR } from '../helpers/effect-engine.ts';
 import { FIXTURE_PLUGINS, OfflineEngine } from '../helpers/offline-engine.ts';
-import { assertHealthy, checkControlHalf, checkControlUnload, exercise, modulesOf, renderChecked } from '../helpers/plugin-checks.ts';
+import { assertHealthy, checkControlHalf, checkControlUnload, exercise, feedNoise, modulesOf, renderChecked } from '../helpers/plugin-checks.ts';
 
 const BLOCKS = 1000;
 
@@ -146,30 +146,7 @@ for (const folder of folders) {
       const ready_ = audioReady(t);
       if (!ready_) return;
       const { m, e } = ready_;
-      const setup: [string, number][] = [
-        ['/mod/probe1/signal', 4],
-        ['/mod/probe1/amp', 1],
-        ['/mod/probe1/main', 1],
-        ['/mod/probe1/reverb', 1],
-        ['/mod/probe1/delay', 1],
-      ];
-      if (m.id !== 'voices') {
-        for (const v of modulesOf(e, 'voices')) {
-          for (const [p, value] of [
-            ['osc/type', 3],
-            ['amp', 1],
-            ['send/reverb', 1],
-            ['send/delay', 1],
-            ['filter/freq', 8000],
-          ] as const) {
-            if (v.params.has(p)) setup.push([`/mod/${v.id}/${p}`, value]);
-          }
-        }
-      }
-      for (const [address, value] of setup) await e.send(address, [value]);
-      await e.send('/gate/probe1', [1]);
-      for (const v of modulesOf(e, 'voices')) if (v.gate !== undefined && v.pluginId !== m.id) await e.send(`/gate/${v.id}`, [1]);
-
+      await feedNoise(e, m.id);
       await exercise(e, m.id, BLOCKS, 0x5eed + folder.length);
       await assertHealthy(e, m.id);
       assert.deepEqual(

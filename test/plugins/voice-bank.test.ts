@@ -145,31 +145,35 @@ describe('VoiceBank', () => {
     assert.ok(worst < 1e-6, `${worst}`);
   });
 
-  test('per-voice sends: each lane × its (ramping) send level', () => {
-    const a = new VoiceBank(FS, BLOCK, 2);
-    const b = new VoiceBank(FS, BLOCK, 1);
-    const v0a = sawVoice(0);
-    const v0b = sawVoice(0);
-    const v1 = sawVoice(3);
-    a.acquire(0, v0a);
-    a.acquire(1, v1);
-    b.acquire(0, v0b);
-    for (const [bank, v] of [[a, 0], [a, 1], [b, 0]] as const) {
-      bank.setFilter(v, nums(2000, 1), 0);
-      bank.setGain(v, nums(0.5, 0), 0);
+  test('per-voice sends: each lane × its (ramping) send level, into as many send buses as declared', () => {
+    for (const sends of [1, 2, 3, 5]) {
+      const a = new VoiceBank(FS, BLOCK, 2, sends);
+      const b = new VoiceBank(FS, BLOCK, 1);
+      const v0a = sawVoice(0);
+      const v0b = sawVoice(0);
+      const v1 = sawVoice(3);
+      a.acquire(0, v0a);
+      a.acquire(1, v1);
+      b.acquire(0, v0b);
+      for (const [bank, v] of [[a, 0], [a, 1], [b, 0]] as const) {
+        bank.setFilter(v, nums(2000, 1), 0);
+        bank.setGain(v, nums(0.5, 0), 0);
+      }
+      // Send k: level 0.1 + 0.2k, step ±0.001 (k even / odd); lane 1 sends nothing.
+      const level = (k: number, i: number) => 0.1 + 0.2 * k + (k % 2 === 0 ? 0.001 : -0.001) * i;
+      a.setSends(0, Float64Array.from({ length: 2 * sends }, (_, j) => (j % 2 === 0 ? level(j / 2, 0) : level((j - 1) / 2, 1) - level((j - 1) / 2, 0))), 0);
+      a.setSends(1, new Float64Array(2 * sends), 0);
+      a.render(0, 0, BLOCK, true);
+      a.mix(0, BLOCK, true);
+      b.render(0, 0, BLOCK, false);
+      b.mix(0, BLOCK, false);
+      assert.equal(a.outSends.length, sends);
+      let worst = 0;
+      for (let k = 0; k < sends; k++) {
+        for (let i = 0; i < BLOCK; i++) worst = Math.max(worst, Math.abs(a.outSends[k][i] - level(k, i) * b.outMain[i]));
+      }
+      assert.ok(worst < 1e-6, `${sends} sends: ${worst}`);
     }
-    a.setSends(0, nums(0.2, 0.001, 0.7, -0.002), 0);
-    a.setSends(1, nums(0, 0, 0, 0), 0);
-    a.render(0, 0, BLOCK, true);
-    a.mix(0, BLOCK, true);
-    b.render(0, 0, BLOCK, false);
-    b.mix(0, BLOCK, false);
-    let worst = 0;
-    for (let k = 0; k < BLOCK; k++) {
-      worst = Math.max(worst, Math.abs(a.outReverb[k] - (0.2 + 0.001 * k) * b.outMain[k]));
-      worst = Math.max(worst, Math.abs(a.outDelay[k] - (0.7 - 0.002 * k) * b.outMain[k]));
-    }
-    assert.ok(worst < 1e-6, `${worst}`);
   });
 });
 
