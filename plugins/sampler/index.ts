@@ -8,8 +8,9 @@
  * | create  | audio thread, between blocks       | a DrumKit; each drum's sample as published so far       |
  * | gate    | inside a block, at the gate's frame| value > 0: a hit at amp × min(value, 1) (0: nothing —   |
  * |         |                                    | one-shots play to their end or their decay)             |
- * | process | inside a block, frames [start,end) | every sounding drum into `main`; pitch per sample while |
- * |         |                                    | it moves, decay per span                                |
+ * | process | inside a block, frames [start,end) | every sounding drum into `main` and, × its `send/<bus>` |
+ * |         |                                    | level, into each send bus; pitch per sample while it   |
+ * |         |                                    | moves, decay per span                                   |
  * | shared  | between blocks                     | a drum's new sample (or none): next hits play it, hits  |
  * |         |                                    | sounding finish the one they started with               |
  *
@@ -39,9 +40,20 @@ const params = {
   },
 } satisfies ParamTable;
 
+/** Adds `src[start, end)` into `dst` × the per-sample `levels` when `moving`, else × `g`. */
+function addScaled(dst: Float32Array, src: Float32Array, moving: boolean, levels: Float32Array, g: number, start: number, end: number): void {
+  if (moving) {
+    for (let i = start; i < end; i++) dst[i] += src[i] * levels[i];
+  } else if (g !== 0) {
+    for (let i = start; i < end; i++) dst[i] += src[i] * g;
+  }
+}
+
 export default definePlugin({
   params,
   gates: true,
+  // Every drum gets send/<bus> for each send bus a loaded plugin declares (ctx.sends).
+  sends: true,
   create(ctx: PluginContext) {
     const n = ctx.modules.length;
     const kit = new DrumKit(n, ctx.sampleRate);
@@ -50,8 +62,12 @@ export default definePlugin({
     const amp = ctx.modules.map((_, m) => ctx.param(m, 'amp'));
     const rates = new Float32Array(ctx.maxBlock);
     const main = ctx.bus('main');
-    // Sends: none yet. Once send buses are declared (DESIGN.md "Buses are declared") the kernel
-    // generates `send/<bus>` parameters for sources: read them here and add each drum into its bus.
+    const sends = ctx.sends;
+    const levels = sends.map((s) => ctx.modules.map((_, m) => s.level(m)));
+    // A drum is rendered here first, then added into main and each send bus.
+    const dryL = new Float32Array(ctx.maxBlock);
+    const dryR = new Float32Array(ctx.maxBlock);
+    const levelL = new Float32Array(ctx.maxBlock);
     const setSample = (m: number, value: unknown): void => {
       const sample = asSample(value);
       if (value != null && sample === null) ctx.log.warn(`${ctx.modules[m]}: ignored a shared value that is not a sample`);
@@ -66,15 +82,32 @@ export default definePlugin({
       },
       process(start: number, end: number): void {
         for (let m = 0; m < n; m++) {
-          if (!kit.sounding(m)) continue;
+          // Levels move with their smoothing whether the drum sounds or not.
+          if (!kit.sounding(m)) {
+            for (let s = 0; s < sends.length; s++) if (levels[s][m].moving) levels[s][m].advance(end - start);
+            continue;
+          }
           const p = pitch[m];
           const coef = decayCoefficient(decay[m].value, sr);
+          dryL.fill(0, start, end);
+          dryR.fill(0, start, end);
           if (p.moving) {
             p.fill(rates, start, end);
             for (let i = start; i < end; i++) rates[i] = pitchRatio(rates[i]);
-            kit.render(m, main.l, main.r, start, end, rates, 1, coef);
+            kit.render(m, dryL, dryR, start, end, rates, 1, coef);
           } else {
-            kit.render(m, main.l, main.r, start, end, null, pitchRatio(p.value), coef);
+            kit.render(m, dryL, dryR, start, end, null, pitchRatio(p.value), coef);
+          }
+          for (let i = start; i < end; i++) {
+            main.l[i] += dryL[i];
+            main.r[i] += dryR[i];
+          }
+          for (let s = 0; s < sends.length; s++) {
+            const level = levels[s][m];
+            const moving = level.moving;
+            if (moving) level.fill(levelL, start, end);
+            addScaled(sends[s].bus.l, dryL, moving, levelL, level.value, start, end);
+            addScaled(sends[s].bus.r, dryR, moving, levelL, level.value, start, end);
           }
         }
       },

@@ -166,3 +166,28 @@ describe('sampler: a sequencer track plays a drum', () => {
     await e.send('/seq/stop');
   });
 });
+
+describe('sampler: sends', () => {
+  test('a drum takes a send/<bus> for every declared send bus; at 1 its hit reaches the send (the delay echoes it), at 0 nothing does', async () => {
+    const s = await samplerEngine({ 'drum1-click.wav': wavBytes([CLICK]) }, { also: ['delay'] });
+    try {
+      const { e } = s;
+      assert.ok(e.engine.router.has('/mod/drum1/send/delay'), 'the route exists');
+      await e.send('/mod/drum1/amp', [1]);
+      // The echo comes delay1's time after the hit; with the send at 0 the output is the dry click only.
+      const echoAt = Math.round((e.engine.registry.values[e.engine.registry.param('delay1', 'time')!.index] ?? 0.25) * SR);
+      const dry = async (): Promise<Float32Array> => {
+        await e.send('/gate/drum1', [1], e.frame + 8);
+        return e.render(0, echoAt + 4096).l;
+      };
+      const quiet = await dry();
+      assert.equal(quiet.slice(8 + CLICK.length).some((x) => x !== 0), false, 'send 0: nothing after the click');
+      await e.send('/mod/drum1/send/delay', [1]);
+      e.render(0.1);
+      const wet = await dry();
+      assert.ok(wet.slice(8 + CLICK.length).some((x) => Math.abs(x) > 1e-3), 'send 1: the delay returns the click');
+    } finally {
+      await s.close();
+    }
+  });
+});
