@@ -129,6 +129,78 @@ export interface PluginUdpSocket {
   close(): void;
 }
 
+/**
+ * An HTTP request as a control half sees it. Only GET and HEAD reach it (the kernel answers any other
+ * method 405 and never reads a body), from a sender the kernel let in (see `ControlContext.http`).
+ */
+export interface HttpRequest {
+  readonly method: 'GET' | 'HEAD';
+  /** The path and query as sent, e.g. `/mod/voice1/freq?VALUE`. */
+  readonly url: string;
+  /** Header names in lower case. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly remoteAddress: string;
+}
+
+/** What a request handler answers. HEAD gets the headers alone. */
+export interface HttpResponse {
+  /** Default 200. */
+  readonly status?: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string | Uint8Array;
+}
+
+/** One WebSocket connection, owned by the version that accepted it (closed with it). */
+export interface PluginWebSocket {
+  /** The path and query of the upgrade request. */
+  readonly url: string;
+  readonly remoteAddress: string;
+  /** Bytes queued and not sent yet (a client that reads slowly). */
+  readonly bufferedAmount: number;
+  /** Sends a text or binary frame; false (nothing sent) when closed or more than 1 MiB already waits. */
+  send(data: string | Uint8Array): boolean;
+  /** Text frames arrive as strings, binary ones as bytes. */
+  onMessage(fn: (data: string | Uint8Array) => void): void;
+  onClose(fn: () => void): void;
+  close(code?: number, reason?: string): void;
+}
+
+/** Where `ControlContext.http` listens. */
+export interface HttpOptions {
+  /** 0 (default): any free port. */
+  readonly port?: number;
+  /** Default 127.0.0.1. Beyond loopback only the senders of `osc.allow` are let in. */
+  readonly host?: string;
+  /** Page origins (`http://host:port`) a WebSocket may also come from, besides the server's own. */
+  readonly origins?: readonly string[];
+}
+
+/** An HTTP + WebSocket server owned by one version of a control half. */
+export interface PluginHttpServer {
+  readonly port: number;
+  readonly host: string;
+  /** Answers every request (a thrown error or a rejected promise answers 500). */
+  onRequest(fn: (request: HttpRequest) => HttpResponse | Promise<HttpResponse>): void;
+  /** Takes every WebSocket connection the kernel accepted (origin checked). */
+  onWebSocket(fn: (socket: PluginWebSocket, request: HttpRequest) => void): void;
+  /** Stops listening (this version's connections closed). */
+  close(): Promise<void>;
+}
+
+/** A service announced over mDNS / DNS-SD (`ControlContext.advertise`). */
+export interface MdnsService {
+  /** The instance name people see, e.g. "Chronus". */
+  readonly name: string;
+  /** The service type without underscores, e.g. `oscjson`. */
+  readonly type: string;
+  /** Default `tcp`. */
+  readonly protocol?: 'tcp' | 'udp';
+  readonly port: number;
+  readonly txt?: Readonly<Record<string, string>>;
+  /** An IPv4 address of this machine whose interface carries the announcement (default: every interface). */
+  readonly interface?: string;
+}
+
 /** The audio half of the same plugin, seen from the control half. */
 export interface AudioHalf {
   /** True while the audio half is in the graph (false for a control-only plugin, or after it was removed). */
@@ -182,6 +254,8 @@ export interface EngineView {
   schema(): Record<string, unknown>;
   /** The engine's status (`/engine/status`). */
   status(): Record<string, unknown>;
+  /** Every OSC address the engine answers, with its description and argument names (`/engine/routes`, without a message). */
+  routes(): { address: string; description: string; usage: readonly string[] }[];
   /** Base values now, by address (`/mod/voice1/freq` → 440): what the last change set, modulation not included. */
   values(): Record<string, number>;
   /** Sends a message as a client would; replies (and `/error`s) reach `onReply`. Resolves when it was handled. */
@@ -216,6 +290,19 @@ export interface ControlContext {
   readonly engine: EngineView;
   /** Opens a UDP socket on `host` (default loopback) and `port` (0: any free one). */
   udp(port?: number, host?: string): Promise<PluginUdpSocket>;
+  /**
+   * Opens an HTTP server with WebSockets on `host` (default loopback) and `port` (0: any free one).
+   * The kernel guards it: only GET and HEAD reach the plugin; a request whose Host header is not this
+   * machine (a DNS-rebinding page) is refused; a WebSocket from a page of another origin is refused
+   * (clients that send no Origin, such as OSCQuery tools, are let in); beyond loopback, only senders of
+   * `osc.allow` connect, and a host beyond loopback with an empty `osc.allow` is refused (HTTP_NOT_ALLOWED).
+   * A port in use fails with HTTP_LISTEN_FAILED. Closed with the version; a new version of the same
+   * plugin that asks for the same host and port takes the listening socket over (connections of the
+   * old version are closed with it, so clients reconnect to the new one).
+   */
+  http(options?: HttpOptions): Promise<PluginHttpServer>;
+  /** Announces a service over mDNS (DNS-SD) until the version goes or `stop` is called. */
+  advertise(service: MdnsService): Promise<{ stop(): Promise<void> }>;
   /**
    * Adds an OSC route. The kernel checks the arguments with `route.args` (a zod schema over the array of
    * OSC arguments) and answers `/error <address> <code> <message>` for bad ones or for an error the

@@ -13,7 +13,7 @@ export { z } from 'zod';
 export { stateSample, stateSamples } from './state-schema.ts';
 export { formatArgIssues, formatZodIssues, preview } from './zod-issues.ts';
 /** Analysis for control halves (allocates: never on the audio thread). */
-export { spectrum, bandLevels, legacyBandLevels, FFT_SIZE as SPECTRUM_SIZE, type SpectrumForm } from './analysis/spectrum.ts';
+export { spectrum, bandLevels, legacyBandLevels, logBandEdges, FFT_SIZE as SPECTRUM_SIZE, type SpectrumForm } from './analysis/spectrum.ts';
 // For control halves (they allocate): decode a WAV file, convert a signal's sample rate.
 export { readWav, type WavData, type WavReadLimits } from './wav-read.ts';
 export { resample } from './resample.ts';

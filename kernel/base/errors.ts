@@ -42,6 +42,12 @@ const CATALOGUE = {
   EVENT_QUEUE_FULL: 'Send fewer timed messages at once, or closer to when they play.',
   PATTERN_INVALID: 'The engine keeps its state: fix or remove the slot file named, or save the slot again.',
   PATH_ESCAPE: 'Give a plain file name: files stay inside their folder (e.g. patterns/).',
+  /** A control half's HTTP server could not listen (port in use, address not on this machine). */
+  HTTP_LISTEN_FAILED: 'Choose another port in plugins.<id>.port (0 picks a free one), or stop the program that holds it.',
+  /** A control half asked to listen beyond loopback while osc.allow lists no sender. */
+  HTTP_NOT_ALLOWED: 'List the machines allowed in osc.allow (the same list OSC uses), or listen on "127.0.0.1".',
+  /** A control half's mDNS announcement was malformed. */
+  MDNS_FAILED: 'Give a name (1-63 characters), a service type without underscores (e.g. "oscjson"), tcp or udp, and a port.',
   // The OSC transport (kernel/control/osc-transport.ts): mistakes in what the engine sends, bind failures.
   OSC_ADDRESS_INVALID: 'An OSC address is a string that starts with "/" and has no NUL.',
   OSC_ARG_INVALID: 'Send numbers, strings, booleans, blobs, or typed { type, value } arguments.',

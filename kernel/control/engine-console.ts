@@ -8,6 +8,7 @@
  * It sits between the router and the engine's replier (`wrap`), so it sees every reply a message
  * causes. With `osc.replyToSender: false` replies stop there: they are shown, not sent.
  */
+import { LOCAL_ADDRESS } from './engine-replier.ts';
 import type { EngineStatus } from './engine-status.ts';
 import type { EventLog } from './event-log.ts';
 import { plainArgs } from './osc-args.ts';
@@ -91,7 +92,7 @@ export class EngineConsole {
     else if (address.endsWith('/status')) this.print(formatStatusReply(address, value));
   }
 
-  /** A replier that shows every reply here, then sends it on (unless replies go nowhere: osc.replyToSender false). */
+  /** A replier that shows every reply here, then sends it on (unless replies go nowhere: osc.replyToSender false; a plugin's own requests always get theirs). */
   wrap(inner: Replier, replyToSender: boolean): Replier {
     const show = (what: () => void): void => {
       try {
@@ -100,14 +101,18 @@ export class EngineConsole {
         // Showing a reply must never stop it from being sent.
       }
     };
+    // A client inside the engine (a plugin's ctx.engine.send) reads its replies itself, whatever
+    // osc.replyToSender says (that is about the network); only what happened is shown for it (a
+    // recording started), not the answers to its queries or its errors.
+    const local = (remote: Remote) => remote.address === LOCAL_ADDRESS;
     return {
       send: (remote: Remote, address: string, args: readonly unknown[]) => {
-        show(() => this.reply(address, args));
-        if (replyToSender) inner.send(remote, address, args);
+        if (!local(remote) || CONFIRMATIONS.has(address)) show(() => this.reply(address, args));
+        if (replyToSender || local(remote)) inner.send(remote, address, args);
       },
       sendJson: (remote: Remote, address: string, value: unknown) => {
-        show(() => this.replyJson(address, value));
-        if (replyToSender) inner.sendJson(remote, address, value);
+        if (!local(remote)) show(() => this.replyJson(address, value));
+        if (replyToSender || local(remote)) inner.sendJson(remote, address, value);
       },
     };
   }

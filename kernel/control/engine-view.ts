@@ -16,7 +16,7 @@ import type { SchemaRegistry } from './schema-registry.ts';
 export const OUTPUT_WINDOW = 8192;
 
 export interface EngineViewSources {
-  readonly router: Pick<OscRouter, 'dispatch' | 'idle'>;
+  readonly router: Pick<OscRouter, 'dispatch' | 'idle' | 'routes' | 'usage'>;
   readonly replier: Pick<EngineReplier, 'locals'>;
   readonly registry: Pick<SchemaRegistry, 'modules' | 'values' | 'paramAt'>;
   readonly control: Pick<ParamControl, 'listeners'>;
@@ -69,6 +69,7 @@ export class EngineViews {
     return {
       schema: () => sources.schema(),
       status: () => sources.status(),
+      routes: () => sources.router.routes().map((r) => ({ ...r, usage: sources.router.usage(r.address) ?? [] })),
       values: () => {
         const out: Record<string, number> = {};
         for (const m of sources.registry.modules.values()) {

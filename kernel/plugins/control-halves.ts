@@ -20,6 +20,8 @@ import type { PluginLogger } from '../../plugin-sdk/types.ts';
 import { ChronusError, ErrorCode } from '../base/errors.ts';
 import type { OscRouter } from '../control/osc-router.ts';
 import { pluginFiles, pluginFolder } from './control-files.ts';
+import { ControlHttp } from './control-http.ts';
+import { advertise } from './control-mdns.ts';
 import { isThenable, VersionResources } from './control-resources.ts';
 
 /** What the control halves need of the engine, and nothing more. */
@@ -41,6 +43,8 @@ export interface ControlPorts {
   broadcast(address: string, args: readonly unknown[]): void;
   /** The engine view for one version (its listeners closed with it). */
   engineView(owner: VersionResources): EngineView;
+  /** Senders let in beyond loopback (config osc.allow): OSC's list, also for `ctx.http`. */
+  readonly allow: readonly string[];
 }
 
 /** One version of a control half to start. */
@@ -75,8 +79,12 @@ export class ControlHalves {
   private readonly openFiles = new Map<string, Set<FileHandle>>();
   /** What each control half said about itself (`ctx.setStatus`), for the engine's status. */
   readonly statuses = new Map<string, Readonly<Record<string, unknown>>>();
+  /** The HTTP servers control halves opened (`ctx.http`). */
+  private readonly http: ControlHttp;
 
-  constructor(private readonly ports: ControlPorts) {}
+  constructor(private readonly ports: ControlPorts) {
+    this.http = new ControlHttp(ports.allow);
+  }
 
   /** The running instance of plugin `id`'s control half (tests and benchmarks reach into it). */
   instance(pluginId: string): ControlInstance | undefined {
@@ -230,6 +238,8 @@ export class ControlHalves {
       timers: r.resources.timersApi,
       engine: ports.engineView(r.resources),
       udp: (port, host) => r.resources.udp(port, host),
+      http: (options) => this.http.open(pluginId, r.resources, options),
+      advertise: (service) => advertise(pluginId, r.resources, service),
       route: <S extends z.ZodType>(address: string, route: ControlRoute<S>, handler: (args: z.infer<S>, reply: Parameters<Parameters<ControlContext['route']>[2]>[1]) => unknown) => {
         if (typeof address !== 'string' || !address.startsWith('/') || address.startsWith('/mod/') || address.startsWith('/gate/')) {
           throw new ChronusError(ErrorCode.PLUGIN_ROUTE_CONFLICT, `plugin ${pluginId}: "${String(address)}" is not an address a plugin may take (/mod/… and /gate/… are the kernel's)`);

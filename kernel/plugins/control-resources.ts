@@ -49,8 +49,8 @@ export class VersionResources {
     private readonly realm: vm.Context,
     private readonly callMs: number,
     readonly pluginId: string,
-    /** Where errors from callbacks (timers, watches, sockets) go. */
-    private readonly report: (error: unknown) => void,
+    /** Where errors from callbacks (timers, watches, sockets, servers) go. */
+    readonly report: (error: unknown) => void,
   ) {}
 
   /** Calls into the plugin's code: time-limited, errors reported (and the promise's rejection too). */

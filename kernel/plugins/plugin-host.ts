@@ -137,6 +137,7 @@ export class PluginHost {
       log: (id, level, text) => events.log(id, level, text),
       broadcast: (address, args) => events.broadcast(address, args),
       engineView: (owner) => events.engineView(owner),
+      allow: config.osc.allow,
     });
   }
 

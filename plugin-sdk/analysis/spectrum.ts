@@ -72,20 +72,29 @@ function rmsOf(power: number): number {
 
 /**
  * RMS amplitude per band of the last FFT_SIZE samples of `mono` (Hann window, energy-corrected: a
- * full-scale sine reads about 0.707 in its band).
+ * full-scale sine reads about 0.707 in its band). Bands lie between consecutive `edgesHz`
+ * (default BAND_EDGES_HZ, the eight of `raw`); each takes at least one FFT bin, so narrow low bands
+ * read the bin they fall in.
  */
-export function bandLevels(mono: Float64Array, sampleRate: number): number[] {
+export function bandLevels(mono: Float64Array, sampleRate: number, edgesHz: readonly number[] = BAND_EDGES_HZ): number[] {
   const n = FFT_SIZE;
   const power = binPowers(mono);
   const levels: number[] = [];
-  for (let b = 0; b + 1 < BAND_EDGES_HZ.length; b++) {
-    const lo = Math.max(1, Math.floor((BAND_EDGES_HZ[b] * n) / sampleRate));
-    const hi = Math.min(n / 2, Math.ceil((BAND_EDGES_HZ[b + 1] * n) / sampleRate));
+  for (let b = 0; b + 1 < edgesHz.length; b++) {
+    const lo = Math.min(n / 2 - 1, Math.max(1, Math.floor((edgesHz[b] * n) / sampleRate)));
+    const hi = Math.min(n / 2, Math.max(lo + 1, Math.ceil((edgesHz[b + 1] * n) / sampleRate)));
     let sum = 0;
     for (let k = lo; k < hi; k++) sum += power[k];
     levels.push(rmsOf(sum));
   }
   return levels;
+}
+
+/** `count + 1` band edges spaced evenly on a log scale from `loHz` to `hiHz` (for `bandLevels`). */
+export function logBandEdges(count: number, loHz: number, hiHz: number): number[] {
+  const edges: number[] = [];
+  for (let i = 0; i <= count; i++) edges.push(loHz * (hiHz / loHz) ** (i / count));
+  return edges;
 }
 
 /** |H(f)|² of a 2nd-order band-pass at `centre` with quality `q`, per FFT bin (cached per sample rate). */
