@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { before, after, test } from 'node:test';
 import { collectDocs, renderModulesMarkdown, type DocsInput } from '../cli/docs.ts';
-import { PROJECT_ROOT } from './helpers/offline-engine.ts';
+import { PROJECT_ROOT, writeTestConfig } from './helpers/offline-engine.ts';
 
 let root = '';
 let input: DocsInput;
@@ -19,7 +19,7 @@ let generated = '';
 before(async () => {
   root = await mkdtemp(path.join(os.tmpdir(), 'chronus-docs-'));
   await mkdir(path.join(root, 'config'));
-  await cp(path.join(PROJECT_ROOT, 'config/default.json'), path.join(root, 'config/default.json'));
+  await writeTestConfig(root);
   await cp(path.join(PROJECT_ROOT, 'plugins'), path.join(root, 'plugins'), { recursive: true });
   input = await collectDocs(root);
   generated = renderModulesMarkdown(input);

@@ -11,13 +11,13 @@ import { loadConfig } from '../kernel/base/config.ts';
 import { Engine } from '../kernel/control/engine.ts';
 import { Logger } from '../kernel/base/logger.ts';
 import { Slot } from '../kernel/audio/shared-state.ts';
-import { FIXTURE_PLUGINS, PROJECT_ROOT } from './helpers/offline-engine.ts';
+import { FIXTURE_PLUGINS, PROJECT_ROOT, writeTestConfig } from './helpers/offline-engine.ts';
 
 test('an edit saved while the null backend plays is heard after the swap, with no gap or click and no xrun', async (t) => {
   const root = await mkdtemp(path.join(os.tmpdir(), 'chronus-rt-'));
   t.after(() => rm(root, { recursive: true, force: true }));
   await mkdir(path.join(root, 'config'));
-  await cp(path.join(PROJECT_ROOT, 'config/default.json'), path.join(root, 'config/default.json'));
+  await writeTestConfig(root);
   await cp(path.join(FIXTURE_PLUGINS, 'tone'), path.join(root, 'plugins/tone'), { recursive: true });
   const config = loadConfig({ root, env: {} });
   const engine = await Engine.start({ config, root, backend: 'null', listen: false, status: false, watch: true, log: Logger.silent() });

@@ -15,7 +15,7 @@ import { Logger } from '../kernel/base/logger.ts';
 import { installLastResort } from '../cli/last-resort.ts';
 import { spawnChild } from './helpers/child.ts';
 import { eventually, framesAdvancePast, status } from './helpers/containment.ts';
-import { FIXTURE_PLUGINS, PROJECT_ROOT } from './helpers/offline-engine.ts';
+import { FIXTURE_PLUGINS, PROJECT_ROOT, writeTestConfig } from './helpers/offline-engine.ts';
 
 const url = (rel: string) => pathToFileURL(path.join(PROJECT_ROOT, rel)).href;
 
@@ -45,7 +45,7 @@ test('an uncaught exception and unhandled rejections are logged and counted; the
     await rm(dir, { recursive: true, force: true });
   });
   await mkdir(path.join(dir, 'config'));
-  await cp(path.join(PROJECT_ROOT, 'config/default.json'), path.join(dir, 'config/default.json'));
+  await writeTestConfig(dir);
   await cp(path.join(FIXTURE_PLUGINS, 'tone'), path.join(dir, 'plugins/tone'), { recursive: true });
   const script = path.join(dir, 'child.mts');
   await writeFile(script, CHILD);

@@ -13,7 +13,7 @@ import { describe, test } from 'node:test';
 import { moduleIdOf, NewPluginError, scaffoldPlugin } from '../cli/new-plugin.ts';
 import { ROLES } from '../kernel/plugins/manifest.ts';
 import { checkConformance } from './helpers/plugin-checks.ts';
-import { PROJECT_ROOT } from './helpers/offline-engine.ts';
+import { PROJECT_ROOT, writeTestConfig } from './helpers/offline-engine.ts';
 
 const BIN = path.join(PROJECT_ROOT, 'bin/chronus.mjs');
 
@@ -80,7 +80,7 @@ test('the command: scaffolds under --root, exits non-zero with the reason when r
   const root = await mkdtemp(path.join(os.tmpdir(), 'chronus-new-plugin-cli-'));
   t.after(() => rm(root, { recursive: true, force: true }));
   await mkdir(path.join(root, 'config'));
-  await cp(path.join(PROJECT_ROOT, 'config/default.json'), path.join(root, 'config/default.json'));
+  await writeTestConfig(root);
   const run = (args: string[]) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       execFile(process.execPath, [BIN, ...args, '--root', root], { timeout: 60_000 }, (err, stdout, stderr) =>

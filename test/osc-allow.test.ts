@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile, cp } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../kernel/base/config.ts';
@@ -18,7 +18,7 @@ import { OscClient } from '../cli/osc-client.ts';
 import { encodeMessage, OscTransport } from '../kernel/control/osc-transport.ts';
 import { makeRoot, startEngineProcess, type EngineProcess } from './helpers/engine-process.ts';
 import { eventually, HOST, status } from './helpers/containment.ts';
-import { PROJECT_ROOT } from './helpers/offline-engine.ts';
+import { PROJECT_ROOT, writeTestConfig } from './helpers/offline-engine.ts';
 
 /** This machine's first non-loopback IPv4 address (a sender the allow-list can refuse), if any. */
 const LAN = Object.values(os.networkInterfaces())
@@ -54,7 +54,7 @@ describe('the allow-list', () => {
     const root = await mkdtemp(path.join(os.tmpdir(), 'chronus-allow-'));
     t.after(() => rm(root, { recursive: true, force: true }));
     await mkdir(path.join(root, 'config'));
-    await cp(path.join(PROJECT_ROOT, 'config/default.json'), path.join(root, 'config/default.json'));
+    await writeTestConfig(root);
     const local = (osc: unknown) => writeFile(path.join(root, 'config/local.json'), JSON.stringify({ osc }));
     const problems = () => {
       try {

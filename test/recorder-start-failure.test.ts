@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { spawnChild } from './helpers/child.ts';
-import { FIXTURE_PLUGINS, PROJECT_ROOT } from './helpers/offline-engine.ts';
+import { FIXTURE_PLUGINS, PROJECT_ROOT, writeTestConfig } from './helpers/offline-engine.ts';
 
 const url = (rel: string) => pathToFileURL(path.join(PROJECT_ROOT, rel)).href;
 
@@ -42,7 +42,7 @@ test('a start that fails on a full disk leaves no empty WAV, twice in a row, and
   t.after(() => rm(dir, { recursive: true, force: true }));
   const root = path.join(dir, 'root');
   await mkdir(path.join(root, 'config'), { recursive: true });
-  await cp(path.join(PROJECT_ROOT, 'config/default.json'), path.join(root, 'config/default.json'));
+  await writeTestConfig(root);
   await cp(path.join(FIXTURE_PLUGINS, 'tone'), path.join(root, 'plugins/tone'), { recursive: true });
   await cp(path.join(PROJECT_ROOT, 'plugins/recorder'), path.join(root, 'plugins/recorder'), { recursive: true });
   const script = path.join(dir, 'child.mts');

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import wavefilePkg from 'wavefile';
-import { FIXTURE_PLUGINS, OfflineEngine, PROJECT_ROOT, type Reply } from './helpers/offline-engine.ts';
+import { FIXTURE_PLUGINS, OfflineEngine, PROJECT_ROOT, writeTestConfig, type Reply } from './helpers/offline-engine.ts';
 import { recorderOf } from './helpers/recorder.ts';
 import { candidateNames, MAX_NAME_BYTES, sanitizeName, timestamp } from '../plugins/recorder/names.ts';
 import { parseFormat } from '../plugins/recorder/config.ts';
@@ -682,7 +682,7 @@ test('an unwritable recordings folder: start answers /error with the path, the e
 async function childRoot(dir: string): Promise<string> {
   const root = path.join(dir, 'root');
   await mkdir(path.join(root, 'config'), { recursive: true });
-  await cp(path.join(PROJECT_ROOT, 'config/default.json'), path.join(root, 'config/default.json'));
+  await writeTestConfig(root);
   await cp(path.join(FIXTURE_PLUGINS, 'tone'), path.join(root, 'plugins/tone'), { recursive: true });
   await cp(path.join(PROJECT_PLUGINS, 'recorder'), path.join(root, 'plugins/recorder'), { recursive: true });
   return root;

@@ -4,7 +4,7 @@ import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { PROJECT_ROOT } from './offline-engine.ts';
+import { PROJECT_ROOT, writeTestConfig } from './offline-engine.ts';
 
 export interface EngineProcess {
   root: string;
@@ -17,7 +17,7 @@ export interface EngineProcess {
 export async function makeRoot(pluginsFrom = path.join(PROJECT_ROOT, 'plugins')): Promise<string> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'chronus-e2e-'));
   await mkdir(path.join(root, 'config'));
-  await cp(path.join(PROJECT_ROOT, 'config/default.json'), path.join(root, 'config/default.json'));
+  await writeTestConfig(root);
   await cp(pluginsFrom, path.join(root, 'plugins'), { recursive: true });
   return root;
 }

@@ -2,7 +2,7 @@
  * An engine in this process on the offline backend, for tests: messages go through the real router
  * at exact frames, replies are collected, and audio is rendered on demand.
  */
-import { mkdtemp, rm, mkdir, cp } from 'node:fs/promises';
+import { mkdtemp, rm, mkdir, cp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,17 @@ import type { Remote } from '../../kernel/control/osc-router.ts';
 import { plainArgs } from '../../kernel/control/osc-args.ts';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/**
+ * `<root>/config/default.json` for a test engine: the project's, with the web plugin on any free port
+ * (`plugins.web.port` 0) so engines of tests never fight over its fixed port or a user's running engine.
+ */
+export async function writeTestConfig(root: string): Promise<void> {
+  const config = JSON.parse(await readFile(path.join(PROJECT_ROOT, 'config/default.json'), 'utf8')) as { plugins: Record<string, Record<string, unknown>> };
+  config.plugins.web = { ...config.plugins.web, port: 0 };
+  await mkdir(path.join(root, 'config'), { recursive: true });
+  await writeFile(path.join(root, 'config/default.json'), `${JSON.stringify(config, null, 2)}\n`);
+}
 export const FIXTURE_PLUGINS = path.join(PROJECT_ROOT, 'test/fixtures/plugins');
 const TEST_REMOTE: Remote = { address: 'test', port: 1 };
 
@@ -46,8 +57,7 @@ export class OfflineEngine {
   /** A temp root with config/ and plugins/ (copies), and a started offline engine. Call close() after. */
   static async start(options: OfflineEngineOptions = {}): Promise<OfflineEngine> {
     const root = await mkdtemp(path.join(os.tmpdir(), 'chronus-test-'));
-    await mkdir(path.join(root, 'config'));
-    await cp(path.join(PROJECT_ROOT, 'config/default.json'), path.join(root, 'config/default.json'));
+    await writeTestConfig(root);
     await mkdir(path.join(root, 'plugins'));
     const sources = [options.pluginsFrom ?? path.join(PROJECT_ROOT, 'plugins')].flat();
     for (const dir of sources) {

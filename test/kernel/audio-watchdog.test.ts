@@ -14,7 +14,7 @@ import { Engine } from '../../kernel/control/engine.ts';
 import { engineStatus } from '../../kernel/control/engine-status.ts';
 import { Logger } from '../../kernel/base/logger.ts';
 import { SharedState, Slot } from '../../kernel/audio/shared-state.ts';
-import { FIXTURE_PLUGINS, PROJECT_ROOT } from '../helpers/offline-engine.ts';
+import { FIXTURE_PLUGINS, PROJECT_ROOT, writeTestConfig } from '../helpers/offline-engine.ts';
 import { hangAfter, writeEffectPlugin } from '../helpers/hanging-plugins.ts';
 
 test('watchdog: the same call running past the limit on the CPU is a stall, named by its slot', () => {
@@ -67,7 +67,7 @@ test('a plugin that loops in process() on the real-time engine: sound back, the 
   const root = await mkdtemp(path.join(os.tmpdir(), 'chronus-watchdog-'));
   t.after(() => rm(root, { recursive: true, force: true }));
   await mkdir(path.join(root, 'config'));
-  await cp(path.join(PROJECT_ROOT, 'config/default.json'), path.join(root, 'config/default.json'));
+  await writeTestConfig(root);
   await cp(path.join(FIXTURE_PLUGINS, 'tone'), path.join(root, 'plugins/tone'), { recursive: true });
   const folder = await writeEffectPlugin(path.join(root, 'plugins'), 'looper', 'loop1', hangAfter(1.5));
   const config = loadConfig({ root, env: {} });

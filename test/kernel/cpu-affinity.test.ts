@@ -9,7 +9,7 @@ import { allowedCpus, parseCpuList, parseDeviceInterrupts, pickAudioCpu, policyO
 import { Engine } from '../../kernel/control/engine.ts';
 import { engineStatus } from '../../kernel/control/engine-status.ts';
 import { Logger } from '../../kernel/base/logger.ts';
-import { FIXTURE_PLUGINS, PROJECT_ROOT } from '../helpers/offline-engine.ts';
+import { FIXTURE_PLUGINS, PROJECT_ROOT, writeTestConfig } from '../helpers/offline-engine.ts';
 
 /** Each thread of this process → the CPUs it may run on. */
 const threadCpus = () =>
@@ -61,7 +61,7 @@ async function engineRoot(t: { after: (fn: () => unknown) => void }, local: obje
   const root = await mkdtemp(path.join(os.tmpdir(), 'chronus-cpu-'));
   t.after(() => rm(root, { recursive: true, force: true }));
   await mkdir(path.join(root, 'config'));
-  await cp(path.join(PROJECT_ROOT, 'config/default.json'), path.join(root, 'config/default.json'));
+  await writeTestConfig(root);
   await writeFile(path.join(root, 'config/local.json'), JSON.stringify(local));
   await cp(path.join(FIXTURE_PLUGINS, 'tone'), path.join(root, 'plugins/tone'), { recursive: true });
   return root;

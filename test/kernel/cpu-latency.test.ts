@@ -9,7 +9,7 @@ import { CPU_DMA_LATENCY_DEVICE, requestCpuLatency } from '../../kernel/platform
 import { Engine } from '../../kernel/control/engine.ts';
 import { engineStatus } from '../../kernel/control/engine-status.ts';
 import { Logger } from '../../kernel/base/logger.ts';
-import { FIXTURE_PLUGINS, PROJECT_ROOT } from '../helpers/offline-engine.ts';
+import { FIXTURE_PLUGINS, PROJECT_ROOT, writeTestConfig } from '../helpers/offline-engine.ts';
 
 const deviceWritable = (() => {
   try {
@@ -58,7 +58,7 @@ test('cpu latency: a real-time engine holds the configured request while it play
   const root = await mkdtemp(path.join(os.tmpdir(), 'chronus-qos-'));
   t.after(() => rm(root, { recursive: true, force: true }));
   await mkdir(path.join(root, 'config'));
-  await cp(path.join(PROJECT_ROOT, 'config/default.json'), path.join(root, 'config/default.json'));
+  await writeTestConfig(root);
   await writeFile(path.join(root, 'config/local.json'), JSON.stringify({ audio: { cpuDmaLatencyUs: 3 } }));
   await cp(path.join(FIXTURE_PLUGINS, 'tone'), path.join(root, 'plugins/tone'), { recursive: true });
   const engine = await Engine.start({ config: loadConfig({ root, env: {} }), root, backend: 'null', listen: false, status: false, watch: false, log: Logger.silent() });
