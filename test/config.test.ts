@@ -58,6 +58,7 @@ describe('config: defaults', () => {
     assert.deepEqual(c.plugins, {
       recorder: { enabled: false, format: 'int24', tap: 'master' },
       viz: { host: '127.0.0.1', port: 5006, intervalMs: 100, spectrum: 'legacy' },
+      web: { port: 5007, host: '127.0.0.1', advertise: false, mdnsInterface: null, name: 'Chronus', frameHz: 30, origins: [] },
     });
   });
 
