@@ -2,15 +2,17 @@
  * The web plugin's OSCQuery server (plugins/web/oscquery*.ts) against the Vidvox OSCQuery proposal:
  * HOST_INFO and the namespace field by field, single-attribute queries and their 204/400/404 answers,
  * LISTEN streaming a value changed over OSC, IGNORE, OSC over the WebSocket (only what the web port may
- * drive), PATH_ADDED / PATH_REMOVED when a plugin folder is dropped in and removed.
+ * drive), PATH_ADDED / PATH_REMOVED when a plugin folder is dropped in and removed. And the page's
+ * files beside it: served from public/ only, with their types and a content security policy, the
+ * vendored uPlot the very file of the uplot package.
  */
 import assert from 'node:assert/strict';
-import { cp, rm } from 'node:fs/promises';
+import { cp, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { decodePacket, encodeMessage } from '../../plugins/web/osc-codec.ts';
 import { getJson, httpGet, openSocket, type TestSocket } from '../helpers/http.ts';
-import { FIXTURE_PLUGINS } from '../helpers/offline-engine.ts';
+import { FIXTURE_PLUGINS, PROJECT_ROOT } from '../helpers/offline-engine.ts';
 import { startWebEngine, type WebEngine } from '../helpers/web-engine.ts';
 
 interface Node {
@@ -229,6 +231,44 @@ describe('OSCQuery over WebSocket', () => {
     } finally {
       s.ws.close();
       await rm(folder, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the page beside OSCQuery', () => {
+  test('GET / is the page for a browser and the namespace for anyone else; files come from public/ only', async () => {
+    const page = await httpGet(web.webPort, '/', { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
+    assert.equal(page.status, 200);
+    assert.equal(page.headers['content-type'], 'text/html; charset=utf-8');
+    assert.match(String(page.headers['content-security-policy']), /default-src 'self'; script-src 'self'/);
+    assert.match(page.body, /<script src="\/web\/app\.js" type="module">/);
+    assert.equal(((await getJson(web.webPort, '/')) as Node).FULL_PATH, '/', 'an OSCQuery client (no text/html) gets the namespace');
+
+    const app = await httpGet(web.webPort, '/web/app.js');
+    assert.deepEqual([app.status, app.headers['content-type']], [200, 'text/javascript; charset=utf-8']);
+    assert.equal((await httpGet(web.webPort, '/web/style.css')).headers['content-type'], 'text/css; charset=utf-8');
+    for (const escape of ['/web/../plugin.json', '/web/%2e%2e/plugin.json', '/web/..%2fcontrol.ts', '/web/vendor/../../control.ts', '/web/', '/web/vendor']) {
+      assert.equal((await httpGet(web.webPort, escape)).status, 404, escape);
+    }
+  });
+
+  test("the page's live feed refuses a WebSocket from another site and anything but parameters, gates and the recorder", async () => {
+    await assert.rejects(openSocket(web.webPort, '/web/live', { origin: 'http://evil.example' }), /403/);
+    const s = await openSocket(web.webPort, '/web/live', { origin: `http://127.0.0.1:${web.webPort}` });
+    const hello = JSON.parse((await s.next()) as string) as { t: string; plugins: { id: string }[] };
+    assert.equal(hello.t, 'hello');
+    assert.ok(hello.plugins.some((p) => p.id === 'voices'));
+    s.ws.send(JSON.stringify({ t: 'send', id: 7, address: '/pattern/save', args: [1] }));
+    const reply = JSON.parse((await s.nextMatching((m) => typeof m === 'string' && m.includes('"t":"reply"'))) as string) as { id: number; address: string; args: unknown[] };
+    assert.deepEqual([reply.id, reply.address, reply.args[1]], [7, '/error', 'WEB_NOT_ALLOWED']);
+    s.ws.close();
+  });
+
+  test("the vendored uPlot is the uplot package's own file", async () => {
+    for (const file of ['uPlot.iife.min.js', 'uPlot.min.css']) {
+      const vendored = await readFile(path.join(PROJECT_ROOT, 'plugins/web/public/vendor', file));
+      const packaged = await readFile(path.join(PROJECT_ROOT, 'node_modules/uplot/dist', file));
+      assert.ok(vendored.equals(packaged), `plugins/web/public/vendor/${file} differs from node_modules/uplot/dist/${file}: copy it again after updating uplot`);
     }
   });
 });
