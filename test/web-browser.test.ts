@@ -37,7 +37,7 @@ async function openPage(browser: Browser, web: WebEngine, problems: string[]): P
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
   await page.goto(`http://127.0.0.1:${web.webPort}/`);
-  await until(page, 'window.chronusPage.frames > 2');
+  await until(page, () => window.chronusPage.frames > 2, null);
   return page;
 }
 
@@ -56,17 +56,29 @@ async function voiceValues(web: WebEngine, voice: string): Promise<Record<string
   return Object.fromEntries([...line.matchAll(/([\w/]+)=(-?[\d.e+-]+)/g)].map((m) => [m[1], Number(m[2])]));
 }
 
-const pageState = (page: Page) => page.evaluate('({ ...window.chronusPage })') as Promise<{ id: string; hello: number; frames: number }>;
+// What the page functions below touch, typed here: this project's types have no DOM. (They are
+// functions, not strings: the page's content security policy forbids evaluating strings.)
+interface PageElement {
+  textContent: string | null;
+  disabled?: boolean;
+  getAttribute(name: string): string | null;
+  closest(selector: string): PageElement | null;
+  querySelector(selector: string): PageElement | null;
+}
+declare const document: { querySelector(selector: string): PageElement | null };
+declare const window: { chronusPage: { id: string; hello: number; frames: number } };
 
-/**
- * Waits (bounded) until `expression` (JavaScript run in the page; strings, as this project's types
- * have no DOM) is true.
- */
-async function until(page: Page, expression: string, timeout = 10_000): Promise<void> {
-  await page.waitForFunction(expression, null, { timeout });
+const pageState = (page: Page) => page.evaluate(() => ({ ...window.chronusPage }));
+
+/** Waits (bounded) until `predicate(arg)`, run in the page, is true. */
+async function until<A>(page: Page, predicate: (arg: A) => boolean, arg: A, timeout = 10_000): Promise<void> {
+  await page.waitForFunction(predicate as (arg: unknown) => boolean, arg as unknown, { timeout });
 }
 
-const level = (id: string) => `Number(document.querySelector('#${id}')?.getAttribute('data-level'))`;
+/** The meter `id` shows more than `min` (its last peak, linear). */
+const levelAbove = ([id, min]: [string, number]) => Number(document.querySelector(`#${id}`)?.getAttribute('data-level')) > min;
+const text = ([selector, pattern]: [string, string]) => new RegExp(pattern).test(document.querySelector(selector)?.textContent ?? '');
+const attribute = ([selector, name, value]: [string, string, string]) => document.querySelector(selector)?.getAttribute(name) === value;
 
 describe('the web view in Chromium', { skip: SKIP }, () => {
   let web: WebEngine;
@@ -97,8 +109,8 @@ describe('the web view in Chromium', { skip: SKIP }, () => {
     await web.send('/mod/voice2/freq', [220]);
     await web.send('/gate/voice2', [1]);
     await web.send('/gate/voice1', [1]);
-    await until(page, `${level('meter-voice1')} > 0.05`);
-    await until(page, `${level('meter-master-l')} > 0.05`);
+    await until(page, levelAbove, ['meter-voice1', 0.05]);
+    await until(page, levelAbove, ['meter-master-l', 0.05]);
     assert.equal(Number(await page.locator('#meter-voice3').getAttribute('data-level')), 0, 'a voice not gated stays silent');
     assert.equal(await page.locator('select[data-address="/mod/voice1/osc/type"]').inputValue(), '1', 'a value set over OSC shows on the page');
     await shot(page, 'playing.png');
@@ -133,7 +145,7 @@ describe('the web view in Chromium', { skip: SKIP }, () => {
 
     // A value set elsewhere moves the control on the page.
     await web.send('/mod/voice1/freq', [330]);
-    await until(page, `document.querySelector('input[data-address="/mod/voice1/freq"]')?.closest('.control')?.querySelector('output')?.textContent === '330 Hz'`);
+    await until(page, () => document.querySelector('input[data-address="/mod/voice1/freq"]')?.closest('.control')?.querySelector('output')?.textContent === '330 Hz', null);
   });
 
   test('dropping a plugin folder in adds its panel without reloading the page; removing it removes the panel', async () => {
@@ -192,16 +204,16 @@ describe('recording from the web view', { skip: SKIP }, () => {
       const page = await openPage(browser, web, problems);
       await web.send('/gate/voice1', [1]);
       const button = page.locator('#record');
-      await until(page, `!document.querySelector('#record').disabled`);
+      await until(page, () => document.querySelector('#record')?.disabled === false, null);
       assert.equal((await button.textContent())?.trim(), '● Record');
       await button.click();
-      await until(page, `document.querySelector('#record')?.getAttribute('data-recording') === 'true'`);
+      await until(page, attribute, ['#record', 'data-recording', 'true']);
       assert.equal(web.engine.recording, true);
-      await until(page, `/recording to /.test(document.querySelector('#notice')?.textContent ?? '')`);
+      await until(page, text, ['#notice', 'recording to ']);
       await shot(page, 'recording.png');
       await button.click();
-      await until(page, `document.querySelector('#record')?.getAttribute('data-recording') === 'false'`);
-      await until(page, `/recorded /.test(document.querySelector('#notice')?.textContent ?? '')`);
+      await until(page, attribute, ['#record', 'data-recording', 'false']);
+      await until(page, text, ['#notice', 'recorded ']);
       const sessions = await readdir(path.join(web.engine.config.paths.recordings, 'sessions')).catch(() => [] as string[]);
       const files = [...sessions, ...(await readdir(web.engine.config.paths.recordings))].filter((f) => f.endsWith('.wav'));
       assert.ok(files.length > 0, 'a WAV file in recordings/');

@@ -129,7 +129,8 @@ export class LiveFeed {
     }
     if (this.clients.size === 0) return;
     void this.refreshPlugins().then(async () => {
-      if (change.id === 'recorder' || this.plugins.every((p) => p.id !== 'recorder')) await this.refreshRecorder();
+      // Whichever plugin answers /engine/record/* may have come or gone.
+      await this.refreshRecorder();
       this.broadcast({ t: 'plugins', ...this.snapshot(), errors: this.errors(), recorder: this.recorder, change });
     });
   }
