@@ -258,7 +258,7 @@ export interface EngineView {
   routes(): { address: string; description: string; usage: readonly string[] }[];
   /** Base values now, by address (`/mod/voice1/freq` → 440): what the last change set, modulation not included. */
   values(): Record<string, number>;
-  /** Sends a message as a client would; replies (and `/error`s) reach `onReply`. Resolves when it was handled. */
+  /** Sends a message as a client would; replies (and `/error`s) reach `onReply` as a client decodes them. Resolves when it was handled. */
   send(address: string, args?: readonly unknown[], onReply?: (address: string, args: readonly unknown[]) => void): Promise<void>;
   /** Peaks of every metering plugin since this plugin's last call (each reader has its own), and the master's [L, R]. */
   levels(): { plugins: PluginLevels[]; master: readonly [number, number] };

@@ -8,6 +8,7 @@
 import type { EngineView, PluginChange, PluginLevels } from '../../plugin-sdk/control.ts';
 import type { TapRing } from '../audio/tap-ring.ts';
 import { LOCAL_ADDRESS, type EngineReplier } from './engine-replier.ts';
+import { plainArgs } from './osc-args.ts';
 import type { OscRouter } from './osc-router.ts';
 import type { ParamControl } from './param-control.ts';
 import type { SchemaRegistry } from './schema-registry.ts';
@@ -79,7 +80,8 @@ export class EngineViews {
       },
       send: async (address, args = [], onReply) => {
         const port = this.nextPort++;
-        if (onReply) sources.replier.locals.set(port, (a, v) => owner.run(() => onReply(a, v)));
+        // Replies as a client decodes them: typed integers ({ type: 'h', value }) as plain numbers.
+        if (onReply) sources.replier.locals.set(port, (a, v) => owner.run(() => onReply(a, plainArgs(v))));
         try {
           sources.router.dispatch({ address, args, remote: { address: LOCAL_ADDRESS, port } });
           await sources.router.idle();

@@ -16,11 +16,6 @@ export function mayDrive(address: string): boolean {
   return typeof address === 'string' && address.length <= 200 && OPEN.test(address);
 }
 
-/** Reply arguments as plain values: typed ones (`{ type: 'h', value }`) unwrapped. */
-export function plainArgs(args: readonly unknown[]): unknown[] {
-  return args.map((a) => (a !== null && typeof a === 'object' && 'value' in a && typeof (a as { type?: unknown }).type === 'string' ? (a as { value: unknown }).value : a));
-}
-
 /**
  * Sends `address args` as a client would, replies to `onReply`; an address not open here answers
  * `/error <address> WEB_NOT_ALLOWED <why>` without reaching the engine.
@@ -32,5 +27,5 @@ export async function drive(ctx: ControlContext, address: string, args: readonly
   }
   // OSC true/false as 1/0 (a gate); what is neither a number nor a string has no meaning here.
   const plain = args.map((a) => (typeof a === 'boolean' ? (a ? 1 : 0) : a)).filter((a) => typeof a === 'number' || typeof a === 'string').slice(0, 8);
-  await ctx.engine.send(address, plain, (a, v) => onReply(a, plainArgs(v)));
+  await ctx.engine.send(address, plain, (a, v) => onReply(a, [...v]));
 }

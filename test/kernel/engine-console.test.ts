@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EngineConsole, MAX_ERROR_LINES_PER_SECOND } from '../../kernel/control/engine-console.ts';
+import { LOCAL_ADDRESS } from '../../kernel/control/engine-replier.ts';
 import { EventLog, EVENT_LOG_LINES } from '../../kernel/control/event-log.ts';
 import { oscInt, oscInt64, plainArgs } from '../../kernel/control/osc-args.ts';
 import { decodePacket, encodeMessage } from '../../kernel/control/osc-transport.ts';
@@ -50,6 +51,19 @@ test('replies are shown as the old engine printed them, and passed on unless osc
   const passed = collector();
   silent.wrap(passed, true).send(REMOTE, '/engine/list', ['x']);
   assert.deepEqual([off, passed.sent], [[], ['/engine/list']]);
+});
+
+test("a client inside the engine (a plugin's ctx.engine.send) always gets its replies; only what happened is shown for it", () => {
+  const lines: string[] = [];
+  const c = new EngineConsole((l) => lines.push(l), true);
+  const inner = collector();
+  const local: Remote = { address: LOCAL_ADDRESS, port: 3 };
+  const replier = c.wrap(inner, false);
+  replier.send(local, '/error', ['/engine/record/status', 'RECORDER_DISABLED', 'the recorder is off']);
+  replier.sendJson(local, '/engine/record/status', { state: 'idle' });
+  replier.send(local, '/engine/record/started', ['recordings/a.wav']);
+  assert.deepEqual(inner.sent, ['/error', '/engine/record/status', '/engine/record/started'], 'osc.replyToSender false is about the network');
+  assert.deepEqual(lines, ['[CHRONUS] /engine/record/started recordings/a.wav'], 'its queries and errors are its own; a recording started is shown');
 });
 
 test('at most MAX_ERROR_LINES_PER_SECOND /error lines a second; the rest are counted in one line', () => {
