@@ -157,7 +157,8 @@ export class PluginHost {
   /** New `plugins.<id>` settings from a changed config (the watcher then reloads what they affect). */
   setPluginConfig(plugins: Config['plugins']): void {
     this.config = { ...this.config, plugins };
-    for (const id of this.loaded.keys()) if (this.controls.has(id)) this.controls.configChanged(id, this.pluginConfig(id));
+    // Every control half, those of control-only plugins (viz, web) too.
+    for (const id of [...this.loaded.keys(), ...this.controlOnly.keys()]) if (this.controls.has(id)) this.controls.configChanged(id, this.pluginConfig(id));
   }
 
   /** Plugin `id`'s config section as it is now (config/local.json may have changed while running). */

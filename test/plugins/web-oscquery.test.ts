@@ -7,11 +7,11 @@
  * vendored uPlot the very file of the uplot package.
  */
 import assert from 'node:assert/strict';
-import { cp, readFile, rm } from 'node:fs/promises';
+import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { decodePacket, encodeMessage } from '../../plugins/web/osc-codec.ts';
-import { getJson, httpGet, openSocket, type TestSocket } from '../helpers/http.ts';
+import { freePort, getJson, httpGet, openSocket, type TestSocket } from '../helpers/http.ts';
 import { FIXTURE_PLUGINS, PROJECT_ROOT } from '../helpers/offline-engine.ts';
 import { startWebEngine, type WebEngine } from '../helpers/web-engine.ts';
 
@@ -270,5 +270,17 @@ describe('the page beside OSCQuery', () => {
       const packaged = await readFile(path.join(PROJECT_ROOT, 'node_modules/uplot/dist', file));
       assert.ok(vendored.equals(packaged), `plugins/web/public/vendor/${file} differs from node_modules/uplot/dist/${file}: copy it again after updating uplot`);
     }
+  });
+});
+
+describe('plugins.web changed while running', () => {
+  test('a new port in config/local.json moves the server at once: the old port closes, the new one answers', async () => {
+    const before = web.webPort;
+    const port = await freePort();
+    await writeFile(path.join(web.root, 'config/local.json'), JSON.stringify({ plugins: { web: { port, name: 'Moved' } } }));
+    await web.until(() => web.engine.plugins.controls.statuses.get('web')?.port === port, 'the web plugin on its new port');
+    assert.equal(((await getJson(port, '/?HOST_INFO')) as { NAME: string }).NAME, 'Moved');
+    await assert.rejects(httpGet(before, '/'), /ECONNREFUSED/);
+    web.webPort = port;
   });
 });
