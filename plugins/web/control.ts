@@ -103,7 +103,8 @@ export default defineControl({
       });
       const url = pageUrl(server.host, server.port);
       ctx.setStatus({ listening: true, url, host: server.host, port: server.port, advertised: config.advertise });
-      ctx.log.info(`web view and OSCQuery at ${url}${server.host === config.host && config.host !== '127.0.0.1' ? ` (listening on ${config.host}; senders beyond loopback: osc.allow)` : ''}`);
+      const wide = !/^(127\.|localhost$|::1$)/.test(server.host);
+      ctx.log.info(`web view and OSCQuery at ${url}${wide ? ` (listening on ${server.host}: loopback and the senders of osc.allow connect)` : ''}`);
       if (config.advertise) {
         try {
           advert = await ctx.advertise({ name: config.name, type: 'oscjson', protocol: 'tcp', port: server.port, ...(config.mdnsInterface ? { interface: config.mdnsInterface } : {}) });
