@@ -107,7 +107,7 @@ export class EngineConsole {
     const local = (remote: Remote) => remote.address === LOCAL_ADDRESS;
     return {
       send: (remote: Remote, address: string, args: readonly unknown[]) => {
-        if (!local(remote) || CONFIRMATIONS.has(address)) show(() => this.reply(address, args));
+        if (!local(remote) || isConfirmation(address)) show(() => this.reply(address, args));
         if (replyToSender || local(remote)) inner.send(remote, address, args);
       },
       sendJson: (remote: Remote, address: string, value: unknown) => {

@@ -127,9 +127,9 @@ describe('OSCQuery over HTTP', () => {
       CLIPMODE: ['none'],
     });
     assert.equal(root.CONTENTS.gate.CONTENTS?.['1'], undefined, 'aliases are not nodes');
-    const record = root.CONTENTS.engine.CONTENTS?.record.CONTENTS?.start as Node;
-    assert.deepEqual([record.ACCESS, record.TYPE], [0, undefined]);
-    assert.match(record.DESCRIPTION ?? '', /arguments: \[filename\] \[format\]/);
+    const reset = root.CONTENTS.engine.CONTENTS?.plugin.CONTENTS?.reset as Node;
+    assert.deepEqual([reset.ACCESS, reset.TYPE], [0, undefined]);
+    assert.match(reset.DESCRIPTION ?? '', /arguments: plugin_id/);
   });
 
   test('single attributes: ?VALUE follows OSC (clamped as OSC clamps); 204 for an attribute a node lacks, 400 for none of the proposal, 404 for no node', async () => {
