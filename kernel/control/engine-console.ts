@@ -102,8 +102,8 @@ export class EngineConsole {
       }
     };
     // A client inside the engine (a plugin's ctx.engine.send) reads its replies itself, whatever
-    // osc.replyToSender says (that is about the network); only what happened is shown for it (a
-    // recording started), not the answers to its queries or its errors.
+    // osc.replyToSender says (that is about the network); only what happened is shown for it
+    // (confirmations: something started or stopped), not the answers to its queries or its errors.
     const local = (remote: Remote) => remote.address === LOCAL_ADDRESS;
     return {
       send: (remote: Remote, address: string, args: readonly unknown[]) => {

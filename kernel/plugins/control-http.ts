@@ -7,7 +7,7 @@
  * | sender beyond loopback         | the connection dropped, unless it is on `osc.allow`     |
  * | Host header not this machine   | 403 (a DNS-rebinding page names its own domain)         |
  * | method other than GET or HEAD  | 405 (no body is ever read)                              |
- * | WebSocket from another origin  | 403 (no Origin header, as OSCQuery tools send: let in)  |
+ * | WebSocket from another origin  | 403 (none, as non-browser tools send: let in)           |
  *
  * A server belongs to the version that opened it. A new version of the same plugin that asks for the
  * same host and port takes the listening socket over (no gap, no EADDRINUSE): requests go to the
