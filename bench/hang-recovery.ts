@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../kernel/base/config.ts';
-import { Engine } from '../kernel/control/engine.ts';
+import { Engine } from '../kernel/engine/engine.ts';
 import { Logger } from '../kernel/base/logger.ts';
 import { Slot } from '../kernel/audio/shared-state.ts';
 import { PROJECT_ROOT } from '../test/helpers/offline-engine.ts';
@@ -36,7 +36,7 @@ const silences: number[] = [];
 const comebacks: number[] = [];
 for (let round = 0; round < Number(values.hangs); round++) {
   // Hangs are rare in life: the host has its standby audio thread loaded again, and the fresh
-  // thread's cold-code grace (kernel/control/audio-recovery.ts) is over.
+  // thread's cold-code grace (kernel/host/audio-recovery.ts) is over.
   await sleep(2500);
   const restarts = engine.recovery!.status.restarts;
   engine.control.set(hang, 1);

@@ -8,7 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { EngineStatus } from '../kernel/control/engine-status.ts';
+import type { EngineStatus } from '../kernel/status/engine-status.ts';
 import { OscClient } from '../cli/osc-client.ts';
 import { startEngineProcess } from '../test/helpers/engine-process.ts';
 

@@ -14,9 +14,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../kernel/base/config.ts';
-import { Engine } from '../kernel/control/engine.ts';
+import { Engine } from '../kernel/engine/engine.ts';
 import { Logger } from '../kernel/base/logger.ts';
-import type { Remote } from '../kernel/control/osc-router.ts';
+import type { Remote } from '../kernel/osc/osc-router.ts';
 import { Slot } from '../kernel/audio/shared-state.ts';
 
 const { values } = parseArgs({ options: { ops: { type: 'string', default: '1000' }, voices: { type: 'string', default: '32' }, slots: { type: 'string', default: '16' } } });

@@ -12,7 +12,7 @@
 import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { EngineStatus } from '../kernel/control/engine-status.ts';
+import type { EngineStatus } from '../kernel/status/engine-status.ts';
 import { OscClient } from '../cli/osc-client.ts';
 import { StealMonitor } from './steal-monitor.ts';
 import { makeRoot, startEngineProcess } from '../test/helpers/engine-process.ts';

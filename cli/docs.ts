@@ -10,7 +10,7 @@
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig, type Config } from '../kernel/base/config.ts';
-import { Engine } from '../kernel/control/engine.ts';
+import { Engine } from '../kernel/engine/engine.ts';
 import { Logger } from '../kernel/base/logger.ts';
 import { expandModules, readManifest } from '../kernel/plugins/manifest.ts';
 import { API_VERSION } from '../plugin-sdk/types.ts';

@@ -6,7 +6,7 @@
  * a bug to fix where it happens: this only keeps the music going meanwhile.
  */
 import type { Logger } from '../kernel/base/logger.ts';
-import { cleanText, clipText } from '../kernel/control/reply-bounds.ts';
+import { cleanText, clipText } from '../kernel/osc/reply-bounds.ts';
 
 /** Lines logged per second at most (a storm of errors is counted, not printed). */
 const MAX_LOG_LINES_PER_SECOND = 10;

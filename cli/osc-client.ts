@@ -11,7 +11,7 @@ import {
   type OscSendArg,
   type OscValue,
   type Remote,
-} from '../kernel/control/osc-transport.ts';
+} from '../kernel/osc/osc-transport.ts';
 import { ErrorCode } from '../kernel/base/errors.ts';
 
 /** A reply as seen by the client: split JSON replies arrive here already joined. */

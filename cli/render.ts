@@ -1,10 +1,10 @@
 /** `chronus render <score.json> -o out.wav`: offline, as fast as possible, with a progress bar. */
 import cliProgress from 'cli-progress';
 import type { Config } from '../kernel/base/config.ts';
-import { Engine } from '../kernel/control/engine.ts';
+import { Engine } from '../kernel/engine/engine.ts';
 import { Logger } from '../kernel/base/logger.ts';
-import { renderScore } from '../kernel/control/offline-render.ts';
-import { readScore } from '../kernel/control/score.ts';
+import { renderScore } from '../kernel/engine/offline-render.ts';
+import { readScore } from '../kernel/engine/score.ts';
 import type { WavSampleFormat } from '../plugin-sdk/wav/index.ts';
 
 const FORMATS = ['int16', 'int24', 'float32'];

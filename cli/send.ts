@@ -8,7 +8,7 @@
 import type { Config } from '../kernel/base/config.ts';
 import { errorHint } from '../kernel/base/errors.ts';
 import { OscClient, type OscReply } from './osc-client.ts';
-import type { OscSendArg } from '../kernel/control/osc-transport.ts';
+import type { OscSendArg } from '../kernel/osc/osc-transport.ts';
 
 export const EXIT_NO_ENGINE = 3;
 const DEFAULT_TIMEOUT_MS = 2000;

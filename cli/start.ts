@@ -1,6 +1,6 @@
 /** `chronus start`: run the engine until SIGINT/SIGTERM (under a supervisor that filters native output). */
 import type { Config } from '../kernel/base/config.ts';
-import { Engine } from '../kernel/control/engine.ts';
+import { Engine } from '../kernel/engine/engine.ts';
 import { Slot } from '../kernel/audio/shared-state.ts';
 import { installLastResort } from './last-resort.ts';
 import { supervise, type UnderflowReport } from './supervisor.ts';

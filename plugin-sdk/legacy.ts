@@ -1,6 +1,6 @@
 /**
  * What a plugin reads of the old engine's (Music Chronus) slot files: the kernel migrates an old
- * slot with what the loaded plugins declare here (kernel/control/patterns/legacy.ts), and names no
+ * slot with what the loaded plugins declare here (kernel/patterns/legacy.ts), and names no
  * module or field of its own. Declared in the definition as `legacy`; read on the control thread.
  *
  * An old slot is `{ chronus_version, schema_version: "1.0", timestamp, modules: { <id>: { … } }, <section>: … }`.

@@ -124,7 +124,7 @@ test('chronus send with no engine says so and exits non-zero; a message that ans
 });
 
 test('chronus send prints every reply a message brings, in order', async (t) => {
-  const { OscTransport } = await import('../kernel/control/osc-transport.ts');
+  const { OscTransport } = await import('../kernel/osc/osc-transport.ts');
   // A stand-in engine that answers /engine/stop as the real one does during a recording — two
   // replies, the second after the recording is closed — and /engine/ping once that is done.
   const fake = await OscTransport.open({ port: 0 });

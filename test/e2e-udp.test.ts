@@ -111,7 +111,7 @@ test('100,000 random and malformed packets: the engine keeps rendering and answe
   const before = await status(client, port);
   let seed = 0x5eed;
   const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
-  const { encodeMessage } = await import('../kernel/control/osc-transport.ts');
+  const { encodeMessage } = await import('../kernel/osc/osc-transport.ts');
   const valid = encodeMessage('/mod/voice1/freq', [440]);
   let expectedErrors = 0;
   const total = 100_000;

@@ -21,7 +21,7 @@ const url = (rel: string) => pathToFileURL(path.join(PROJECT_ROOT, rel)).href;
 
 const CHILD = `
 import { loadConfig } from '${url('kernel/base/config.ts')}';
-import { Engine } from '${url('kernel/control/engine.ts')}';
+import { Engine } from '${url('kernel/engine/engine.ts')}';
 import { installLastResort } from '${url('cli/last-resort.ts')}';
 const [root] = process.argv.slice(2);
 const config = loadConfig({ root, env: { CHRONUS_OSC_PORT: '0' } });

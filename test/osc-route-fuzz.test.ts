@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { OscClient } from '../cli/osc-client.ts';
-import { encodeMessage, type OscSendArg } from '../kernel/control/osc-transport.ts';
+import { encodeMessage, type OscSendArg } from '../kernel/osc/osc-transport.ts';
 import { makeRoot, startEngineProcess, type EngineProcess } from './helpers/engine-process.ts';
 import { assertBoundedError, consonants, eventually, framesAdvancePast, greekWithControls, HOST, rng, status } from './helpers/containment.ts';
 

@@ -22,7 +22,7 @@ import {
   type OscTransportOptions,
   type OscValue,
   type Remote,
-} from '../kernel/control/osc-transport.ts';
+} from '../kernel/osc/osc-transport.ts';
 import { OscClient, OscClientError } from '../cli/osc-client.ts';
 import { hasLiblo, oscsend, startOscdump, PROBE_ADDRESS, type Oscdump } from './helpers/liblo.ts';
 

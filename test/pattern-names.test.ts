@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FIXTURE_PLUGINS, OfflineEngine } from './helpers/offline-engine.ts';
-import { SlotDocumentSchema } from '../kernel/control/patterns/slot-schema.ts';
+import { SlotDocumentSchema } from '../kernel/patterns/slot-schema.ts';
 
 test('a slot keeps its name in the file and in /pattern/list; a bad name is refused', async (t) => {
   const e = await OfflineEngine.start({ pluginsFrom: FIXTURE_PLUGINS, only: ['tone'] });

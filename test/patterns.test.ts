@@ -9,9 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { build } from 'esbuild';
-import { PatternStore } from '../kernel/control/patterns/pattern-store.ts';
-import { parseSlotText, SlotDocumentSchema } from '../kernel/control/patterns/slot-schema.ts';
-import { legacyReaders } from '../kernel/control/patterns/legacy.ts';
+import { PatternStore } from '../kernel/patterns/pattern-store.ts';
+import { parseSlotText, SlotDocumentSchema } from '../kernel/patterns/slot-schema.ts';
+import { legacyReaders } from '../kernel/patterns/legacy.ts';
 import { FIXTURE_PLUGINS, OfflineEngine, PROJECT_ROOT } from './helpers/offline-engine.ts';
 
 const PLUGINS = [FIXTURE_PLUGINS, path.join(PROJECT_ROOT, 'plugins')];
@@ -75,7 +75,7 @@ describe('save and load', () => {
   after(() => e.close());
 
   test('the patterns folder is created at start', async () => {
-    const p = (await import('../kernel/control/patterns/pattern-routes.ts')).enginePatterns(e.engine)!;
+    const p = (await import('../kernel/patterns/pattern-routes.ts')).enginePatterns(e.engine)!;
     await p.store.ready;
     assert.deepEqual((await readdir(path.join(e.root, 'patterns'))).sort(), ['backups', 'slots']);
   });
@@ -149,7 +149,7 @@ describe('save and load', () => {
   });
 
   test('a save during a save, and a load during a save, are serialized', async () => {
-    const p = (await import('../kernel/control/patterns/pattern-routes.ts')).enginePatterns(e.engine)!;
+    const p = (await import('../kernel/patterns/pattern-routes.ts')).enginePatterns(e.engine)!;
     await e.send('/seq/bpm', [141]);
     const ops = [p.save(40), p.load(40, true), p.save(40), p.save(41), p.load(41, true), p.list()];
     const results = await Promise.all(ops);

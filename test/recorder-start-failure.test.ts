@@ -18,7 +18,7 @@ const url = (rel: string) => pathToFileURL(path.join(PROJECT_ROOT, rel)).href;
 /** Child: an offline engine that tries to record twice, then renders a second; prints replies as JSON lines. */
 const CHILD = `
 import { loadConfig } from '${url('kernel/base/config.ts')}';
-import { Engine } from '${url('kernel/control/engine.ts')}';
+import { Engine } from '${url('kernel/engine/engine.ts')}';
 import { Logger } from '${url('kernel/base/logger.ts')}';
 const [root] = process.argv.slice(2);
 const config = loadConfig({ root, env: {} });

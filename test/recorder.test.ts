@@ -21,9 +21,9 @@ import { FIXTURE_PLUGINS, OfflineEngine, PROJECT_ROOT, writeTestConfig, type Rep
 import { recorderOf } from './helpers/recorder.ts';
 import { candidateNames, MAX_NAME_BYTES, sanitizeName, timestamp } from '../plugins/recorder/names.ts';
 import { parseFormat } from '../plugins/recorder/config.ts';
-import { engineStatus, statusLine } from '../kernel/control/engine-status.ts';
+import { engineStatus, statusLine } from '../kernel/status/engine-status.ts';
 import { loadConfig, type Config } from '../kernel/base/config.ts';
-import { Engine } from '../kernel/control/engine.ts';
+import { Engine } from '../kernel/engine/engine.ts';
 import { Logger } from '../kernel/base/logger.ts';
 import { Slot } from '../kernel/audio/shared-state.ts';
 import type { WavSampleFormat } from '../plugin-sdk/wav/index.ts';
@@ -694,10 +694,10 @@ const url = (rel: string) => pathToFileURL(path.join(PROJECT_ROOT, rel)).href;
 function childScript(): string {
   return `
 import { loadConfig } from '${url('kernel/base/config.ts')}';
-import { Engine } from '${url('kernel/control/engine.ts')}';
+import { Engine } from '${url('kernel/engine/engine.ts')}';
 import { Logger } from '${url('kernel/base/logger.ts')}';
 import { recorderOf } from '${url('test/helpers/recorder.ts')}';
-import { plainArgs } from '${url('kernel/control/osc-args.ts')}';
+import { plainArgs } from '${url('kernel/osc/osc-args.ts')}';
 const [root, backend, format, seconds] = process.argv.slice(2);
 const config = loadConfig({ root, env: {} });
 config.plugins.recorder = { enabled: true, format, tap: 'master' };

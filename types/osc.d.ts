@@ -6,7 +6,7 @@
  * one OSC message (with `metadata: true`, so every argument keeps its type tag),
  * and `writePacket` / `writeMessage` to encode (with `metadata: true`, otherwise
  * every number is written as a float). Sockets are plain `node:dgram`
- * (see kernel/control/osc-transport.ts for why).
+ * (see kernel/osc/osc-transport.ts for why).
  */
 declare module 'osc' {
   /** Raw NTP time tag: [seconds since 1900-01-01, fraction of a second in units of 2^-32 s]. */

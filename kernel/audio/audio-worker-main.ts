@@ -11,7 +11,7 @@ import { ControlRing } from './control-ring.ts';
 import { SharedState, Slot } from './shared-state.ts';
 import { blepTable } from '../../plugin-sdk/dsp/index.ts';
 import { TapRing } from './tap-ring.ts';
-import type { AudioCall } from '../control/audio-host.ts';
+import type { AudioCall } from '../host/audio-host.ts';
 import type { SlotSpec } from './slot-spec.ts';
 import { StandbyPrime } from './standby-prime.ts';
 import type { WorkerData } from './worker-data.ts';
@@ -29,7 +29,7 @@ blepTable();
 
 /**
  * Until it is activated this worker is a standby: its code is loaded and nothing is opened, so that
- * it can replace a hung audio thread at once (kernel/control/worker-host.ts keeps one ready).
+ * it can replace a hung audio thread at once (kernel/host/worker-host.ts keeps one ready).
  */
 export interface Activation {
   /** The first frame this thread renders (0 at start; where the last one stopped after a restart). */

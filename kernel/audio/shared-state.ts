@@ -46,7 +46,7 @@ export const Slot = {
   QueueLimit: 22,
   /** `ctx.log` lines waiting for the control thread (it collects them only when there are some). */
   PluginLogPending: 23,
-  // The watchdog's words (kernel/control/audio-watchdog.ts), at the end of the table.
+  // The watchdog's words (kernel/host/audio-watchdog.ts), at the end of the table.
   /** The slot id of the plugin whose code runs on the audio thread now (0: none). */
   RunningSlot: 28,
   /** Counts plugin calls: unchanged while RunningSlot is set means one call is still running. */

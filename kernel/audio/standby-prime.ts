@@ -1,5 +1,5 @@
 /**
- * Priming a standby audio thread (kernel/control/worker-host.ts keeps one ready to replace a hung one): the
+ * Priming a standby audio thread (kernel/host/worker-host.ts keeps one ready to replace a hung one): the
  * current plugin versions are evaluated in it and played privately for a moment, so that after a
  * hang their code is compiled, their WebAssembly kernels are in this thread's cache and V8 has seen
  * them run. The live `load` then takes the definitions from here instead of evaluating the code again.

@@ -1,5 +1,5 @@
 /**
- * What the control thread hands a new audio thread (kernel/control/worker-host.ts starts it,
+ * What the control thread hands a new audio thread (kernel/host/worker-host.ts starts it,
  * kernel/audio/audio-worker-main.ts reads it): the format and the shared memory both sides use.
  */
 
@@ -21,7 +21,7 @@ export interface WorkerData extends AudioOptions {
   outputTap: SharedArrayBuffer;
   /** The CPU the audio thread keeps to itself (kernel/platform/cpu-affinity.ts), or null. */
   audioCpu: number | null;
-  /** The device backend: the ring the device thread plays from (kernel/control/device-output.ts), else null. */
+  /** The device backend: the ring the device thread plays from (kernel/host/device-output.ts), else null. */
   outputRing: SharedArrayBuffer | null;
   outputRingSlots: number;
   streamBlocks: number;

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ChronusError, ErrorCode, formatZodIssues, preview } from './errors.ts';
 import { PLUGIN_ID_RE } from '../plugins/manifest.ts';
-import { isLoopback, parseAllowEntry } from '../control/osc-allow-list.ts';
+import { isLoopback, parseAllowEntry } from '../osc/osc-allow-list.ts';
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 const port = int(0, 65535); // 0: any free port (tests)

@@ -48,7 +48,7 @@ const CATALOGUE = {
   HTTP_NOT_ALLOWED: 'List the machines allowed in osc.allow (the same list OSC uses), or listen on "127.0.0.1".',
   /** A control half's mDNS announcement was malformed. */
   MDNS_FAILED: 'Give a name (1-63 characters), a service type without underscores (e.g. "oscjson"), tcp or udp, and a port.',
-  // The OSC transport (kernel/control/osc-transport.ts): mistakes in what the engine sends, bind failures.
+  // The OSC transport (kernel/osc/osc-transport.ts): mistakes in what the engine sends, bind failures.
   OSC_ADDRESS_INVALID: 'An OSC address is a string that starts with "/" and has no NUL.',
   OSC_ARG_INVALID: 'Send numbers, strings, booleans, blobs, or typed { type, value } arguments.',
   OSC_JSON_PREFIX_AMBIGUOUS: 'Send one of the two trailing integer prefix arguments as "f" or "s".',

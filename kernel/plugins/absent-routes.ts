@@ -8,7 +8,7 @@
  * with its folder.
  */
 import { z } from 'zod';
-import { RouteError, type OscRouter } from '../control/osc-router.ts';
+import { RouteError, type OscRouter } from '../osc/osc-router.ts';
 import type { Manifest } from './manifest.ts';
 
 /** Why a plugin with declared routes is not answering them. */

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { watch } from 'chokidar';
 import type { PluginFiles, PluginFileStat, PluginFolder } from '../../plugin-sdk/control.ts';
 import { ChronusError, ErrorCode } from '../base/errors.ts';
-import { fsyncDir, writeFileAtomic } from '../control/patterns/atomic-file.ts';
+import { fsyncDir, writeFileAtomic } from '../patterns/atomic-file.ts';
 import type { VersionResources } from './control-resources.ts';
 
 function outside(name: string, root: string): ChronusError {

@@ -18,7 +18,7 @@ import type { z } from 'zod';
 import type { ControlContext, ControlDefinition, ControlInstance, ControlRoute, EngineView, TapReader } from '../../plugin-sdk/control.ts';
 import type { PluginLogger } from '../../plugin-sdk/types.ts';
 import { ChronusError, ErrorCode } from '../base/errors.ts';
-import type { OscRouter } from '../control/osc-router.ts';
+import type { OscRouter } from '../osc/osc-router.ts';
 import { pluginFiles, pluginFolder } from './control-files.ts';
 import { ControlHttp } from './control-http.ts';
 import { advertise } from './control-mdns.ts';

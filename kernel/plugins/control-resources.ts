@@ -8,7 +8,7 @@ import { createSocket } from 'node:dgram';
 import vm from 'node:vm';
 import type { PluginTimers, PluginUdpSocket } from '../../plugin-sdk/control.ts';
 import { ChronusError, ErrorCode } from '../base/errors.ts';
-import { encodeMessage, type OscSendArg } from '../control/osc-transport.ts';
+import { encodeMessage, type OscSendArg } from '../osc/osc-transport.ts';
 
 /** Runs the function stored on the realm; compiled once, run in each plugin's realm. */
 const CALL = new vm.Script('globalThis.__chronusCall()', { filename: 'chronus:control-call' });

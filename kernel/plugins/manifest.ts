@@ -24,7 +24,7 @@ const MODULE_PATTERN_RE = /^[a-z][a-z0-9_]*\{n\}[a-z0-9_]*$/;
 /** The largest count a module pattern may ask for (and what `config:numVoices` is checked against). */
 export const MAX_PATTERN_COUNT = 128;
 export const EFFECT_BUSES = ['main', 'master'] as const;
-/** Top-level keys of `/engine/schema` that the kernel writes itself (kernel/control/schema-export.ts). */
+/** Top-level keys of `/engine/schema` that the kernel writes itself (kernel/params/schema-export.ts). */
 export const RESERVED_SCHEMA_KEYS: readonly string[] = ['version', 'engine', 'schema_version', 'modules', 'engine_commands', 'registered_routes'];
 
 /** An address an old client sends: `/mod/...` or `/gate/...`; ending in "/", it stands for every address under it. */

@@ -8,7 +8,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { API_VERSION, type ParamTable, type PluginDefinition } from '../../plugin-sdk/types.ts';
 import type { LoadResult } from '../audio/audio-engine.ts';
-import { AudioStoppedError, type AudioHost } from '../control/audio-host.ts';
+import { AudioStoppedError, type AudioHost } from '../host/audio-host.ts';
 import { TapRing } from '../audio/tap-ring.ts';
 import { PluginStager, StagingError } from './plugin-staging.ts';
 import { locateError, sourceMapOf } from './source-map.ts';
@@ -18,17 +18,17 @@ import type { ControlDefinition } from '../../plugin-sdk/control.ts';
 import type { Config } from '../base/config.ts';
 import { ChronusError, ErrorCode, formatZodIssues } from '../base/errors.ts';
 import { expandModules, readManifest, type Manifest } from './manifest.ts';
-import type { OscRouter } from '../control/osc-router.ts';
-import type { ParamControl } from '../control/param-control.ts';
-import { mapModuleRoutes, unmapModuleRoutes } from '../control/param-routes.ts';
-import { paramTableSchema } from '../control/param-table.ts';
+import type { OscRouter } from '../osc/osc-router.ts';
+import type { ParamControl } from '../params/param-control.ts';
+import { mapModuleRoutes, unmapModuleRoutes } from '../params/param-routes.ts';
+import { paramTableSchema } from '../params/param-table.ts';
 import { bundlePlugin } from './plugin-bundler.ts';
 import { declaredSendBuses, declaresSend, feedsExactly, removalNotices, withSends } from './send-buses.ts';
 import { evaluateControl, evaluatePlugin } from './plugin-runtime.ts';
 import { ControlHalves, type ControlPorts, type ControlVersion } from './control-halves.ts';
 import { routerAliases } from './plugin-aliases.ts';
 import { AbsentRoutes } from './absent-routes.ts';
-import type { ModuleEntry, SchemaRegistry } from '../control/schema-registry.ts';
+import type { ModuleEntry, SchemaRegistry } from '../params/schema-registry.ts';
 import type { SlotSpec } from '../audio/slot-spec.ts';
 
 export interface LoadedPlugin {
@@ -91,7 +91,7 @@ export interface PluginEvents {
   log(pluginId: string, level: 'info' | 'warn' | 'error', text: string): void;
   /** An engine-wide notice a control half sends to every client. */
   broadcast(address: string, args: readonly unknown[]): void;
-  /** The whole engine as a control half sees it (kernel/control/engine-view.ts). */
+  /** The whole engine as a control half sees it (kernel/engine/engine-view.ts). */
   engineView: ControlPorts['engineView'];
 }
 

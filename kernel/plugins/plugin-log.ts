@@ -3,7 +3,7 @@
  * (kernel/audio/audio-engine.ts, bounded); this collects them when some are waiting and passes them on, at
  * most `LINES_PER_SECOND` per plugin — a plugin that logs every block says so once a second instead.
  */
-import type { AudioHost } from '../control/audio-host.ts';
+import type { AudioHost } from '../host/audio-host.ts';
 import type { PluginLogEntry } from '../audio/audio-engine.ts';
 import { Slot } from '../audio/shared-state.ts';
 

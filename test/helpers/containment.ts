@@ -4,11 +4,11 @@
  * measures of how much of an input a reply quotes.
  */
 import assert from 'node:assert/strict';
-import type { EngineStatus } from '../../kernel/control/engine-status.ts';
+import type { EngineStatus } from '../../kernel/status/engine-status.ts';
 import type { OscClient } from '../../cli/osc-client.ts';
 
 export const HOST = '127.0.0.1';
-/** What an /error may quote of one input (kernel/control/reply-bounds.ts MAX_QUOTE_CHARS), as the tests read it. */
+/** What an /error may quote of one input (kernel/osc/reply-bounds.ts MAX_QUOTE_CHARS), as the tests read it. */
 export const QUOTE_LIMIT = 200;
 
 /** /engine/status, asked again if a datagram was lost on the way. */

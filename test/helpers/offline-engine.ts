@@ -6,12 +6,12 @@ import { mkdtemp, rm, mkdir, cp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { InProcessHost } from '../../kernel/control/audio-host.ts';
+import type { InProcessHost } from '../../kernel/host/audio-host.ts';
 import { loadConfig, type Config } from '../../kernel/base/config.ts';
-import { Engine } from '../../kernel/control/engine.ts';
+import { Engine } from '../../kernel/engine/engine.ts';
 import { Logger } from '../../kernel/base/logger.ts';
-import type { Remote } from '../../kernel/control/osc-router.ts';
-import { plainArgs } from '../../kernel/control/osc-args.ts';
+import type { Remote } from '../../kernel/osc/osc-router.ts';
+import { plainArgs } from '../../kernel/osc/osc-args.ts';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 

@@ -1,5 +1,5 @@
 /** How tests and benchmarks reach the recorder plugin's control half (plugins/recorder/control.ts) in an engine. */
-import type { Engine } from '../../kernel/control/engine.ts';
+import type { Engine } from '../../kernel/engine/engine.ts';
 import type { RecorderControl } from '../../plugins/recorder/control.ts';
 import type { Recorder } from '../../plugins/recorder/recorder.ts';
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { OscClient, type OscReply } from '../../cli/osc-client.ts';
 import { loadConfig, type Config } from '../../kernel/base/config.ts';
 import { Logger } from '../../kernel/base/logger.ts';
-import { Engine } from '../../kernel/control/engine.ts';
+import { Engine } from '../../kernel/engine/engine.ts';
 import { FIXTURE_PLUGINS, PROJECT_ROOT, writeTestConfig } from './offline-engine.ts';
 
 export const PROJECT_PLUGINS = path.join(PROJECT_ROOT, 'plugins');

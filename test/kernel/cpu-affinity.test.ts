@@ -6,8 +6,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '../../kernel/base/config.ts';
 import { allowedCpus, parseCpuList, parseDeviceInterrupts, pickAudioCpu, policyOf } from '../../kernel/platform/cpu-affinity.ts';
-import { Engine } from '../../kernel/control/engine.ts';
-import { engineStatus } from '../../kernel/control/engine-status.ts';
+import { Engine } from '../../kernel/engine/engine.ts';
+import { engineStatus } from '../../kernel/status/engine-status.ts';
 import { Logger } from '../../kernel/base/logger.ts';
 import { FIXTURE_PLUGINS, PROJECT_ROOT, writeTestConfig } from '../helpers/offline-engine.ts';
 

@@ -1,16 +1,16 @@
 /**
- * The engine's console and event log (kernel/control/engine-console.ts, event-log.ts, console-format.ts):
+ * The engine's console and event log (kernel/status/engine-console.ts, event-log.ts, console-format.ts):
  * what the old engine printed, rate-limited errors, replies shown whether or not they are sent
  * (osc.replyToSender), and the 100-line log; typed integer reply arguments (osc-args.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EngineConsole, MAX_ERROR_LINES_PER_SECOND } from '../../kernel/control/engine-console.ts';
-import { LOCAL_ADDRESS } from '../../kernel/control/engine-replier.ts';
-import { EventLog, EVENT_LOG_LINES } from '../../kernel/control/event-log.ts';
-import { oscInt, oscInt64, plainArgs } from '../../kernel/control/osc-args.ts';
-import { decodePacket, encodeMessage } from '../../kernel/control/osc-transport.ts';
-import type { Remote, Replier } from '../../kernel/control/osc-router.ts';
+import { EngineConsole, MAX_ERROR_LINES_PER_SECOND } from '../../kernel/status/engine-console.ts';
+import { LOCAL_ADDRESS } from '../../kernel/osc/engine-replier.ts';
+import { EventLog, EVENT_LOG_LINES } from '../../kernel/status/event-log.ts';
+import { oscInt, oscInt64, plainArgs } from '../../kernel/osc/osc-args.ts';
+import { decodePacket, encodeMessage } from '../../kernel/osc/osc-transport.ts';
+import type { Remote, Replier } from '../../kernel/osc/osc-router.ts';
 
 const REMOTE: Remote = { address: '127.0.0.1', port: 9 };
 

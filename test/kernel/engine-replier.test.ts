@@ -1,15 +1,15 @@
 /**
- * The engine's replier (kernel/control/engine-replier.ts) and the router's failure paths: no reply and no
+ * The engine's replier (kernel/osc/engine-replier.ts) and the router's failure paths: no reply and no
  * handler failure ever throws or becomes an unhandled rejection; what cannot go as it is goes
  * clipped, as a short /error, or is counted and dropped — over a real UDP socket.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
-import { EngineReplier } from '../../kernel/control/engine-replier.ts';
+import { EngineReplier } from '../../kernel/osc/engine-replier.ts';
 import { OscClient } from '../../cli/osc-client.ts';
-import { OscRouter, type Remote, type Replier } from '../../kernel/control/osc-router.ts';
-import { encodeMessage, OscTransport, type OscSendArg } from '../../kernel/control/osc-transport.ts';
+import { OscRouter, type Remote, type Replier } from '../../kernel/osc/osc-router.ts';
+import { encodeMessage, OscTransport, type OscSendArg } from '../../kernel/osc/osc-transport.ts';
 
 /** Collects unhandled rejections while `fn` runs (and a little after: they are reported after microtasks). */
 async function noUnhandledRejections(fn: () => Promise<void>): Promise<unknown[]> {

@@ -11,7 +11,7 @@ import { PROJECT_ROOT } from '../helpers/offline-engine.ts';
 
 const KERNEL = path.join(PROJECT_ROOT, 'kernel');
 /** Where the status field `recording` (the old engine's name) may appear. */
-const STATUS_FILES = new Set(['control/engine.ts', 'control/engine-status.ts', 'control/console-format.ts']);
+const STATUS_FILES = new Set(['engine/engine.ts', 'status/engine-status.ts', 'status/console-format.ts']);
 
 function sources(): string[] {
   return readdirSync(KERNEL, { recursive: true, encoding: 'utf8' }).filter((f) => /\.(ts|mjs)$/.test(f));
@@ -29,5 +29,5 @@ test('the kernel has no recorder: no recorder names, routes, folders or codes', 
       });
   }
   assert.deepEqual(found, []);
-  assert.ok(sources().every((f) => !f.split(path.sep).includes('recording')), 'no kernel/control/recording/');
+  assert.ok(sources().every((f) => !f.split(path.sep).includes('recording')), 'no recording/ folder in the kernel');
 });

@@ -44,7 +44,7 @@ test('a bad manifest is refused with file, field and found value; the other plug
   const dir = await pluginsWith({ broken: { 'plugin.json': manifest('broken', { role: 'efect' }), 'index.ts': GAIN } });
   t.after(() => rm(dir, { recursive: true, force: true }));
   const { Logger } = await import('../../kernel/base/logger.ts');
-  const { Engine } = await import('../../kernel/control/engine.ts');
+  const { Engine } = await import('../../kernel/engine/engine.ts');
   const { loadConfig } = await import('../../kernel/base/config.ts');
   const { PROJECT_ROOT } = await import('../helpers/offline-engine.ts');
   const config = loadConfig({ root: PROJECT_ROOT, env: {} });

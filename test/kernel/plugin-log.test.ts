@@ -5,7 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PluginLogRelay } from '../../kernel/plugins/plugin-log.ts';
 import { SharedState, Slot } from '../../kernel/audio/shared-state.ts';
-import type { AudioHost } from '../../kernel/control/audio-host.ts';
+import type { AudioHost } from '../../kernel/host/audio-host.ts';
 import type { PluginLogEntry } from '../../kernel/audio/audio-engine.ts';
 import { FIXTURE_PLUGINS, OfflineEngine } from '../helpers/offline-engine.ts';
 

@@ -1,5 +1,5 @@
 /**
- * kernel/control/reply-bounds.ts: what an /error may quote, which characters it may carry, and how a text
+ * kernel/osc/reply-bounds.ts: what an /error may quote, which characters it may carry, and how a text
  * reply is made to fit a datagram — pure functions, checked against the real OSC encoder.
  */
 import { test } from 'node:test';
@@ -14,8 +14,8 @@ import {
   MAX_ERROR_MESSAGE_CHARS,
   MAX_QUOTE_CHARS,
   oscMessageSize,
-} from '../../kernel/control/reply-bounds.ts';
-import { encodeMessage, type OscSendArg } from '../../kernel/control/osc-transport.ts';
+} from '../../kernel/osc/reply-bounds.ts';
+import { encodeMessage, type OscSendArg } from '../../kernel/osc/osc-transport.ts';
 
 /** Seeded, so every run checks the same inputs. */
 function rng(seed: number): () => number {

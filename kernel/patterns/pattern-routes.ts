@@ -11,10 +11,10 @@
  * and the engine keeps its state. The patterns folder (slots/, backups/) is created at start.
  */
 import { z } from 'zod';
-import type { EngineServices } from '../engine-services.ts';
+import type { EngineServices } from '../engine/engine-services.ts';
 import { EnginePatterns, type PatternsHost } from './engine-patterns.ts';
 import { MAX_NAME_CHARS, MAX_SLOT, MIN_SLOT, slotName } from './slot-common.ts';
-import { oscInt } from '../osc-args.ts';
+import { oscInt } from '../osc/osc-args.ts';
 
 const SLOT_ERROR = `expected a slot number ${MIN_SLOT}–${MAX_SLOT}`;
 const slotArg = z

@@ -8,12 +8,12 @@
  * It sits between the router and the engine's replier (`wrap`), so it sees every reply a message
  * causes. With `osc.replyToSender: false` replies stop there: they are shown, not sent.
  */
-import { LOCAL_ADDRESS } from './engine-replier.ts';
+import { LOCAL_ADDRESS } from '../osc/engine-replier.ts';
 import type { EngineStatus } from './engine-status.ts';
 import type { EventLog } from './event-log.ts';
-import { plainArgs } from './osc-args.ts';
-import type { Remote, Replier } from './osc-router.ts';
-import type { SlotInfo } from './patterns/pattern-store.ts';
+import { plainArgs } from '../osc/osc-args.ts';
+import type { Remote, Replier } from '../osc/osc-router.ts';
+import type { SlotInfo } from '../patterns/pattern-store.ts';
 import { formatError, formatList, formatPatternList, formatStatus, formatStatusReply } from './console-format.ts';
 
 /** At most this many /error lines a second; the rest are counted and summed up in one line. */

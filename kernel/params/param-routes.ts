@@ -3,7 +3,7 @@
  * `/gate/<module>` for every gated module. No per-parameter handler is written by hand.
  */
 import { z } from 'zod';
-import type { OscRouter } from './osc-router.ts';
+import type { OscRouter } from '../osc/osc-router.ts';
 import type { ParamControl } from './param-control.ts';
 import type { ModuleEntry } from './schema-registry.ts';
 

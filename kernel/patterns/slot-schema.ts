@@ -17,7 +17,7 @@
  * ±1e15 (states), path-like names — is refused with one line per problem naming the field and the reason.
  */
 import { z } from 'zod';
-import { ChronusError, ErrorCode, formatZodIssues, preview } from '../../base/errors.ts';
+import { ChronusError, ErrorCode, formatZodIssues, preview } from '../base/errors.ts';
 import { migrateMusicChronus, type LegacyReader } from './legacy.ts';
 import { MAX_SLOT, MIN_SLOT, SCHEMA_VERSION, SLOT_FORMAT, moduleKey, paramKey, paramValue, pluginKey, refuse, slotName } from './slot-common.ts';
 
@@ -100,7 +100,7 @@ export function checkDocument(doc: unknown, label: string): SlotDocument {
   if (parsed.success) return parsed.data;
   throw new ChronusError(ErrorCode.PATTERN_INVALID, `${label} was not saved: the document does not fit the slot format:`, {
     details: formatZodIssues(parsed.error, label, doc),
-    hint: 'A plugin returned a state that is not plain, bounded JSON (see JSON_LIMITS in kernel/control/patterns/slot-schema.ts); fix its getState().',
+    hint: 'A plugin returned a state that is not plain, bounded JSON (see JSON_LIMITS in kernel/patterns/slot-schema.ts); fix its getState().',
   });
 }
 

@@ -113,7 +113,7 @@ export interface OscTransportOptions {
    * `recvBufferBytes`. Default: the OS default.
    */
   recvBufferSize?: number;
-  /** Who may send besides loopback; null (default) accepts everyone. See kernel/control/osc-allow-list.ts. */
+  /** Who may send besides loopback; null (default) accepts everyone. See kernel/osc/osc-allow-list.ts. */
   allow?: SenderAllowList | null;
 }
 

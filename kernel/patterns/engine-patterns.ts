@@ -16,9 +16,9 @@
  *
  * Save and load each run alone in the store's serial queue; the audio thread only receives messages.
  */
-import type { EngineServices, PluginsView } from '../engine-services.ts';
-import { PACKAGE_VERSION } from '../../package-root.ts';
-import { ChronusError, ErrorCode, formatZodIssues } from '../../base/errors.ts';
+import type { EngineServices, PluginsView } from '../engine/engine-services.ts';
+import { PACKAGE_VERSION } from '../package-root.ts';
+import { ChronusError, ErrorCode, formatZodIssues } from '../base/errors.ts';
 import { PatternStore, checkSlot, serialize, type SlotInfo } from './pattern-store.ts';
 import { refuse } from './slot-common.ts';
 import { legacyReaders } from './legacy.ts';

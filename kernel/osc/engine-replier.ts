@@ -39,7 +39,7 @@ export const LOCAL_ADDRESS = 'local';
 
 export class EngineReplier implements Replier {
   readonly counters: ReplyCounters = { clipped: 0, replaced: 0, dropped: 0 };
-  /** Clients inside the engine, by port number (kernel/control/engine-view.ts). */
+  /** Clients inside the engine, by port number (kernel/engine/engine-view.ts). */
   readonly locals = new Map<number, (address: string, args: readonly unknown[]) => void>();
 
   constructor(private readonly out: ReplyOutlets) {}

@@ -1,14 +1,14 @@
 /** The engine's facts at one moment: what /engine/status answers and engine_status.txt shows. */
-import type { AudioRecovery, RecoveryStatus } from './audio-recovery.ts';
-import type { AudioHost } from './audio-host.ts';
-import type { EngineReplier } from './engine-replier.ts';
-import type { OscRouter } from './osc-router.ts';
-import type { OscTransport } from './osc-transport.ts';
-import type { ParamControl } from './param-control.ts';
+import type { AudioRecovery, RecoveryStatus } from '../host/audio-recovery.ts';
+import type { AudioHost } from '../host/audio-host.ts';
+import type { EngineReplier } from '../osc/engine-replier.ts';
+import type { OscRouter } from '../osc/osc-router.ts';
+import type { OscTransport } from '../osc/osc-transport.ts';
+import type { ParamControl } from '../params/param-control.ts';
 import type { PluginHost } from '../plugins/plugin-host.ts';
 import type { CpuLatencyRequest } from '../platform/cpu-latency.ts';
 import { Slot } from '../audio/shared-state.ts';
-import { WorkerHost } from './worker-host.ts';
+import { WorkerHost } from '../host/worker-host.ts';
 
 /**
  * What the status is read from (the engine provides it; see engine-services.ts). Declared here from
@@ -47,7 +47,7 @@ export interface EngineStatus {
   badPackets: number;
   unknownAddress: number;
   badArgs: number;
-  /** Messages whose extra trailing arguments were ignored (old clients send some; kernel/control/osc-router.ts). */
+  /** Messages whose extra trailing arguments were ignored (old clients send some; kernel/osc/osc-router.ts). */
   extraArgs: number;
   late: number;
   clamped: number;

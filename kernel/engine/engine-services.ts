@@ -9,11 +9,11 @@
 import type { Config } from '../base/config.ts';
 import type { Logger } from '../base/logger.ts';
 import type { PluginHost } from '../plugins/plugin-host.ts';
-import type { EngineConsole } from './engine-console.ts';
-import type { StatusSources } from './engine-status.ts';
-import type { EventLog } from './event-log.ts';
-import type { Remote, RouteMessage } from './osc-router.ts';
-import type { SchemaRegistry } from './schema-registry.ts';
+import type { EngineConsole } from '../status/engine-console.ts';
+import type { StatusSources } from '../status/engine-status.ts';
+import type { EventLog } from '../status/event-log.ts';
+import type { Remote, RouteMessage } from '../osc/osc-router.ts';
+import type { SchemaRegistry } from '../params/schema-registry.ts';
 import type { EngineViews } from './engine-view.ts';
 
 /** The loaded plugins as routes see them: what is loaded and what is kept out, not loading or unloading. */

@@ -11,9 +11,9 @@
  */
 import path from 'node:path';
 import { ErrorCode } from '../base/errors.ts';
-import type { ParamControl } from './param-control.ts';
+import type { ParamControl } from '../params/param-control.ts';
 import type { PluginHost } from '../plugins/plugin-host.ts';
-import type { SchemaRegistry } from './schema-registry.ts';
+import type { SchemaRegistry } from '../params/schema-registry.ts';
 import { AudioWatchdog, type Stall, type WatchdogLimits } from './audio-watchdog.ts';
 import type { WorkerHost } from './worker-host.ts';
 import type { StatePurpose } from '../../plugin-sdk/types.ts';

@@ -1,7 +1,7 @@
 /** Constants, key schemas and the refusal error shared by the slot schema and its migrations (control thread). */
 import { z } from 'zod';
-import { ChronusError, ErrorCode } from '../../base/errors.ts';
-import { MODULE_ID_RE, PLUGIN_ID_RE } from '../../plugins/manifest.ts';
+import { ChronusError, ErrorCode } from '../base/errors.ts';
+import { MODULE_ID_RE, PLUGIN_ID_RE } from '../plugins/manifest.ts';
 
 export const SLOT_FORMAT = 'chronus-pattern';
 export const SCHEMA_VERSION = 2;

@@ -12,8 +12,8 @@
  * loaded plugin claims is skipped with a notice.
  */
 import { z } from 'zod';
-import type { LegacyField, LegacySlot } from '../../../plugin-sdk/legacy.ts';
-import { formatZodIssues } from '../../base/errors.ts';
+import type { LegacyField, LegacySlot } from '../../plugin-sdk/legacy.ts';
+import { formatZodIssues } from '../base/errors.ts';
 import { MAX_PARAM_MAGNITUDE, MAX_SLOT, MIN_SLOT, SCHEMA_VERSION, SLOT_FORMAT, moduleKey, refuse } from './slot-common.ts';
 
 export const LEGACY_SCHEMA_VERSION = '1.0';

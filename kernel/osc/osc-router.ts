@@ -5,7 +5,7 @@
  * ever throws into the transport, and no handler failure (thrown, rejected, or with a reply that
  * cannot be sent) escapes as an unhandled rejection.
  *
- * Every /error is bounded here, in `fail`, for every route at once (kernel/control/reply-bounds.ts): the
+ * Every /error is bounded here, in `fail`, for every route at once (kernel/osc/reply-bounds.ts): the
  * address and any long input quoted by the message are cut to MAX_QUOTE_CHARS characters, control
  * characters are escaped and the message is clipped; the replier makes the rest fit a datagram.
  *

@@ -14,7 +14,7 @@
  */
 import { copyFile, link, lstat, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { ChronusError, ErrorCode } from '../../base/errors.ts';
+import { ChronusError, ErrorCode } from '../base/errors.ts';
 import { removeStaleTemps, writeFileAtomic } from './atomic-file.ts';
 import { SerialQueue } from './serial-queue.ts';
 import { MAX_SLOT, MAX_SLOT_BYTES, MIN_SLOT, refuse, slotName } from './slot-common.ts';

@@ -1,13 +1,13 @@
 /**
  * Every `engine.statusIntervalMs` (100 ms): rewrites the status file atomically (temp + rename, so a
  * reader never sees half a line) and, when events were added, `engine_log.txt` beside it (the last
- * 100 events, kernel/control/event-log.ts) the same way; notes when the output starts sounding or falls
+ * 100 events, kernel/status/event-log.ts) the same way; notes when the output starts sounding or falls
  * silent (AUDIO_STARTED, SILENCE_DETECTED, as the old engine did). (The visualiser feed, /viz/*, is
  * the viz plugin's.)
  */
 import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { EngineServices } from './engine-services.ts';
+import type { EngineServices } from '../engine/engine-services.ts';
 import { engineStatus, statusLine, type StatusSources } from './engine-status.ts';
 
 /** The event log's file name, beside the status file (the old engine's name). */

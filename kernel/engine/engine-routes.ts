@@ -1,11 +1,11 @@
 /** The `/engine/...` routes of OSC.md that the kernel itself answers. */
 import { z } from 'zod';
 import type { EngineServices } from './engine-services.ts';
-import { engineStatus, type StatusSources } from './engine-status.ts';
+import { engineStatus, type StatusSources } from '../status/engine-status.ts';
 import { ErrorCode } from '../base/errors.ts';
-import { RouteError } from './osc-router.ts';
-import { formatSchema } from './console-format.ts';
-import { SCHEMA_FORMATS, schemaDocument, writeSchemaFiles } from './schema-export.ts';
+import { RouteError } from '../osc/osc-router.ts';
+import { formatSchema } from '../status/console-format.ts';
+import { SCHEMA_FORMATS, schemaDocument, writeSchemaFiles } from '../params/schema-export.ts';
 
 const none = z.tuple([]);
 
@@ -92,7 +92,7 @@ export function mapEngineRoutes(engine: EngineRoutesHost): void {
           description: p.manifest.description,
           bypassed: live?.bypassed ?? false,
           faults: live?.faults ?? 0,
-          /** Kept off the audio thread after it hung it (kernel/control/audio-recovery.ts): why and since when, or null. */
+          /** Kept off the audio thread after it hung it (kernel/host/audio-recovery.ts): why and since when, or null. */
           quarantined: engine.plugins.quarantined.get(p.manifest.id) ?? null,
         };
       });

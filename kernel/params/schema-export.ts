@@ -11,10 +11,10 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { OscRouter } from './osc-router.ts';
+import type { OscRouter } from '../osc/osc-router.ts';
 import type { PluginHost } from '../plugins/plugin-host.ts';
 import type { SchemaRegistry } from './schema-registry.ts';
-import { writeFileAtomic } from './patterns/atomic-file.ts';
+import { writeFileAtomic } from '../patterns/atomic-file.ts';
 
 /** The forms `/engine/schema` answers in (the old engine's three). */
 export const SCHEMA_FORMATS = ['json', 'stdout', 'file'] as const;

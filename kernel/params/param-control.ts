@@ -11,10 +11,10 @@
  * Changes for now never need a place in the queue ahead (the audio thread keeps room for them), so
  * however much is scheduled, gates and parameter changes still play.
  */
-import type { AudioHost } from './audio-host.ts';
+import type { AudioHost } from '../host/audio-host.ts';
 import { ErrorCode } from '../base/errors.ts';
 import { EventKind } from '../audio/event-kinds.ts';
-import { RouteError } from './osc-router.ts';
+import { RouteError } from '../osc/osc-router.ts';
 import { SchemaRegistry } from './schema-registry.ts';
 import { Slot } from '../audio/shared-state.ts';
 

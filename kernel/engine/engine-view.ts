@@ -7,11 +7,11 @@
  */
 import type { EngineView, PluginChange, PluginLevels } from '../../plugin-sdk/control.ts';
 import type { TapRing } from '../audio/tap-ring.ts';
-import { LOCAL_ADDRESS, type EngineReplier } from './engine-replier.ts';
-import { plainArgs } from './osc-args.ts';
-import type { OscRouter } from './osc-router.ts';
-import type { ParamControl } from './param-control.ts';
-import type { SchemaRegistry } from './schema-registry.ts';
+import { LOCAL_ADDRESS, type EngineReplier } from '../osc/engine-replier.ts';
+import { plainArgs } from '../osc/osc-args.ts';
+import type { OscRouter } from '../osc/osc-router.ts';
+import type { ParamControl } from '../params/param-control.ts';
+import type { SchemaRegistry } from '../params/schema-registry.ts';
 
 /** Samples of output history kept for `recentOutput` (170 ms at 48 kHz). */
 export const OUTPUT_WINDOW = 8192;

@@ -5,34 +5,34 @@
  */
 import path from 'node:path';
 import { debuglog } from 'node:util';
-import { InProcessHost, type AudioHost } from './audio-host.ts';
+import { InProcessHost, type AudioHost } from '../host/audio-host.ts';
 import type { Config } from '../base/config.ts';
 import { ReportKind } from '../audio/event-kinds.ts';
-import { OscRouter, type Remote, type RouteMessage, type TimetagClock } from './osc-router.ts';
-import { OscTransport } from './osc-transport.ts';
-import { EngineReplier } from './engine-replier.ts';
-import { isLoopback, SenderAllowList } from './osc-allow-list.ts';
-import { ParamControl } from './param-control.ts';
+import { OscRouter, type Remote, type RouteMessage, type TimetagClock } from '../osc/osc-router.ts';
+import { OscTransport } from '../osc/osc-transport.ts';
+import { EngineReplier } from '../osc/engine-replier.ts';
+import { isLoopback, SenderAllowList } from '../osc/osc-allow-list.ts';
+import { ParamControl } from '../params/param-control.ts';
 import { PluginHost } from '../plugins/plugin-host.ts';
 import { PluginStager } from '../plugins/plugin-staging.ts';
-import { SchemaRegistry } from './schema-registry.ts';
+import { SchemaRegistry } from '../params/schema-registry.ts';
 import { Slot } from '../audio/shared-state.ts';
-import { WorkerHost } from './worker-host.ts';
+import { WorkerHost } from '../host/worker-host.ts';
 import type { TapRing } from '../audio/tap-ring.ts';
 import { mapEngineRoutes } from './engine-routes.ts';
-import { mapPatternRoutes } from './patterns/pattern-routes.ts';
-import { StatusReporter } from './status-reporter.ts';
+import { mapPatternRoutes } from '../patterns/pattern-routes.ts';
+import { StatusReporter } from '../status/status-reporter.ts';
 import { Logger } from '../base/logger.ts';
 import { ErrorCode } from '../base/errors.ts';
 import { PluginWatcher } from '../plugins/plugin-watcher.ts';
 import { requestCpuLatency, type CpuLatencyRequest } from '../platform/cpu-latency.ts';
-import { AudioRecovery } from './audio-recovery.ts';
+import { AudioRecovery } from '../host/audio-recovery.ts';
 import { PluginLogRelay } from '../plugins/plugin-log.ts';
-import { EngineConsole } from './engine-console.ts';
-import { EventLog } from './event-log.ts';
+import { EngineConsole } from '../status/engine-console.ts';
+import { EventLog } from '../status/event-log.ts';
 import { EngineViews } from './engine-view.ts';
-import { schemaDocument } from './schema-export.ts';
-import { engineStatus } from './engine-status.ts';
+import { schemaDocument } from '../params/schema-export.ts';
+import { engineStatus } from '../status/engine-status.ts';
 import type { EngineServices } from './engine-services.ts';
 
 const trace = debuglog('chronus:engine');
@@ -88,13 +88,13 @@ export class Engine implements EngineServices {
   readonly pluginLog: PluginLogRelay;
   /** The watchdog and what it did (real-time backends only). */
   recovery: AudioRecovery | null = null;
-  /** Every reply and notice leaves through it; it never throws (kernel/control/engine-replier.ts). */
+  /** Every reply and notice leaves through it; it never throws (kernel/osc/engine-replier.ts). */
   readonly replier: EngineReplier;
   /** Errors the last-resort handlers of `chronus start` caught (cli/last-resort.ts), shown in status. */
   readonly uncaught = { count: 0, last: '' };
   /** The last 100 events (engine_log.txt beside the status file). */
   readonly events: EventLog;
-  /** What the old engine printed on its console (kernel/control/engine-console.ts). */
+  /** What the old engine printed on its console (kernel/status/engine-console.ts). */
   readonly console: EngineConsole;
   /** The engine as control halves see it (`ctx.engine`). */
   readonly views: EngineViews;

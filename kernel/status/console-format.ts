@@ -4,7 +4,7 @@
  * `…/status` replies and `/error`, in the old engine's manner (a banner, then one fact per line).
  */
 import type { EngineStatus } from './engine-status.ts';
-import type { SlotInfo } from './patterns/pattern-store.ts';
+import type { SlotInfo } from '../patterns/pattern-store.ts';
 
 const RULE = '='.repeat(50);
 /** A value shown in a generic block is cut to this many characters. */
