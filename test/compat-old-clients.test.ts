@@ -290,14 +290,14 @@ test('integer replies go out as OSC integers: slots as int32, recorded frames as
   engine = await startEngineProcess({ root });
   const client = await OscClient.open();
   t.after(() => client.close());
-  const saved = await client.request(HOST, engine.port, '/pattern/save', [{ type: 'i', value: 7 }, 'seven'], { replyAddress: '/pattern/saved', timeoutMs: 5000 });
+  const saved = await client.request(HOST, engine.port, '/pattern/save', [{ type: 'i', value: 7 }, 'seven'], { replyAddress: '/pattern/saved', timeoutMs: 30_000 });
   assert.equal(saved.typeTags, 'iss');
   assert.deepEqual([saved.args[0], saved.args[2]], [7, 'seven']);
-  const loaded = await client.request(HOST, engine.port, '/pattern/load', [{ type: 'i', value: 7 }, 'immediate'], { replyAddress: '/pattern/loaded', timeoutMs: 5000 });
+  const loaded = await client.request(HOST, engine.port, '/pattern/load', [{ type: 'i', value: 7 }, 'immediate'], { replyAddress: '/pattern/loaded', timeoutMs: 30_000 });
   assert.equal(loaded.typeTags, 'is');
-  await client.request(HOST, engine.port, '/engine/record/start', [], { replyAddress: '/engine/record/started', timeoutMs: 5000 });
+  await client.request(HOST, engine.port, '/engine/record/start', [], { replyAddress: '/engine/record/started', timeoutMs: 30_000 });
   await new Promise((r) => setTimeout(r, 300));
-  const stopped = await client.request(HOST, engine.port, '/engine/record/stop', [], { replyAddress: '/engine/record/stopped', timeoutMs: 5000 });
+  const stopped = await client.request(HOST, engine.port, '/engine/record/stop', [], { replyAddress: '/engine/record/stopped', timeoutMs: 30_000 });
   assert.equal(stopped.typeTags, 'sh');
   assert.ok(Number.isInteger(stopped.args[1]) && Number(stopped.args[1]) > 0, String(stopped.args[1]));
 });
@@ -308,7 +308,7 @@ test('/engine/schema keeps the old export\'s keys: sequencer, engine_commands, p
   engine = await startEngineProcess();
   const client = await OscClient.open();
   t.after(() => client.close());
-  const schema = (await client.request(HOST, engine.port, '/engine/schema', ['json'], { replyAddress: '/engine/schema', timeoutMs: 5000 })).json as Record<string, unknown>;
+  const schema = (await client.request(HOST, engine.port, '/engine/schema', ['json'], { replyAddress: '/engine/schema', timeoutMs: 30_000 })).json as Record<string, unknown>;
   const old = JSON.parse(await readFile(path.join(PROJECT_ROOT, 'test/fixtures/old-engine/music-chronus-schema.json'), 'utf8')) as Record<string, unknown>;
   for (const key of Object.keys(old)) assert.ok(key in schema, `top-level "${key}"`);
   const modules = schema.modules as Record<string, Record<string, unknown>>;
