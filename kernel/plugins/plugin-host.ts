@@ -307,6 +307,7 @@ export class PluginHost {
       const where = locateError(String((error as Error)?.stack ?? error), path.join(folder, entry), sourceMapOf(bundle.code), folder);
       throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}" failed to load: ${where ? `${where}: ` : ''}${(error as Error).message.split('\n')[0]}`, { cause: error });
     }
+    this.checkAliasConflicts(manifest, definition, label);
     const table = paramTableSchema.safeParse(definition.params);
     if (!table.success) {
       throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}" declares an invalid parameter table:`, {
@@ -601,6 +602,20 @@ export class PluginHost {
     throw new ChronusError(ErrorCode.PLUGIN_ID_CONFLICT, `${label}: plugin id "${manifest.id}" is already loaded from ${rel(owner.folder)}; ${rel(folder)} is not loaded`, {
       hint: `A plugin id names one folder. Give the plugin in ${rel(folder)} an id of its own, or remove one of the two folders; the plugin loaded from ${rel(owner.folder)} keeps playing.`,
     });
+  }
+
+  /** An old address belongs to one plugin: a second plugin declaring it is refused (the first keeps it). */
+  private checkAliasConflicts(manifest: Manifest, definition: PluginDefinition, label: string): void {
+    const mine = new Set(routerAliases(manifest, definition).map(([from]) => from));
+    for (const other of this.loaded.values()) {
+      if (other.manifest.id === manifest.id) continue;
+      const taken = routerAliases(other.manifest, other.definition).find(([from]) => mine.has(from));
+      if (taken) {
+        throw new ChronusError(ErrorCode.PLUGIN_MODULE_CONFLICT, `${label}: the old address ${taken[0]} is declared by both "${other.manifest.id}" and "${manifest.id}"`, {
+          hint: `Remove the alias from one of the two manifests (aliases in plugin.json, or gateFollows); "${other.manifest.id}" keeps it meanwhile.`,
+        });
+      }
+    }
   }
 
   private checkModuleConflicts(manifest: Manifest, modules: string[], label: string): void {
