@@ -122,9 +122,12 @@ const OTHER_PATH_FIELDS = [['engine', 'statusFile']] as const;
 /** Every field holding a path in `config` (merged JSON): each key of `paths`, and OTHER_PATH_FIELDS. */
 export function pathFields(config: Record<string, unknown>): (readonly [string, string])[] {
   const paths = config.paths;
-  const keys = paths !== null && typeof paths === 'object' && !Array.isArray(paths) ? Object.keys(paths) : [];
+  const keys = isObject(paths) ? Object.keys(paths) : [];
   return [...keys.map((k) => ['paths', k] as const), ...OTHER_PATH_FIELDS];
 }
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
  * Top-level sections that became a plugin's section when their code moved into that plugin: a file
@@ -135,19 +138,15 @@ const MOVED_SECTIONS: Readonly<Record<string, string>> = { viz: 'viz' };
 function movedSections(data: Record<string, unknown>): Record<string, unknown> {
   if (!Object.keys(MOVED_SECTIONS).some((k) => k in data)) return data;
   const out = { ...data };
-  const plugins = { ...(isObjectValue(out.plugins) ? out.plugins : {}) };
+  const plugins = { ...(isObject(out.plugins) ? out.plugins : {}) };
   for (const [old, id] of Object.entries(MOVED_SECTIONS)) {
     if (!(old in out)) continue;
     const section = out[old];
     delete out[old];
-    plugins[id] = isObjectValue(section) ? { ...section, ...(isObjectValue(plugins[id]) ? plugins[id] : {}) } : section;
+    plugins[id] = isObject(section) ? { ...section, ...(isObject(plugins[id]) ? plugins[id] : {}) } : section;
   }
   out.plugins = plugins;
   return out;
-}
-
-function isObjectValue(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 type EnvKind = 'number' | 'string' | 'device';
@@ -172,8 +171,6 @@ export interface LoadConfigOptions {
   readonly localFile?: string | false;
 }
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 const key = (p: readonly PropertyKey[]) => p.map(String).join('\u0000');
 
 export function loadConfig({ root, env = process.env, localFile }: LoadConfigOptions): Config {

@@ -158,15 +158,16 @@ export class ControlHalves {
     r.resources.run(() => r.instance.configChanged?.(config));
   }
 
+  /** A version not yet created: its instance is filled in by `start`. */
   private prepare(version: ControlVersion): Running {
-    const placeholder: Running = {
+    const r: Running = {
       version,
       instance: {},
-      resources: new VersionResources(version.realm, this.ports.callMs, version.pluginId, (e) => this.report(placeholder, 'a callback', e)),
+      resources: new VersionResources(version.realm, this.ports.callMs, version.pluginId, (e) => this.report(r, 'a callback', e)),
       routes: new Map(),
       current: false,
     };
-    return placeholder;
+    return r;
   }
 
   private async retire(r: Running): Promise<void> {
