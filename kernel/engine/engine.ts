@@ -53,6 +53,8 @@ export interface EngineOptions {
   /** The project folder (for watching config/local.json). */
   root?: string;
   log?: Logger;
+  /** Runs once the engine is built, before the first plugin loads (what must see every call: a session journal). */
+  attach?: (engine: Engine) => Promise<void>;
 }
 
 export class Engine implements EngineServices {
@@ -176,6 +178,7 @@ export class Engine implements EngineServices {
     });
     const engine = new Engine(config, audio, log, stager);
     try {
+      await options.attach?.(engine);
       await engine.plugins.loadAll();
       if (audio instanceof WorkerHost) {
         engine.cpuLatency = requestCpuLatency(config.audio.cpuDmaLatencyUs);
