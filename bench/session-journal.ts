@@ -16,9 +16,9 @@ import { readFileSync } from 'node:fs';
 import { loadConfig } from '../kernel/base/config.ts';
 import { Engine } from '../kernel/engine/engine.ts';
 import { Logger } from '../kernel/base/logger.ts';
-import { SessionJournal } from '../session/journal.ts';
-import { readJournal } from '../session/read.ts';
-import { replaySession } from '../session/replay.ts';
+import { SessionJournal } from '../cli/session/journal.ts';
+import { readJournal } from '../cli/session/read.ts';
+import { replaySession } from '../cli/session/replay.ts';
 import { writeTestConfig } from '../test/helpers/offline-engine.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

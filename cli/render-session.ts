@@ -2,10 +2,10 @@
 import cliProgress from 'cli-progress';
 import type { Config } from '../kernel/base/config.ts';
 import type { WavSampleFormat } from '../plugin-sdk/wav/index.ts';
-import { readJournal } from '../session/read.ts';
-import { replaySession } from '../session/replay.ts';
-import { sessionDir } from '../session/store.ts';
-import { frameOf } from '../session/times.ts';
+import { readJournal } from './session/read.ts';
+import { replaySession } from './session/replay.ts';
+import { sessionDir } from './session/store.ts';
+import { frameOf } from './session/times.ts';
 
 export async function renderSession(config: Config, values: { out?: string; format?: string; session?: string; from?: string; to?: string; seconds?: string }): Promise<number> {
   if (!values.out) throw new Error('render --session needs an output file: chronus render --session <id> -o out.wav');

@@ -1,6 +1,6 @@
 /** `chronus sessions [list|prune]`: the journaled sessions in `paths.sessions`, and the retention caps applied now. */
 import type { Config } from '../kernel/base/config.ts';
-import { listSessions, pruneSessions } from '../session/store.ts';
+import { listSessions, pruneSessions } from './session/store.ts';
 
 function size(bytes: number): string {
   return bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;

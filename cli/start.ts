@@ -4,7 +4,7 @@ import { Engine } from '../kernel/engine/engine.ts';
 import { Slot } from '../kernel/audio/shared-state.ts';
 import { installLastResort } from './last-resort.ts';
 import { supervise, type UnderflowReport } from './supervisor.ts';
-import { SessionJournal } from '../session/journal.ts';
+import { SessionJournal } from './session/journal.ts';
 
 const STOP_DEADLINE_MS = 1000;
 

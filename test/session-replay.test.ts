@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CMD_START } from '../plugins/recorder/protocol.ts';
-import { readJournal, type Journal } from '../session/read.ts';
+import { readJournal, type Journal } from '../cli/session/read.ts';
 import { chronus, firstDifference, Live, peak, sessionRoot, wavChannels } from './helpers/session.ts';
 
 let root = '';

@@ -16,9 +16,9 @@ import { checkJson } from '../../plugin-sdk/state-json.ts';
 import { API_VERSION } from '../../plugin-sdk/types.ts';
 import { PLUGINS_DIR } from './effect-engine.ts';
 import { FIXTURE_PLUGINS, OfflineEngine, type OfflineEngineOptions } from './offline-engine.ts';
-import { SessionJournal } from '../../session/journal.ts';
-import { readJournal } from '../../session/read.ts';
-import { replaySession } from '../../session/replay.ts';
+import { SessionJournal } from '../../cli/session/journal.ts';
+import { readJournal } from '../../cli/session/read.ts';
+import { replaySession } from '../../cli/session/replay.ts';
 
 const BOUND = 1e4;
 

@@ -8,9 +8,9 @@
  * `--from` renders from the session's start without writing until `from` (no snapshots yet: a
  * replay of the last minute of an hour renders the hour).
  */
-import { InProcessHost, type AudioCall, type AudioCalls } from '../kernel/host/audio-host.ts';
-import { openWavFile } from '../kernel/engine/wav-file.ts';
-import type { WavSampleFormat } from '../plugin-sdk/wav/index.ts';
+import { InProcessHost, type AudioCall, type AudioCalls } from '../../kernel/host/audio-host.ts';
+import { openWavFile } from '../../kernel/engine/wav-file.ts';
+import type { WavSampleFormat } from '../../plugin-sdk/wav/index.ts';
 import { decodeValue } from './codec.ts';
 import type { Journal } from './read.ts';
 import { blobSource, SessionError } from './store.ts';

@@ -25,12 +25,12 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { z } from 'zod';
-import type { Engine } from '../kernel/engine/engine.ts';
-import type { AudioCall } from '../kernel/host/audio-host.ts';
-import { Slot } from '../kernel/audio/shared-state.ts';
-import { JournalKind } from '../kernel/audio/event-kinds.ts';
-import { RouteError } from '../kernel/osc/osc-router.ts';
-import { oscInt64 } from '../plugin-sdk/control.ts';
+import type { Engine } from '../../kernel/engine/engine.ts';
+import type { AudioCall } from '../../kernel/host/audio-host.ts';
+import { Slot } from '../../kernel/audio/shared-state.ts';
+import { JournalKind } from '../../kernel/audio/event-kinds.ts';
+import { RouteError } from '../../kernel/osc/osc-router.ts';
+import { oscInt64 } from '../../plugin-sdk/control.ts';
 import { encodeValue, type BlobSink } from './codec.ts';
 import { BLOBS, JOURNAL, JOURNAL_GZ, PID, newSessionDir, pruneSessions } from './store.ts';
 
