@@ -12,6 +12,8 @@
  * |                     | four numbers each: kind, frame it applies on, target, value              |
  * | `mark`  f label     | `/engine/session/mark <label>`                                          |
  * | `log`   f level text| what the engine logged (plugin reloads, rollbacks, bypasses, errors)    |
+ * | `snap`  f h bytes   | a snapshot of the audio graph before the block at frame f (blob h: the   |
+ * |                     | encoded AudioSnapshot); calls journaled before it ran before it          |
  * | `at`    f           | every frame before f is journaled (written with each flush)             |
  * | `end`   f           | closed cleanly                                                           |
  *
@@ -31,7 +33,8 @@ import { Slot } from '../../kernel/audio/shared-state.ts';
 import { JournalKind } from '../../kernel/audio/event-kinds.ts';
 import { RouteError } from '../../kernel/osc/osc-router.ts';
 import { oscInt64 } from '../../plugin-sdk/control.ts';
-import { encodeValue, type BlobSink } from './codec.ts';
+import { contentHash, encodeValue, type BlobSink } from './codec.ts';
+import type { AudioSnapshot } from '../../kernel/audio/audio-snapshot.ts';
 import { BLOBS, JOURNAL, JOURNAL_GZ, PID, newSessionDir, pruneSessions } from './store.ts';
 
 export const JOURNAL_VERSION = 1;
@@ -41,9 +44,11 @@ const SYNC_MS = 1000;
 const STATE_CALLS: ReadonlySet<AudioCall> = new Set<AudioCall>(['load', 'unload', 'command', 'share', 'setState', 'resetPlugin', 'broadcast']);
 const MARK_CHARS = 200;
 
-export interface SessionCaps {
+export interface SessionOptions {
   maxCount: number;
   maxBytes: number;
+  /** Audio seconds between snapshots of the audio graph (0 or absent: none). */
+  snapshotSeconds?: number;
 }
 
 export class SessionJournal implements BlobSink {
@@ -56,6 +61,10 @@ export class SessionJournal implements BlobSink {
   private closed = false;
   /** Records the journal ring dropped (full): a replay of this session is not exact. */
   private lost = 0;
+  /** Frames between snapshots (0: none), the frame of the last one, and one in flight. */
+  private snapshotFrames = 0;
+  private lastSnapshot = 0;
+  private snapshotting: Promise<number | null> | null = null;
 
   private constructor(
     readonly id: string,
@@ -65,7 +74,7 @@ export class SessionJournal implements BlobSink {
   ) {}
 
   /** Start journaling `engine` (before any plugin loads), after pruning old sessions to the caps. */
-  static async attach(engine: Engine, root: string, caps: SessionCaps): Promise<SessionJournal> {
+  static async attach(engine: Engine, root: string, caps: SessionOptions): Promise<SessionJournal> {
     await pruneSessions(root, { maxCount: Math.max(0, caps.maxCount - 1), maxBytes: caps.maxBytes });
     const { id, dir } = await newSessionDir(root);
     writeFileSync(path.join(dir, PID), String(process.pid));
@@ -84,8 +93,11 @@ export class SessionJournal implements BlobSink {
       backend: audio.backend,
       config,
     });
-    audio.onCall = (method, args, frame, failed) => {
+    journal.snapshotFrames = Math.round((caps.snapshotSeconds ?? 0) * audio.sampleRate);
+    audio.onCall = (method, args, frame, failed, result) => {
       if (STATE_CALLS.has(method)) journal.write({ t: 'call', f: frame, m: method, a: encodeValue(args, journal), ...(failed ? { x: 1 } : {}) });
+      // Written here, in the order the calls ran: a call at the same frame before it is in it, one after is not.
+      else if (method === 'snapshot' && !failed && result) journal.writeSnapshot(result as AudioSnapshot);
     };
     engine.log.listen((level, text) => journal.write({ t: 'log', f: journal.frame(), level, text: text.slice(0, 500) }));
     engine.router.mapRoute(
@@ -110,6 +122,27 @@ export class SessionJournal implements BlobSink {
   /** The audio thread's frame count now. */
   private frame(): number {
     return this.engine.audio.shared.values[Slot.FramesRendered];
+  }
+
+  /**
+   * Take a snapshot of the audio graph now (at the next block boundary the audio thread reaches);
+   * resolves with its frame, or null while a plugin swap is in flight (the next flush tries again).
+   */
+  snapshot(): Promise<number | null> {
+    this.snapshotting ??= this.engine.audio
+      .call('snapshot')
+      .then((s) => s?.frame ?? null, () => null)
+      .finally(() => (this.snapshotting = null));
+    return this.snapshotting;
+  }
+
+  /** The snapshot as a blob (its code, tails and samples as blobs of their own, each stored once) and a `snap` line. */
+  private writeSnapshot(snapshot: AudioSnapshot): void {
+    const text = JSON.stringify(encodeValue(snapshot, this));
+    const hash = contentHash(text);
+    this.put(hash, text);
+    this.lastSnapshot = snapshot.frame;
+    this.write({ t: 'snap', f: snapshot.frame, h: hash });
   }
 
   put(hash: string, data: string | Uint8Array): void {
@@ -152,6 +185,7 @@ export class SessionJournal implements BlobSink {
     this.flushing = this.flushing.then(async () => {
       // The frame first: every record of a block before it is in the ring by now.
       const at = this.frame();
+      if (this.snapshotFrames > 0 && at - this.lastSnapshot >= this.snapshotFrames) void this.snapshot();
       this.drain();
       this.write({ t: 'at', f: at });
       const text = this.lines.join('\n') + '\n';
@@ -172,6 +206,7 @@ export class SessionJournal implements BlobSink {
   async close(): Promise<void> {
     if (this.closed) return;
     clearInterval(this.timer);
+    this.snapshotFrames = 0;
     this.engine.audio.onCall = null;
     this.engine.router.unmapRoute('/engine/session/mark');
     await this.flush();

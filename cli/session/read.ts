@@ -25,12 +25,20 @@ const Call = z.object({ t: z.literal('call'), f: frame, m: z.enum(['load', 'unlo
 const Ev = z.object({ t: z.literal('ev'), b: frame, r: z.array(z.number()).refine((r) => r.length % 4 === 0, { error: 'records come in fours' }) });
 const Mark = z.object({ t: z.literal('mark'), f: frame, label: z.string() });
 const At = z.object({ t: z.enum(['at', 'end']), f: frame });
+const Snap = z.object({ t: z.literal('snap'), f: frame, h: z.string().regex(/^[0-9a-f]{64}$/, { error: 'a content hash' }) });
 const Log = z.object({ t: z.literal('log'), f: frame, level: z.string(), text: z.string() });
-const Line = z.discriminatedUnion('t', [Head, Call, Ev, Mark, At, Log]);
+const Line = z.discriminatedUnion('t', [Head, Call, Ev, Mark, At, Log, Snap]);
 
 export type JournalHead = z.infer<typeof Head>;
 export type JournalCall = z.infer<typeof Call>;
 export type JournalEvents = z.infer<typeof Ev>;
+
+/** A snapshot of the audio graph before the block at `f` (blob `h`); the first `calls` journaled calls ran before it. */
+export interface JournalSnapshot {
+  f: number;
+  h: string;
+  calls: number;
+}
 
 export interface Journal {
   dir: string;
@@ -39,6 +47,8 @@ export interface Journal {
   events: JournalEvents[];
   marks: { f: number; label: string }[];
   logs: { f: number; level: string; text: string }[];
+  /** In frame order. */
+  snapshots: JournalSnapshot[];
   /** Every frame before this one is journaled. */
   endFrame: number;
   /** Closed cleanly (an `end` line). */
@@ -55,7 +65,7 @@ export function readJournal(dir: string): Journal {
   else if (existsSync(plain)) text = readFileSync(plain, 'utf8');
   else throw new SessionError(`${dir}: no ${JOURNAL_GZ} or ${JOURNAL}`);
   const lines = text.split('\n');
-  const journal: Omit<Journal, 'head'> & { head: JournalHead | null } = { dir, head: null, calls: [], events: [], marks: [], logs: [], endFrame: 0, ended: false, torn: 0 };
+  const journal: Omit<Journal, 'head'> & { head: JournalHead | null } = { dir, head: null, calls: [], events: [], marks: [], logs: [], snapshots: [], endFrame: 0, ended: false, torn: 0 };
   for (let i = 0; i < lines.length; i++) {
     if (lines[i] === '') continue;
     let json: unknown;
@@ -74,6 +84,7 @@ export function readJournal(dir: string): Journal {
     else if (line.t === 'ev') journal.events.push(line);
     else if (line.t === 'mark') journal.marks.push({ f: line.f, label: line.label });
     else if (line.t === 'log') journal.logs.push(line);
+    else if (line.t === 'snap') journal.snapshots.push({ f: line.f, h: line.h, calls: journal.calls.length });
     else {
       journal.endFrame = Math.max(journal.endFrame, line.f);
       if (line.t === 'end') journal.ended = true;

@@ -5,8 +5,10 @@
  * the ring, exactly as they were taken; the plugins' own events (sequencer, LFOs) come from the
  * plugins as they did live. So every block sees what the live block saw, sample for sample.
  *
- * `--from` renders from the session's start without writing until `from` (no snapshots yet: a
- * replay of the last minute of an hour renders the hour).
+ * `--from` starts from the journal's last snapshot at or before `from` (the audio graph as it was
+ * at that block boundary: every plugin version with its full state, the parameters, the queue), with
+ * the calls journaled after it and the records of the blocks from there on, and renders without
+ * writing until `from`; without a snapshot before it, from the session's start.
  */
 import { InProcessHost, type AudioCall, type AudioCalls } from '../../kernel/host/audio-host.ts';
 import { openWavFile } from '../../kernel/engine/wav-file.ts';
@@ -14,6 +16,8 @@ import type { WavSampleFormat } from '../../plugin-sdk/wav/index.ts';
 import { decodeValue } from './codec.ts';
 import type { Journal } from './read.ts';
 import { blobSource, SessionError } from './store.ts';
+import { readSnapshot } from './snapshot.ts';
+import type { AudioSnapshot } from '../../kernel/audio/audio-snapshot.ts';
 
 export interface ReplayOptions {
   out: string;
@@ -23,6 +27,8 @@ export interface ReplayOptions {
   /** Frame after the last one written (default and at most: the journal's end). */
   to?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Start from the session's beginning even where a snapshot would do (to compare the two). */
+  ignoreSnapshots?: boolean;
 }
 
 export interface ReplayResult {
@@ -30,6 +36,8 @@ export interface ReplayResult {
   frames: number;
   from: number;
   to: number;
+  /** The first frame rendered: a snapshot's frame, or 0. */
+  startFrame: number;
   /** Journaled calls that threw again in the replay (as they did live, or the replay differs). */
   callErrors: string[];
 }
@@ -41,8 +49,11 @@ export async function replaySession(journal: Journal, options: ReplayOptions): P
   if (!(from < to)) throw new SessionError(`nothing to render: from frame ${from} is not before ${to} (the journal ends at frame ${journal.endFrame})`);
   const host = new InProcessHost({ sampleRate: head.sampleRate, blockSize: head.blockSize, smoothingMs: head.smoothingMs, equalPowerFades: head.equalPowerFades });
   const blobs = blobSource(journal.dir);
-  const calls = [...journal.calls].sort((a, b) => a.f - b.f);
-  const events = [...journal.events].sort((a, b) => a.b - b.b);
+  const snap = options.ignoreSnapshots ? undefined : journal.snapshots.filter((s) => s.f <= from).at(-1);
+  if (snap !== undefined) restoreFrom(host, readSnapshot(snap, blobs));
+  const startFrame = host.engine.frame;
+  const calls = journal.calls.slice(snap?.calls ?? 0).sort((a, b) => a.f - b.f);
+  const events = journal.events.filter((e) => e.b >= startFrame).sort((a, b) => a.b - b.b);
   const n = head.blockSize;
   const callErrors: string[] = [];
   const writer = await openWavFile(options.out, { sampleRate: head.sampleRate, channels: 2, format: options.format ?? 'int24', overwrite: true });
@@ -79,5 +90,14 @@ export async function replaySession(journal: Journal, options: ReplayOptions): P
     await writer.close();
     await host.close();
   }
-  return { frames: to - from, from, to, callErrors };
+  return { frames: to - from, from, to, startFrame, callErrors };
+}
+
+/** The snapshot into the fresh offline engine; a plugin that will not take it back is said with the snapshot's frame. */
+function restoreFrom(host: InProcessHost, snapshot: AudioSnapshot): void {
+  try {
+    host.engine.restore(snapshot);
+  } catch (e) {
+    throw new SessionError(`the snapshot at frame ${snapshot.frame} could not be restored: ${(e as Error).message.split('\n')[0]}`);
+  }
 }

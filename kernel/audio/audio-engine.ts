@@ -13,6 +13,7 @@
  */
 import type { Bus, BusName, Param, PluginContext, PluginDefinition, PluginInstance, StatePurpose } from '../../plugin-sdk/types.ts';
 import { ControlRing, type RingRecord } from './control-ring.ts';
+import { AUDIO_SNAPSHOT_VERSION, type AudioSnapshot } from './audio-snapshot.ts';
 import { EventKind, JournalKind, ReportKind } from './event-kinds.ts';
 import { EventQueue } from './event-queue.ts';
 import { ParamBank } from './param.ts';
@@ -606,6 +607,55 @@ export class AudioEngine {
   /** Why a version that is no longer in the graph failed (a rolled-back reload). */
   retiredError(slotId: number): string {
     return this.retiredErrors.get(slotId) ?? '';
+  }
+
+  /**
+   * Between blocks: everything the next block depends on (kernel/audio/audio-snapshot.ts), or null
+   * while a swap is in flight (a crossfade, or a new version still watched with its old one kept for
+   * a rollback): ask again at a later boundary.
+   */
+  snapshot(): AudioSnapshot | null {
+    if (this.slots.some((s) => s.previous !== null || s.fadePos < s.fadeLength)) return null;
+    const slots = this.slots.map((s) => ({
+      spec: s.spec,
+      state: this.between(s.spec.slotId, () => stateOf(s, 'reload')),
+      bypassed: s.bypassed,
+      faults: s.faults,
+      lastError: s.lastError,
+    }));
+    const openGates: number[] = [];
+    for (let g = 0; g < this.gateOpen.length; g++) if (this.gateOpen[g]) openGates.push(g);
+    const { frame, outputStopped, outputGain } = this;
+    return { v: AUDIO_SNAPSHOT_VERSION, frame, slots, params: this.bank.capture(), queue: this.queue.capture(), openGates, outputStopped, outputGain };
+  }
+
+  /**
+   * Into an empty engine (an offline replay), between blocks: the graph `snapshot()` saw. The
+   * parameters first (a new instance reads them as it is made), then each version with its state,
+   * then the queue (what `create` or `setState` scheduled is replaced by what was queued).
+   */
+  restore(snapshot: AudioSnapshot): void {
+    if (this.slots.length > 0) throw new Error('restore: the engine already has plugins');
+    this.frame = snapshot.frame;
+    this.dueBefore = snapshot.frame + this.maxBlock;
+    this.bank.restore(snapshot.params);
+    for (const s of snapshot.slots) {
+      this.load(s.spec);
+      const slot = this.slots.find((x) => x.spec.slotId === s.spec.slotId) as PluginSlot;
+      const state = acceptedState(slot.definition, s.state);
+      if (state !== undefined) this.between(slot.spec.slotId, () => slot.instance.setState?.(state));
+      Object.assign(slot, { bypassed: s.bypassed, faults: s.faults, lastError: s.lastError });
+    }
+    this.bank.restore(snapshot.params);
+    this.queue.restore(snapshot.queue);
+    for (const g of snapshot.openGates) {
+      if (g >= this.gateOpen.length || this.gateOpen[g]) continue;
+      this.gateOpen[g] = 1;
+      this.openGates++;
+    }
+    this.outputStopped = snapshot.outputStopped;
+    this.outputGain = snapshot.outputGain;
+    this.shared.values[Slot.FramesRendered] = snapshot.frame;
   }
 
   // ───────────────────────── the real-time path ─────────────────────────

@@ -85,9 +85,10 @@ port.on('message', async (m: { id: number; method: AudioCall | 'close' | 'run'; 
     port.postMessage({ id: m.id, result: null });
     return;
   }
-  // A new version's create runs cold code (≈ 3–30 ms): render a lead's worth of blocks first, so
-  // the stall it causes is absorbed twice over (kernel/audio/backends/backend.ts).
-  if (m.method === 'load' || m.method === 'setState' || m.method === 'resetPlugin') backend.renderAhead?.(data.leadBlocks);
+  // A new version's create runs cold code (≈ 3–30 ms), a snapshot copies every plugin's memories:
+  // render a lead's worth of blocks first, so the stall it causes is absorbed twice over
+  // (kernel/audio/backends/backend.ts).
+  if (m.method === 'load' || m.method === 'setState' || m.method === 'resetPlugin' || m.method === 'snapshot') backend.renderAhead?.(data.leadBlocks);
   try {
     const fn = engine[m.method] as (...a: unknown[]) => unknown;
     const began = performance.now();

@@ -1,4 +1,5 @@
 import { EventKind } from './event-kinds.ts';
+import type { SnapshotQueue } from './audio-snapshot.ts';
 
 /**
  * The audio thread's queue of timed events, kept sorted by frame; at the same frame parameter
@@ -103,6 +104,32 @@ export class EventQueue {
   clear(): void {
     this.head = 0;
     this.count = 0;
+  }
+
+  /** Between blocks: every queued event, earliest first (allocates). */
+  capture(): SnapshotQueue {
+    const n = this.count;
+    const q: SnapshotQueue = { frames: new Float64Array(n), kinds: new Int32Array(n), targets: new Int32Array(n), values: new Float64Array(n) };
+    for (let i = 0; i < n; i++) {
+      const at = (this.head + i) % this.capacity;
+      q.frames[i] = this.frames[at];
+      q.kinds[i] = this.kinds[at];
+      q.targets[i] = this.targets[at];
+      q.values[i] = this.values[at];
+    }
+    return q;
+  }
+
+  /** Between blocks: exactly `capture()`'s events in its order (what does not fit is counted as dropped). */
+  restore(q: SnapshotQueue): void {
+    this.clear();
+    const n = Math.min(q.frames.length, this.capacity);
+    this.frames.set(q.frames.subarray(0, n));
+    this.kinds.set(q.kinds.subarray(0, n));
+    this.targets.set(q.targets.subarray(0, n));
+    this.values.set(q.values.subarray(0, n));
+    this.count = n;
+    this.dropped += q.frames.length - n;
   }
 
   /** Drop every event timed after `frame` (the queue is sorted: the earlier ones stay). */

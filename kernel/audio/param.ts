@@ -7,6 +7,7 @@
  */
 import type { Param, ParamSpec } from '../../plugin-sdk/types.ts';
 import { clamp } from '../../plugin-sdk/dsp/clamp.ts';
+import type { SnapshotParam } from './audio-snapshot.ts';
 
 /** Within this fraction of the range a moving value snaps to its target (avoids endless tails and denormals). */
 const SNAP = 1e-6;
@@ -137,6 +138,34 @@ export class ParamBank {
       p.inMovingList = true;
       this.moving[this.movingCount++] = index;
     }
+  }
+
+  /** Between blocks: every parameter as the smoother holds it (an exact snapshot). */
+  capture(): SnapshotParam[] {
+    const out: SnapshotParam[] = [];
+    this.params.forEach((p, index) => {
+      if (p) out.push({ index, spec: p.spec, base: p.base, mod: p.mod, value: p.value, target: p.target, moving: p.inMovingList });
+    });
+    return out;
+  }
+
+  /** Between blocks: put `capture()`'s parameters back, each exactly where it was (defined first if new). */
+  restore(params: readonly SnapshotParam[]): void {
+    for (const s of params) {
+      const p = this.define(s.index, s.spec);
+      p.base = s.base;
+      p.mod = s.mod;
+      p.value = s.value;
+      p.target = s.target;
+      p.moving = s.moving;
+      if (s.moving && !p.inMovingList) this.moving[this.movingCount++] = s.index;
+      else if (!s.moving && p.inMovingList) this.unlist(s.index);
+      p.inMovingList = s.moving;
+    }
+  }
+
+  private unlist(index: number): void {
+    for (let i = 0; i < this.movingCount; i++) if (this.moving[i] === index) this.moving[i] = this.moving[--this.movingCount];
   }
 
   /** Before rendering `frames` samples: note where every moving parameter will be at the span's end. */

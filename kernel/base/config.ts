@@ -111,6 +111,8 @@ export const ConfigSchema = z.strictObject({
     enabled: z.boolean(),
     maxCount: int(1, 100000),
     maxBytes: int(1 << 20, Number.MAX_SAFE_INTEGER),
+    /** Seconds of audio between snapshots of the audio graph (a replay `--from` starts at the last one before it); 0: none. */
+    snapshotSeconds: z.number().min(0).max(3600).refine((s) => s === 0 || s >= 1, { error: 'must be 0 (no snapshots) or at least 1 second' }),
   }),
   plugins: z.record(
     z.string().regex(PLUGIN_ID_RE, { error: 'must be a plugin id: lowercase letters, digits and dashes, starting with a letter' }),

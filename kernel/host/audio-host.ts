@@ -11,6 +11,7 @@ import { SharedState } from '../audio/shared-state.ts';
 import type { StatePurpose } from '../../plugin-sdk/types.ts';
 import type { SlotSpec } from '../audio/slot-spec.ts';
 import type { AudioOptions } from '../audio/worker-data.ts';
+import type { AudioSnapshot } from '../audio/audio-snapshot.ts';
 
 export interface AudioCalls {
   load(spec: SlotSpec): LoadResult;
@@ -23,6 +24,7 @@ export interface AudioCalls {
   plugins(): ReturnType<AudioEngine['plugins']>;
   broadcast(name: string): void;
   retiredError(slotId: number): string;
+  snapshot(): AudioSnapshot | null;
   takeLog(): ReturnType<AudioEngine['takeLog']>;
 }
 
@@ -30,9 +32,10 @@ export type AudioCall = keyof AudioCalls;
 
 /**
  * Told of every call the audio thread answered: the frame is the audio thread's own count when the
- * call ran (it ran between blocks, before the block starting at that frame); `failed` when it threw.
+ * call ran (it ran between blocks, before the block starting at that frame); `failed` when it threw;
+ * `result` what it returned (in the order the calls ran, so a snapshot sits between the calls before and after it).
  */
-export type CallObserver = (method: AudioCall, args: readonly unknown[], frame: number, failed: boolean) => void;
+export type CallObserver = (method: AudioCall, args: readonly unknown[], frame: number, failed: boolean, result?: unknown) => void;
 
 export interface AudioHost {
   readonly ring: ControlRing;
@@ -104,7 +107,7 @@ export class InProcessHost implements AudioHost {
     const frame = this.engine.frame;
     try {
       const result = structuredClone(fn.apply(this.engine, structuredClone(args)));
-      this.onCall?.(method, args, frame, false);
+      this.onCall?.(method, args, frame, false, result);
       return result;
     } catch (e) {
       this.onCall?.(method, args, frame, true);

@@ -164,7 +164,7 @@ export class WorkerHost implements AudioHost {
       if (m.id === undefined) return;
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);
-      if (p !== undefined && m.frame !== undefined) this.onCall?.(p.method as AudioCall, p.args, m.frame, m.error !== undefined);
+      if (p !== undefined && m.frame !== undefined) this.onCall?.(p.method as AudioCall, p.args, m.frame, m.error !== undefined, m.result);
       if (m.error !== undefined) {
         const error = Object.assign(new Error(m.error), m.code === undefined ? {} : { code: m.code });
         if (m.stack) error.stack = m.stack;

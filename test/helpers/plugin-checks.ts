@@ -14,6 +14,7 @@ import path from 'node:path';
 import { readManifest, type Manifest } from '../../kernel/plugins/manifest.ts';
 import { checkJson } from '../../plugin-sdk/state-json.ts';
 import { API_VERSION } from '../../plugin-sdk/types.ts';
+import { readWav } from '../../plugin-sdk/wav-read.ts';
 import { PLUGINS_DIR } from './effect-engine.ts';
 import { FIXTURE_PLUGINS, OfflineEngine, type OfflineEngineOptions } from './offline-engine.ts';
 import { SessionJournal } from '../../cli/session/journal.ts';
@@ -245,13 +246,16 @@ export async function feedNoise(e: OfflineEngine, pluginId: string): Promise<voi
 export async function checkDeterminism(dir: string, folder: string, manifest: Manifest, blocks = 300): Promise<void> {
   const sessions = await mkdtemp(path.join(os.tmpdir(), 'chronus-determinism-'));
   const held: { journal: SessionJournal | null } = { journal: null };
+  let snapFrame = -1;
   try {
     const e = await startWithPlugin(dir, folder, manifest, true, async (engine) => {
       held.journal = await SessionJournal.attach(engine, sessions, { maxCount: 10, maxBytes: 1 << 30 });
     });
     try {
       await feedNoise(e, manifest.id);
-      await exercise(e, manifest.id, blocks, 0xd1ce + folder.length);
+      await exercise(e, manifest.id, blocks >> 1, 0xd1ce + folder.length);
+      snapFrame = (await held.journal!.snapshot()) ?? -1;
+      await exercise(e, manifest.id, blocks - (blocks >> 1), 0xd1cf + folder.length);
     } finally {
       await e.close();
       await held.journal?.close();
@@ -266,9 +270,26 @@ export async function checkDeterminism(dir: string, folder: string, manifest: Ma
     }
     assert.ok(renders[0].length > 44 + blocks * 256 * 8 - 1, `the render has ${renders[0].length} bytes`);
     assert.ok(renders[0].equals(renders[1]), `${manifest.id}: two renders of the same journal differ (Math.random, a clock, or state from outside the journal?)`);
+    // From the snapshot taken halfway: the rest of the same render, to the sample.
+    assert.ok(snapFrame > 0, 'a snapshot was taken halfway');
+    const out = path.join(sessions, 'from-snapshot.wav');
+    const resumed = await replaySession(journal, { out, format: 'float32', from: snapFrame });
+    assert.equal(resumed.startFrame, snapFrame, 'the replay started from the snapshot');
+    assert.deepEqual(resumed.callErrors, []);
+    const whole = readWav(renders[0], { maxBytes: 2 ** 31 }).channels;
+    const tail = readWav(await readFile(out), { maxBytes: 2 ** 31 }).channels;
+    const diff = firstDifference(whole, snapFrame, tail);
+    assert.equal(diff, -1, `${manifest.id}: the replay from the snapshot at frame ${snapFrame} differs from the whole render at frame ${snapFrame + diff} (its 'reload' state misses something the next blocks depend on)`);
   } finally {
     await rm(sessions, { recursive: true, force: true });
   }
+}
+
+/** The first frame of `b` that differs from `a` from frame `offset` on (either channel), or -1. */
+function firstDifference(a: Float32Array[], offset: number, b: Float32Array[]): number {
+  if (a[0].length - offset !== b[0].length) return Math.min(a[0].length - offset, b[0].length);
+  for (let i = 0; i < b[0].length; i++) for (let c = 0; c < 2; c++) if (!Object.is(a[c][offset + i], b[c][i])) return i;
+  return -1;
 }
 
 /** Every conformance check on the plugin folder `dir/folder`. */
