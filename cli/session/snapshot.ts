@@ -15,6 +15,7 @@ const typed = <T>(type: new (...a: never[]) => T) => z.custom<T>((v) => v instan
 const SnapshotSchema = z.object({
   v: z.literal(AUDIO_SNAPSHOT_VERSION),
   frame,
+  buses: z.array(z.string().max(200)).max(4096),
   slots: z.array(
     z.object({
       // The kernel's own SlotSpec, made by the live engine; checked here for the fields the restore reads first.

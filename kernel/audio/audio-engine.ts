@@ -626,19 +626,20 @@ export class AudioEngine {
     const openGates: number[] = [];
     for (let g = 0; g < this.gateOpen.length; g++) if (this.gateOpen[g]) openGates.push(g);
     const { frame, outputStopped, outputGain } = this;
-    return { v: AUDIO_SNAPSHOT_VERSION, frame, slots, params: this.bank.capture(), queue: this.queue.capture(), openGates, outputStopped, outputGain };
+    return { v: AUDIO_SNAPSHOT_VERSION, frame, buses: [...this.buses.keys()], slots, params: this.bank.capture(), queue: this.queue.capture(), openGates, outputStopped, outputGain };
   }
 
   /**
    * Into an empty engine (an offline replay), between blocks: the graph `snapshot()` saw. The
-   * parameters first (a new instance reads them as it is made), then each version with its state,
-   * then the queue (what `create` or `setState` scheduled is replaced by what was queued).
+   * parameters and buses first (a new instance reads them as it is made), then each version with its
+   * state, then the queue (what `create` or `setState` scheduled is replaced by what was queued).
    */
   restore(snapshot: AudioSnapshot): void {
     if (this.slots.length > 0) throw new Error('restore: the engine already has plugins');
     this.frame = snapshot.frame;
     this.dueBefore = snapshot.frame + this.maxBlock;
     this.bank.restore(snapshot.params);
+    for (const name of snapshot.buses) this.bus(name);
     for (const s of snapshot.slots) {
       this.load(s.spec);
       const slot = this.slots.find((x) => x.spec.slotId === s.spec.slotId) as PluginSlot;

@@ -43,6 +43,8 @@ export interface AudioSnapshot {
   v: typeof AUDIO_SNAPSHOT_VERSION;
   /** The first frame of the next block. */
   frame: number;
+  /** The buses in the order they were made: made again first, so every new instance finds those the live ones had found. */
+  buses: string[];
   /** In signal order. */
   slots: SnapshotSlot[];
   params: SnapshotParam[];

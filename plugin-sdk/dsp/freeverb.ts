@@ -86,6 +86,8 @@ export interface FreeverbState {
   combStore: number[];
   allpasses: Float32Array[];
   allpassPos: number[];
+  /** The wet level the last span ended on (the next ramps from it); absent before the first span. */
+  wetNow?: number;
 }
 
 /** Slots of `Freeverb.params`. */
@@ -380,6 +382,9 @@ export class Freeverb {
   private readonly silentFn: Silent;
   private readonly belowFn: Below;
   private readonly mem: Float32Array;
+  /** Kernel memory: 1 until the first span (FRESH), and the wet level the last span ended on (WET_NOW). */
+  private readonly fresh: Int32Array;
+  private readonly wetNow: Float64Array;
   /** The kernel's copies of the buses (`maxBlock` frames). */
   private readonly inL: Float32Array;
   private readonly inR: Float32Array;
@@ -456,6 +461,8 @@ export class Freeverb {
       i32[K_MAGNITUDE / 4 + i] = 0x7fffffff;
     }
     i32[FRESH / 4] = 1;
+    this.fresh = new Int32Array(buffer, FRESH, 1);
+    this.wetNow = new Float64Array(buffer, WET_NOW, 1);
     const applied = new Float64Array(buffer, APPLIED, 2);
     applied.fill(-1);
     this.params[FREEVERB_ROOM] = 0.5;
@@ -557,6 +564,7 @@ export class Freeverb {
       combStore: Array.from(this.mem.subarray(SPREV / 4, SPREV / 4 + 2 * COMBS)),
       allpasses,
       allpassPos: new Array<number>(2 * ALLPASSES).fill(0),
+      ...(this.fresh[0] === 0 ? { wetNow: this.wetNow[0] } : {}),
     };
   }
 
@@ -576,6 +584,10 @@ export class Freeverb {
         const v = store[i];
         this.mem[SPREV / 4 + i] = typeof v === 'number' && Number.isFinite(v) ? v : 0;
       }
+    }
+    if (typeof s.wetNow === 'number' && s.wetNow >= 0 && s.wetNow <= 1) {
+      this.wetNow[0] = s.wetNow;
+      this.fresh[0] = 0;
     }
   }
 

@@ -59,11 +59,17 @@ const BROWN_CORNER_HZ = 20;
 /** Brown RMS: peaks stay under 1 (5 σ) in practice; the clamp is a safety net. */
 const BROWN_RMS = 0.2;
 
-/** Plain-JSON state (hot reload). */
+/** Plain-JSON state (hot reload, session snapshots). */
 export interface OscillatorState {
   waveform: number;
   phase: number;
+  /** The noise generator's state now (not only its first seed). */
   seed: number;
+  /** Saw/square: the BLEP line's pending outputs (BLEP_TAPS, next first) and the last phase step; with them a restore continues exactly. */
+  pending?: number[];
+  lastInc?: number;
+  /** Pink noise's seven filter memories, then brown noise's integrator. */
+  noise?: number[];
 }
 
 export class Oscillator {
@@ -495,7 +501,10 @@ export class Oscillator {
 
   /** Plain JSON for hot reload (allocates: call between blocks). */
   getState(): OscillatorState {
-    return { waveform: this.wave, phase: this.phase, seed: this.seed };
+    const pending = new Array<number>(TAPS);
+    for (let k = 0; k < TAPS; k++) pending[k] = this.ring[(this.pos + k) & MASK];
+    const noise = [this.b0, this.b1, this.b2, this.b3, this.b4, this.b5, this.b6, this.brown];
+    return { waveform: this.wave, phase: this.phase, seed: this.seed, pending, lastInc: this.lastInc, noise };
   }
 
   /**
@@ -510,5 +519,19 @@ export class Oscillator {
       this.phase = state.phase - Math.floor(state.phase);
       if (this.wave === WAVE_SAW || this.wave === WAVE_SQUARE) this.prime(freqHz);
     }
+    this.restoreExact(state);
+  }
+
+  /** The BLEP line, last step and noise memories of a state that has them (else what `setState` primed stays). */
+  private restoreExact(state: Partial<OscillatorState>): void {
+    const finite = (a: unknown, n: number): a is number[] => Array.isArray(a) && a.length === n && a.every((x) => typeof x === 'number' && Number.isFinite(x));
+    if (finite(state.pending, TAPS)) {
+      this.ring.fill(0);
+      for (let k = 0; k < TAPS; k++) this.ring[(this.pos + k) & MASK] = state.pending[k];
+    }
+    const inc = state.lastInc;
+    if (typeof inc === 'number' && inc >= 0 && inc <= this.maxInc) this.lastInc = inc;
+    const n = state.noise;
+    if (finite(n, 8)) [this.b0, this.b1, this.b2, this.b3, this.b4, this.b5, this.b6, this.brown] = n;
   }
 }

@@ -23,6 +23,7 @@ const FreeverbStateSchema = z
     combStore: z.array(stateSample).max(MAX_LINES),
     allpasses: z.array(samples).max(MAX_LINES),
     allpassPos: positions,
+    wetNow: z.number().min(0).max(1),
   })
   .partial();
 

@@ -20,7 +20,16 @@ const seed = z.number().int().min(-(2 ** 31)).max(2 ** 32 - 1);
 
 export const VoiceStateSchema = z
   .object({
-    osc: z.object({ waveform: z.number().int().min(0).max(5), phase: z.number().min(-1e6).max(1e6), seed }).partial(),
+    osc: z
+      .object({
+        waveform: z.number().int().min(0).max(5),
+        phase: z.number().min(-1e6).max(1e6),
+        seed,
+        pending: z.array(memory).max(64),
+        lastInc: z.number().min(0).max(0.5),
+        noise: z.array(memory).max(8),
+      })
+      .partial(),
     env: z
       .object({
         stage: z.string().refine((s) => ADSR_STAGE_NAMES.includes(s), { error: `must be one of ${ADSR_STAGE_NAMES.join(', ')}` }),
