@@ -32,6 +32,7 @@ export async function renderSession(config: Config, values: { out?: string; form
   });
   bar?.stop();
   for (const e of result.callErrors) process.stderr.write(`chronus: replay: ${e}\n`);
-  process.stdout.write(`chronus: wrote ${values.out} (session ${journal.head.id}, frames ${result.from}–${result.to}, ${(result.frames / sr).toFixed(3)} s)\n`);
+  const start = result.startFrame > 0 ? `from the snapshot at frame ${result.startFrame}` : `from the session's start`;
+  process.stdout.write(`chronus: wrote ${values.out} (session ${journal.head.id}, frames ${result.from}–${result.to}, ${(result.frames / sr).toFixed(3)} s; rendered ${start})\n`);
   return result.callErrors.length > 0 ? 1 : 0;
 }

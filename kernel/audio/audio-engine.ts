@@ -631,8 +631,8 @@ export class AudioEngine {
 
   /**
    * Into an empty engine (an offline replay), between blocks: the graph `snapshot()` saw. The
-   * parameters and buses first (a new instance reads them as it is made), then each version with its
-   * state, then the queue (what `create` or `setState` scheduled is replaced by what was queued).
+   * parameters and buses first (a new instance reads them as it is made), then every version, then
+   * their states, then the queue (what `create` or `setState` scheduled is replaced by what was queued).
    */
   restore(snapshot: AudioSnapshot): void {
     if (this.slots.length > 0) throw new Error('restore: the engine already has plugins');
@@ -640,8 +640,9 @@ export class AudioEngine {
     this.dueBefore = snapshot.frame + this.maxBlock;
     this.bank.restore(snapshot.params);
     for (const name of snapshot.buses) this.bus(name);
+    // Every version first, then the states: a state may name other plugins' modules (a sequencer's tracks).
+    for (const s of snapshot.slots) this.load(s.spec);
     for (const s of snapshot.slots) {
-      this.load(s.spec);
       const slot = this.slots.find((x) => x.spec.slotId === s.spec.slotId) as PluginSlot;
       const state = acceptedState(slot.definition, s.state);
       if (state !== undefined) this.between(slot.spec.slotId, () => slot.instance.setState?.(state));

@@ -49,6 +49,21 @@ function hermite(x: Float32Array, n: number, i: number, frac: number): number {
   return ((c3 * frac + c2) * frac + c1) * frac + x0;
 }
 
+/**
+ * A sounding voice (hot reload, session snapshots): where it is in its sample and its levels; the
+ * sample data only when it is not its drum's current sample (one replaced while the hit plays).
+ */
+export interface DrumVoiceState {
+  voice: number;
+  pos: number;
+  gain: number;
+  env: number;
+  fade: number;
+  fadeStep: number;
+  left?: Float32Array;
+  right?: Float32Array;
+}
+
 export class DrumKit {
   readonly drums: number;
   private readonly empty = new Float32Array(0);
@@ -127,6 +142,42 @@ export class DrumKit {
     this.fade[chosen] = 1;
     this.fadeStep[chosen] = 0;
     this.active[chosen] = 1;
+  }
+
+  /** Every sounding voice (between blocks; allocates). */
+  getState(): DrumVoiceState[] {
+    const out: DrumVoiceState[] = [];
+    for (let v = 0; v < this.active.length; v++) {
+      if (this.active[v] === 0) continue;
+      const d = Math.floor(v / VOICES_PER_DRUM);
+      const current = this.voiceL[v] === this.sampleL[d] && this.voiceR[v] === this.sampleR[d];
+      out.push({ voice: v, pos: this.pos[v], gain: this.gain[v], env: this.env[v], fade: this.fade[v], fadeStep: this.fadeStep[v], ...(current ? {} : { left: this.voiceL[v], right: this.voiceR[v] }) });
+    }
+    return out;
+  }
+
+  /** `getState()` output back, in place of every voice sounding now (between blocks); voices it does not fit are skipped. */
+  setState(voices: readonly DrumVoiceState[]): void {
+    this.active.fill(0);
+    this.playing.fill(0);
+    this.voiceL.fill(this.empty);
+    this.voiceR.fill(this.empty);
+    for (const s of voices) {
+      const v = s.voice;
+      if (!(v >= 0 && v < this.active.length) || this.active[v] === 1) continue;
+      const d = Math.floor(v / VOICES_PER_DRUM);
+      const left = s.left ?? this.sampleL[d];
+      if (left.length === 0) continue;
+      this.voiceL[v] = left;
+      this.voiceR[v] = s.left === undefined ? this.sampleR[d] : (s.right ?? left);
+      this.pos[v] = s.pos;
+      this.gain[v] = s.gain;
+      this.env[v] = s.env;
+      this.fade[v] = s.fade;
+      this.fadeStep[v] = s.fadeStep;
+      this.active[v] = 1;
+      this.playing[d]++;
+    }
   }
 
   /**

@@ -13,13 +13,18 @@
  * |         |                                    | moves, decay per span                                   |
  * | shared  | between blocks                     | a drum's new sample (or none): next hits play it, hits  |
  * |         |                                    | sounding finish the one they started with               |
+ * | getState| between blocks                     | 'reload': `{ v: 1, voices }`, the hits sounding (dsp.ts);|
+ * |         |                                    | 'save': none (a pattern keeps no hits)                  |
+ * | setState| between blocks (after create)      | the hits in place of those sounding; ignores a state    |
+ * |         |                                    | that fails state.ts                                     |
  *
- * No state: samples come back from the control half's shared values (they outlive a reload), and
- * hits in flight are not worth carrying over (a reload crossfades them out).
+ * Samples come back from the control half's shared values (they outlive a reload); the hits in
+ * flight are state, so a hot reload or a session snapshot carries them on exactly.
  */
-import { definePlugin, type ParamTable, type PluginContext } from 'plugin-sdk';
+import { definePlugin, type ParamTable, type PluginContext, type StatePurpose } from 'plugin-sdk';
 import { decayCoefficient, DECAY_OFF_S, DrumKit, pitchRatio } from './dsp.ts';
 import { asSample } from './sample.ts';
+import { SamplerStateSchema } from './state.ts';
 
 const params = {
   pitch: { min: -24, max: 24, default: 0, unit: 'semitones', description: 'Playback pitch: +12 plays the sample twice as fast (an octave up), −12 half as fast' },
@@ -54,6 +59,7 @@ export default definePlugin({
   gates: true,
   // Every drum gets send/<bus> for each send bus a loaded plugin declares (ctx.sends).
   sends: true,
+  stateSchema: SamplerStateSchema,
   create(ctx: PluginContext) {
     const n = ctx.modules.length;
     const kit = new DrumKit(n, ctx.sampleRate);
@@ -110,6 +116,13 @@ export default definePlugin({
             addScaled(sends[s].bus.r, dryR, moving, levelL, level.value, start, end);
           }
         }
+      },
+      getState(purpose?: StatePurpose): unknown {
+        return purpose === 'reload' ? { v: 1, voices: kit.getState() } : undefined;
+      },
+      setState(state: unknown): void {
+        const parsed = SamplerStateSchema.safeParse(state);
+        if (parsed.success) kit.setState(parsed.data.voices);
       },
       shared(name: string, value: unknown): void {
         const m = ctx.modules.indexOf(name);
