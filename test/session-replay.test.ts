@@ -103,6 +103,16 @@ test('a live session replays sample for sample: whole (int24, float32) and --fro
   assert.equal(journal.ended, true, 'closed cleanly');
   assert.ok(journal.logs.some((l) => /rolled back/.test(l.text)) && journal.logs.some((l) => /bypassed/.test(l.text)), 'the rollback and the bypass are in the journal');
   assert.deepEqual(journal.marks.map((m) => m.label), ['verse', 'chorus', 'outro']);
+  // The rollback and the bypass with the audio thread's frame: after the second reload of tone swapped in, before the chorus marker.
+  const toneLoads = journal.calls.filter((c) => c.m === 'load' && (c.a[0] as { pluginId?: string }).pluginId === 'tone' && c.x === undefined);
+  const [rollback] = journal.faults.filter((f) => f.plugin === 'tone');
+  const [bypass] = journal.faults.filter((f) => f.plugin === 'glitch');
+  assert.equal(rollback?.outcome, 'rolled back');
+  assert.match(rollback.text, /late failure/);
+  assert.equal(bypass?.outcome, 'bypassed');
+  assert.ok(toneLoads.length === 3 && toneLoads[2].f <= rollback.f && rollback.f < bypass.f && bypass.f < journal.marks[1].f, `swap ${toneLoads.at(-1)?.f}, rollback ${rollback.f}, bypass ${bypass.f}, chorus ${journal.marks[1].f}`);
+  // The pattern load, for reading the journal: its route and slot.
+  assert.ok(journal.messages.some((m) => m.address === '/pattern/load' && m.a[0] === 3 && m.x === undefined), 'the pattern load is journaled with its slot');
   const [startA, startB] = recordingStarts(journal);
 
   const listed = await chronus(root, ['sessions']);

@@ -11,6 +11,11 @@
  * | `ev`    b r         | control-ring records the audio thread took in the block starting at b,   |
  * |                     | four numbers each: kind, frame it applies on, target, value              |
  * | `mark`  f label     | `/engine/session/mark <label>`                                          |
+ * | `osc`   f address a | a command a route handled (pattern loads, sequencer edits, …; not /mod/  |
+ * |                     | or /gate/, whose records are `ev`), at the control thread's frame; x: it |
+ * |                     | failed. For reading the journal: what it did is in the other lines       |
+ * | `fault` f plugin    | a plugin bypassed or a new version rolled back (`to`: the version       |
+ * |   outcome [to] text | restored), at the audio thread's frame of the swap                      |
  * | `log`   f level text| what the engine logged (plugin reloads, rollbacks, bypasses, errors)    |
  * | `snap`  f h bytes   | a snapshot of the audio graph before the block at frame f (blob h: the   |
  * |                     | encoded AudioSnapshot); calls journaled before it ran before it          |
@@ -43,6 +48,8 @@ const SYNC_MS = 1000;
 /** Calls that change what the audio thread renders; the others only read. */
 const STATE_CALLS: ReadonlySet<AudioCall> = new Set<AudioCall>(['load', 'unload', 'command', 'share', 'setState', 'resetPlugin', 'broadcast']);
 const MARK_CHARS = 200;
+/** Routes not journaled as `osc` lines: parameters and gates (their records are), markers (a line of their own), pings. */
+const UNJOURNALED = /^\/(?:mod|gate)\/|^\/engine\/(?:ping|session\/mark)$/;
 
 export interface SessionOptions {
   maxCount: number;
@@ -98,6 +105,10 @@ export class SessionJournal implements BlobSink {
       if (STATE_CALLS.has(method)) journal.write({ t: 'call', f: frame, m: method, a: encodeValue(args, journal), ...(failed ? { x: 1 } : {}) });
       // Written here, in the order the calls ran: a call at the same frame before it is in it, one after is not.
       else if (method === 'snapshot' && !failed && result) journal.writeSnapshot(result as AudioSnapshot);
+    };
+    engine.onPluginFault = (fault) => journal.write({ t: 'fault', f: fault.frame, plugin: fault.pluginId, outcome: fault.outcome, ...(fault.to === undefined ? {} : { to: fault.to }), text: fault.message.slice(0, 500) });
+    engine.router.onHandled = (address, args, failed) => {
+      if (!UNJOURNALED.test(address)) journal.write({ t: 'osc', f: journal.frame(), address, a: encodeValue(args, journal), ...(failed ? { x: 1 } : {}) });
     };
     engine.log.listen((level, text) => journal.write({ t: 'log', f: journal.frame(), level, text: text.slice(0, 500) }));
     engine.router.mapRoute(
@@ -208,6 +219,8 @@ export class SessionJournal implements BlobSink {
     clearInterval(this.timer);
     this.snapshotFrames = 0;
     this.engine.audio.onCall = null;
+    this.engine.onPluginFault = null;
+    this.engine.router.onHandled = null;
     this.engine.router.unmapRoute('/engine/session/mark');
     await this.flush();
     this.write({ t: 'end', f: this.frame() });

@@ -25,9 +25,11 @@ const Call = z.object({ t: z.literal('call'), f: frame, m: z.enum(['load', 'unlo
 const Ev = z.object({ t: z.literal('ev'), b: frame, r: z.array(z.number()).refine((r) => r.length % 4 === 0, { error: 'records come in fours' }) });
 const Mark = z.object({ t: z.literal('mark'), f: frame, label: z.string() });
 const At = z.object({ t: z.enum(['at', 'end']), f: frame });
+const Osc = z.object({ t: z.literal('osc'), f: frame, address: z.string().max(1000), a: z.array(z.unknown()), x: z.literal(1).optional() });
+const Fault = z.object({ t: z.literal('fault'), f: frame, plugin: z.string(), outcome: z.enum(['bypassed', 'rolled back']), to: z.string().optional(), text: z.string() });
 const Snap = z.object({ t: z.literal('snap'), f: frame, h: z.string().regex(/^[0-9a-f]{64}$/, { error: 'a content hash' }) });
 const Log = z.object({ t: z.literal('log'), f: frame, level: z.string(), text: z.string() });
-const Line = z.discriminatedUnion('t', [Head, Call, Ev, Mark, At, Log, Snap]);
+const Line = z.discriminatedUnion('t', [Head, Call, Ev, Mark, At, Log, Snap, Osc, Fault]);
 
 export type JournalHead = z.infer<typeof Head>;
 export type JournalCall = z.infer<typeof Call>;
@@ -49,6 +51,10 @@ export interface Journal {
   logs: { f: number; level: string; text: string }[];
   /** In frame order. */
   snapshots: JournalSnapshot[];
+  /** Commands routes handled (`osc` lines: a pattern load is `/pattern/load` with its slot), at the control thread's frame. */
+  messages: z.infer<typeof Osc>[];
+  /** Plugins bypassed or rolled back, at the audio thread's frame. */
+  faults: z.infer<typeof Fault>[];
   /** Every frame before this one is journaled. */
   endFrame: number;
   /** Closed cleanly (an `end` line). */
@@ -65,7 +71,7 @@ export function readJournal(dir: string): Journal {
   else if (existsSync(plain)) text = readFileSync(plain, 'utf8');
   else throw new SessionError(`${dir}: no ${JOURNAL_GZ} or ${JOURNAL}`);
   const lines = text.split('\n');
-  const journal: Omit<Journal, 'head'> & { head: JournalHead | null } = { dir, head: null, calls: [], events: [], marks: [], logs: [], snapshots: [], endFrame: 0, ended: false, torn: 0 };
+  const journal: Omit<Journal, 'head'> & { head: JournalHead | null } = { dir, head: null, calls: [], events: [], marks: [], logs: [], snapshots: [], messages: [], faults: [], endFrame: 0, ended: false, torn: 0 };
   for (let i = 0; i < lines.length; i++) {
     if (lines[i] === '') continue;
     let json: unknown;
@@ -84,6 +90,8 @@ export function readJournal(dir: string): Journal {
     else if (line.t === 'ev') journal.events.push(line);
     else if (line.t === 'mark') journal.marks.push({ f: line.f, label: line.label });
     else if (line.t === 'log') journal.logs.push(line);
+    else if (line.t === 'osc') journal.messages.push(line);
+    else if (line.t === 'fault') journal.faults.push(line);
     else if (line.t === 'snap') journal.snapshots.push({ f: line.f, h: line.h, calls: journal.calls.length });
     else {
       journal.endFrame = Math.max(journal.endFrame, line.f);

@@ -36,6 +36,16 @@ import type { EngineServices } from './engine-services.ts';
 
 const trace = debuglog('chronus:engine');
 
+/** A plugin the audio thread took out of play: bypassed, or a new version rolled back (`to`: the version restored). */
+export interface PluginFaultReport {
+  pluginId: string;
+  /** The audio thread's frame: the first frame of the block in which it happened. */
+  frame: number;
+  outcome: 'bypassed' | 'rolled back';
+  to?: string;
+  message: string;
+}
+
 export type BackendChoice = 'auto' | 'device' | 'null' | 'offline';
 
 export interface EngineOptions {
@@ -66,6 +76,8 @@ export class Engine implements EngineServices {
   transport: OscTransport | null = null;
   /** Sees every engine-wide notice (plugin loaded/reloaded/errors), with or without clients. */
   onBroadcast: ((address: string, args: readonly unknown[]) => void) | null = null;
+  /** Told of every plugin the audio thread bypassed or rolled back, with the audio thread's frame of it (a session journal). */
+  onPluginFault: ((fault: PluginFaultReport) => void) | null = null;
   /** Sees every reply the engine sends (offline renders and in-process tests have no socket). */
   onReply: ((remote: Remote, address: string, args: readonly unknown[]) => void) | null = null;
   /**
@@ -279,25 +291,29 @@ export class Engine implements EngineServices {
     const rec = { kind: 0, frame: 0, target: 0, value: 0 };
     while (this.audio.reports.pop(rec)) {
       const slotId = rec.target;
+      const frame = rec.frame;
       if (rec.kind === ReportKind.PluginFault) {
         void this.audio.call('plugins').then((list) => {
           const slot = list.find((p) => p.slotId === slotId);
-          this.reportFault(slot?.pluginId ?? `slot ${slotId}`, slotId, slot?.lastError ?? 'unknown error', 'bypassed');
+          this.reportFault({ pluginId: slot?.pluginId ?? `slot ${slotId}`, frame, outcome: 'bypassed', message: '' }, slotId, slot?.lastError ?? 'unknown error');
         });
       } else if (rec.kind === ReportKind.PluginRolledBack) {
         const failed = this.plugins.rolledBack(slotId);
         void this.audio.call('retiredError', slotId).then((detail) => {
-          this.reportFault(failed?.manifest.id ?? `slot ${slotId}`, slotId, detail || 'unknown error', `rolled back to version ${failed?.previous?.manifest.version ?? '?'}`);
+          const to = failed?.previous?.manifest.version ?? '?';
+          this.reportFault({ pluginId: failed?.manifest.id ?? `slot ${slotId}`, frame, outcome: 'rolled back', to, message: '' }, slotId, detail || 'unknown error');
         });
       }
     }
   }
 
-  private reportFault(id: string, slotId: number, stack: string, outcome: string): void {
+  private reportFault(fault: PluginFaultReport, slotId: number, stack: string): void {
     const where = this.plugins.locate(slotId, stack);
     const message = `${where ? `${where}: ` : ''}${stack.split('\n')[0]}`;
-    this.log.error(`plugin ${id} ${outcome}: ${message}`);
-    this.broadcast('/engine/error', [id, ErrorCode.PLUGIN_FAULT, `${outcome}: ${message}`]);
+    const outcome = fault.to === undefined ? fault.outcome : `${fault.outcome} to version ${fault.to}`;
+    this.log.error(`plugin ${fault.pluginId} ${outcome}: ${message}`);
+    this.broadcast('/engine/error', [fault.pluginId, ErrorCode.PLUGIN_FAULT, `${outcome}: ${message}`]);
+    this.onPluginFault?.({ ...fault, message });
   }
 
   async stop(): Promise<void> {

@@ -97,6 +97,9 @@ export class OscRouter {
   lastMessage = '';
   private readonly pending = new Set<Promise<void>>();
 
+  /** Told of every message a route took (its arguments as they came), once its handler finished (`failed`: it threw): a session journal. Never throws. */
+  onHandled: ((address: string, args: readonly unknown[], failed: boolean) => void) | null = null;
+
   constructor(
     private readonly replier: Replier | null,
     private readonly clock: TimetagClock | null = null,
@@ -211,16 +214,24 @@ export class OscRouter {
         }
       },
     };
+    const handled = (failed: boolean) => this.onHandled?.(route.address, raw, failed);
     try {
       const done = route.handler(parsed.data as never, ctx);
       if (done && typeof done.then === 'function') {
         const tracked: Promise<void> = Promise.resolve(done)
-          .catch((e: unknown) => this.handlerFailed(msg, e))
+          .then(
+            () => handled(false),
+            (e: unknown) => {
+              handled(true);
+              this.handlerFailed(msg, e);
+            },
+          )
           .catch((e: unknown) => this.replyFailed(e))
           .finally(() => this.pending.delete(tracked));
         this.pending.add(tracked);
-      }
+      } else handled(false);
     } catch (e) {
+      handled(true);
       this.handlerFailed(msg, e);
     }
   }
