@@ -4,7 +4,8 @@
  * blocks of silence and of full-scale noise with swept parameters stay finite, state round-trips,
  * every parameter is reachable over OSC and clamped, unloading (dispose) leaves nothing behind; a
  * control half runs, its routes answer, a reload hands its state over and an unload closes all it held;
- * two renders of the same session journal are identical (no Math.random or clock in its DSP).
+ * two renders of the same session journal are identical (no Math.random or clock in its DSP), and a
+ * replay from a snapshot taken halfway equals the rest of the whole render (a complete 'reload' state).
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
@@ -241,7 +242,9 @@ export async function feedNoise(e: OfflineEngine, pluginId: string): Promise<voi
 /**
  * Determinism: a session with the plugin (noise on its inputs, parameters swept, gates toggled) is
  * journaled, and two renders of that journal must be identical to the byte — a plugin whose sound
- * depends on Math.random, a clock or anything else outside the journal fails.
+ * depends on Math.random, a clock or anything else outside the journal fails. A snapshot is taken
+ * halfway: a replay from it must equal the rest of the whole render, sample for sample — a plugin
+ * whose 'reload' state misses something its next blocks depend on fails.
  */
 export async function checkDeterminism(dir: string, folder: string, manifest: Manifest, blocks = 300): Promise<void> {
   const sessions = await mkdtemp(path.join(os.tmpdir(), 'chronus-determinism-'));

@@ -23,7 +23,9 @@
  *  7. leave nothing behind when unloaded: the routes and schema modules are those of an engine that
  *     never loaded it, its audio slot is gone, and its control half with its status; a load and
  *     unload again leave the process no more handles (watches, timers, sockets, files) than before.
- * A plugin with only a control half skips what concerns audio (2–5).
+ *  8. render a session journal identically twice, and from a snapshot of the audio graph taken
+ *     halfway (its 'reload' state restored into a fresh instance) exactly the rest of that render.
+ * A plugin with only a control half skips what concerns audio (2–5, 8).
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
@@ -217,7 +219,7 @@ for (const folder of folders) {
       });
     }
 
-    test('two renders of the same session journal are identical (no Math.random or clock in its DSP)', async (t) => {
+    test('two renders of the same session journal are identical (no Math.random or clock in its DSP), and a replay from a snapshot taken halfway equals the rest (its reload state is complete)', async (t) => {
       const ready_ = audioReady(t);
       if (!ready_) return;
       await checkDeterminism(PLUGINS_DIR, folder, ready_.m);
