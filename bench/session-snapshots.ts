@@ -60,8 +60,15 @@ try {
     if (++tick % 94 === 0) await journal.flush();
   }
   const madeMs = performance.now() - began;
+  // What a snapshot costs the audio thread: the states copied and the structured clone a worker posts.
+  const costs: number[] = [];
+  for (let k = 0; k < 21; k++) {
+    e.render(0, e.host.blockSize);
+    const t0 = performance.now();
+    structuredClone(e.host.engine.snapshot());
+    costs.push(performance.now() - t0);
+  }
   await journal.close();
-  if (process.env.KEEP) await (await import("node:fs/promises")).cp(journal.dir, process.env.KEEP, { recursive: true });
 
   const j = readJournal(journal.dir);
   const from = j.endFrame - 60 * sr;
@@ -100,6 +107,7 @@ try {
       `session: ${(j.endFrame / sr).toFixed(0)} s made offline in ${(madeMs / 1000).toFixed(1)} s, ${j.snapshots.length} snapshots (every ${every} s of audio)`,
       `--from the last minute (frame ${from}): ${(times[0] / 1000).toFixed(2)} s from the snapshot at ${(startFrame / sr).toFixed(1)} s, ${(times[1] / 1000).toFixed(2)} s from the start (${(times[1] / times[0]).toFixed(1)}×); the two renders are ${same ? 'equal' : 'DIFFERENT'}`,
       `snapshot blob (JSON with references): median ${kib(median(own))}, largest ${kib(Math.max(...own))}; with the arrays only snapshots name: ${kib(snapshotBytes)} in all, ${kib(snapshotBytes / j.snapshots.length)} per snapshot`,
+      `a snapshot on the audio thread (states copied, structured clone): median ${median(costs).toFixed(2)} ms, max ${Math.max(...costs).toFixed(2)} ms over ${costs.length}`,
       `session folder: ${kib(folderBytes)} (journal gzipped, blobs), of which snapshots ${((100 * snapshotBytes) / folderBytes).toFixed(0)} %`,
     ].join('\n') + '\n',
   );

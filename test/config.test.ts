@@ -165,6 +165,15 @@ describe('config: every bad value is reported', () => {
     assert.match(loadError({ root: project(), env: { CHRONUS_OSC_PORT: '70000' } }).message, /<= 65535/);
   });
 
+  test('sessions.snapshotSeconds: 0 (none) or 1 to 3600 seconds; anything else is refused naming the field', () => {
+    assert.equal(loadConfig({ root: project({ sessions: { snapshotSeconds: 0 } }), env: {} }).sessions.snapshotSeconds, 0);
+    for (const bad of [0.5, -1, 3601, 'often']) {
+      const error = loadError({ root: project({ sessions: { snapshotSeconds: bad } }), env: {} });
+      assert.equal(error.code, ErrorCode.CONFIG_INVALID);
+      assert.match(error.details[0] ?? '', /^config\/local\.json: sessions\.snapshotSeconds: /);
+    }
+  });
+
   test('an unknown key in local.json is rejected with its file, path and value', () => {
     const error = loadError({ root: project({ audio: { sampelRate: 44100 } }), env: {} });
     assert.equal(error.code, ErrorCode.CONFIG_INVALID);

@@ -81,3 +81,26 @@ test('the determinism check refuses a plugin whose sound comes from Math.random'
   const manifest = await readManifest(path.join(FIXTURE_PLUGINS, 'dice'), API_VERSION, 'plugins/dice/plugin.json');
   await assert.rejects(checkDeterminism(FIXTURE_PLUGINS, 'dice', manifest, 50), /dice: two renders of the same journal differ/);
 });
+
+test('snap lines note how many calls ran before them; osc and fault lines are read; a snap line without a content hash is refused', async (t) => {
+  const dir = await tempDir(t);
+  const head = { t: 'head', v: 1, id: 'x', started: '', sampleRate: 48000, blockSize: 256, smoothingMs: 20, equalPowerFades: false };
+  const hash = 'a'.repeat(64);
+  const lines = [
+    head,
+    { t: 'call', f: 0, m: 'load', a: [{}] },
+    { t: 'call', f: 512, m: 'command', a: ['x', 'y', []] },
+    { t: 'snap', f: 512, h: hash },
+    { t: 'call', f: 512, m: 'share', a: ['x', 'k', 1] },
+    { t: 'osc', f: 700, address: '/pattern/load', a: [3, 'immediate'] },
+    { t: 'fault', f: 768, plugin: 'tone', outcome: 'rolled back', to: '1.0.0', text: 'late failure' },
+    { t: 'at', f: 1024 },
+  ];
+  await writeFile(path.join(dir, JOURNAL), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  const j = readJournal(dir);
+  assert.deepEqual(j.snapshots, [{ f: 512, h: hash, calls: 2 }], 'the share at the same frame ran after the snapshot');
+  assert.deepEqual(j.messages.map((m) => [m.address, m.a[0]]), [['/pattern/load', 3]]);
+  assert.deepEqual(j.faults.map((f) => [f.plugin, f.f, f.outcome, f.to]), [['tone', 768, 'rolled back', '1.0.0']]);
+  await writeFile(path.join(dir, JOURNAL), `${JSON.stringify(head)}\n{"t":"snap","f":0,"h":"../../etc/passwd"}\n`);
+  assert.throws(() => readJournal(dir), /journal line 2: h: a content hash/);
+});
