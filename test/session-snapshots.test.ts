@@ -4,7 +4,9 @@
  * parameter gliding and OSC bundles waiting in the queue; `chronus render --session --from` a time
  * after the second snapshot starts at the last snapshot before it (it says so) and equals the
  * recording's slice sample for sample. The snapshot it started from is read back and shown to hold
- * each of those things. A damaged snapshot blob is refused with its frame.
+ * each of those things. A damaged snapshot blob is refused with its frame. Offline: no snapshot is
+ * taken while a reloaded version is watched, and one taken while a pattern load waits for the next
+ * bar replays exactly.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +16,10 @@ import { CMD_START } from '../plugins/recorder/protocol.ts';
 import { readJournal, type Journal } from '../cli/session/read.ts';
 import { readSnapshot } from '../cli/session/snapshot.ts';
 import { blobSource, BLOBS } from '../cli/session/store.ts';
+import { replaySession } from '../cli/session/replay.ts';
+import { SessionJournal } from '../cli/session/journal.ts';
 import { chronus, firstDifference, Live, peak, sessionRoot, wavChannels } from './helpers/session.ts';
+import { OfflineEngine } from './helpers/offline-engine.ts';
 
 let root = '';
 before(async () => {
@@ -28,6 +33,9 @@ after(async () => {
 const recordingStart = (j: Journal) => j.calls.find((c) => c.m === 'command' && c.a[0] === 'recorder' && c.a[1] === CMD_START && c.x === undefined)?.f ?? -1;
 /** The values the bundles set voice3's pitch to: each one distinct, so the queue shows which is waiting. */
 const bundleFreq = (i: number) => 300.25 + i;
+
+/** Render about `seconds` in whole blocks, as a live engine and the replay do. */
+const play = (e: OfflineEngine, seconds: number) => e.render(0, Math.round((seconds * e.sampleRate) / e.host.blockSize) * e.host.blockSize);
 
 /** Whether `x` holds a non-zero sample anywhere (typed arrays or arrays of numbers, at any depth). */
 function sounding(x: unknown): boolean {
@@ -108,4 +116,58 @@ test('--from after two snapshots starts at the last one before it and equals the
   const bad = await chronus(root, ['render', '--session', id, '-o', out, '--from', (from / sr).toFixed(6)]);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, new RegExp(`snapshot at frame ${used.f}: blob ${used.h} does not match its hash`));
+});
+
+test('offline: no snapshot while a reload is watched; one taken while a pattern load waits for the bar replays exactly', async () => {
+  const held: { journal: SessionJournal | null } = { journal: null };
+  const e = await OfflineEngine.start({
+    only: ['sequencer', 'voices', 'patterns', 'reverb'],
+    configure: (c) => {
+      c.audio.sampleRate = 48000;
+    },
+    attach: async (engine) => {
+      held.journal = await SessionJournal.attach(engine, path.join(root, 'offline-sessions'), { maxCount: 10, maxBytes: 2 ** 30 });
+    },
+  });
+  const journal = held.journal!;
+  let staged = -1;
+  try {
+    await e.send('/seq/add', ['kick', 'voice1', 'X...x...X..x....']);
+    await e.send('/seq/add', ['bass', 'voice2', 'x.x.x.xx', 110, 600, 'C2 Eb2 G1']);
+    await e.send('/mod/voice2/send/reverb', [0.6]);
+    await e.send('/seq/bpm', [140]);
+    await e.send('/seq/start');
+    play(e, 1);
+    await e.send('/pattern/save', [1]);
+    await e.send('/seq/update/pattern', ['kick', 'XXXX....XXXX....']);
+    await e.send('/seq/bpm', [100]);
+    play(e, 0.6);
+    // A reload swaps a new version in, watched for a rollback: no snapshot until the watch is over.
+    await e.engine.plugins.load(path.join(e.root, 'plugins', 'voices'));
+    assert.equal(await journal.snapshot(), null, 'no snapshot while a new version is watched');
+    play(e, 3.2);
+    // The slot comes back on the next bar; a snapshot now holds the load that waits for it.
+    await e.send('/pattern/load', [1]);
+    play(e, 0.05);
+    staged = (await journal.snapshot()) ?? -1;
+    assert.ok(staged > 0, 'a snapshot once the watch is over');
+    play(e, 4);
+  } finally {
+    await e.engine.stop();
+    await journal.close();
+    await e.close();
+  }
+  const j = readJournal(journal.dir);
+  const snapshot = readSnapshot(j.snapshots[0], blobSource(journal.dir));
+  assert.ok((snapshot.slots.find((s) => s.spec.pluginId === 'sequencer')?.state as { staged?: unknown }).staged, 'the load waiting for the bar is in the snapshot');
+  const whole = path.join(root, 'offline-whole.wav');
+  const from = path.join(root, 'offline-from.wav');
+  await replaySession(j, { out: whole, format: 'float32' });
+  const r = await replaySession(j, { out: from, format: 'float32', from: staged });
+  assert.equal(r.startFrame, staged);
+  const a = await wavChannels(whole);
+  const b = await wavChannels(from);
+  assert.ok(b[0].length > 3.5 * 48000, `${b[0].length} frames from the snapshot`);
+  assert.ok(peak(b[0]) > 0.05, 'not silent');
+  assert.equal(firstDifference(a, staged, b, b[0].length), -1, 'the replay from the snapshot equals the whole render after it');
 });

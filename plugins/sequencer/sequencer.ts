@@ -258,6 +258,7 @@ export class Sequencer {
     const pendingOffs: [number, number][] = [];
     for (let g = 0; g < this.gateSpan; g++) if (this.offPending[g] === 1) pendingOffs.push([g, this.offFrame[g]]);
     state.pendingOffs = pendingOffs;
+    if (this.staged !== null) state.staged = { bpm: this.staged.bpm, swing: this.staged.swing, tracks: this.staged.set.snapshot() };
     if (this.running && !this.pendingStart) state.position = { step: c.nextStep, anchorFrame: c.anchorFrame, anchorStep: c.anchorStep };
     return state;
   }
@@ -274,7 +275,8 @@ export class Sequencer {
     const set = new TrackSet(st.tracks, this.events);
     this.ensureGates(set.maxGate);
     if (st.applyAt === undefined) {
-      this.staged = null;
+      this.staged = st.staged === undefined ? null : { set: new TrackSet(st.staged.tracks, this.events), bpm: st.staged.bpm, swing: st.staged.swing };
+      if (this.staged !== null) this.ensureGates(this.staged.set.maxGate);
       this.set = set;
       this.clock.swing = st.swing;
       this.bpm = st.bpm;

@@ -7,6 +7,7 @@
  *              reverb_send, delay_send, gate_frac, note_index }],
  *   position?: { step, anchorFrame, anchorStep },   // runtime: used by hot reload only
  *   pendingOffs?: [[gate, frame], …],               // runtime: used by hot reload only
+ *   staged?: { bpm, swing, tracks },                // runtime: a pattern load waiting for the bar
  *   applyAt?: 'bar' | 'now' }                        // set by pattern loads, never saved
  * ```
  * Missing fields take their defaults (older states load); unknown keys, wrong types and values out of
@@ -91,6 +92,8 @@ export const SequencerStateSchema = z
     tracks: z.array(TrackSchema).max(MAX_TRACKS).default([]),
     position: z.strictObject({ step: z.number().int().min(0).max(2 ** 52), anchorFrame: frame, anchorStep: z.number().int().min(0).max(2 ** 52) }).optional(),
     pendingOffs: z.array(z.tuple([z.number().int().min(0).max(65535), frame])).max(1024).optional(),
+    /** A pattern load waiting for the next bar (runtime: hot reload and session snapshots only). */
+    staged: z.strictObject({ bpm: num(MIN_BPM, MAX_BPM), swing: num(0, MAX_SWING), tracks: z.array(TrackSchema).max(MAX_TRACKS) }).optional(),
     applyAt: z.enum(['bar', 'now']).optional(),
   })
   .superRefine((s, ctx) => {
