@@ -17,7 +17,7 @@
  * | `fault` f plugin    | a plugin bypassed or a new version rolled back (`to`: the version       |
  * |   outcome [to] text | restored), at the audio thread's frame of the swap                      |
  * | `log`   f level text| what the engine logged (plugin reloads, rollbacks, bypasses, errors)    |
- * | `snap`  f h bytes   | a snapshot of the audio graph before the block at frame f (blob h: the   |
+ * | `snap`  f h         | a snapshot of the audio graph before the block at frame f (blob h: the   |
  * |                     | encoded AudioSnapshot); calls journaled before it ran before it          |
  * | `at`    f           | every frame before f is journaled (written with each flush)             |
  * | `end`   f           | closed cleanly                                                           |
@@ -149,18 +149,23 @@ export class SessionJournal implements BlobSink {
 
   /** The snapshot as a blob (its code, tails and samples as blobs of their own, each stored once) and a `snap` line. */
   private writeSnapshot(snapshot: AudioSnapshot): void {
-    const text = JSON.stringify(encodeValue(snapshot, this));
-    const hash = contentHash(text);
-    this.put(hash, text);
     this.lastSnapshot = snapshot.frame;
-    this.write({ t: 'snap', f: snapshot.frame, h: hash });
+    try {
+      const text = JSON.stringify(encodeValue(snapshot, this));
+      const hash = contentHash(text);
+      this.put(hash, text);
+      this.write({ t: 'snap', f: snapshot.frame, h: hash });
+    } catch (e) {
+      // A full disk: no snapshot this time (a replay starts from an earlier one); the engine plays on.
+      this.write({ t: 'log', f: snapshot.frame, level: 'warn', text: `journal: snapshot not stored: ${(e as Error).message}`.slice(0, 500) });
+    }
   }
 
   put(hash: string, data: string | Uint8Array): void {
     if (this.written.has(hash)) return;
-    this.written.add(hash);
-    // Written at once (synchronously), so it is on disk before any line naming it.
+    // Written at once (synchronously), so it is on disk before any line naming it; noted once it is.
     writeFileSync(path.join(this.dir, BLOBS, hash), data);
+    this.written.add(hash);
   }
 
   private write(line: Record<string, unknown>): void {
