@@ -26,7 +26,7 @@
  * not from what was asked for. Lines are appended every FLUSH_MS and fsynced every SYNC_MS, so a
  * killed engine's journal replays up to its last `at`; a clean close compresses it (gzip).
  */
-import { createReadStream, createWriteStream, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, renameSync, writeFileSync } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -163,8 +163,11 @@ export class SessionJournal implements BlobSink {
 
   put(hash: string, data: string | Uint8Array): void {
     if (this.written.has(hash)) return;
-    // Written at once (synchronously), so it is on disk before any line naming it; noted once it is.
-    writeFileSync(path.join(this.dir, BLOBS, hash), data);
+    // Written at once (synchronously), so it is on disk before any line naming it; whole or not at
+    // all (a temp file renamed), and noted once it is.
+    const file = path.join(this.dir, BLOBS, hash);
+    writeFileSync(`${file}.tmp`, data);
+    renameSync(`${file}.tmp`, file);
     this.written.add(hash);
   }
 

@@ -1,10 +1,11 @@
 /**
- * Reading a journaled snapshot of the audio graph back (CLI, replay): the blob its `snap` line names,
- * checked against its hash and with zod, its code, tails and samples read back from their own blobs.
+ * Reading a journaled snapshot of the audio graph back (CLI, replay): the blob its `snap` line names
+ * (checked against its hash, as every blob is) and its code, tails and samples from their own blobs,
+ * checked with zod.
  */
 import { z } from 'zod';
 import { AUDIO_SNAPSHOT_VERSION, type AudioSnapshot } from '../../kernel/audio/audio-snapshot.ts';
-import { contentHash, decodeValue, type BlobSource } from './codec.ts';
+import { decodeValue, type BlobSource } from './codec.ts';
 import type { JournalSnapshot } from './read.ts';
 import { SessionError } from './store.ts';
 
@@ -34,15 +35,13 @@ const SnapshotSchema = z.object({
 });
 
 export function readSnapshot(snap: JournalSnapshot, blobs: BlobSource): AudioSnapshot {
-  const bytes = blobs.get(snap.h);
-  if (contentHash(bytes) !== snap.h) throw new SessionError(`snapshot at frame ${snap.f}: blob ${snap.h} does not match its hash (the session folder is damaged)`);
-  let json: unknown;
+  let decoded: unknown;
   try {
-    json = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    throw new SessionError(`snapshot at frame ${snap.f}: blob ${snap.h} is not JSON`);
+    decoded = decodeValue(JSON.parse(blobs.get(snap.h).toString('utf8')), blobs);
+  } catch (e) {
+    throw new SessionError(`snapshot at frame ${snap.f}: ${e instanceof SessionError ? e.message : `blob ${snap.h} is not JSON`}`);
   }
-  const parsed = SnapshotSchema.safeParse(decodeValue(json, blobs));
+  const parsed = SnapshotSchema.safeParse(decoded);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new SessionError(`snapshot at frame ${snap.f}: ${issue?.path.join('.')}: ${issue?.message}`);

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { BlobSource } from './codec.ts';
+import { contentHash, type BlobSource } from './codec.ts';
 
 export const JOURNAL = 'journal.ndjson';
 export const JOURNAL_GZ = 'journal.ndjson.gz';
@@ -113,16 +113,19 @@ export async function pruneSessions(root: string, caps: { maxCount: number; maxB
   return removed;
 }
 
-/** A session's blobs, read on demand (a missing one is a damaged session, said with its hash). */
+/** A session's blobs, read on demand and checked against their hash (a missing or altered one is a damaged session, said with its hash). */
 export function blobSource(dir: string): BlobSource {
   return {
     get(hash) {
       if (!/^[0-9a-f]{64}$/.test(hash)) throw new SessionError(`${dir}: a journal line names a blob '${hash.slice(0, 80)}' that is no content hash`);
+      let bytes: Buffer;
       try {
-        return readFileSync(path.join(dir, BLOBS, hash));
+        bytes = readFileSync(path.join(dir, BLOBS, hash));
       } catch {
         throw new SessionError(`${dir}: blob ${hash} is missing (the session folder is damaged)`);
       }
+      if (contentHash(bytes) !== hash) throw new SessionError(`${dir}: blob ${hash} does not match its hash (the session folder is damaged)`);
+      return bytes;
     },
   };
 }
