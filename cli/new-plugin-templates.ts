@@ -30,10 +30,10 @@ const source: Template = {
  * | gate        | inside a block                     | opens (value > 0) or releases the tone                |
  * | process     | inside a block, frames [start,end) | renders the tone, adds it into \`main\` and × each    |
  * |             |                                    | \`send/<bus>\` level into that send bus               |
- * | getState    | between blocks                     | \`{ v: 1, phase }\`                                     |
+ * | getState    | between blocks                     | \`{ v: 1, phase }\`; 'reload' adds \`env\` and \`gate\`     |
  * | setState    | between blocks                     | restores the phase; ignores a state that fails         |
 `)}
-import { definePlugin, z, type ParamTable, type PluginContext } from 'plugin-sdk';
+import { definePlugin, z, type ParamTable, type PluginContext, type StatePurpose } from 'plugin-sdk';
 import { addInto, addScaled, renderTone, type ToneState } from './dsp.ts';
 
 const params = {
@@ -42,7 +42,7 @@ const params = {
 } satisfies ParamTable;
 
 /** What setState takes: every field optional (older states load), every number bounded. */
-const State = z.object({ v: z.literal(1), phase: z.number().min(0).max(1) }).partial();
+const State = z.object({ v: z.literal(1), phase: z.number().min(0).max(1), env: z.number().min(0).max(1), gate: z.union([z.literal(0), z.literal(1)]) }).partial();
 
 export default definePlugin({
   params,
@@ -84,10 +84,14 @@ export default definePlugin({
           addScaled(sends[k].bus, out, start, end, gains);
         }
       },
-      getState: () => ({ v: 1, phase: tone.phase }),
+      // 'reload' (hot reload, session snapshots): everything the next blocks depend on; 'save' (patterns): the phase.
+      getState: (purpose?: StatePurpose) => (purpose === 'reload' ? { v: 1, phase: tone.phase, env: tone.env, gate: tone.gate } : { v: 1, phase: tone.phase }),
       setState(state: unknown): void {
         const parsed = State.safeParse(state);
-        if (parsed.success) tone.phase = parsed.data.phase ?? 0;
+        if (!parsed.success) return;
+        tone.phase = parsed.data.phase ?? 0;
+        if (parsed.data.env !== undefined) tone.env = parsed.data.env;
+        if (parsed.data.gate !== undefined) tone.gate = parsed.data.gate;
       },
     };
   },
@@ -217,8 +221,10 @@ const send: Template = {
   manifest: { bus: '__BUS__' },
   index: `${HEADER(` * | create      | audio thread, between blocks       | keeps the Param objects, buffers, filter state        |
  * | process     | inside a block, frames [start,end) | filters its send bus and adds it into \`master\`        |
+ * | getState    | between blocks                     | 'reload': \`{ v: 1, l, r }\`, the filter's memories     |
+ * | setState    | between blocks (after create)      | restores them; ignores a state that fails the schema  |
 `)}
-import { definePlugin, type Bus, type ParamTable, type PluginContext } from 'plugin-sdk';
+import { definePlugin, z, type Bus, type ParamTable, type PluginContext, type StatePurpose } from 'plugin-sdk';
 import { lowpassInto, type LowpassState } from './dsp.ts';
 
 const params = {
@@ -226,8 +232,12 @@ const params = {
   cutoff: { min: 100, max: 16000, default: 4000, unit: 'Hz', smoothingMs: 0, description: 'Low-pass cutoff of the return' },
 } satisfies ParamTable;
 
+/** The filter's memories (hot reload, session snapshots): bounded, every field optional. */
+const State = z.object({ v: z.literal(1), l: z.number().min(-1e6).max(1e6), r: z.number().min(-1e6).max(1e6) }).partial();
+
 export default definePlugin({
   params,
+  stateSchema: State,
   create(ctx: PluginContext) {
     const level = ctx.param(0, 'level');
     const cutoff = ctx.param(0, 'cutoff');
@@ -242,6 +252,14 @@ export default definePlugin({
         level.fill(levels, start, end);
         const coef = 1 - Math.exp((-2 * Math.PI * cutoff.value) / ctx.sampleRate);
         lowpassInto(master, input, start, end, levels, coef, state);
+      },
+      // 'reload' only: a pattern keeps no filter memories.
+      getState: (purpose?: StatePurpose) => (purpose === 'reload' ? { v: 1, l: state.l, r: state.r } : undefined),
+      setState(s: unknown): void {
+        const parsed = State.safeParse(s);
+        if (!parsed.success) return;
+        state.l = parsed.data.l ?? state.l;
+        state.r = parsed.data.r ?? state.r;
       },
     };
   },
@@ -284,9 +302,11 @@ const modulator: Template = {
   index: `${HEADER(` * | create      | audio thread, between blocks       | resolves the target address                           |
  * | beginBlock  | audio thread, block start          | re-resolves now and then; sends this block's offset   |
  * | process     | inside a block                     | nothing (a modulator makes no audio)                  |
+ * | getState    | between blocks                     | 'reload': \`{ v: 1, phase, resolveIn }\`                |
+ * | setState    | between blocks (after create)      | restores them; ignores a state that fails the schema  |
  * | dispose     | between blocks                     | returns the target to its base value                  |
 `)}
-import { definePlugin, type ParamTable, type PluginContext } from 'plugin-sdk';
+import { definePlugin, z, type ParamTable, type PluginContext, type StatePurpose } from 'plugin-sdk';
 import { sineAt } from './dsp.ts';
 
 const params = {
@@ -294,8 +314,12 @@ const params = {
   depth: { min: 0, max: 1, default: 0, smoothingMs: 0, description: "Offset at the peak, in the target parameter's units" },
 } satisfies ParamTable;
 
+/** Where the LFO is (hot reload, session snapshots): bounded, every field optional. */
+const State = z.object({ v: z.literal(1), phase: z.number().min(0).max(1), resolveIn: z.number().int().min(-1e6).max(1e6) }).partial();
+
 export default definePlugin({
   params,
+  stateSchema: State,
   create(ctx: PluginContext) {
     const rate = ctx.param(0, 'rate');
     const depth = ctx.param(0, 'depth');
@@ -317,6 +341,13 @@ export default definePlugin({
         phase -= Math.floor(phase);
       },
       process(): void {},
+      getState: (purpose?: StatePurpose) => (purpose === 'reload' ? { v: 1, phase, resolveIn } : undefined),
+      setState(state: unknown): void {
+        const parsed = State.safeParse(state);
+        if (!parsed.success) return;
+        phase = parsed.data.phase ?? phase;
+        resolveIn = parsed.data.resolveIn ?? resolveIn;
+      },
       dispose(): void {
         if (target >= 0) events.modulate(events.blockStart, target, 0);
       },

@@ -631,8 +631,8 @@ export class AudioEngine {
 
   /**
    * Into an empty engine (an offline replay), between blocks: the graph `snapshot()` saw. The
-   * parameters and buses first (a new instance reads them as it is made), then every version, then
-   * their states, then the queue (what `create` or `setState` scheduled is replaced by what was queued).
+   * parameters, buses and addresses first (a new instance reads them as it is made), then every
+   * version, then their states, then the queue (what `create` or `setState` scheduled is replaced by what was queued).
    */
   restore(snapshot: AudioSnapshot): void {
     if (this.slots.length > 0) throw new Error('restore: the engine already has plugins');
@@ -640,7 +640,12 @@ export class AudioEngine {
     this.dueBefore = snapshot.frame + this.maxBlock;
     this.bank.restore(snapshot.params);
     for (const name of snapshot.buses) this.bus(name);
-    // Every version first, then the states: a state may name other plugins' modules (a sequencer's tracks).
+    // Every address first, then every version, then the states: a plugin resolves other plugins'
+    // parameters and gates as it is made (an LFO's target) or takes its state (a sequencer's tracks).
+    for (const { spec } of snapshot.slots) {
+      for (const p of spec.params) this.paramAddresses.set(`/mod/${spec.modules[p.module]}/${p.name}`, p.index);
+      for (const g of spec.gates) this.gateAddresses.set(spec.modules[g.module], g.index);
+    }
     for (const s of snapshot.slots) this.load(s.spec);
     for (const s of snapshot.slots) {
       const slot = this.slots.find((x) => x.spec.slotId === s.spec.slotId) as PluginSlot;

@@ -13,8 +13,8 @@
  * |         |                                    | moves, decay per span                                   |
  * | shared  | between blocks                     | a drum's new sample (or none): next hits play it, hits  |
  * |         |                                    | sounding finish the one they started with               |
- * | getState| between blocks                     | 'reload': `{ v: 1, voices }`, the hits sounding (dsp.ts);|
- * |         |                                    | 'save': none (a pattern keeps no hits)                  |
+ * | getState| between blocks                     | 'reload': `{ v: 1, voices }`, the hits sounding (dsp.ts),|
+ * |         |                                    | none while none sounds; 'save': none (patterns keep no hits)|
  * | setState| between blocks (after create)      | the hits in place of those sounding; ignores a state    |
  * |         |                                    | that fails state.ts                                     |
  *
@@ -118,7 +118,9 @@ export default definePlugin({
         }
       },
       getState(purpose?: StatePurpose): unknown {
-        return purpose === 'reload' ? { v: 1, voices: kit.getState() } : undefined;
+        if (purpose !== 'reload') return undefined;
+        const voices = kit.getState();
+        return voices.length > 0 ? { v: 1, voices } : undefined;
       },
       setState(state: unknown): void {
         const parsed = SamplerStateSchema.safeParse(state);
