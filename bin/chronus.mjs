@@ -11,16 +11,22 @@ import { sourcesHash } from '../scripts/sources-hash.mjs';
 if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = '8';
 const root = new URL('..', import.meta.url);
 
-function distIsCurrent() {
-  if (process.env.CHRONUS_DIST === '0') return false;
+/** The stamp of dist/ when it matches the sources, else null. */
+function currentDist() {
+  if (process.env.CHRONUS_DIST === '0') return null;
   try {
-    return readFileSync(new URL('dist/sources.sha256', root), 'utf8') === sourcesHash(fileURLToPath(root));
+    const stamp = readFileSync(new URL('dist/sources.sha256', root), 'utf8');
+    return stamp === sourcesHash(fileURLToPath(root)) ? stamp : null;
   } catch {
-    return false;
+    return null;
   }
 }
 
-process.env.CHRONUS_RUNTIME = distIsCurrent() ? 'dist' : 'tsx';
+const stamp = currentDist();
+process.env.CHRONUS_RUNTIME = stamp ? 'dist' : 'tsx';
+// Names the engine build: what a trial passed under is valid for it only (kernel/plugins/trial-cache.ts).
+if (stamp) process.env.CHRONUS_SOURCES = stamp;
+else delete process.env.CHRONUS_SOURCES;
 if (process.env.CHRONUS_RUNTIME === 'dist') {
   await import('../dist/chronus.mjs');
 } else {

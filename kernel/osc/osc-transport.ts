@@ -491,6 +491,10 @@ export class OscTransport {
       }
     }
     const transport = new OscTransport(socket, host, maxPacketBytes, options.allow ?? null, recvBufferProblem);
+    // The codec now, with the socket bound (what arrives meanwhile waits in its buffer): loaded later,
+    // on a control half's first send, it ran inside that call's time limit, and on a loaded machine a
+    // load cut off by the limit left the module half made for good ("writeMessage is not a function").
+    osc();
     trace('listening on %s:%d (receive buffer %d bytes)', host, transport.port, transport.recvBufferBytes);
     return transport;
   }

@@ -11,8 +11,7 @@ import type { LoadResult } from '../audio/audio-engine.ts';
 import { AudioStoppedError, type AudioHost } from '../host/audio-host.ts';
 import { TapRing } from '../audio/tap-ring.ts';
 import { PluginStager, StagingError } from './plugin-staging.ts';
-import { locateError, sourceMapOf } from './source-map.ts';
-import type { SourceMap } from 'node:module';
+import { locateError, sourceMapOf, type PluginSourceMap } from './source-map.ts';
 import type vm from 'node:vm';
 import type { ControlDefinition } from '../../plugin-sdk/control.ts';
 import type { Config } from '../base/config.ts';
@@ -46,7 +45,7 @@ export interface LoadedPlugin {
   /** The plugin's level meters (e.g. a peak per voice), or null. */
   meters: Float32Array | null;
   /** Maps errors in the bundle back to the plugin's files and lines. */
-  sourceMap: SourceMap | null;
+  sourceMap: PluginSourceMap | null;
   /** The version this one replaced, until the audio thread's watch on the new one is over. */
   previous: LoadedPlugin | null;
   /** What the audio thread was given (a fresh audio thread after a hang is given it again). */
@@ -69,7 +68,7 @@ interface PreparedControl {
   code: string;
   inputs: string[];
   filename: string;
-  sourceMap: SourceMap | null;
+  sourceMap: PluginSourceMap | null;
   definition: ControlDefinition;
   realm: vm.Context;
 }

@@ -1,0 +1,145 @@
+/**
+ * Start-up figures (issue 16): `chronus start` → the first OSC answer and → the first non-silent
+ * block, and the wall time of an empty offline render (0.01 s of audio). Real processes of
+ * `bin/chronus.mjs` on a temp root (a copy of the plugins; cached bundles hit, as on a user's second
+ * start); medians over `--runs`, after one start that is not counted (it fills the caches). Nothing
+ * here is asserted.
+ *
+ *   npm run bench -- startup [--runs 7] [--backend auto|null] [--only start|render] [--resend]
+ *
+ * `--resend`: the gate is sent again with every status request once the engine answers (for an engine
+ * that drops what arrives before it listens).
+ *
+ * From the spawn on, one client sends `/engine/ping` every 5 ms (the first `/engine/pong` is "OSC
+ * answering"); another sends `/gate/voice1 1` once and `/engine/status` every 10 ms until a reply
+ * shows a peak above zero ("first sound": the first block with the gate open, so ≤ 10 ms late).
+ */
+import { spawn } from 'node:child_process';
+import { rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import dgram from 'node:dgram';
+import { OscClient } from '../cli/osc-client.ts';
+import { makeRoot } from '../test/helpers/engine-process.ts';
+import { PROJECT_ROOT } from '../test/helpers/offline-engine.ts';
+import type { EngineStatus } from '../kernel/status/engine-status.ts';
+
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' }, backend: { type: 'string', default: 'auto' }, only: { type: 'string' }, resend: { type: 'boolean', default: false } } });
+const runs = Number(values.runs);
+const HOST = '127.0.0.1';
+const BIN = path.join(PROJECT_ROOT, 'bin/chronus.mjs');
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const range = (xs: number[]) => `median ${median(xs).toFixed(0)} ms (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)}; ${xs.length} runs)`;
+
+/** A UDP port nobody holds right now. */
+async function freePort(): Promise<number> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => s.bind(0, HOST, resolve));
+  const { port } = s.address();
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+interface StartFigures {
+  answerMs: number;
+  soundMs: number;
+  listeningMs: number;
+}
+
+async function oneStart(root: string): Promise<StartFigures> {
+  const port = await freePort();
+  const pinger = await OscClient.open();
+  const player = await OscClient.open();
+  const t0 = performance.now();
+  const proc = spawn(process.execPath, [BIN, 'start', '--root', root], {
+    env: { ...process.env, CHRONUS_AUDIO: values.backend!, CHRONUS_OSC_PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let listeningMs = NaN;
+  proc.stdout.on('data', (d: Buffer) => {
+    if (Number.isNaN(listeningMs) && d.toString().includes('listening on')) listeningMs = performance.now() - t0;
+  });
+  proc.stderr.resume();
+  try {
+    let answerMs = NaN;
+    let soundMs = NaN;
+    pinger.onMessage = (m) => {
+      if (m.address === '/engine/pong' && Number.isNaN(answerMs)) answerMs = performance.now() - t0;
+    };
+    player.onMessage = (m) => {
+      if (m.address !== '/engine/status' || !Number.isNaN(soundMs)) return;
+      const s = JSON.parse(String(m.args[m.args.length - 1])) as EngineStatus;
+      if (s.peak > 0) soundMs = performance.now() - t0;
+    };
+    let gateSent = false;
+    const deadline = t0 + 30_000;
+    while ((Number.isNaN(answerMs) || Number.isNaN(soundMs) || Number.isNaN(listeningMs)) && performance.now() < deadline && proc.exitCode === null) {
+      if (Number.isNaN(answerMs)) pinger.send(HOST, port, '/engine/ping', []);
+      // The gate goes at once; an engine that drops messages sent before it listens gets it again
+      // with each status request once it answers (so its figure is when it could first sound).
+      if (!gateSent || (!Number.isNaN(answerMs) && values['resend'])) {
+        player.send(HOST, port, '/gate/voice1', [1]);
+        gateSent = true;
+      }
+      player.send(HOST, port, '/engine/status', []);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return { answerMs, soundMs, listeningMs };
+  } finally {
+    await pinger.close();
+    await player.close();
+    const exited = new Promise((resolve) => proc.once('exit', resolve));
+    if (proc.exitCode === null) proc.kill('SIGTERM');
+    await exited;
+  }
+}
+
+async function startFigures(): Promise<void> {
+  const root = await makeRoot();
+  try {
+    await oneStart(root);
+    const all: StartFigures[] = [];
+    for (let i = 0; i < runs; i++) all.push(await oneStart(root));
+    process.stdout.write(
+      [
+        `chronus start (backend ${values.backend}), from the spawn:`,
+        `  OSC answering (first /engine/pong):  ${range(all.map((f) => f.answerMs))}`,
+        `  first sound (a gate sent at spawn):  ${range(all.map((f) => f.soundMs))}`,
+        `  "listening" printed:                 ${range(all.map((f) => f.listeningMs))}`,
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+async function renderFigures(): Promise<void> {
+  const root = await makeRoot();
+  try {
+    const score = path.join(root, 'empty.json');
+    await writeFile(score, JSON.stringify({ seconds: 0.01, events: [] }));
+    const once = async (args: string[]) => {
+      const t0 = performance.now();
+      const proc = spawn(process.execPath, args, { stdio: 'ignore' });
+      const code = await new Promise((resolve) => proc.once('exit', resolve));
+      if (code !== 0) throw new Error(`${args.join(' ')} exited with ${String(code)}`);
+      return performance.now() - t0;
+    };
+    const render = [BIN, 'render', score, '-o', path.join(root, 'out.wav'), '--root', root];
+    await once(render);
+    const node: number[] = [];
+    const renders: number[] = [];
+    // Interleaved, so both see the same load on a shared machine.
+    for (let i = 0; i < runs; i++) {
+      node.push(await once(['-e', '0']));
+      renders.push(await once(render));
+    }
+    process.stdout.write([`empty render (0.01 s of audio), whole process: ${range(renders)}`, `  node -e 0 on the same machine:     ${range(node)}`, ''].join('\n'));
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+if (values.only !== 'render') await startFigures();
+if (values.only !== 'start') await renderFigures();
