@@ -11,8 +11,8 @@
  * that drops what arrives before it listens).
  *
  * From the spawn on, one client sends `/engine/ping` every 5 ms (the first `/engine/pong` is "OSC
- * answering"); another sends `/gate/voice1 1` once and `/engine/status` every 10 ms until a reply
- * shows a peak above zero ("first sound": the first block with the gate open, so ≤ 10 ms late).
+ * answering"); another sends `/gate/voice1 1` and `/engine/status` every 5 ms (the gate until the
+ * engine has answered) until a status reply shows a peak above zero ("first sound", ≤ 5 ms late).
  */
 import { spawn } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
@@ -75,11 +75,12 @@ async function oneStart(root: string): Promise<StartFigures> {
     const deadline = t0 + 30_000;
     while ((Number.isNaN(answerMs) || Number.isNaN(soundMs) || Number.isNaN(listeningMs)) && performance.now() < deadline && proc.exitCode === null) {
       if (Number.isNaN(answerMs)) pinger.send(HOST, port, '/engine/ping', []);
-      // The gate goes at once; an engine that drops messages sent before it listens gets it again
-      // with each status request once it answers (so its figure is when it could first sound).
-      if (!gateSent || (!Number.isNaN(answerMs) && values['resend'])) {
+      // The gate goes with every poll until the engine has answered once (a datagram sent before the
+      // socket is bound is lost), then once more. `--resend`: with every poll, for an engine that drops
+      // what arrives before it has loaded its plugins.
+      if (Number.isNaN(answerMs) || !gateSent || values.resend) {
         player.send(HOST, port, '/gate/voice1', [1]);
-        gateSent = true;
+        gateSent = !Number.isNaN(answerMs);
       }
       player.send(HOST, port, '/engine/status', []);
       await new Promise((r) => setTimeout(r, 5));

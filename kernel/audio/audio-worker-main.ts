@@ -72,18 +72,21 @@ try {
   process.exit(0);
 }
 
-port.on('message', async (m: { id: number; method: AudioCall | 'close' | 'run'; args: unknown[] }) => {
+let warmed = false;
+port.on('message', async (m: { id: number; method: AudioCall | 'close' | 'run' | 'warmUp'; args: unknown[] }) => {
   if (m.method === 'close') {
     await backend.stop();
     port.postMessage({ id: m.id, result: null });
     port.close();
     return;
   }
-  if (m.method === 'run') {
+  if (m.method === 'warmUp' || m.method === 'run') {
     // The clock starts only once the initial plugins are in and warm, so neither loading nor the
-    // first notes' cold code makes a block late.
-    if (activation.warmUp) warmUp(engine, data.smoothingMs, WARM_UP_SECONDS);
-    backend.start();
+    // first notes' cold code makes a block late. The warm-up may come first on its own (once the
+    // audio halves are in, while the control thread starts the control halves).
+    if (activation.warmUp && !warmed) warmUp(engine, data.smoothingMs, WARM_UP_SECONDS);
+    warmed = true;
+    if (m.method === 'run') backend.start();
     port.postMessage({ id: m.id, result: null });
     return;
   }

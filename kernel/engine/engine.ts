@@ -177,11 +177,12 @@ export class Engine implements EngineServices {
     const choice = options.backend ?? config.audio.backend;
     const listen = options.listen ?? choice !== 'offline';
     // Everything that takes time starts at once and runs side by side: the OSC socket (so early
-    // messages are answered or held, never lost), the staging worker, the audio thread with the
-    // sound card's probe, and the plugins' bundles and trials.
+    // messages are answered or held, never lost), the audio thread with the sound card's probe, and
+    // the plugins' bundles and trials.
     const opening = listen ? openTransport(config, log) : null;
+    // The staging worker starts on the first version not tried before (a start whose plugins all
+    // passed before needs none: kernel/plugins/trial-cache.ts).
     const stager = new PluginStager({ timeoutMs: config.engine.trialTimeoutMs, memoryMb: config.engine.pluginMemoryMb });
-    if (config.engine.stageSeconds > 0) stager.warm();
     const audio = createAudio(choice, config);
     const engine = new Engine(config, audio, log, stager);
     const audioUp = audio instanceof WorkerHost && choice !== 'offline' ? openAudio(audio, choice, log) : Promise.resolve();

@@ -272,6 +272,11 @@ export class WorkerHost implements AudioHost {
     Atomics.notify(this.wake, 0);
   }
 
+  /** Warm the loaded plugins up now, on the audio thread, while this thread goes on (`run` then starts at once). */
+  warmUp(): void {
+    this.send('warmUp', []).catch(() => undefined);
+  }
+
   /** Start the backend's clock (after the initial plugins are loaded); the device's stream too, the first time. */
   async run(): Promise<void> {
     await this.send('run', []);

@@ -204,6 +204,8 @@ export class PluginHost {
       this.deferSendSync = false;
     }
     await this.syncSends();
+    // The audio thread warms the audio halves up while the control halves start here.
+    this.audio.warmUp?.();
     const deferred = this.deferredControls;
     this.deferredControls = null;
     for (const { folder, start } of deferred) {

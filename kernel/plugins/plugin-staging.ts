@@ -22,6 +22,8 @@ export interface StagerOptions {
 }
 
 const WORKER_ENTRY = fileURLToPath(new URL('./staging-worker.mjs', import.meta.url));
+/** A worker unused this long is ended; the next version starts another (≈ 0.1–0.3 s). */
+const IDLE_MS = 20_000;
 /** Heap the worker needs for itself and the trial engine, on top of a version's own allowance. */
 const WORKER_BASE_HEAP_MB = 128;
 
@@ -36,10 +38,8 @@ export class PluginStager {
 
   constructor(readonly options: StagerOptions) {}
 
-  /** Start the worker now (it takes a moment to load), so the first version does not wait for it. */
-  warm(): void {
-    this.worker ??= this.start();
-  }
+  /** Ends the worker after IDLE_MS without a request: its heap (tens of MB) is not kept for edits that may never come. */
+  private idleTimer: NodeJS.Timeout | undefined;
 
   /** Evaluate a bundle's top level (a loop or a throw there is refused without touching this thread). */
   async evaluate(code: string, filename: string, half: 'audio' | 'control' = 'audio'): Promise<void> {
@@ -67,6 +67,7 @@ export class PluginStager {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.idleTimer);
     const w = this.worker;
     this.worker = null;
     await w?.terminate();
@@ -108,7 +109,19 @@ export class PluginStager {
     return worker;
   }
 
+  private idleLater(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      if (this.pending.size === 0) void this.close();
+    }, IDLE_MS);
+    this.idleTimer.unref();
+  }
+
   private async ask(request: Request, what: string): Promise<StagingAnswer> {
+    return this.askWorker(request, what).finally(() => this.idleLater());
+  }
+
+  private async askWorker(request: Request, what: string): Promise<StagingAnswer> {
     const worker = (this.worker ??= this.start());
     await this.loaded;
     const id = this.nextId++;
