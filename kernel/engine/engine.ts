@@ -21,7 +21,6 @@ import { Slot } from '../audio/shared-state.ts';
 import { WorkerHost } from '../host/worker-host.ts';
 import type { TapRing } from '../audio/tap-ring.ts';
 import { mapEngineRoutes } from './engine-routes.ts';
-import { mapPatternRoutes } from '../patterns/pattern-routes.ts';
 import { StatusReporter } from '../status/status-reporter.ts';
 import { Logger } from '../base/logger.ts';
 import { ErrorCode } from '../base/errors.ts';
@@ -120,7 +119,7 @@ export class Engine implements EngineServices {
     });
     this.events = new EventLog(() => Math.max(audio.shared.values[Slot.PeakL], audio.shared.values[Slot.PeakR]));
     log.listen((level, message) => this.events.add(level === 'info' ? message : `${level.toUpperCase()}: ${message}`));
-    this.console = new EngineConsole((line) => process.stdout.write(`${line}\n`), false, this.events);
+    this.console = new EngineConsole((line) => process.stdout.write(`${line}\n`), false, this.events, (address) => this.router.showOf(address));
     this.router = new OscRouter(this.console.wrap(this.replier, config.osc.replyToSender), this.clock);
     this.pluginLog = new PluginLogRelay(audio, (id, level, text) => {
       log[level](`plugin ${id}: ${text}`);
@@ -163,11 +162,12 @@ export class Engine implements EngineServices {
       status: () => engineStatus(this) as unknown as Record<string, unknown>,
       meters: () => [...this.plugins.loaded.values()].flatMap((p) => (p.meters ? [{ plugin: p.manifest.id, modules: p.modules, meters: p.meters }] : [])),
       masterPeaks: () => [audio.shared.values[Slot.PeakL], audio.shared.values[Slot.PeakR]],
+      snapshot: { registry: this.registry, plugins: this.plugins, audio, control: this.control },
+      legacyReaders: () => this.plugins.legacyReaders(),
     });
     // Control halves finish their work (their files closed) when the engine stops.
     this.onStop.push(() => this.plugins.controls.stopAll());
     mapEngineRoutes(this);
-    mapPatternRoutes(this);
     this.kernelRoutes = new Set(this.router.routes().map((r) => r.address));
   }
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { readManifest, type Manifest } from '../../kernel/plugins/manifest.ts';
-import { checkJson } from '../../kernel/patterns/slot-schema.ts';
+import { checkJson } from '../../plugin-sdk/state-json.ts';
 import { API_VERSION } from '../../plugin-sdk/types.ts';
 import { PLUGINS_DIR } from './effect-engine.ts';
 import { FIXTURE_PLUGINS, OfflineEngine } from './offline-engine.ts';

@@ -30,7 +30,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { readManifest, type Manifest } from '../../kernel/plugins/manifest.ts';
-import { checkJson } from '../../kernel/patterns/slot-schema.ts';
+import { checkJson } from '../../plugin-sdk/state-json.ts';
 import { API_VERSION } from '../../plugin-sdk/types.ts';
 import { PLUGINS_DIR } from '../helpers/effect-engine.ts';
 import { FIXTURE_PLUGINS, OfflineEngine } from '../helpers/offline-engine.ts';
