@@ -30,6 +30,12 @@ import { routerAliases } from './plugin-aliases.ts';
 import { AbsentRoutes } from './absent-routes.ts';
 import type { ModuleEntry, SchemaRegistry } from '../params/schema-registry.ts';
 import type { SlotSpec } from '../audio/slot-spec.ts';
+import { debuglog } from 'node:util';
+import { StepTimes } from '../base/step-times.ts';
+
+/** NODE_DEBUG=chronus:plugins: how long each step of a load took. */
+const trace = debuglog('chronus:plugins');
+
 
 export interface LoadedPlugin {
   manifest: Manifest;
@@ -283,6 +289,7 @@ export class PluginHost {
     keepControl: boolean,
   ): Promise<LoadedPlugin> {
     if (this.controlOnly.has(manifest.id)) this.controlOnly.delete(manifest.id);
+    const steps = new StepTimes(began);
     const modules = expandModules(manifest, { numVoices: this.config.engine.numVoices });
     this.checkModuleConflicts(manifest, modules, label);
 
@@ -290,6 +297,7 @@ export class PluginHost {
     let bundle: Awaited<ReturnType<typeof bundlePlugin>>;
     try {
       bundle = await bundlePlugin(folder, entry);
+      steps.mark('bundle');
     } catch (error) {
       throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}" failed to build: ${(error as Error).message}`, { cause: error });
     }
@@ -305,6 +313,7 @@ export class PluginHost {
       // The module's top level runs in the staging worker first: a loop there must not hang this thread.
       if (staged) await this.stager.evaluate(bundle.code, path.join(folder, entry));
       definition = evaluatePlugin(bundle.code, path.join(folder, entry));
+      steps.mark('evaluate');
     } catch (error) {
       const where = locateError(String((error as Error)?.stack ?? error), path.join(folder, entry), sourceMapOf(bundle.code), folder);
       throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}" failed to load: ${where ? `${where}: ` : ''}${(error as Error).message.split('\n')[0]}`, { cause: error });
@@ -356,8 +365,10 @@ export class PluginHost {
         const values = registered.params.map((p): [number, number] => [p.index, this.registry.values[p.index]]);
         const { sampleRate, blockSize } = this.audio;
         await this.stager.trial({ spec, state, values, sampleRate, blockSize, smoothingMs: this.config.engine.smoothingMs, seconds: this.config.engine.stageSeconds });
+        steps.mark('trial');
       }
       opened = await this.audio.call('load', spec);
+      steps.mark('live');
     } catch (error) {
       if (previous) this.registry.register(previous.manifest.id, group, previous.modules, previous.params, previous.definition.gates === true, previous.definition.moduleDefaults);
       else this.registry.unregister(manifest.id);
@@ -387,6 +398,7 @@ export class PluginHost {
     if (control) await this.startControl(manifest, folder, modules, control);
     else if (!kept && this.controls.has(manifest.id)) await this.controls.unload(manifest.id);
     for (const notice of removalNotices(registered.removed, previous?.spec.sends, sends, manifest.version)) this.events.notice(manifest.id, notice);
+    trace('%s %s: %s', manifest.id, previous ? 'reloaded' : 'loaded', steps.done());
     this.events.loaded(plugin, previous !== undefined, performance.now() - began);
     if (manifest.role === 'send' || previous?.manifest.role === 'send') await this.syncSends();
     return plugin;
