@@ -340,6 +340,7 @@ export class Engine implements EngineServices {
     await this.plugins.controls.closeAll();
     await this.audio.close();
     await this.plugins.stager.close();
+    await this.plugins.bundles.dispose();
     this.cpuLatency.release();
   }
 }

@@ -22,7 +22,7 @@ import type { OscRouter } from '../osc/osc-router.ts';
 import type { ParamControl } from '../params/param-control.ts';
 import { mapModuleRoutes, unmapModuleRoutes } from '../params/param-routes.ts';
 import { paramTableSchema } from '../params/param-table.ts';
-import { bundlePlugin } from './plugin-bundler.ts';
+import { BundleContexts, bundlePlugin } from './plugin-bundler.ts';
 import { declaredSendBuses, declaresSend, feedsExactly, removalNotices, withSends } from './send-buses.ts';
 import { evaluateControl, evaluatePlugin } from './plugin-runtime.ts';
 import { ControlHalves, type ControlPorts, type ControlVersion } from './control-halves.ts';
@@ -113,6 +113,8 @@ export class PluginHost {
   private nextSlotId = 1;
   /** While `loadAll` runs: the sources that take sends are brought up to date once, at its end. */
   private deferSendSync = false;
+  /** esbuild contexts for edited plugins (rebuilt incrementally); disposed when the engine stops. */
+  readonly bundles = new BundleContexts();
   /** The control halves of the loaded plugins (kernel/plugins/control-halves.ts). */
   readonly controls: ControlHalves;
   /** Declared routes of plugins that are disabled or failed to load, answering how to turn them on. */
@@ -296,7 +298,7 @@ export class PluginHost {
     let definition: PluginDefinition;
     let bundle: Awaited<ReturnType<typeof bundlePlugin>>;
     try {
-      bundle = await bundlePlugin(folder, entry);
+      bundle = await bundlePlugin(folder, entry, this.bundles);
       steps.mark('bundle');
     } catch (error) {
       throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}" failed to build: ${(error as Error).message}`, { cause: error });
@@ -549,7 +551,7 @@ export class PluginHost {
     const filename = path.join(folder, entry);
     let built: Awaited<ReturnType<typeof bundlePlugin>>;
     try {
-      built = await bundlePlugin(folder, entry);
+      built = await bundlePlugin(folder, entry, this.bundles);
     } catch (error) {
       throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}": its control half failed to build: ${(error as Error).message}`, { cause: error });
     }
