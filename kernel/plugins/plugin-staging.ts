@@ -75,7 +75,8 @@ export class PluginStager {
 
   private start(): Worker {
     const worker = new Worker(WORKER_ENTRY, {
-      resourceLimits: { maxOldGenerationSizeMb: this.options.memoryMb + WORKER_BASE_HEAP_MB },
+      // A small young generation keeps the garbage of trials from piling up as resident memory.
+      resourceLimits: { maxOldGenerationSizeMb: this.options.memoryMb + WORKER_BASE_HEAP_MB, maxYoungGenerationSizeMb: 8 },
     });
     // The staging worker must never keep the process alive on its own.
     worker.unref();
