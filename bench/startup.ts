@@ -18,9 +18,9 @@ import { spawn } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import dgram from 'node:dgram';
 import { OscClient } from '../cli/osc-client.ts';
 import { makeRoot } from '../test/helpers/engine-process.ts';
+import { freeUdpPort } from '../test/helpers/free-port.ts';
 import { PROJECT_ROOT } from '../test/helpers/offline-engine.ts';
 import type { EngineStatus } from '../kernel/status/engine-status.ts';
 
@@ -31,15 +31,6 @@ const BIN = path.join(PROJECT_ROOT, 'bin/chronus.mjs');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const range = (xs: number[]) => `median ${median(xs).toFixed(0)} ms (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)}; ${xs.length} runs)`;
 
-/** A UDP port nobody holds right now. */
-async function freePort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => s.bind(0, HOST, resolve));
-  const { port } = s.address();
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
 interface StartFigures {
   answerMs: number;
   soundMs: number;
@@ -47,7 +38,7 @@ interface StartFigures {
 }
 
 async function oneStart(root: string): Promise<StartFigures> {
-  const port = await freePort();
+  const port = await freeUdpPort();
   const pinger = await OscClient.open();
   const player = await OscClient.open();
   const t0 = performance.now();

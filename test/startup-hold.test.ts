@@ -6,7 +6,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,16 +14,9 @@ import { loadConfig } from '../kernel/base/config.ts';
 import { Logger } from '../kernel/base/logger.ts';
 import { Engine } from '../kernel/engine/engine.ts';
 import { FIXTURE_PLUGINS, PROJECT_ROOT, writeTestConfig } from './helpers/offline-engine.ts';
+import { freeUdpPort } from './helpers/free-port.ts';
 
 const HOST = '127.0.0.1';
-
-async function freeUdpPort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => s.bind(0, HOST, resolve));
-  const { port } = s.address();
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 test('messages sent while the engine starts: /engine/ping answers at once, a gate is held and sounds in the first block', { timeout: 90_000 }, async (t) => {
   const root = await mkdtemp(path.join(os.tmpdir(), 'chronus-hold-'));
