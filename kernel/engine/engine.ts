@@ -36,6 +36,9 @@ import { engineStatus } from '../status/engine-status.ts';
 import type { EngineServices } from './engine-services.ts';
 
 const trace = debuglog('chronus:engine');
+/** NODE_DEBUG=chronus:startup: when each part of the start is done, in ms since the process began. */
+const startupLog = debuglog('chronus:startup');
+const startTrace = (what: string): void => startupLog('%s at %d ms', what, Math.round(performance.now()));
 
 export type BackendChoice = 'auto' | 'device' | 'null' | 'offline';
 
@@ -198,8 +201,10 @@ export class Engine implements EngineServices {
         );
         engine.transport.onMessage = (m) => engine.receive(m);
         engine.transport.onBadPacket = (remote, reason) => engine.router.badPacket(remote, reason);
+        startTrace('OSC answering');
       }
-      await Promise.all([engine.plugins.loadAll(), audioUp]);
+      void audioUp.then(() => startTrace(`audio thread up (${audio.backend})`), () => undefined);
+      await Promise.all([engine.plugins.loadAll().then(() => startTrace('plugins in')), audioUp]);
       engine.console.enabled = options.console ?? (listen && config.engine.console);
       // What arrived while starting goes to the router now, before the clock starts: heard on the first block.
       engine.hold?.release();
@@ -209,6 +214,7 @@ export class Engine implements EngineServices {
         if (engine.cpuLatency.state === 'held') log.info(`audio: CPUs kept out of idle states slower than ${engine.cpuLatency.requestedUs} µs to leave`);
         else if (engine.cpuLatency.reason) log.info(`audio: CPU latency request not held (${engine.cpuLatency.reason})`);
         await audio.run();
+        startTrace('clock running');
         engine.recovery = new AudioRecovery(
           {
             audio,
