@@ -28,8 +28,6 @@ const WORKER_ENTRY = fileURLToPath(new URL('./audio-worker.mjs', import.meta.url
 const STANDBY_TIMEOUT_MS = 1000;
 /** Quiet time after the last plugin change before the standby is primed again. */
 const PRIME_DELAY_MS = 1000;
-/** The audio thread's young generation (V8's new space), in MB. */
-const YOUNG_GENERATION_MB = 4;
 /** How long `close` waits for the audio thread to stop its backend before terminating it. */
 const CLOSE_TIMEOUT_MS = 500;
 
@@ -149,9 +147,7 @@ export class WorkerHost implements AudioHost {
     // of reloads (measured with --trace-gc). The flag is process-wide and read when the worker's
     // heap is set up; the audio heap does not need shrinking.
     v8.setFlagsFromString('--no-memory-reducer');
-    // A small young generation: the audio path allocates next to nothing, and V8's default (up to
-    // tens of MB per thread, for the audio thread and its standby) only showed up as resident memory.
-    const worker = new Worker(WORKER_ENTRY, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+    const worker = new Worker(WORKER_ENTRY, { workerData: data });
     await new Promise<void>((resolve, reject) => {
       const onLoaded = (m: { standby?: boolean }) => {
         if (m.standby !== true) return;
