@@ -57,6 +57,8 @@ export interface EngineOptions {
   /** The project folder (for watching config/local.json). */
   root?: string;
   log?: Logger;
+  /** Runs once the engine is built, before the first plugin loads (what must see every call: a session journal). */
+  attach?: (engine: Engine) => Promise<void>;
 }
 
 export class Engine implements EngineServices {
@@ -204,6 +206,11 @@ export class Engine implements EngineServices {
         startTrace('OSC answering');
       }
       void audioUp.then(() => startTrace(`audio thread up (${audio.backend})`), () => undefined);
+      if (options.attach) {
+        // What attaches sees the engine as it plays (its backend known) and every call to the audio thread.
+        await audioUp;
+        await options.attach(engine);
+      }
       await Promise.all([engine.plugins.loadAll().then(() => startTrace('plugins in')), audioUp]);
       engine.console.enabled = options.console ?? (listen && config.engine.console);
       // What arrived while starting goes to the router now, before the clock starts: heard on the first block.
