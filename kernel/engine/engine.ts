@@ -215,6 +215,7 @@ export class Engine implements EngineServices {
       engine.console.enabled = options.console ?? (listen && config.engine.console);
       // What arrived while starting goes to the router now, before the clock starts: heard on the first block.
       engine.hold?.release();
+      engine.hold = null;
       await engine.router.idle();
       if (audio instanceof WorkerHost) {
         engine.cpuLatency = requestCpuLatency(config.audio.cpuDmaLatencyUs);

@@ -306,6 +306,8 @@ export class WorkerHost implements AudioHost {
 
   /** Stops the backend and the thread; a thread that does not answer (hung) is terminated. */
   async close(): Promise<void> {
+    // A thread still starting is let finish, so that it is closed too and not left running.
+    await this.opening?.catch(() => undefined);
     const worker = this.worker;
     if (worker !== null) {
       let timer: NodeJS.Timeout | undefined;
