@@ -5,7 +5,7 @@
  * start); medians over `--runs`, after one start that is not counted (it fills the caches). Nothing
  * here is asserted.
  *
- *   npm run bench -- startup [--runs 7] [--backend auto|null] [--only start|render] [--resend]
+ *   npm run bench -- startup [--runs 7] [--backend auto|null] [--only start|render] [--resend] [--bin <other checkout>/bin/chronus.mjs]
  *
  * `--resend`: the gate is sent again with every status request once the engine answers (for an engine
  * that drops what arrives before it listens).
@@ -14,8 +14,8 @@
  * answering"); another sends `/gate/voice1 1` and `/engine/status` every 5 ms (the gate until the
  * engine has answered) until a status reply shows a peak above zero ("first sound", ≤ 5 ms late).
  */
-import { spawn } from 'node:child_process';
-import { rm, writeFile } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { OscClient } from '../cli/osc-client.ts';
@@ -24,10 +24,21 @@ import { freeUdpPort } from '../test/helpers/free-port.ts';
 import { PROJECT_ROOT } from '../test/helpers/offline-engine.ts';
 import type { EngineStatus } from '../kernel/status/engine-status.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' }, backend: { type: 'string', default: 'auto' }, only: { type: 'string' }, resend: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' }, backend: { type: 'string', default: 'auto' }, only: { type: 'string' }, resend: { type: 'boolean', default: false }, bin: { type: 'string' } } });
 const runs = Number(values.runs);
 const HOST = '127.0.0.1';
-const BIN = path.join(PROJECT_ROOT, 'bin/chronus.mjs');
+// `--bin`: another checkout's bin/chronus.mjs (its plugins and config are used too), for before/after in one run.
+const BIN = path.resolve(values.bin ?? path.join(PROJECT_ROOT, 'bin/chronus.mjs'));
+const PACKAGE = path.dirname(path.dirname(BIN));
+
+/** A temp root with the package's plugins and its config (the web plugin on any free port). */
+async function packageRoot(): Promise<string> {
+  const root = await makeRoot(path.join(PACKAGE, 'plugins'));
+  const config = JSON.parse(await readFile(path.join(PACKAGE, 'config/default.json'), 'utf8')) as { plugins: Record<string, Record<string, unknown>> };
+  config.plugins.web = { ...config.plugins.web, port: 0 };
+  await writeFile(path.join(root, 'config/default.json'), JSON.stringify(config));
+  return root;
+}
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const range = (xs: number[]) => `median ${median(xs).toFixed(0)} ms (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)}; ${xs.length} runs)`;
 
@@ -87,14 +98,14 @@ async function oneStart(root: string): Promise<StartFigures> {
 }
 
 async function startFigures(): Promise<void> {
-  const root = await makeRoot();
+  const root = await packageRoot();
   try {
     await oneStart(root);
     const all: StartFigures[] = [];
     for (let i = 0; i < runs; i++) all.push(await oneStart(root));
     process.stdout.write(
       [
-        `chronus start (backend ${values.backend}), from the spawn:`,
+        `${BIN}: chronus start (backend ${values.backend}), from the spawn:`,
         `  OSC answering (first /engine/pong):  ${range(all.map((f) => f.answerMs))}`,
         `  first sound (a gate sent at spawn):  ${range(all.map((f) => f.soundMs))}`,
         `  "listening" printed:                 ${range(all.map((f) => f.listeningMs))}`,
@@ -107,7 +118,7 @@ async function startFigures(): Promise<void> {
 }
 
 async function renderFigures(): Promise<void> {
-  const root = await makeRoot();
+  const root = await packageRoot();
   try {
     const score = path.join(root, 'empty.json');
     await writeFile(score, JSON.stringify({ seconds: 0.01, events: [] }));
@@ -133,5 +144,7 @@ async function renderFigures(): Promise<void> {
   }
 }
 
+// Which runtime the measured checkout uses (a stale dist/ means the TypeScript under tsx: slower).
+process.stdout.write(spawnSync(process.execPath, [BIN, 'version'], { encoding: 'utf8' }).stdout);
 if (values.only !== 'render') await startFigures();
 if (values.only !== 'start') await renderFigures();
