@@ -1,6 +1,6 @@
 /**
  * Hot reload (control thread): chokidar watches plugins/ (and config/local.json). Each plugin folder
- * has its own queue: a save reloads at once, a save during that reload reloads once more after it
+ * has its own queue: a save reloads once written, a save during that reload reloads once more after it
  * (a burst ends with the last version), never two reloads of one plugin at once; config changes are
  * debounced. A folder that gains a plugin.json is loaded; one that
  * loses it is unloaded. Changing `plugins.<id>.enabled` in config/local.json loads or unloads.
@@ -17,6 +17,9 @@ export interface WatcherEvents {
   failed(folder: string, error: Error): void;
   configRejected(error: Error): void;
 }
+
+/** A plugin file unchanged in size this long has been written (was 20 ms, plus a 25 ms debounce). */
+const SETTLE_MS = 10;
 
 /** Files the bundler may read (esbuild's loaders for code): a new one may be about to be imported. */
 const SOURCE_FILE = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
@@ -54,12 +57,14 @@ export class PluginWatcher {
   static async start(host: PluginHost, config: Config, root: string | null, events: WatcherEvents): Promise<PluginWatcher> {
     const w = new PluginWatcher(host, root, config, events);
     const dir = config.paths.plugins;
-    // No waiting for a file to settle: a save is reloaded at once (save-to-audible is what a player
-    // feels). Editors write in steps (truncate, then write): a step that fails to load is reported
-    // only if nothing follows it within the debounce (`reload`), and a change during a reload loads
-    // again after it.
+    // A save is reloaded as soon as the file has settled (no debounce after that: save-to-audible is
+    // what a player feels). Settling is needed: editors write in steps (truncate, then write), and
+    // chokidar drops a second change of a file within 50 ms unless it waits for the write to finish.
+    // A step that still fails to load is reported only if nothing follows it within the debounce
+    // (`reload`); a change during a reload loads again after it.
     const plugins = watch(dir, {
       ignoreInitial: true,
+      awaitWriteFinish: { stabilityThreshold: SETTLE_MS, pollInterval: 2 },
       ignored: (p) => /(^|[/\\])(\.|node_modules)|~$|\.swp$/.test(path.relative(dir, p)),
     });
     plugins.on('all', (event, file) => {
