@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import type { StagingAnswer, StagingRequest } from './staging-worker-main.ts';
 import type { StagingReport, TrialRequest } from './plugin-trial.ts';
-import { passedBefore, recordPass } from './trial-cache.ts';
+import { codeHash, passedBefore, recordPass } from './trial-cache.ts';
 
 export type { StagingReport } from './plugin-trial.ts';
 
@@ -44,7 +44,7 @@ export class PluginStager {
   /** Evaluate a bundle's top level (a loop or a throw there is refused without touching this thread). */
   async evaluate(code: string, filename: string, half: 'audio' | 'control' = 'audio'): Promise<void> {
     // The filename only names the module in stack traces; the same code passes wherever it lies.
-    const key = { half, code };
+    const key = { half, code: codeHash(code) };
     if (passedBefore('evaluate', key) !== undefined) return;
     await this.ask({ kind: 'evaluate', code, filename, half }, 'evaluating the module');
     recordPass('evaluate', key, true);
@@ -56,8 +56,8 @@ export class PluginStager {
    */
   async trial(request: Omit<TrialRequest, 'memoryMb'>): Promise<StagingReport> {
     const full = { ...request, memoryMb: this.options.memoryMb };
-    const { slotId: _slotId, filename: _filename, ...spec } = request.spec;
-    const key = request.state === undefined && request.spec.shared === undefined ? { ...full, spec } : null;
+    const { slotId: _slotId, filename: _filename, code, ...spec } = request.spec;
+    const key = request.state === undefined && request.spec.shared === undefined ? { ...full, spec: { ...spec, code: codeHash(code) } } : null;
     const before = key && passedBefore<StagingReport>('trial', key);
     if (before) return before;
     const answer = await this.ask({ kind: 'trial', ...full }, `its ${request.seconds} s trial`);
