@@ -113,11 +113,11 @@ export class WorkerHost implements AudioHost {
           onNoDevice?.((e as Error).message.split('\n')[0]);
         }
       }
-      this.standby = loading;
-      await this.spawn(0, true);
+      // The first thread is activated without the standby's time limit (a loaded machine may take a while).
+      await this.activate(await loading, 0, true, this.backend);
+      this.prepareStandby();
     } catch (e) {
       void loading.then((w) => w.terminate(), () => undefined);
-      this.standby = null;
       await this.output?.close();
       this.output = null;
       this.audioCpu?.restore();
