@@ -52,11 +52,24 @@ interface Probe {
   steal: string[];
 }
 
+/** The engine of the probe running now: stopped (and its root removed) if the bench is interrupted. */
+let running: { stop(): Promise<void> } | null = null;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void (running?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+  });
+}
+
 /** One engine at `voices` voices and `block` frames, playing the workload for `seconds`; its xruns after a settling time. */
 async function probe(voices: number, block: number, seconds: number): Promise<Probe> {
   const root = await makeRoot();
   await writeFile(path.join(root, 'config/local.json'), JSON.stringify({ audio: { bufferSize: block } }));
   const engine = await startEngineProcess({ root, env: { CHRONUS_NUM_VOICES: String(voices) } });
+  const stop = async () => {
+    await engine.stop();
+    await rm(root, { recursive: true, force: true });
+  };
+  running = { stop };
   const client = await OscClient.open();
   try {
     const status = async () => (await client.request(HOST, engine.port, '/engine/status', [], { replyAddress: '/engine/status', timeoutMs: 5000 })).json as EngineStatus;
@@ -96,8 +109,8 @@ async function probe(voices: number, block: number, seconds: number): Promise<Pr
     return { voices, block, seconds, xruns: last.xruns - first.xruns, blockMs: last.blockMs, steal: steal.stop() };
   } finally {
     await client.close();
-    await engine.stop();
-    await rm(root, { recursive: true, force: true });
+    running = null;
+    await stop();
   }
 }
 
