@@ -21,6 +21,7 @@ import type { SlotSpec } from './slot-spec.ts';
 import { evaluatePlugin } from '../plugins/plugin-runtime.ts';
 import { sendList } from './send-list.ts';
 import { TapRing } from './tap-ring.ts';
+import { busBits, saneBus, type BusBits } from './bus-check.ts';
 
 /** A tap opened by a plugin, as the control thread receives it. */
 export interface TapInfo {
@@ -78,8 +79,6 @@ interface Opened {
   meters: Float32Array | null;
 }
 
-/** Samples beyond ±64 (36 dB over full scale) count as a runaway plugin. */
-const RUNAWAY = 64;
 /** Crossfade between an old and a new version of a plugin. */
 const CROSSFADE_MS = 10;
 /** `/engine/stop` fades the output out (and `/engine/start` back in) over this long: no click. */
@@ -112,6 +111,8 @@ export class AudioEngine {
   outputTap: TapRing | null = null;
   private readonly outputChannels: Float32Array[] = [];
   private readonly buses = new Map<string, Bus>();
+  /** Each bus's integer views for the check after a plugin's call (bus-check.ts). */
+  private readonly bits = new Map<Bus, BusBits>();
   /** The same buses as an array, so the block path iterates without an iterator object. */
   private busList: Bus[] = [];
   /** Per bus: what it held before a crossfading slot ran, and what the old version made of it. */
@@ -207,6 +208,7 @@ export class AudioEngine {
     if (!b) {
       b = { l: new Float32Array(this.maxBlock), r: new Float32Array(this.maxBlock) };
       this.buses.set(name, b);
+      this.bits.set(b, busBits(b));
       this.busList = [...this.busList, b];
       this.busSaved = [...this.busSaved, { l: new Float32Array(this.maxBlock), r: new Float32Array(this.maxBlock) }];
       this.busOld = [...this.busOld, { l: new Float32Array(this.maxBlock), r: new Float32Array(this.maxBlock) }];
@@ -228,7 +230,11 @@ export class AudioEngine {
     }
     if (this.busList.every((b) => held.has(b))) return;
     const keep = this.busList.map((b) => held.has(b));
-    for (const [name, b] of this.buses) if (!held.has(b)) this.buses.delete(name);
+    for (const [name, b] of this.buses) {
+      if (held.has(b)) continue;
+      this.buses.delete(name);
+      this.bits.delete(b);
+    }
     this.busList = this.busList.filter((_, i) => keep[i]);
     this.busSaved = this.busSaved.filter((_, i) => keep[i]);
     this.busOld = this.busOld.filter((_, i) => keep[i]);
@@ -831,20 +837,9 @@ export class AudioEngine {
 
   /** True when the bus holds only finite samples within ±RUNAWAY in [start, end); otherwise silences that range. */
   private sane(bus: Bus, start: number, end: number): boolean {
-    const l = bus.l;
-    const r = bus.r;
-    let ok = true;
-    for (let i = start; i < end; i++) {
-      const a = l[i];
-      const b = r[i];
-      if (!(a > -RUNAWAY && a < RUNAWAY && b > -RUNAWAY && b < RUNAWAY)) {
-        ok = false;
-        break;
-      }
-    }
-    if (ok) return true;
-    l.fill(0, start, end);
-    r.fill(0, start, end);
+    if (saneBus(bus, this.bits.get(bus), start, end)) return true;
+    bus.l.fill(0, start, end);
+    bus.r.fill(0, start, end);
     return false;
   }
 
