@@ -182,7 +182,7 @@ function sanity(file: string): { ok: boolean; text: string } {
 
 
 /** One timed process under `/usr/bin/time -v` writing `out`, then its sanity check. */
-function timed(command: string[], out: string, env: NodeJS.ProcessEnv): Run {
+function timed(command: string[], out: string, env: NodeJS.ProcessEnv, check = true): Run {
   rmSync(out, { force: true });
   const t0 = performance.now();
   const r = spawnSync(TIME, ['-v', ...command], { encoding: 'utf8', env });
@@ -191,8 +191,9 @@ function timed(command: string[], out: string, env: NodeJS.ProcessEnv): Run {
   const rss = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024;
   const timeOf = (name: string) => Number(new RegExp(`${name} time \\(seconds\\): ([\\d.]+)`).exec(r.stderr)?.[1] ?? NaN);
   const cpu = timeOf('User') + timeOf('System');
-  const check = sanity(out);
-  return { wall, cpu, rssMiB: rss, check: check.text, ok: check.ok };
+  if (!check) return { wall, cpu, rssMiB: rss, check: '', ok: true };
+  const result = sanity(out);
+  return { wall, cpu, rssMiB: rss, check: result.text, ok: result.ok };
 }
 
 function render(root: string, profileDir: string | undefined): Run {
@@ -200,6 +201,13 @@ function render(root: string, profileDir: string | undefined): Run {
   const nodeArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
   const env = { ...process.env, NODE_OPTIONS: '', ...(values.tsx ? { CHRONUS_DIST: '0' } : {}) };
   return timed([process.execPath, ...nodeArgs, BIN, 'render', path.join(root, 'score.json'), '-o', out, '--format', 'int24', '--root', root], out, env);
+}
+
+/** The same render cut to 0.01 s: the process's start-up with this score (read, parsed, the first events), not its DSP. */
+function renderStart(root: string): Run {
+  const out = path.join(root, 'start.wav');
+  const env = { ...process.env, NODE_OPTIONS: '', ...(values.tsx ? { CHRONUS_DIST: '0' } : {}) };
+  return timed([process.execPath, BIN, 'render', path.join(root, 'score.json'), '-o', out, '--seconds', '0.01', '--root', root], out, env, false);
 }
 
 /** scsynth -N on the same workload (its score written into `root` beforehand, not timed). */
@@ -284,6 +292,7 @@ for (const n of voiceCounts) {
   try {
     const results: Run[] = [];
     const peers: Run[] = [];
+    const starts: Run[] = [];
     let since = 0;
     for (let i = 0; i < runs; i++) {
       since = Date.now() - 1000;
@@ -294,6 +303,9 @@ for (const n of voiceCounts) {
       const p = renderScsynth(root, n);
       peers.push(p);
       process.stdout.write(line('scsynth', n, i, p));
+      const st = renderStart(root);
+      starts.push(st);
+      process.stdout.write(`  chronus N=${n} run ${i + 1}, cut to 0.01 s (start-up): ${st.wall.toFixed(3)} s (CPU ${st.cpu.toFixed(2)} s)\n`);
     }
     if (values['cpu-prof']) process.stdout.write(`  N=${n} main thread, last run (self time):\n${profileSummary(values['cpu-prof'], since)}`);
     const m = median(results);
@@ -302,9 +314,10 @@ for (const n of voiceCounts) {
     );
     if (values.peers) {
       const p = median(peers);
+      const st = median(starts);
       const ok = results.every((r) => r.ok) && peers.every((r) => r.ok) ? 'ok' : 'FAILED';
       peerRows.push(
-        `| ${String(n).padStart(3)} | ${(seconds / m.wall).toFixed(1).padStart(11)} | ${(seconds / p.wall).toFixed(1).padStart(11)} | ${(p.wall / m.wall).toFixed(2).padStart(5)} | ${p.rssMiB.toFixed(0).padStart(15)} | ${ok} |`,
+        `| ${String(n).padStart(3)} | ${(seconds / m.wall).toFixed(1).padStart(11)} | ${(seconds / p.wall).toFixed(1).padStart(11)} | ${(p.wall / m.wall).toFixed(2).padStart(5)} | ${m.cpu.toFixed(2).padStart(5)} / ${p.cpu.toFixed(2).padStart(5)} | ${st.wall.toFixed(2).padStart(9)} | ${p.rssMiB.toFixed(0).padStart(7)} | ${ok} |`,
       );
     }
   } finally {
@@ -319,9 +332,10 @@ if (values.peers) {
   process.stdout.write(
     [
       '',
-      'Same run, median of each (ratio = Chronus RTF / scsynth RTF; ≥ 1: Chronus is faster):',
-      '|   N | Chronus RTF | scsynth RTF | ratio | scsynth RSS MiB | sox |',
-      '|----:|------------:|------------:|------:|----------------:|-----|',
+      'Same run, median of each (ratio = Chronus RTF / scsynth RTF, by wall time; ≥ 1: Chronus is faster; CPU s: user + system of',
+      'the whole process, Chronus / scsynth; start s: Chronus cut to 0.01 s of audio, the part of its wall time that is not DSP):',
+      '|   N | Chronus RTF | scsynth RTF | ratio | CPU s C / sc  | start s   | sc MiB  | sox |',
+      '|----:|------------:|------------:|------:|--------------:|----------:|--------:|-----|',
       ...peerRows,
       '',
     ].join('\n'),
