@@ -9,6 +9,7 @@ import { isChronusError } from '../kernel/base/errors.ts';
 import { PACKAGE_ROOT, PACKAGE_VERSION } from '../kernel/package-root.ts';
 import { startCommand } from './start.ts';
 import { renderCommand } from './render.ts';
+import { sessionsCommand } from './sessions.ts';
 import { sendCommand } from './send.ts';
 import { schemaCommand } from './schema.ts';
 import { docsCommand } from './docs.ts';
@@ -19,6 +20,10 @@ const USAGE = `usage: chronus <command> [options]
   start                         run the engine (sound card, or the real-time null backend)
   render <score.json> -o <out.wav> [--seconds N] [--format int16|int24|float32]
                                 render a score of timed OSC messages offline
+  render --session <id|latest> -o <out.wav> [--from T] [--to T] [--format ...]
+                                render a journaled live session again, sample for sample (T: seconds,
+                                mm:ss, hh:mm:ss or a marker's label)
+  sessions [list|prune]         the journaled sessions; prune removes the oldest beyond the caps
   send <address> [args...]      send one OSC message to a running engine and print every reply it
                                 brings (exit 1 on /error, 3 when no engine answers)
   schema                        print every module and parameter as JSON
@@ -41,6 +46,9 @@ async function main(argv: string[]): Promise<number> {
       out: { type: 'string', short: 'o' },
       seconds: { type: 'string' },
       format: { type: 'string' },
+      session: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
       host: { type: 'string' },
       port: { type: 'string' },
       timeout: { type: 'string' },
@@ -67,6 +75,8 @@ async function main(argv: string[]): Promise<number> {
       return startCommand(config, root);
     case 'render':
       return renderCommand(config, rest, values);
+    case 'sessions':
+      return sessionsCommand(config, rest);
     case 'send':
       return sendCommand(config, rest, values);
     case 'schema':

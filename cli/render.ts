@@ -6,13 +6,16 @@ import { Logger } from '../kernel/base/logger.ts';
 import { renderScore } from '../kernel/engine/offline-render.ts';
 import { readScore } from '../kernel/engine/score.ts';
 import type { WavSampleFormat } from '../plugin-sdk/wav/index.ts';
+import { renderSession } from './render-session.ts';
 
 const FORMATS = ['int16', 'int24', 'float32'];
 
-export async function renderCommand(config: Config, args: string[], values: { out?: string; seconds?: string; format?: string }): Promise<number> {
+export async function renderCommand(config: Config, args: string[], values: { out?: string; seconds?: string; format?: string; session?: string; from?: string; to?: string }): Promise<number> {
+  if (values.format !== undefined && !FORMATS.includes(values.format)) throw new Error(`--format must be one of ${FORMATS.join(', ')} (found '${values.format}')`);
+  if (values.session !== undefined) return renderSession(config, values);
+  if (values.from !== undefined || values.to !== undefined) throw new Error('--from and --to go with --session: chronus render --session <id> -o out.wav --from 12:00');
   const [scoreFile] = args;
   if (!scoreFile || !values.out) throw new Error('render needs a score and an output file: chronus render score.json -o out.wav');
-  if (values.format !== undefined && !FORMATS.includes(values.format)) throw new Error(`--format must be one of ${FORMATS.join(', ')} (found '${values.format}')`);
   const seconds = values.seconds === undefined ? undefined : Number(values.seconds);
   if (seconds !== undefined && !(seconds > 0)) throw new Error(`--seconds must be a positive number (found '${values.seconds}')`);
   const score = await readScore(scoreFile);

@@ -4,6 +4,7 @@ import { Engine } from '../kernel/engine/engine.ts';
 import { Slot } from '../kernel/audio/shared-state.ts';
 import { installLastResort } from './last-resort.ts';
 import { supervise, type UnderflowReport } from './supervisor.ts';
+import { SessionJournal } from './session/journal.ts';
 
 const STOP_DEADLINE_MS = 1000;
 
@@ -16,7 +17,14 @@ export async function startCommand(config: Config, root: string): Promise<number
     );
   }
   if (process.env.CHRONUS_SUPERVISED !== '1' && config.audio.backend !== 'null') return supervise(process.argv.slice(1));
-  const engine = await Engine.start({ config, root });
+  const session: { journal: SessionJournal | null } = { journal: null };
+  const engine = await Engine.start({
+    config,
+    root,
+    attach: async (e) => {
+      if (config.sessions.enabled) session.journal = await SessionJournal.attach(e, config.paths.sessions, config.sessions);
+    },
+  });
   // From here on nothing that goes wrong on this thread ends the process: it is logged and counted.
   const removeLastResort = installLastResort(engine);
   const { transport, audio } = engine;
@@ -45,6 +53,7 @@ export async function startCommand(config: Config, root: string): Promise<number
   process.once('SIGINT', () => process.exit(130));
   process.once('SIGTERM', () => process.exit(143));
   await engine.stop();
+  await session.journal?.close().catch((e: Error) => engine.log.error(`session journal: ${e.message}`));
   clearTimeout(deadline);
   removeLastResort();
   process.disconnect?.();

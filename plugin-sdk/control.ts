@@ -17,6 +17,7 @@
  *   (`engine.controlCallMs`): a synchronous endless loop is stopped and reported, and the engine goes on.
  */
 import type { ZodType, z } from 'zod';
+import type { LegacyReader } from './legacy.ts';
 import type { PluginLogger } from './types.ts';
 
 /** How a route answers the sender. */
@@ -32,6 +33,8 @@ export interface ControlRoute<S extends ZodType> {
   readonly description: string;
   /** Argument names for `/engine/schema` (`["name", "[format]"]`: brackets mark optional ones). */
   readonly usage?: readonly string[];
+  /** How the engine's console shows a JSON reply sent on this route's own address (lines of text). */
+  readonly show?: (value: unknown) => string[];
 }
 
 /**
@@ -92,6 +95,8 @@ export interface PluginFiles {
   readdir(name?: string): Promise<string[]>;
   stat(name: string): Promise<PluginFileStat | null>;
   rename(from: string, to: string): Promise<void>;
+  /** Gives the file `from` a second name `to` (a hard link; a copy where the file system has none). */
+  link(from: string, to: string): Promise<void>;
   remove(name: string): Promise<void>;
   /**
    * Calls `onChange(name)` (relative to the folder) when a file under `name` is added, changed or
@@ -268,7 +273,38 @@ export interface EngineView {
   onParam(fn: (address: string, value: number) => void): void;
   /** Plugins loaded, reloaded, unloaded or failing. Removed with the version. */
   onPlugins(fn: (change: PluginChange) => void): void;
+  /**
+   * The engine as data: every parameter's base value and every plugin's 'save' state. `problems` lists
+   * states that fail their own plugin's `stateSchema` (a plugin in a bad state), one line each.
+   */
+  capture(): Promise<{ snapshot: EngineSnapshot; problems: string[] }>;
+  /**
+   * Puts a snapshot back, all of it or nothing: states are checked against their plugins' schemas
+   * first, a plugin that refuses its state rolls the others back, parameters are set last (smoothed).
+   * What the engine does not have is skipped and listed in `notices`.
+   */
+  restore(snapshot: EngineSnapshot, options: RestoreOptions): Promise<RestoreOutcome>;
+  /** What the loaded plugins read of the old engine's files (their `legacy` declarations), in load order. */
+  legacyReaders(): LegacyReader[];
+  /** The Chronus version running (package.json). */
+  readonly version: string;
 }
+
+/** Every parameter's base value by module id and parameter name, and every plugin's state by plugin id. */
+export interface EngineSnapshot {
+  params: Record<string, Record<string, number>>;
+  plugins: Record<string, unknown>;
+}
+
+export interface RestoreOptions {
+  /** When controllers' states (the sequencer's) land: on their next bar, or at once. */
+  readonly controllersAt: 'bar' | 'now';
+}
+
+export type RestoreOutcome =
+  | { readonly ok: true; readonly params: number; readonly plugins: string[]; readonly notices: string[] }
+  /** Nothing was changed; one line per problem, naming `plugins.<id>` and the field. */
+  | { readonly ok: false; readonly problems: string[] };
 
 export interface ControlContext {
   readonly pluginId: string;
@@ -349,12 +385,18 @@ export function oscInt64(value: number): { type: 'h'; value: number } {
   return { type: 'h', value: Math.trunc(value) };
 }
 
-/** An error with a code: a route handler that throws it answers `/error <address> <code> <message>`. */
+/**
+ * An error with a code: a route handler that throws it answers `/error <address> <code> <message>`.
+ * With `details` (one line per problem) and a `hint`, the message reads as the engine's own errors do:
+ * `CODE: summary`, the details indented, then the hint.
+ */
 export class CodedError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    options: { readonly details?: readonly string[]; readonly hint?: string } = {},
   ) {
-    super(message);
+    const { details, hint } = options;
+    super(details === undefined && hint === undefined ? message : [`${code}: ${message}`, ...(details ?? []).map((d) => `  ${d}`), ...(hint ? [hint] : [])].join('\n'));
   }
 }

@@ -6,11 +6,13 @@ import type { PluginDefinition, ParamSpec } from './types.ts';
 
 export * from './types.ts';
 export * from './control.ts';
-export type { LegacyField, LegacySlot } from './legacy.ts';
+export type { LegacyField, LegacyReader, LegacySlot } from './legacy.ts';
 export * from './dsp/index.ts';
 export * from './wav/index.ts';
 export { z } from 'zod';
 export { stateSample, stateSamples } from './state-schema.ts';
+export { checkJson, JSON_LIMITS } from './state-json.ts';
+export { MODULE_ID_RE, PLUGIN_ID_RE } from './ids.ts';
 export { formatArgIssues, formatZodIssues, preview } from './zod-issues.ts';
 /** Analysis for control halves (allocates: never on the audio thread). */
 export { spectrum, bandLevels, legacyBandLevels, logBandEdges, FFT_SIZE as SPECTRUM_SIZE, type SpectrumForm } from './analysis/spectrum.ts';

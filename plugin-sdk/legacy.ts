@@ -1,6 +1,6 @@
 /**
- * What a plugin reads of the old engine's (Music Chronus) slot files: the kernel migrates an old
- * slot with what the loaded plugins declare here (kernel/patterns/legacy.ts), and names no
+ * What a plugin reads of the old engine's (Music Chronus) slot files: the patterns plugin migrates an
+ * old slot with what the loaded plugins declare here (plugins/patterns/legacy.ts), and names no
  * module or field of its own. Declared in the definition as `legacy`; read on the control thread.
  *
  * An old slot is `{ chronus_version, schema_version: "1.0", timestamp, modules: { <id>: { … } }, <section>: … }`.
@@ -27,4 +27,9 @@ export interface LegacySlot {
    * (which the plugin's `stateSchema` checks at load, as any state).
    */
   readonly section?: { readonly key: string; readonly schema: ZodType; toState(section: never): unknown };
+}
+
+/** A loaded plugin's `legacy` declaration with its id (whose state a claimed section becomes): `ctx.engine.legacyReaders()`. */
+export interface LegacyReader extends LegacySlot {
+  readonly pluginId: string;
 }

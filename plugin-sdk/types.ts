@@ -195,8 +195,8 @@ export interface PluginInstance {
   shared?(name: string, value: unknown): void;
   /**
    * Versioned state. `purpose` says who asks:
-   * - `'save'` (or undefined): patterns and status — plain, bounded JSON (see kernel/patterns/
-   *   slot-schema.ts JSON_LIMITS); leave audio tails out (a slot must stay small and fast to write);
+   * - `'save'` (or undefined): patterns and status — plain, bounded JSON (see plugin-sdk/
+   *   state-json.ts JSON_LIMITS); leave audio tails out (a slot must stay small and fast to write);
    * - `'reload'`: a hot reload hands it straight to the new version's `setState` (structured-cloned
    *   at most) — may carry typed arrays such as delay lines and reverb buffers, so tails ring on.
    */

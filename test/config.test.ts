@@ -46,6 +46,7 @@ describe('config: defaults', () => {
     assert.deepEqual(c.audio, { backend: 'auto', sampleRate: 48000, bufferSize: 256, device: null, leadBlocks: 3, cpuDmaLatencyUs: 0, dedicatedCpu: true, watchdogMs: 100 });
     assert.deepEqual(c.osc, { host: '127.0.0.1', port: 5005, replyToSender: true, maxPacketBytes: 65507, allow: [], recvBufferBytes: 4194304 });
     assert.equal(c.engine.numVoices, 8);
+    assert.deepEqual(c.sessions, { enabled: true, maxCount: 50, maxBytes: 1073741824 });
     assert.equal(c.engine.smoothingMs, 20);
     assert.equal(c.engine.statusFile, path.join(root, 'engine_status.txt'));
     assert.deepEqual(c.paths, {
@@ -54,6 +55,7 @@ describe('config: defaults', () => {
       recordings: path.join(root, 'recordings'),
       schemas: path.join(root, 'schemas'),
       data: path.join(root, 'data'),
+      sessions: path.join(root, 'sessions'),
     });
     assert.deepEqual(c.plugins, {
       recorder: { enabled: false, format: 'int24', tap: 'master' },

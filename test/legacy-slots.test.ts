@@ -12,7 +12,7 @@ import { OfflineEngine, PROJECT_ROOT } from './helpers/offline-engine.ts';
 const SLOTS = path.join(PROJECT_ROOT, 'test/fixtures/old-engine/music-chronus-slots');
 let e: OfflineEngine;
 before(async () => {
-  e = await OfflineEngine.start({ only: ['voices', 'distortion', 'acid', 'reverb', 'delay', 'lfo', 'sequencer'] });
+  e = await OfflineEngine.start({ only: ['voices', 'distortion', 'acid', 'reverb', 'delay', 'lfo', 'sequencer', 'patterns'] });
 });
 after(() => e.close());
 

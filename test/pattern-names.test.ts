@@ -7,11 +7,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { FIXTURE_PLUGINS, OfflineEngine } from './helpers/offline-engine.ts';
-import { SlotDocumentSchema } from '../kernel/patterns/slot-schema.ts';
+import { FIXTURE_PLUGINS, OfflineEngine, PROJECT_ROOT } from './helpers/offline-engine.ts';
+import { SlotDocumentSchema } from '../plugins/patterns/slot-schema.ts';
 
 test('a slot keeps its name in the file and in /pattern/list; a bad name is refused', async (t) => {
-  const e = await OfflineEngine.start({ pluginsFrom: FIXTURE_PLUGINS, only: ['tone'] });
+  const e = await OfflineEngine.start({ pluginsFrom: [FIXTURE_PLUGINS, path.join(PROJECT_ROOT, 'plugins')], only: ['tone', 'patterns'] });
   t.after(() => e.close());
   const file = (slot: number) => path.join(e.root, 'patterns/slots', `slot_${String(slot).padStart(3, '0')}.json`);
 

@@ -15,7 +15,7 @@ const PLUGINS = [FIXTURE_PLUGINS, path.join(PROJECT_ROOT, 'plugins')];
 const EPS = 1e-6;
 
 function startEngine(configure?: OfflineEngineOptions['configure']): Promise<OfflineEngine> {
-  return OfflineEngine.start({ pluginsFrom: PLUGINS, only: ['seq-voices', 'sequencer'], configure });
+  return OfflineEngine.start({ pluginsFrom: PLUGINS, only: ['seq-voices', 'sequencer', 'patterns'], configure });
 }
 
 /** Frames (relative to the buffer) where x rises from ~0 and where it falls back to ~0. */

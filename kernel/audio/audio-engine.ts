@@ -13,7 +13,7 @@
  */
 import type { Bus, BusName, Param, PluginContext, PluginDefinition, PluginInstance, StatePurpose } from '../../plugin-sdk/types.ts';
 import { ControlRing, type RingRecord } from './control-ring.ts';
-import { EventKind, ReportKind } from './event-kinds.ts';
+import { EventKind, JournalKind, ReportKind } from './event-kinds.ts';
 import { EventQueue } from './event-queue.ts';
 import { ParamBank } from './param.ts';
 import { SharedState, Slot } from './shared-state.ts';
@@ -109,6 +109,8 @@ export class AudioEngine {
   equalPowerFades = false;
   /** What leaves the engine, copied for the control thread's spectrum (dropped when it lags). */
   outputTap: TapRing | null = null;
+  /** Every control-ring record taken, reported back as taken (JournalKind), or null. */
+  journal: ControlRing | null = null;
   private readonly outputChannels: Float32Array[] = [];
   private readonly buses = new Map<string, Bus>();
   /** Each bus's integer views for the check after a plugin's call (bus-check.ts). */
@@ -673,9 +675,16 @@ export class AudioEngine {
     const queue = this.queue;
     const v = this.shared.values;
     v[Slot.QueueLength] = queue.length + 1;
+    const journal = this.journal;
+    let taken = false;
     while (this.ring.pop(rec)) {
       const kind = rec.kind;
       const frame = rec.frame;
+      if (journal !== null) {
+        if (!taken) journal.push(JournalKind.Taken, blockStart, 0, 0);
+        taken = true;
+        journal.push(kind, frame < blockStart ? blockStart : frame, rec.target, rec.value);
+      }
       if (kind === EventKind.ClearScheduled) queue.clearAfter(blockStart);
       else if (kind === EventKind.OutputStopped) this.outputStopped = rec.value > 0;
       else if (frame >= blockEnd) queue.insertLater(frame, kind, rec.target, rec.value);

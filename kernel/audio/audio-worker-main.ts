@@ -61,6 +61,7 @@ engine.equalPowerFades = data.equalPowerFades ?? false;
 engine.frame = activation.startFrame;
 engine.shared.values[Slot.AudioTid] = threadId();
 engine.outputTap = new TapRing(data.outputTap, 0, 2);
+engine.journal = new ControlRing(data.journal);
 let backend: Backend;
 try {
   backend = activation.backend === 'device' ? createDeviceBackend(engine, data, wake) : createNullBackend(engine, data, wake);
@@ -97,12 +98,12 @@ port.on('message', async (m: { id: number; method: AudioCall | 'close' | 'run'; 
     const result = engine.between(slotId, () => (definition ? engine.load(target as SlotSpec, definition) : fn.apply(engine, m.args)));
     const took = performance.now() - began;
     if (took > engine.shared.values[Slot.MaxCallMs]) engine.shared.values[Slot.MaxCallMs] = took;
-    port.postMessage({ id: m.id, result });
+    port.postMessage({ id: m.id, result, frame: engine.frame });
   } catch (e) {
     // The message for replies; the stack so the control thread can say where in the plugin it happened.
     // The code too (a plugin's coded error: the router puts it in the /error reply).
     const code = (e as { code?: unknown })?.code;
-    port.postMessage({ id: m.id, error: (e as Error)?.message ?? String(e), stack: (e as Error)?.stack ?? String(e), code: typeof code === 'string' ? code : undefined });
+    port.postMessage({ id: m.id, error: (e as Error)?.message ?? String(e), stack: (e as Error)?.stack ?? String(e), code: typeof code === 'string' ? code : undefined, frame: engine.frame });
   }
 });
 

@@ -21,3 +21,12 @@ export const ReportKind = {
   /** A reloaded version failed while watched: target = its slot id, value = the slot id restored. */
   PluginRolledBack: 2,
 } as const;
+
+/**
+ * The journal ring (audio → control): every control-ring record the audio thread took, as it took
+ * it — kind, frame (a due record's frame is the sample it applies on), target, value — each run of
+ * them led by one `Taken` record whose frame is the first frame of the block that took them.
+ */
+export const JournalKind = {
+  Taken: 100,
+} as const;

@@ -16,6 +16,7 @@ export interface WorkerData extends AudioOptions {
   device: string | null;
   ring: SharedArrayBuffer;
   reports: SharedArrayBuffer;
+  journal: SharedArrayBuffer;
   shared: SharedArrayBuffer;
   wake: SharedArrayBuffer;
   outputTap: SharedArrayBuffer;

@@ -105,7 +105,13 @@ export const ConfigSchema = z.strictObject({
    * Folders, relative to the project root. Besides the kernel's own, a key names a plugin's folder for
    * files (the manifest's `folder`, e.g. `samples`); `data` holds the folders of plugins that name none.
    */
-  paths: z.object({ plugins: relPath, patterns: relPath, schemas: relPath, data: relPath }).catchall(relPath),
+  paths: z.object({ plugins: relPath, patterns: relPath, schemas: relPath, data: relPath, sessions: relPath }).catchall(relPath),
+  /** Session journals (session/): on by default; the oldest are removed beyond either cap when an engine starts or on `chronus sessions prune`. */
+  sessions: z.strictObject({
+    enabled: z.boolean(),
+    maxCount: int(1, 100000),
+    maxBytes: int(1 << 20, Number.MAX_SAFE_INTEGER),
+  }),
   plugins: z.record(
     z.string().regex(PLUGIN_ID_RE, { error: 'must be a plugin id: lowercase letters, digits and dashes, starting with a letter' }),
     PluginConfigSchema,

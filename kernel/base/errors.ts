@@ -40,7 +40,6 @@ const CATALOGUE = {
   EVENT_TOO_FAR_AHEAD: 'Schedule closer to now, or raise engine.scheduleHorizonSeconds.',
   /** No room left in the audio thread's queue for events ahead. */
   EVENT_QUEUE_FULL: 'Send fewer timed messages at once, or closer to when they play.',
-  PATTERN_INVALID: 'The engine keeps its state: fix or remove the slot file named, or save the slot again.',
   PATH_ESCAPE: 'Give a plain file name: files stay inside their folder (e.g. patterns/).',
   /** A control half's HTTP server could not listen (port in use, address not on this machine). */
   HTTP_LISTEN_FAILED: 'Choose another port in plugins.<id>.port (0 picks a free one), or stop the program that holds it.',
@@ -66,7 +65,7 @@ const CATALOGUE = {
 
 export type ErrorCode = keyof typeof CATALOGUE;
 
-/** Every code by name: `ErrorCode.PATTERN_INVALID` is 'PATTERN_INVALID'. */
+/** Every code by name: `ErrorCode.CONFIG_INVALID` is 'CONFIG_INVALID'. */
 export const ErrorCode = Object.freeze(Object.fromEntries(Object.keys(CATALOGUE).map((c) => [c, c]))) as { readonly [C in ErrorCode]: C };
 
 /** How to fix an error with this code by default, or undefined for a code that is not the engine's (a plugin's own). */

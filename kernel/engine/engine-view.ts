@@ -12,6 +12,9 @@ import { plainArgs } from '../osc/osc-args.ts';
 import type { OscRouter } from '../osc/osc-router.ts';
 import type { ParamControl } from '../params/param-control.ts';
 import type { SchemaRegistry } from '../params/schema-registry.ts';
+import type { LegacyReader } from '../../plugin-sdk/legacy.ts';
+import { captureEngine, restoreEngine, type SnapshotSources } from './engine-snapshot.ts';
+import { PACKAGE_VERSION } from '../package-root.ts';
 
 /** Samples of output history kept for `recentOutput` (170 ms at 48 kHz). */
 export const OUTPUT_WINDOW = 8192;
@@ -27,6 +30,9 @@ export interface EngineViewSources {
   /** The meters of every plugin that has them; the reader resets what it read. */
   meters(): { plugin: string; modules: readonly string[]; meters: Float32Array }[];
   masterPeaks(): readonly [number, number];
+  /** What capture and restore read and set. */
+  readonly snapshot: SnapshotSources;
+  legacyReaders(): LegacyReader[];
 }
 
 /** What a view needs to clean up after itself: listeners go when the version that asked goes. */
@@ -104,6 +110,10 @@ export class EngineViews {
         sources.control.listeners.add(listener);
         owner.onClose(() => sources.control.listeners.delete(listener));
       },
+      capture: () => captureEngine(sources.snapshot),
+      restore: (snapshot, options) => restoreEngine(sources.snapshot, snapshot, options),
+      legacyReaders: () => sources.legacyReaders(),
+      version: PACKAGE_VERSION,
       onPlugins: (fn) => {
         const listener = (change: PluginChange) => owner.run(() => fn(change));
         this.pluginListeners.add(listener);

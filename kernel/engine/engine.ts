@@ -20,7 +20,6 @@ import { Slot } from '../audio/shared-state.ts';
 import { WorkerHost } from '../host/worker-host.ts';
 import type { TapRing } from '../audio/tap-ring.ts';
 import { mapEngineRoutes } from './engine-routes.ts';
-import { mapPatternRoutes } from '../patterns/pattern-routes.ts';
 import { StatusReporter } from '../status/status-reporter.ts';
 import { Logger } from '../base/logger.ts';
 import { ErrorCode } from '../base/errors.ts';
@@ -54,6 +53,8 @@ export interface EngineOptions {
   /** The project folder (for watching config/local.json). */
   root?: string;
   log?: Logger;
+  /** Runs once the engine is built, before the first plugin loads (what must see every call: a session journal). */
+  attach?: (engine: Engine) => Promise<void>;
 }
 
 export class Engine implements EngineServices {
@@ -114,7 +115,7 @@ export class Engine implements EngineServices {
     });
     this.events = new EventLog(() => Math.max(audio.shared.values[Slot.PeakL], audio.shared.values[Slot.PeakR]));
     log.listen((level, message) => this.events.add(level === 'info' ? message : `${level.toUpperCase()}: ${message}`));
-    this.console = new EngineConsole((line) => process.stdout.write(`${line}\n`), false, this.events);
+    this.console = new EngineConsole((line) => process.stdout.write(`${line}\n`), false, this.events, (address) => this.router.showOf(address));
     this.router = new OscRouter(this.console.wrap(this.replier, config.osc.replyToSender), this.clock);
     this.pluginLog = new PluginLogRelay(audio, (id, level, text) => {
       log[level](`plugin ${id}: ${text}`);
@@ -157,11 +158,12 @@ export class Engine implements EngineServices {
       status: () => engineStatus(this) as unknown as Record<string, unknown>,
       meters: () => [...this.plugins.loaded.values()].flatMap((p) => (p.meters ? [{ plugin: p.manifest.id, modules: p.modules, meters: p.meters }] : [])),
       masterPeaks: () => [audio.shared.values[Slot.PeakL], audio.shared.values[Slot.PeakR]],
+      snapshot: { registry: this.registry, plugins: this.plugins, audio, control: this.control },
+      legacyReaders: () => this.plugins.legacyReaders(),
     });
     // Control halves finish their work (their files closed) when the engine stops.
     this.onStop.push(() => this.plugins.controls.stopAll());
     mapEngineRoutes(this);
-    mapPatternRoutes(this);
   }
 
   static async start(options: EngineOptions): Promise<Engine> {
@@ -177,6 +179,7 @@ export class Engine implements EngineServices {
     });
     const engine = new Engine(config, audio, log, stager);
     try {
+      await options.attach?.(engine);
       await engine.plugins.loadAll();
       if (audio instanceof WorkerHost) {
         engine.cpuLatency = requestCpuLatency(config.audio.cpuDmaLatencyUs);

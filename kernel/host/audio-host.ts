@@ -28,9 +28,19 @@ export interface AudioCalls {
 
 export type AudioCall = keyof AudioCalls;
 
+/**
+ * Told of every call the audio thread answered: the frame is the audio thread's own count when the
+ * call ran (it ran between blocks, before the block starting at that frame); `failed` when it threw.
+ */
+export type CallObserver = (method: AudioCall, args: readonly unknown[], frame: number, failed: boolean) => void;
+
 export interface AudioHost {
   readonly ring: ControlRing;
   readonly reports: ControlRing;
+  /** Every control-ring record the audio thread took, as it took it (kernel/audio/event-kinds.ts, JournalKind). */
+  readonly journal: ControlRing;
+  /** Sees every call with the frame it ran before (a session journal); null: nobody. */
+  onCall: CallObserver | null;
   readonly shared: SharedState;
   /** The output as heard, for meters and the spectrum (the reader may fall behind: it only wants recent audio). */
   readonly outputTap: TapRing;
@@ -52,12 +62,16 @@ export class AudioStoppedError extends Error {
 }
 
 export const RING_CAPACITY = 16384;
+/** Room for two full control rings of records (each block's run has one more, its Taken record). */
+export const JOURNAL_CAPACITY = 2 * RING_CAPACITY;
 export const OUTPUT_TAP_FRAMES = 8192;
 
 /** The engine in this thread, rendered on demand (offline). */
 export class InProcessHost implements AudioHost {
   readonly ring = new ControlRing(RING_CAPACITY);
   readonly reports = new ControlRing(1024);
+  readonly journal = new ControlRing(JOURNAL_CAPACITY);
+  onCall: CallObserver | null = null;
   readonly shared = new SharedState();
   readonly outputTap = new TapRing(2, OUTPUT_TAP_FRAMES);
   readonly engine: AudioEngine;
@@ -75,6 +89,7 @@ export class InProcessHost implements AudioHost {
     this.engine = new AudioEngine(options.sampleRate, options.blockSize, options.smoothingMs, this.ring, this.reports, this.shared);
     this.engine.equalPowerFades = options.equalPowerFades ?? false;
     this.engine.outputTap = this.outputTap;
+    this.engine.journal = this.journal;
     this.outL = new Float32Array(options.blockSize);
     this.outR = new Float32Array(options.blockSize);
     this.out = { l: this.outL, r: this.outR };
@@ -86,7 +101,15 @@ export class InProcessHost implements AudioHost {
    */
   async call<K extends AudioCall>(method: K, ...args: Parameters<AudioCalls[K]>): Promise<ReturnType<AudioCalls[K]>> {
     const fn = this.engine[method] as (...a: unknown[]) => ReturnType<AudioCalls[K]>;
-    return structuredClone(fn.apply(this.engine, structuredClone(args)));
+    const frame = this.engine.frame;
+    try {
+      const result = structuredClone(fn.apply(this.engine, structuredClone(args)));
+      this.onCall?.(method, args, frame, false);
+      return result;
+    } catch (e) {
+      this.onCall?.(method, args, frame, true);
+      throw e;
+    }
   }
 
   /** Render the next block; the returned object and arrays are reused by the next call. */

@@ -14,7 +14,7 @@ import { reserveAudioCpu, type AudioCpu } from '../platform/cpu-affinity.ts';
 import { DeviceOutput } from './device-output.ts';
 import type { Activation } from '../audio/audio-worker-main.ts';
 import type { SlotSpec } from '../audio/slot-spec.ts';
-import { AudioStoppedError, OUTPUT_TAP_FRAMES, RING_CAPACITY, type AudioCall, type AudioCalls, type AudioHost } from './audio-host.ts';
+import { AudioStoppedError, JOURNAL_CAPACITY, OUTPUT_TAP_FRAMES, RING_CAPACITY, type AudioCall, type AudioCalls, type AudioHost, type CallObserver } from './audio-host.ts';
 import type { AudioOptions, WorkerData } from '../audio/worker-data.ts';
 
 export interface RealtimeOptions extends AudioOptions {
@@ -34,7 +34,9 @@ const CLOSE_TIMEOUT_MS = 500;
 export class WorkerHost implements AudioHost {
   readonly sampleRate: number;
   readonly blockSize: number;
-  private readonly pending = new Map<number, { resolve: (v: never) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (v: never) => void; reject: (e: Error) => void; method: string; args: unknown[] }>();
+  readonly journal = new ControlRing(JOURNAL_CAPACITY);
+  onCall: CallObserver | null = null;
   private nextId = 1;
   private worker: Worker | null = null;
   /** A worker with the code loaded and nothing opened, ready to replace a hung audio thread at once. */
@@ -87,6 +89,7 @@ export class WorkerHost implements AudioHost {
       ...options,
       ring: this.ring.buffer,
       reports: this.reports.buffer,
+      journal: this.journal.buffer,
       shared: this.shared.buffer,
       wake: this.wake.buffer as SharedArrayBuffer,
       outputTap: this.outputTap.buffer,
@@ -157,10 +160,11 @@ export class WorkerHost implements AudioHost {
       worker.postMessage({ startFrame, warmUp, backend } satisfies Activation);
     });
     if (this.abandoned.has(worker)) throw new Error('abandoned');
-    worker.on('message', (m: { id?: number; result?: unknown; error?: string; stack?: string; code?: string }) => {
+    worker.on('message', (m: { id?: number; result?: unknown; error?: string; stack?: string; code?: string; frame?: number }) => {
       if (m.id === undefined) return;
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);
+      if (p !== undefined && m.frame !== undefined) this.onCall?.(p.method as AudioCall, p.args, m.frame, m.error !== undefined);
       if (m.error !== undefined) {
         const error = Object.assign(new Error(m.error), m.code === undefined ? {} : { code: m.code });
         if (m.stack) error.stack = m.stack;
@@ -239,7 +243,7 @@ export class WorkerHost implements AudioHost {
     if (worker === null) return Promise.reject(new AudioStoppedError());
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: never) => void, reject });
+      this.pending.set(id, { resolve: resolve as (v: never) => void, reject, method, args });
       worker.postMessage({ id, method, args });
       this.notify();
     });

@@ -10,7 +10,7 @@
  * characters are escaped and the message is clipped; the replier makes the rest fit a datagram.
  *
  * Lenient where the old engine was: a command whose arguments are a fixed-length tuple ignores extra
- * trailing arguments (`/engine/start 1`, `/pattern/load 6 now x`), counted in `counters.extraArgs`
+ * trailing arguments (`/engine/start 1`, `/engine/plugin/reset lfo x`), counted in `counters.extraArgs`
  * rather than refused. The types of the arguments it takes are checked as strictly as ever, and a
  * route mapped with `strictArity` (the generated `/mod` and `/gate` routes) refuses extras too.
  */
@@ -62,6 +62,7 @@ interface Route {
   maxArgs: number | null;
   /** Argument names for the schema export (`["slot", "[name]"]`), if given. */
   usage: readonly string[] | undefined;
+  show: ((value: unknown) => string[]) | undefined;
 }
 
 export interface RouteOptions<S extends z.ZodType> {
@@ -71,6 +72,8 @@ export interface RouteOptions<S extends z.ZodType> {
   usage?: readonly string[];
   /** Refuse extra trailing arguments instead of ignoring them (parameter and gate routes). */
   strictArity?: boolean;
+  /** How the engine's console shows a JSON reply sent on this route's own address. */
+  show?: (value: unknown) => string[];
 }
 
 /** Maps a wall-clock timetag to a frame; `late` when that frame has already been rendered. */
@@ -109,6 +112,7 @@ export class OscRouter {
       handler: handler as RouteHandler<never>,
       maxArgs: options.strictArity ? null : fixedArity(options.args),
       usage: options.usage,
+      show: options.show,
     });
   }
 
@@ -151,6 +155,11 @@ export class OscRouter {
   /** A route's argument names (RouteOptions.usage), if it has them. */
   usage(address: string): readonly string[] | undefined {
     return this.table.get(address)?.usage;
+  }
+
+  /** How the console shows a JSON reply on `address` (RouteOptions.show), if its route says. */
+  showOf(address: string): ((value: unknown) => string[]) | undefined {
+    return this.table.get(address)?.show;
   }
 
   routes(): { address: string; description: string }[] {

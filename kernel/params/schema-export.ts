@@ -14,7 +14,7 @@ import path from 'node:path';
 import type { OscRouter } from '../osc/osc-router.ts';
 import type { PluginHost } from '../plugins/plugin-host.ts';
 import type { SchemaRegistry } from './schema-registry.ts';
-import { writeFileAtomic } from '../patterns/atomic-file.ts';
+import { writeFileAtomic } from '../base/atomic-file.ts';
 
 /** The forms `/engine/schema` answers in (the old engine's three). */
 export const SCHEMA_FORMATS = ['json', 'stdout', 'file'] as const;

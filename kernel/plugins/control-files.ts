@@ -6,12 +6,12 @@
  * never reach beyond it. Open files belong to the plugin (closed when it is unloaded); watches belong
  * to the version that asked (closed with it).
  */
-import { mkdir, open, readdir, readFile, realpath, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, readdir, readFile, realpath, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { watch } from 'chokidar';
 import type { PluginFiles, PluginFileStat, PluginFolder } from '../../plugin-sdk/control.ts';
 import { ChronusError, ErrorCode } from '../base/errors.ts';
-import { fsyncDir, writeFileAtomic } from '../patterns/atomic-file.ts';
+import { fsyncDir, writeFileAtomic } from '../base/atomic-file.ts';
 import type { VersionResources } from './control-resources.ts';
 
 function outside(name: string, root: string): ChronusError {
@@ -113,6 +113,13 @@ export function pluginFiles(root: string, openFiles: Set<FileHandle>, version: (
     },
     syncDir: async (name = '.') => fsyncDir(await resolve(name)),
     rename: async (from, to) => rename(await resolve(from), await resolve(to)),
+    async link(from, to) {
+      const [source, target] = [await resolve(from), await resolve(to)];
+      await link(source, target).catch(async (error: NodeJS.ErrnoException) => {
+        if (error.code === 'EXDEV' || error.code === 'EPERM' || error.code === 'ENOTSUP' || error.code === 'EMLINK') await copyFile(source, target);
+        else throw error;
+      });
+    },
     remove: async (name) => rm(await resolve(name), { force: true, recursive: true }),
   };
 }

@@ -265,7 +265,13 @@ export class ControlHalves {
               const result = r.resources.call(() => handler(args, { address: rctx.address, reply: rctx.reply, replyJson: rctx.replyJson }));
               if (isThenable(result)) await result;
             },
-            { args: route.args, description: route.description, usage: route.usage },
+            {
+              args: route.args,
+              description: route.description,
+              usage: route.usage,
+              // Time-limited like every call into the plugin; what it returns is checked to be lines of text.
+              show: route.show && ((value) => linesOf(r.resources.call(() => route.show!(value)))),
+            },
           );
         r.routes.set(address, map);
         if (r.current) map();
@@ -278,4 +284,9 @@ export class ControlHalves {
       },
     };
   }
+}
+
+/** What a plugin's `show` returned, as lines of text (anything else shows nothing). */
+function linesOf(value: unknown): string[] {
+  return Array.isArray(value) ? value.slice(0, 1000).map((line) => String(line).slice(0, 1000)) : [];
 }

@@ -9,16 +9,17 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { ChronusError, ErrorCode, formatZodIssues, preview } from '../base/errors.ts';
+import { MODULE_ID_RE, PLUGIN_ID_RE } from '../../plugin-sdk/ids.ts';
+
+export { MODULE_ID_RE, PLUGIN_ID_RE };
 
 export const ROLES = ['source', 'effect', 'send', 'modulator', 'controller', 'sink'] as const;
 export type Role = (typeof ROLES)[number];
 
-export const PLUGIN_ID_RE = /^[a-z][a-z0-9-]*$/;
 /** A bus name in a manifest. */
 const BUS_RE = /^[a-z][a-z0-9_-]*$/;
 /** A send bus name: it becomes a parameter segment (`send/<bus>`), so no "-". */
 const SEND_BUS_RE = /^[a-z][a-z0-9_]*$/;
-export const MODULE_ID_RE = /^[a-z][a-z0-9_]*$/;
 /** A module name pattern: a module id with `{n}` once (1-based index), e.g. `voice{n}`. */
 const MODULE_PATTERN_RE = /^[a-z][a-z0-9_]*\{n\}[a-z0-9_]*$/;
 /** The largest count a module pattern may ask for (and what `config:numVoices` is checked against). */

@@ -15,6 +15,7 @@ import { locateError, sourceMapOf } from './source-map.ts';
 import type { SourceMap } from 'node:module';
 import type vm from 'node:vm';
 import type { ControlDefinition } from '../../plugin-sdk/control.ts';
+import type { LegacyReader } from '../../plugin-sdk/legacy.ts';
 import type { Config } from '../base/config.ts';
 import { ChronusError, ErrorCode, formatZodIssues } from '../base/errors.ts';
 import { expandModules, readManifest, type Manifest } from './manifest.ts';
@@ -499,6 +500,11 @@ export class PluginHost {
     this.primeStandby();
     this.events.unloaded(pluginId);
     if (plugin.manifest.role === 'send') await this.syncSends();
+  }
+
+  /** The loaded plugins' `legacy` declarations with their ids, in load order (`ctx.engine.legacyReaders`). */
+  legacyReaders(): LegacyReader[] {
+    return [...this.loaded].flatMap(([pluginId, p]) => (p.definition.legacy ? [{ pluginId, ...p.definition.legacy }] : []));
   }
 
   /** The loaded plugin (either kind) in `folder`, if any. */

@@ -42,6 +42,9 @@ const SHARED_GLOBALS = {
   BigInt64Array,
   BigUint64Array,
   Atomics,
+  // Text to and from bytes (files, packets): no authority of their own.
+  TextEncoder,
+  TextDecoder,
   // The project's lib has no WebAssembly types; the engine realm's object is what the SDK compiles with.
   WebAssembly: (globalThis as Record<string, unknown>).WebAssembly,
 };

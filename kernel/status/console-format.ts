@@ -1,10 +1,9 @@
 /**
  * What the engine prints on its console for people (pure functions, control thread): the readable
- * forms of `/engine/status`, `/engine/list`, `/engine/schema stdout`, `/pattern/list`, other
- * `…/status` replies and `/error`, in the old engine's manner (a banner, then one fact per line).
+ * forms of `/engine/status`, `/engine/list`, `/engine/schema stdout`, other `…/status` replies and
+ * `/error`, in the old engine's manner (a banner, then one fact per line).
  */
 import type { EngineStatus } from './engine-status.ts';
-import type { SlotInfo } from '../patterns/pattern-store.ts';
 
 const RULE = '='.repeat(50);
 /** A value shown in a generic block is cut to this many characters. */
@@ -39,17 +38,6 @@ export function formatList(text: string): string[] {
 
 export function formatSchema(schema: unknown): string[] {
   return banner('ENGINE PARAMETER SCHEMA', JSON.stringify(schema, null, 2).split('\n'));
-}
-
-/** `/pattern/list`: `Slot   6: 2026-01-02 13:45  my_groove`, or that there are none. */
-export function formatPatternList(slots: readonly SlotInfo[]): string[] {
-  const lines = ['[PATTERN] Saved patterns:'];
-  for (const s of slots) {
-    const when = s.modified.slice(0, 16).replace('T', ' ');
-    lines.push(`  Slot ${String(s.slot).padStart(3)}: ${when}${s.name ? `  ${s.name}` : ''}`);
-  }
-  if (slots.length === 0) lines.push('  (no saved patterns)');
-  return lines;
 }
 
 /** Any other `…/status` reply (JSON object): `[SEQ] bpm: 120, swing: 0, …` on one line per key. */

@@ -13,18 +13,18 @@ import type { EngineStatus } from './engine-status.ts';
 import type { EventLog } from './event-log.ts';
 import { plainArgs } from '../osc/osc-args.ts';
 import type { Remote, Replier } from '../osc/osc-router.ts';
-import type { SlotInfo } from '../patterns/pattern-store.ts';
-import { formatError, formatList, formatPatternList, formatStatus, formatStatusReply } from './console-format.ts';
+import { formatError, formatList, formatStatus, formatStatusReply } from './console-format.ts';
 
 /** At most this many /error lines a second; the rest are counted and summed up in one line. */
 export const MAX_ERROR_LINES_PER_SECOND = 20;
 
 /** The kernel's replies that confirm something happened: one console line and one event each. */
-const CONFIRMATIONS = new Set(['/engine/started', '/engine/stopped', '/pattern/saved', '/pattern/loaded', '/engine/schema/file', '/engine/plugin/reset']);
+const CONFIRMATIONS = new Set(['/engine/schema/file', '/engine/plugin/reset']);
+/** Any reply confirms the same way when it says something started, stopped, was saved or loaded. */
+const CONFIRMING = /\/(started|stopped|saved|loaded)$/;
 
-/** A plugin's route confirms the same way when its reply says something started or stopped (`…/started`, `…/stopped`). */
 function isConfirmation(address: string): boolean {
-  return CONFIRMATIONS.has(address) || address.endsWith('/started') || address.endsWith('/stopped');
+  return CONFIRMATIONS.has(address) || CONFIRMING.test(address);
 }
 
 export class EngineConsole {
@@ -38,6 +38,8 @@ export class EngineConsole {
     private readonly write: (line: string) => void,
     enabled: boolean,
     private readonly events: EventLog | null = null,
+    /** How a route says its JSON replies are shown (a plugin's `show`). */
+    private readonly showOf: (address: string) => ((value: unknown) => string[]) | undefined = () => undefined,
     private readonly now: () => number = Date.now,
   ) {
     this.enabled = enabled;
@@ -85,10 +87,11 @@ export class EngineConsole {
     }
   }
 
-  /** What a structured reply shows: status blocks and the pattern list. */
+  /** What a structured reply shows: status blocks, and what a route says of its own replies (the pattern list). */
   replyJson(address: string, value: unknown): void {
+    const show = this.showOf(address);
     if (address === '/engine/status') this.print(formatStatus(value as EngineStatus));
-    else if (address === '/pattern/list') this.print(formatPatternList(value as SlotInfo[]));
+    else if (show) this.print(show(value));
     else if (address.endsWith('/status')) this.print(formatStatusReply(address, value));
   }
 

@@ -23,8 +23,10 @@
  * Usage (create): `const f = new Ladder(ctx.sampleRate)`; per sample with moving controls:
  * `f.setParams(cutoffHz, resonance); y = f.tick(x)` (setParams returns early when unchanged) and
  * `f.flush()` once per block; per block at fixed controls: `f.setParams(...)`,
- * `f.processBlock(buf, start, end)` (in place). A second ladder sharing the same controls (stereo)
- * can reuse the first one's coefficients: `right.tickWith(x, left.G, left.k)`.
+ * `f.processBlock(buf, start, end)` (in place); per block with controls moving per sample:
+ * `f.processModulated(buf, cutoffs, resonances, start, end)` — what a plugin should use, since its
+ * per-sample calls into the SDK would each allocate (see `fastTanhBlock`). A second ladder sharing the
+ * same controls (stereo) can reuse the first one's coefficients: `right.tickWith(x, left.G, left.k)`.
  *
  * Thread: construction allocates nothing beyond the object; every method except `getState` is
  * allocation-free and safe in `process`.
@@ -51,6 +53,15 @@ export function fastTanh(x: number): number {
   if (x < -3) return -1;
   const x2 = x * x;
   return (x * (27 + x2)) / (27 + 9 * x2);
+}
+
+/**
+ * `fastTanh` over `buf[start..end)` in place. A plugin calls this once per block rather than
+ * `fastTanh` per sample: a plugin runs in a realm of its own, and V8 does not inline a call into the
+ * SDK's realm, so each such call would box its number argument and result (a heap allocation each).
+ */
+export function fastTanhBlock(buf: Float64Array, start: number, end: number): void {
+  for (let i = start; i < end; i++) buf[i] = fastTanh(buf[i]);
 }
 
 export class Ladder {
@@ -176,6 +187,19 @@ export class Ladder {
     const G = this.G;
     const k = this.k;
     for (let i = start; i < end; i++) buf[i] = this.tickWith(buf[i], G, k);
+    this.flush();
+  }
+
+  /**
+   * Filters `buf[start..end)` in place with cutoff and resonance moving per sample (`cutoffHz[i]`,
+   * `resonance[i]`), then flushes: a swept filter in one call per block (see `fastTanhBlock` on why
+   * a plugin should not call `setParams` and `tick` per sample). Allocation-free.
+   */
+  processModulated(buf: Float64Array, cutoffHz: Float64Array, resonance: Float64Array, start: number, end: number): void {
+    for (let i = start; i < end; i++) {
+      this.setParams(cutoffHz[i], resonance[i]);
+      buf[i] = this.tickWith(buf[i], this.G, this.k);
+    }
     this.flush();
   }
 

@@ -25,7 +25,7 @@
  * Thread: the constructor and `getState` allocate (create / between blocks); everything else is
  * allocation-free and safe in `process`.
  */
-import { fastTanh, Ladder, type LadderState } from 'plugin-sdk';
+import { fastTanhBlock, Ladder, type LadderState } from 'plugin-sdk';
 
 /** Attack time of the filter envelope. */
 export const ATTACK_S = 0.001;
@@ -167,6 +167,13 @@ export function noteAccent(gateValue: number, accentParam: number): number {
   return a > 0 ? (a < 1 ? a : 1) : 0;
 }
 
+/**
+ * The acid filter, a block at a time: per sample, `controlAt(i)` takes the envelope's step and the
+ * controls as they are then (the binding sets them while a parameter moves) and notes the effective
+ * cutoff, resonance, drive and gain; `render` then saturates and filters the whole span through the
+ * SDK's ladder in one call per channel (a plugin's per-sample calls into the SDK would each allocate),
+ * and leaves the output in `outL` / `outR`.
+ */
 export class AcidFilter {
   readonly sampleRate: number;
   // Controls: set by the binding (per sample while a parameter moves). Units as in the parameter table.
@@ -181,26 +188,36 @@ export class AcidFilter {
   accentDecay = 0.05;
   /** The current note's accent, latched at gate time. */
   accent = 0;
-  /** Outputs of the last `tick`. */
-  outL = 0;
-  outR = 0;
-  /** The last effective cutoff (Hz) and resonance (0..0.98), for inspection and tests. */
-  lastCutoff = 0;
-  lastRes = 0;
-  private preGain = 1;
-  private postGain = 1;
-  private outGain = 1;
+  /** Output of the last `render`, by index in the block (a mono render writes `outL` only). */
+  readonly outL: Float64Array;
+  readonly outR: Float64Array;
+  /** The effective cutoff (Hz) and resonance (0..0.98) of each sample of the last span, for inspection and tests. */
+  readonly cutoffs: Float64Array;
+  readonly resonances: Float64Array;
   readonly env: AcidEnvelope;
   readonly left: Ladder;
   readonly right: Ladder;
+  private inL: Float32Array;
+  private inR: Float32Array;
+  /** Per sample: the ladder's input scaled by the drive (then saturated in place), its make-up and the output gain. */
+  private readonly post: Float64Array;
+  private readonly gain: Float64Array;
   private readonly maxCutoff: number;
 
-  constructor(sampleRate: number) {
+  /** `maxFrames`: the most samples a block has (the engine's block size). */
+  constructor(sampleRate: number, maxFrames: number) {
     this.sampleRate = sampleRate;
     this.env = new AcidEnvelope(sampleRate);
     this.left = new Ladder(sampleRate);
     this.right = new Ladder(sampleRate);
     this.maxCutoff = Math.min(MAX_CUTOFF_HZ, 0.45 * sampleRate);
+    this.outL = new Float64Array(maxFrames);
+    this.outR = new Float64Array(maxFrames);
+    this.cutoffs = new Float64Array(maxFrames);
+    this.resonances = new Float64Array(maxFrames);
+    this.post = new Float64Array(maxFrames);
+    this.gain = new Float64Array(maxFrames);
+    this.inL = this.inR = new Float32Array(0);
   }
 
   /** The decay time of the current note: `decay`, pulled towards the short accent decay by the accent. */
@@ -224,40 +241,14 @@ export class AcidFilter {
     this.env.trigger(1 + this.accent);
   }
 
-  /** One stereo sample: reads `xl`, `xr`, writes `outL`, `outR`. */
-  tick(xl: number, xr: number): void {
-    this.control();
-    const left = this.left;
-    const G = left.G;
-    const k = left.k;
-    const pre = this.preGain;
-    const post = this.postGain;
-    const gain = this.outGain;
-    this.outL = softLimit(gain * left.tickWith(fastTanh(pre * xl) * post, G, k));
-    this.outR = softLimit(gain * this.right.tickWith(fastTanh(pre * xr) * post, G, k));
+  /** The block's input (the tap before voice2's own filter), read by `controlAt`. */
+  begin(inL: Float32Array, inR: Float32Array): void {
+    this.inL = inL;
+    this.inR = inR;
   }
 
-  /**
-   * One sample of a mono input (left = right): runs one ladder and writes the same value to `outL`
-   * and `outR`; `flushMono` at the block's end gives the right ladder the left's state, so stereo can
-   * resume seamlessly.
-   */
-  tickMono(x: number): void {
-    this.control();
-    const left = this.left;
-    const y = softLimit(this.outGain * left.tickWith(fastTanh(this.preGain * x) * this.postGain, left.G, left.k));
-    this.outL = y;
-    this.outR = y;
-  }
-
-  /** Once per block after a run of `tickMono`: flushes the left ladder, whose state the right one takes. */
-  flushMono(): void {
-    this.left.flush();
-    this.right.setStateFrom(this.left);
-  }
-
-  /** Per sample: envelope step, effective cutoff/resonance into the left ladder, drive and output gains. */
-  private control(): void {
+  /** Sample `i`: envelope step, effective cutoff and resonance, the driven input and the output gain. */
+  controlAt(i: number): void {
     const a = this.accent;
     const e = this.env.next();
     let fc = this.cutoff + a * this.cutoffOffset + this.envAmount * e;
@@ -267,20 +258,34 @@ export class AcidFilter {
     let r = this.res * scale + a * this.resAccentBoost;
     if (!(r >= 0)) r = 0;
     else if (r > MAX_RES) r = MAX_RES;
-    this.lastCutoff = fc;
-    this.lastRes = r;
-    this.left.setParams(fc, r);
+    this.cutoffs[i] = fc;
+    this.resonances[i] = r;
     const d = this.drive;
     const pre = 1 + 4 * d;
-    this.preGain = pre;
-    this.postGain = (1 + d) / pre;
-    this.outGain = (1 + this.volComp * this.left.k) * (1 + (ACCENT_GAIN - 1) * a);
+    this.outL[i] = pre * this.inL[i];
+    this.outR[i] = pre * this.inR[i];
+    this.post[i] = (1 + d) / pre;
+    // The ladder's feedback gain is 4·r (r is within its range): the make-up follows it.
+    this.gain[i] = (1 + this.volComp * (4 * r)) * (1 + (ACCENT_GAIN - 1) * a);
   }
 
-  /** Once per block after ticking: flush denormals / NaN from the ladders. */
-  flush(): void {
-    this.left.flush();
-    this.right.flush();
+  /**
+   * Saturates and filters `[start, end)` after `controlAt` for each of its samples. `mono` (left =
+   * right): one ladder does the work and the right one takes its state, so stereo resumes seamlessly.
+   */
+  render(start: number, end: number, mono: boolean): void {
+    this.channel(this.left, this.outL, start, end);
+    if (mono) this.right.setStateFrom(this.left);
+    else this.channel(this.right, this.outR, start, end);
+  }
+
+  private channel(ladder: Ladder, buf: Float64Array, start: number, end: number): void {
+    fastTanhBlock(buf, start, end);
+    const post = this.post;
+    for (let i = start; i < end; i++) buf[i] *= post[i];
+    ladder.processModulated(buf, this.cutoffs, this.resonances, start, end);
+    const gain = this.gain;
+    for (let i = start; i < end; i++) buf[i] = softLimit(gain[i] * buf[i]);
   }
 
   /** True when both ladders have rung out (a silent input can then be skipped). */

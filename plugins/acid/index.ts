@@ -98,7 +98,9 @@ export default definePlugin({
     const pre = ctx.bus('tap:voice2:prefilter');
     const post = ctx.bus('tap:voice2');
     const main = ctx.bus('main');
-    const filter = new AcidFilter(ctx.sampleRate);
+    const filter = new AcidFilter(ctx.sampleRate, ctx.maxBlock);
+    /** The mix per sample of the span (it may move). */
+    const mixes = new Float64Array(ctx.maxBlock);
 
     return {
       gate(_module: number, value: number): void {
@@ -175,6 +177,7 @@ export default definePlugin({
             break;
           }
         }
+        f.begin(pl, pr);
         for (let i = start; i < end; i++) {
           if (anyMoving) {
             if (cm) f.cutoff = cutoff.next();
@@ -186,15 +189,16 @@ export default definePlugin({
             if (bm) f.resAccentBoost = resAccentBoost.next();
           }
           if (mixMoving) m = mix.next();
-          if (mono) f.tickMono(pl[i]);
-          else f.tick(pl[i], pr[i]);
-          const yl = f.outL;
-          const yr = mono ? yl : f.outR;
-          ml[i] += m * (yl - ql[i]);
-          mr[i] += m * (yr - qr[i]);
+          mixes[i] = m;
+          f.controlAt(i);
         }
-        if (mono) f.flushMono();
-        else f.flush();
+        f.render(start, end, mono);
+        const yl = f.outL;
+        const yr = mono ? yl : f.outR;
+        for (let i = start; i < end; i++) {
+          ml[i] += mixes[i] * (yl[i] - ql[i]);
+          mr[i] += mixes[i] * (yr[i] - qr[i]);
+        }
       },
 
       getState(): PluginState {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InProcessHost } from '../../kernel/host/audio-host.ts';
 import { loadConfig, type Config } from '../../kernel/base/config.ts';
-import { Engine } from '../../kernel/engine/engine.ts';
+import { Engine, type EngineOptions } from '../../kernel/engine/engine.ts';
 import { Logger } from '../../kernel/base/logger.ts';
 import type { Remote } from '../../kernel/osc/osc-router.ts';
 import { plainArgs } from '../../kernel/osc/osc-args.ts';
@@ -41,6 +41,8 @@ export interface OfflineEngineOptions {
   configure?: (config: Config) => void;
   /** Watch plugins/ and config/ for hot reload. */
   watch?: boolean;
+  /** Runs before the first plugin loads (a session journal). */
+  attach?: EngineOptions['attach'];
 }
 
 export class OfflineEngine {
@@ -69,7 +71,7 @@ export class OfflineEngine {
     }
     const config = loadConfig({ root, env: {} });
     options.configure?.(config);
-    const engine = await Engine.start({ config, root, backend: 'offline', listen: false, status: false, watch: options.watch ?? false, log: Logger.silent() });
+    const engine = await Engine.start({ config, root, backend: 'offline', listen: false, status: false, watch: options.watch ?? false, log: Logger.silent(), attach: options.attach });
     return new OfflineEngine(engine, root);
   }
 

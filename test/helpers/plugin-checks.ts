@@ -3,16 +3,22 @@
  * live outside plugins/ (scaffolds, the guide's examples): manifest valid, loads un-bypassed, 1,000
  * blocks of silence and of full-scale noise with swept parameters stay finite, state round-trips,
  * every parameter is reachable over OSC and clamped, unloading (dispose) leaves nothing behind; a
- * control half runs, its routes answer, a reload hands its state over and an unload closes all it held.
+ * control half runs, its routes answer, a reload hands its state over and an unload closes all it held;
+ * two renders of the same session journal are identical (no Math.random or clock in its DSP).
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { readManifest, type Manifest } from '../../kernel/plugins/manifest.ts';
-import { checkJson } from '../../kernel/patterns/slot-schema.ts';
+import { checkJson } from '../../plugin-sdk/state-json.ts';
 import { API_VERSION } from '../../plugin-sdk/types.ts';
 import { PLUGINS_DIR } from './effect-engine.ts';
-import { FIXTURE_PLUGINS, OfflineEngine } from './offline-engine.ts';
+import { FIXTURE_PLUGINS, OfflineEngine, type OfflineEngineOptions } from './offline-engine.ts';
+import { SessionJournal } from '../../cli/session/journal.ts';
+import { readJournal } from '../../cli/session/read.ts';
+import { replaySession } from '../../cli/session/replay.ts';
 
 const BOUND = 1e4;
 
@@ -27,10 +33,11 @@ function prng(seed: number): () => number {
 }
 
 /** An offline engine at 48 kHz with `folder` (from `dir`), the probe source and the project's voices. */
-export function startWithPlugin(dir: string, folder: string, manifest: Manifest, withPlugin = true): Promise<OfflineEngine> {
+export function startWithPlugin(dir: string, folder: string, manifest: Manifest, withPlugin = true, attach?: OfflineEngineOptions['attach']): Promise<OfflineEngine> {
   return OfflineEngine.start({
     pluginsFrom: [dir, PLUGINS_DIR, FIXTURE_PLUGINS],
     only: withPlugin ? [folder, 'probe', 'voices'] : ['probe', 'voices'],
+    attach,
     configure: (c) => {
       c.audio.sampleRate = 48000;
       c.plugins[manifest.id] = { ...(c.plugins[manifest.id] ?? {}), enabled: true };
@@ -230,6 +237,40 @@ export async function feedNoise(e: OfflineEngine, pluginId: string): Promise<voi
   for (const v of voices) if (v.gate !== undefined) await e.send(`/gate/${v.id}`, [1]);
 }
 
+/**
+ * Determinism: a session with the plugin (noise on its inputs, parameters swept, gates toggled) is
+ * journaled, and two renders of that journal must be identical to the byte — a plugin whose sound
+ * depends on Math.random, a clock or anything else outside the journal fails.
+ */
+export async function checkDeterminism(dir: string, folder: string, manifest: Manifest, blocks = 300): Promise<void> {
+  const sessions = await mkdtemp(path.join(os.tmpdir(), 'chronus-determinism-'));
+  const held: { journal: SessionJournal | null } = { journal: null };
+  try {
+    const e = await startWithPlugin(dir, folder, manifest, true, async (engine) => {
+      held.journal = await SessionJournal.attach(engine, sessions, { maxCount: 10, maxBytes: 1 << 30 });
+    });
+    try {
+      await feedNoise(e, manifest.id);
+      await exercise(e, manifest.id, blocks, 0xd1ce + folder.length);
+    } finally {
+      await e.close();
+      await held.journal?.close();
+    }
+    const journal = readJournal(held.journal!.dir);
+    const renders: Buffer[] = [];
+    for (const name of ['first.wav', 'second.wav']) {
+      const out = path.join(sessions, name);
+      const result = await replaySession(journal, { out, format: 'float32' });
+      assert.deepEqual(result.callErrors, []);
+      renders.push(await readFile(out));
+    }
+    assert.ok(renders[0].length > 44 + blocks * 256 * 8 - 1, `the render has ${renders[0].length} bytes`);
+    assert.ok(renders[0].equals(renders[1]), `${manifest.id}: two renders of the same journal differ (Math.random, a clock, or state from outside the journal?)`);
+  } finally {
+    await rm(sessions, { recursive: true, force: true });
+  }
+}
+
 /** Every conformance check on the plugin folder `dir/folder`. */
 export async function checkConformance(dir: string, folder: string, blocks = 1000): Promise<void> {
   const m = await readManifest(`${dir}/${folder}`, API_VERSION, `plugins/${folder}/plugin.json`);
@@ -277,6 +318,7 @@ export async function checkConformance(dir: string, folder: string, blocks = 100
       [],
     );
     await renderChecked(e, 4);
+    await checkDeterminism(dir, folder, m);
 
     // Unloading (dispose) leaves the routes and modules of an engine that never had it.
     const baseline = await startWithPlugin(dir, folder, m, false);

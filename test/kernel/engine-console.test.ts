@@ -11,6 +11,7 @@ import { EventLog, EVENT_LOG_LINES } from '../../kernel/status/event-log.ts';
 import { oscInt, oscInt64, plainArgs } from '../../kernel/osc/osc-args.ts';
 import { decodePacket, encodeMessage } from '../../kernel/osc/osc-transport.ts';
 import type { Remote, Replier } from '../../kernel/osc/osc-router.ts';
+import { showPatternList } from '../../plugins/patterns/control.ts';
 
 const REMOTE: Remote = { address: '127.0.0.1', port: 9 };
 
@@ -22,7 +23,8 @@ function collector(): Replier & { sent: string[] } {
 test('replies are shown as the old engine printed them, and passed on unless osc.replyToSender is false', () => {
   const lines: string[] = [];
   const log = new EventLog(() => 0.25);
-  const c = new EngineConsole((l) => lines.push(l), true, log);
+  // A route that says how its replies are shown (the patterns plugin's /pattern/list).
+  const c = new EngineConsole((l) => lines.push(l), true, log, (address) => (address === '/pattern/list' ? showPatternList : undefined));
   const inner = collector();
   const replier = c.wrap(inner, true);
   replier.send(REMOTE, '/engine/list', ['voice1 [voices] gate: freq=440']);
@@ -69,7 +71,7 @@ test("a client inside the engine (a plugin's ctx.engine.send) always gets its re
 test('at most MAX_ERROR_LINES_PER_SECOND /error lines a second; the rest are counted in one line', () => {
   const lines: string[] = [];
   let now = 1_000_000;
-  const c = new EngineConsole((l) => lines.push(l), true, null, () => now);
+  const c = new EngineConsole((l) => lines.push(l), true, null, undefined, () => now);
   for (let i = 0; i < 100; i++) c.error('/x', 'OSC_BAD_ARGS', `n ${i}`);
   assert.equal(lines.length, MAX_ERROR_LINES_PER_SECOND);
   now += 1000;

@@ -44,10 +44,10 @@ test('no code is written as a string literal outside the catalogue (kernel and c
 });
 
 test("a ChronusError carries the code's default hint, and its message (what /error sends) stays as it was", () => {
-  const plain = new ChronusError(ErrorCode.PATTERN_INVALID, 'slot must be an integer 1–128 (found 0)');
-  assert.equal(plain.message, 'PATTERN_INVALID: slot must be an integer 1–128 (found 0)');
-  assert.equal(plain.hint, errorHint('PATTERN_INVALID'));
-  const given = new ChronusError(ErrorCode.PATTERN_INVALID, 'bad', { details: ['x: y'], hint: 'Do this.' });
-  assert.equal(given.message, 'PATTERN_INVALID: bad\n  x: y\nDo this.');
+  const plain = new ChronusError(ErrorCode.PLUGIN_UNKNOWN, 'no plugin "foo" is loaded');
+  assert.equal(plain.message, 'PLUGIN_UNKNOWN: no plugin "foo" is loaded');
+  assert.equal(plain.hint, errorHint('PLUGIN_UNKNOWN'));
+  const given = new ChronusError(ErrorCode.PLUGIN_UNKNOWN, 'bad', { details: ['x: y'], hint: 'Do this.' });
+  assert.equal(given.message, 'PLUGIN_UNKNOWN: bad\n  x: y\nDo this.');
   assert.equal(given.hint, 'Do this.');
 });

@@ -233,7 +233,7 @@ export default definePlugin({
 });`;
 
 test('a pattern load clears a bypass: a fresh instance takes the slot state; a slot whose state is out of range is refused naming the field', async (t) => {
-  const e = await start(t, ['voices', 'acid'], { fragile: { 'plugin.json': manifest('fragile', 'source'), 'index.ts': FRAGILE } });
+  const e = await start(t, ['voices', 'acid', 'patterns'], { fragile: { 'plugin.json': manifest('fragile', 'source'), 'index.ts': FRAGILE } });
   await e.send('/pattern/save', [7]);
   assert.ok(e.lastReply('/pattern/saved'), 'saved');
 

@@ -1,6 +1,6 @@
 /**
- * The kernel names no plugin (DESIGN.md): here, the recorder. Its routes, files, protocol and settings
- * live in plugins/recorder; the kernel keeps only the old engine's status field `recording` (and the
+ * The kernel names no plugin (DESIGN.md): here, the recorder and the pattern slots. The recorder's
+ * routes, files, protocol and settings live in plugins/recorder, the slots' in plugins/patterns; the kernel keeps only the old engine's status field `recording` (and the
  * status file's `REC:`), driven by any control half's `setStatus({ active })`.
  */
 import { test } from 'node:test';
@@ -30,4 +30,16 @@ test('the kernel has no recorder: no recorder names, routes, folders or codes', 
   }
   assert.deepEqual(found, []);
   assert.ok(sources().every((f) => !f.split(path.sep).includes('recording')), 'no recording/ folder in the kernel');
+});
+
+test('the kernel has no pattern store: pattern slots, their routes and codes live in plugins/patterns', () => {
+  const found: string[] = [];
+  for (const rel of sources()) {
+    readFileSync(path.join(KERNEL, rel), 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        if (/\/pattern\/|slot_\d|PATTERN_INVALID|SlotDocument/.test(line)) found.push(`kernel/${rel}:${i + 1}: ${line.trim()}`);
+      });
+  }
+  assert.deepEqual(found, []);
 });

@@ -18,6 +18,14 @@ import { welch } from '../helpers/fft.ts';
 import { Biquad } from '../../plugin-sdk/dsp/biquad.ts';
 
 const FS = 48000;
+const BLOCK = 256;
+
+/** What the plugin does for a span: the controls per sample, then the ladders once. */
+function renderSpan(f: AcidFilter, inL: Float32Array, inR: Float32Array, start: number, end: number, mono: boolean): void {
+  f.begin(inL, inR);
+  for (let i = start; i < end; i++) f.controlAt(i);
+  f.render(start, end, mono);
+}
 const PLUGINS = path.join(PROJECT_ROOT, 'plugins');
 
 type T = { after(fn: () => Promise<void>): void };
@@ -130,7 +138,7 @@ test('acid envelope: 1 ms attack, then reaches 1 % of its peak exactly `decay` s
     assert.ok(Math.abs(at - 0.01) < 1e-4);
   }
   // An accented note: peak 1 + a, the short accent decay.
-  const f = new AcidFilter(FS);
+  const f = new AcidFilter(FS, BLOCK);
   f.decay = 0.5;
   f.accentDecay = 0.05;
   f.gate(1, 1);
@@ -144,21 +152,22 @@ test('acid envelope: 1 ms attack, then reaches 1 % of its peak exactly `decay` s
 });
 
 test('acid filter: the mono path (one ladder) equals the stereo path on a mono input, and hands over to stereo', () => {
-  const a = new AcidFilter(FS);
-  const b = new AcidFilter(FS);
+  const a = new AcidFilter(FS, BLOCK);
+  const b = new AcidFilter(FS, BLOCK);
   a.gate(1, 0.5);
   b.gate(1, 0.5);
-  for (let i = 0; i < FS / 2; i++) {
-    const x = 0.3 * Math.sin(i * 0.05) + (i % 200 < 100 ? 0.1 : -0.1);
-    if (i % 256 === 0) {
-      a.flush();
-      b.flushMono();
+  const input = new Float32Array(BLOCK);
+  for (let block = 0; block < FS / 2 / BLOCK; block++) {
+    for (let i = 0; i < BLOCK; i++) {
+      const n = block * BLOCK + i;
+      input[i] = 0.3 * Math.sin(n * 0.05) + (n % 200 < 100 ? 0.1 : -0.1);
     }
-    a.tick(x, x);
-    if (i < 47 * 256) b.tickMono(x); // spans end on block boundaries, where the plugin syncs
-    else b.tick(x, x);
-    assert.equal(b.outL, a.outL, `sample ${i}`);
-    assert.equal(b.outR, a.outR, `sample ${i}`);
+    renderSpan(a, input, input, 0, BLOCK, false);
+    renderSpan(b, input, input, 0, BLOCK, block < 47); // then stereo: the right ladder took the left's state
+    for (let i = 0; i < BLOCK; i++) {
+      assert.equal(b.outL[i], a.outL[i], `block ${block} sample ${i}`);
+      assert.equal(block < 47 ? b.outL[i] : b.outR[i], a.outR[i], `block ${block} sample ${i}`);
+    }
   }
 });
 
@@ -240,15 +249,16 @@ test('acid1: an accented note peaks higher than an unaccented one (accent param,
   assert.ok(half > plain && half < accented, `half accent ${half}`);
 
   // The accent's effect on the filter itself: cutoff + offset + a higher envelope peak, more resonance.
-  const f = new AcidFilter(FS);
+  const f = new AcidFilter(FS, BLOCK);
+  const silence = new Float32Array(BLOCK);
   const track = (gate: number, accent: number) => {
     f.gate(gate, accent);
     let maxFc = 0;
     let maxRes = 0;
-    for (let i = 0; i < 0.05 * FS; i++) {
-      f.tick(0, 0);
-      maxFc = Math.max(maxFc, f.lastCutoff);
-      maxRes = Math.max(maxRes, f.lastRes);
+    for (let block = 0; block < (0.05 * FS) / BLOCK; block++) {
+      renderSpan(f, silence, silence, 0, BLOCK, true);
+      maxFc = Math.max(maxFc, ...f.cutoffs);
+      maxRes = Math.max(maxRes, ...f.resonances);
     }
     return { maxFc, maxRes };
   };

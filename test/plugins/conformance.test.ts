@@ -30,11 +30,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { readManifest, type Manifest } from '../../kernel/plugins/manifest.ts';
-import { checkJson } from '../../kernel/patterns/slot-schema.ts';
+import { checkJson } from '../../plugin-sdk/state-json.ts';
 import { API_VERSION } from '../../plugin-sdk/types.ts';
 import { PLUGINS_DIR } from '../helpers/effect-engine.ts';
 import { FIXTURE_PLUGINS, OfflineEngine } from '../helpers/offline-engine.ts';
-import { assertHealthy, checkControlHalf, checkControlUnload, exercise, feedNoise, modulesOf, renderChecked } from '../helpers/plugin-checks.ts';
+import { assertHealthy, checkControlHalf, checkControlUnload, checkDeterminism, exercise, feedNoise, modulesOf, renderChecked } from '../helpers/plugin-checks.ts';
 
 const BLOCKS = 1000;
 
@@ -216,6 +216,12 @@ for (const folder of folders) {
         await assertHealthy(e, m.id);
       });
     }
+
+    test('two renders of the same session journal are identical (no Math.random or clock in its DSP)', async (t) => {
+      const ready_ = audioReady(t);
+      if (!ready_) return;
+      await checkDeterminism(PLUGINS_DIR, folder, ready_.m);
+    });
 
     test('every parameter is reachable over OSC and clamped at its range', async (t) => {
       const ready_ = audioReady(t);

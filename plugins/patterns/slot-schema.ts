@@ -8,7 +8,7 @@
  *   "plugins": { "sequencer": { "v": 1, "bpm": 128, "tracks": [ … ] }, "lfo": { … } } }
  * ```
  * `params` holds every parameter's base value by module id and parameter name; `plugins` holds each
- * plugin's `getState()` (the sequencer's tracks, LFO targets, …), opaque to the kernel except for
+ * plugin's `getState()` (the sequencer's tracks, LFO targets, …), opaque to this plugin except for
  * size and sanity limits — each plugin validates its own state in `setState`. `name` is optional (given
  * by `/pattern/save <slot> <name>`, shown by `/pattern/list`).
  *
@@ -16,54 +16,11 @@
  * version, another program's JSON, unknown keys, wrong types, numbers beyond ±1e9 (parameters) or
  * ±1e15 (states), path-like names — is refused with one line per problem naming the field and the reason.
  */
-import { z } from 'zod';
-import { ChronusError, ErrorCode, formatZodIssues, preview } from '../base/errors.ts';
-import { migrateMusicChronus, type LegacyReader } from './legacy.ts';
-import { MAX_SLOT, MIN_SLOT, SCHEMA_VERSION, SLOT_FORMAT, moduleKey, paramKey, paramValue, pluginKey, refuse, slotName } from './slot-common.ts';
+import { checkJson, CodedError, formatZodIssues, preview, z, type LegacyReader } from 'plugin-sdk';
+import { migrateMusicChronus } from './legacy.ts';
+import { MAX_SLOT, MIN_SLOT, PATTERN_INVALID, SCHEMA_VERSION, SLOT_FORMAT, moduleKey, paramKey, paramValue, pluginKey, refuse, slotName } from './slot-common.ts';
 
 export { MAX_SLOT, MAX_SLOT_BYTES, MIN_SLOT, SCHEMA_VERSION, SLOT_FORMAT } from './slot-common.ts';
-
-export const JSON_LIMITS = { depth: 16, nodes: 200_000, stringLength: 65_536, arrayLength: 100_000, objectKeys: 4096, magnitude: 1e15 } as const;
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-
-/** The first problem in a plugin state, as [path, reason], or undefined when it is plain, bounded JSON. */
-export function checkJson(value: unknown): [PropertyKey[], string] | undefined {
-  let nodes = 0;
-  const at: PropertyKey[] = [];
-  const fail = (reason: string): [PropertyKey[], string] => [[...at], reason];
-  const visit = (v: unknown): [PropertyKey[], string] | undefined => {
-    if (++nodes > JSON_LIMITS.nodes) return fail(`has more than ${JSON_LIMITS.nodes} values`);
-    if (v === null || typeof v === 'boolean') return undefined;
-    if (typeof v === 'number') {
-      return Number.isFinite(v) && Math.abs(v) <= JSON_LIMITS.magnitude ? undefined : fail(`must be a finite number within ±${JSON_LIMITS.magnitude} (found ${preview(v)})`);
-    }
-    if (typeof v === 'string') return v.length > JSON_LIMITS.stringLength ? fail(`must have <= ${JSON_LIMITS.stringLength} characters`) : undefined;
-    if (at.length >= JSON_LIMITS.depth) return fail(`is nested deeper than ${JSON_LIMITS.depth} levels`);
-    if (Array.isArray(v)) {
-      if (v.length > JSON_LIMITS.arrayLength) return fail(`must have <= ${JSON_LIMITS.arrayLength} items`);
-      for (let i = 0; i < v.length; i++) {
-        at.push(i);
-        const p = visit(v[i]);
-        at.pop();
-        if (p) return p;
-      }
-      return undefined;
-    }
-    if (typeof v === 'object') {
-      const keys = Object.keys(v);
-      if (keys.length > JSON_LIMITS.objectKeys) return fail(`must have <= ${JSON_LIMITS.objectKeys} keys`);
-      for (const k of keys) {
-        at.push(k);
-        const p = FORBIDDEN_KEYS.has(k) ? fail('is a forbidden key') : visit((v as Record<string, unknown>)[k]);
-        at.pop();
-        if (p) return p;
-      }
-      return undefined;
-    }
-    return fail(`must be JSON (found ${typeof v})`);
-  };
-  return visit(value);
-}
 
 const pluginState = z.unknown().superRefine((v, ctx) => {
   const problem = checkJson(v);
@@ -98,9 +55,9 @@ export interface ParsedSlot {
 export function checkDocument(doc: unknown, label: string): SlotDocument {
   const parsed = SlotDocumentSchema.safeParse(doc);
   if (parsed.success) return parsed.data;
-  throw new ChronusError(ErrorCode.PATTERN_INVALID, `${label} was not saved: the document does not fit the slot format:`, {
+  throw new CodedError(PATTERN_INVALID, `${label} was not saved: the document does not fit the slot format:`, {
     details: formatZodIssues(parsed.error, label, doc),
-    hint: 'A plugin returned a state that is not plain, bounded JSON (see JSON_LIMITS in kernel/patterns/slot-schema.ts); fix its getState().',
+    hint: 'A plugin returned a state that is not plain, bounded JSON (see JSON_LIMITS in plugin-sdk/state-json.ts); fix its getState().',
   });
 }
 

@@ -1,7 +1,7 @@
 /**
  * Music Chronus slot files (the Python engine's `patterns/slots/slot_NNN.json`, its schema_version
  * "1.0") migrated to the current slot document (control thread), with what the loaded plugins read
- * of them (`legacy` in a plugin's definition, plugin-sdk/legacy.ts): the kernel knows the old file's
+ * of them (`legacy` in a plugin's definition, plugin-sdk/legacy.ts): this plugin knows the old file's
  * envelope — `{ chronus_version, schema_version: "1.0", timestamp, modules: { <id>: { … } } }` — and
  * nothing of its modules or sections.
  *
@@ -11,22 +11,10 @@
  * top-level section it claims (`sequencer`) is checked by its schema and becomes its state. What no
  * loaded plugin claims is skipped with a notice.
  */
-import { z } from 'zod';
-import type { LegacyField, LegacySlot } from '../../plugin-sdk/legacy.ts';
-import { formatZodIssues } from '../base/errors.ts';
+import { formatZodIssues, z, type LegacyField, type LegacyReader } from 'plugin-sdk';
 import { MAX_PARAM_MAGNITUDE, MAX_SLOT, MIN_SLOT, SCHEMA_VERSION, SLOT_FORMAT, moduleKey, refuse } from './slot-common.ts';
 
 export const LEGACY_SCHEMA_VERSION = '1.0';
-
-/** A loaded plugin's `legacy` declaration, with its id (whose state a claimed section becomes). */
-export interface LegacyReader extends LegacySlot {
-  readonly pluginId: string;
-}
-
-/** The declarations of the loaded plugins, in load order. */
-export function legacyReaders(plugins: { readonly loaded: ReadonlyMap<string, { readonly definition: { readonly legacy?: LegacySlot } }> }): LegacyReader[] {
-  return [...plugins.loaded].flatMap(([pluginId, p]) => (p.definition.legacy ? [{ pluginId, ...p.definition.legacy }] : []));
-}
 
 const ENVELOPE = ['chronus_version', 'schema_version', 'timestamp', 'modules'];
 const number = z.number().min(-MAX_PARAM_MAGNITUDE).max(MAX_PARAM_MAGNITUDE).optional();

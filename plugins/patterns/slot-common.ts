@@ -1,7 +1,5 @@
-/** Constants, key schemas and the refusal error shared by the slot schema and its migrations (control thread). */
-import { z } from 'zod';
-import { ChronusError, ErrorCode } from '../base/errors.ts';
-import { MODULE_ID_RE, PLUGIN_ID_RE } from '../plugins/manifest.ts';
+/** Constants, key schemas and the refusal error shared by the slot schema, its migrations and the store. */
+import { CodedError, MODULE_ID_RE, PLUGIN_ID_RE, z } from 'plugin-sdk';
 
 export const SLOT_FORMAT = 'chronus-pattern';
 export const SCHEMA_VERSION = 2;
@@ -32,8 +30,10 @@ export const slotName = z
   .regex(/^[^\u0000-\u001f\u007f]*$/, { error: 'must not contain control characters' });
 export const paramValue = z.number().min(-MAX_PARAM_MAGNITUDE).max(MAX_PARAM_MAGNITUDE);
 
-export function refuse(label: string, details: string[], summary = `${label} is refused:`): ChronusError {
-  return new ChronusError(ErrorCode.PATTERN_INVALID, summary, {
+export const PATTERN_INVALID = 'PATTERN_INVALID';
+
+export function refuse(label: string, details: string[], summary = `${label} is refused:`): CodedError {
+  return new CodedError(PATTERN_INVALID, summary, {
     details,
     hint: 'Nothing was changed: the engine keeps its current state. Fix or replace the file, or save the slot again.',
   });
