@@ -13,6 +13,10 @@
  * same run, Chronus and scsynth alternating run by run, and prints N | Chronus RTF | scsynth RTF |
  * ratio. scsynth's wall time is its whole process too (start, plugin scan, score, render, WAV).
  *
+ * `--baseline <dir>` renders the same workload with another checkout of Chronus (its own plugins, its
+ * own prebuilt dist/: run `npm run build` there) in the same run, alternating with this one, and
+ * prints before/after per N: the way to measure a change on a machine whose load moves.
+ *
  * `--cpu-prof <dir>` writes V8 CPU profiles of every render there and prints, per N, where the main
  * thread's time went (self time by category: voice kernel, effects, kernel, start-up …).
  *
@@ -71,8 +75,10 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'string' },
     tsx: { type: 'boolean', default: false },
     peers: { type: 'boolean', default: false },
+    baseline: { type: 'string' },
   },
 });
+const baseline = values.baseline === undefined ? null : path.resolve(values.baseline);
 const voiceCounts = values.voices.split(',').map(Number);
 const runs = Number(values.runs);
 const seconds = Number(values.seconds);
@@ -141,17 +147,17 @@ function distCurrent(): boolean {
   return spawnSync(process.execPath, [BIN, 'version'], { encoding: 'utf8' }).stdout.includes('prebuilt dist/');
 }
 
-function makeRoot(n: number): string {
+function makeRoot(n: number, project = PROJECT): string {
   const root = mkdtempSync(path.join(os.tmpdir(), `chronus-ref-${n}-`));
   mkdirSync(path.join(root, 'config'));
-  cpSync(path.join(PROJECT, 'config/default.json'), path.join(root, 'config/default.json'));
+  cpSync(path.join(project, 'config/default.json'), path.join(root, 'config/default.json'));
   const local = {
     engine: { numVoices: n, stageSeconds: 0, watch: false, smoothingMs },
     viz: { enabled: false },
   };
   writeFileSync(path.join(root, 'config/local.json'), `${JSON.stringify(local, null, 2)}\n`);
   const plugins = ['voices', 'lfo', 'distortion', 'reverb', 'delay', ...(values.limiter ? ['limiter'] : [])];
-  for (const p of plugins) cpSync(path.join(PROJECT, 'plugins', p), path.join(root, 'plugins', p), { recursive: true });
+  for (const p of plugins) cpSync(path.join(project, 'plugins', p), path.join(root, 'plugins', p), { recursive: true });
   writeFileSync(path.join(root, 'score.json'), JSON.stringify(makeScore(n, seconds)));
   return root;
 }
@@ -196,11 +202,11 @@ function timed(command: string[], out: string, env: NodeJS.ProcessEnv, check = t
   return { wall, cpu, rssMiB: rss, check: result.text, ok: result.ok };
 }
 
-function render(root: string, profileDir: string | undefined): Run {
+function render(root: string, profileDir: string | undefined, bin = BIN): Run {
   const out = path.join(root, 'out.wav');
   const nodeArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
   const env = { ...process.env, NODE_OPTIONS: '', ...(values.tsx ? { CHRONUS_DIST: '0' } : {}) };
-  return timed([process.execPath, ...nodeArgs, BIN, 'render', path.join(root, 'score.json'), '-o', out, '--format', 'int24', '--root', root], out, env);
+  return timed([process.execPath, ...nodeArgs, bin, 'render', path.join(root, 'score.json'), '-o', out, '--format', 'int24', '--root', root], out, env);
 }
 
 /** The same render cut to 0.01 s: the process's start-up with this score (read, parsed, the first events), not its DSP. */
@@ -271,6 +277,12 @@ function profileSummary(dir: string, since: number): string {
 
 const rows: string[] = [];
 const peerRows: string[] = [];
+const baselineRows: string[] = [];
+const baselineBin = baseline === null ? '' : path.join(baseline, 'bin/chronus.mjs');
+if (baseline !== null) {
+  const version = spawnSync(process.execPath, [baselineBin, 'version'], { encoding: 'utf8' }).stdout.trim();
+  process.stdout.write(`baseline: ${baseline} — ${version || 'no answer to chronus version'}\n`);
+}
 process.stdout.write(
   `chronus-ref: ${seconds} s, 48 kHz stereo int24, ${runs} runs per N, smoothing ${smoothingMs} ms${values.limiter ? ', with limiter' : ''}, ${values.tsx ? 'bin/chronus.mjs, TypeScript under tsx' : `bin/chronus.mjs, ${distCurrent() ? 'prebuilt dist/' : 'dist/ NOT current: tsx (npm run build)'}`} (${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version})${values.peers ? `; peer: ${scsynthVersion()}` : ''}\n`,
 );
@@ -289,12 +301,19 @@ function line(who: string, n: number, i: number, r: Run): string {
 
 for (const n of voiceCounts) {
   const root = makeRoot(n);
+  const baseRoot = baseline === null ? null : makeRoot(n, baseline);
   try {
+    const before: Run[] = [];
     const results: Run[] = [];
     const peers: Run[] = [];
     const starts: Run[] = [];
     let since = 0;
     for (let i = 0; i < runs; i++) {
+      if (baseRoot !== null) {
+        const b = render(baseRoot, undefined, baselineBin);
+        before.push(b);
+        process.stdout.write(line('baseline', n, i, b));
+      }
       since = Date.now() - 1000;
       const r = render(root, values['cpu-prof']);
       results.push(r);
@@ -312,6 +331,13 @@ for (const n of voiceCounts) {
     rows.push(
       `| ${String(n).padStart(3)} | ${m.wall.toFixed(3).padStart(7)} | ${(seconds / m.wall).toFixed(1).padStart(6)} | ${m.cpu.toFixed(2).padStart(6)} | ${m.rssMiB.toFixed(0).padStart(8)} | ${results.every((r) => r.ok) ? 'ok' : 'FAILED'} |`,
     );
+    if (baseRoot !== null) {
+      const b = median(before);
+      const ok = before.every((r) => r.ok) ? 'ok' : 'FAILED';
+      baselineRows.push(
+        `| ${String(n).padStart(3)} | ${(seconds / b.wall).toFixed(1).padStart(12)} | ${(seconds / m.wall).toFixed(1).padStart(11)} | ${(b.wall / m.wall).toFixed(2).padStart(7)} | ${b.cpu.toFixed(2).padStart(5)} / ${m.cpu.toFixed(2).padStart(5)} | ${ok} |`,
+      );
+    }
     if (values.peers) {
       const p = median(peers);
       const st = median(starts);
@@ -323,6 +349,7 @@ for (const n of voiceCounts) {
   } finally {
     if (values.keep) process.stdout.write(`  kept ${root}\n`);
     else rmSync(root, { recursive: true, force: true });
+    if (baseRoot !== null) rmSync(baseRoot, { recursive: true, force: true });
   }
 }
 process.stdout.write(
@@ -337,6 +364,18 @@ if (values.peers) {
       '|   N | Chronus RTF | scsynth RTF | ratio | CPU s C / sc  | start s   | sc MiB  | sox |',
       '|----:|------------:|------------:|------:|--------------:|----------:|--------:|-----|',
       ...peerRows,
+      '',
+    ].join('\n'),
+  );
+}
+if (baseline !== null) {
+  process.stdout.write(
+    [
+      '',
+      'Same run, median of each (speed-up = baseline wall / Chronus wall; CPU s: user + system, baseline / Chronus):',
+      '|   N | baseline RTF | Chronus RTF | speed-up | CPU s b / C   | sox |',
+      '|----:|-------------:|------------:|---------:|--------------:|-----|',
+      ...baselineRows,
       '',
     ].join('\n'),
   );
