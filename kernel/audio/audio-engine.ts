@@ -59,6 +59,8 @@ interface PluginSlot {
   instance: PluginInstance;
   /** The buses this instance obtained (`ctx.bus`, `ctx.findBus`): the only ones it can write, checked after each of its calls. */
   buses: Bus[];
+  /** The integer views of `buses[i]` at i (bus-check.ts), caught up as `buses` grows: no Map lookup per check. */
+  bits: (BusBits | undefined)[];
   /** What its `create` opened (taps, meters): a reset instance writes into the same ones. */
   opened: Opened;
   /** Set when the plugin threw or made non-finite audio: skipped until a new version, a state or a reset replaces the instance. */
@@ -316,6 +318,7 @@ export class AudioEngine {
       stage,
       instance: made.instance,
       buses: made.buses,
+      bits: made.buses.map((b) => this.bits.get(b)),
       opened: made.opened,
       bypassed: false,
       faults: old !== undefined && old.spec.slotId === spec.slotId ? old.faults : 0,
@@ -555,11 +558,11 @@ export class AudioEngine {
     try {
       this.run(slot, start, end);
     } catch (e) {
-      this.clean(slot.buses, start, end);
+      this.clean(slot, start, end);
       this.fault(slot, e);
       return false;
     }
-    if (this.clean(slot.buses, start, end)) return true;
+    if (this.clean(slot, start, end)) return true;
     this.fault(slot, undefined);
     return false;
   }
@@ -781,7 +784,7 @@ export class AudioEngine {
       // The old version failing while it fades out only shortens its fade.
     }
     // What the old version made is blended in: never anything non-finite.
-    this.clean(old.buses, start, end);
+    this.clean(old, start, end);
     for (let b = 0; b < nb; b++) {
       copyRange(buses[b], oldOut[b], start, end);
       copyRange(saved[b], buses[b], start, end);
@@ -838,15 +841,19 @@ export class AudioEngine {
    * others are left alone. Checking only its own buses is what puts the blame on the culprit and not
    * on the next plugin that reads what it wrote.
    */
-  private clean(buses: Bus[], start: number, end: number): boolean {
+  private clean(slot: PluginSlot, start: number, end: number): boolean {
+    const buses = slot.buses;
+    const bits = slot.bits;
+    // A bus obtained after create (rare) gets its views here, between the plugin's calls.
+    while (bits.length < buses.length) bits.push(this.bits.get(buses[bits.length]));
     let ok = true;
-    for (let b = 0; b < buses.length; b++) if (!this.sane(buses[b], start, end)) ok = false;
+    for (let b = 0; b < buses.length; b++) if (!this.sane(buses[b], bits[b], start, end)) ok = false;
     return ok;
   }
 
   /** True when the bus holds only finite samples within ±RUNAWAY in [start, end); otherwise silences that range. */
-  private sane(bus: Bus, start: number, end: number): boolean {
-    if (saneBus(bus, this.bits.get(bus), start, end)) return true;
+  private sane(bus: Bus, bits: BusBits | undefined, start: number, end: number): boolean {
+    if (saneBus(bus, bits, start, end)) return true;
     bus.l.fill(0, start, end);
     bus.r.fill(0, start, end);
     return false;
