@@ -22,6 +22,7 @@ import { evaluatePlugin } from '../plugins/plugin-runtime.ts';
 import { sendList } from './send-list.ts';
 import { TapRing } from './tap-ring.ts';
 import { busBits, saneBus, type BusBits } from './bus-check.ts';
+import { BusMemory } from './bus-memory.ts';
 
 /** A tap opened by a plugin, as the control thread receives it. */
 export interface TapInfo {
@@ -115,8 +116,10 @@ export class AudioEngine {
   journal: ControlRing | null = null;
   private readonly outputChannels: Float32Array[] = [];
   private readonly buses = new Map<string, Bus>();
-  /** Each bus's integer views for the check after a plugin's call (bus-check.ts). */
+  /** Each bus's views for the check after a plugin's call (bus-check.ts). */
   private readonly bits = new Map<Bus, BusBits>();
+  /** Where the buses live while there is room: the check reads them four samples at a time. */
+  private readonly busMemory: BusMemory;
   /** The same buses as an array, so the block path iterates without an iterator object. */
   private busList: Bus[] = [];
   /** Per bus: what it held before a crossfading slot ran, and what the old version made of it. */
@@ -165,6 +168,7 @@ export class AudioEngine {
     shared?: SharedState,
   ) {
     this.bank = new ParamBank(sampleRate, smoothingMs);
+    this.busMemory = new BusMemory(maxBlock);
     this.shared = shared ?? new SharedState();
     this.shared.values[Slot.SampleRate] = sampleRate;
     this.watch = this.shared.values;
@@ -210,9 +214,10 @@ export class AudioEngine {
   bus(name: BusName | string): Bus {
     let b = this.buses.get(name);
     if (!b) {
-      b = { l: new Float32Array(this.maxBlock), r: new Float32Array(this.maxBlock) };
+      const inMemory = this.busMemory.take();
+      b = inMemory?.bus ?? { l: new Float32Array(this.maxBlock), r: new Float32Array(this.maxBlock) };
       this.buses.set(name, b);
-      this.bits.set(b, busBits(b));
+      this.bits.set(b, inMemory === null ? busBits(b) : busBits(b, inMemory.lp, inMemory.rp));
       this.busList = [...this.busList, b];
       this.busSaved = [...this.busSaved, { l: new Float32Array(this.maxBlock), r: new Float32Array(this.maxBlock) }];
       this.busOld = [...this.busOld, { l: new Float32Array(this.maxBlock), r: new Float32Array(this.maxBlock) }];
@@ -237,6 +242,8 @@ export class AudioEngine {
     for (const [name, b] of this.buses) {
       if (held.has(b)) continue;
       this.buses.delete(name);
+      const bits = this.bits.get(b);
+      if (bits !== undefined && bits.lp >= 0) this.busMemory.give(bits.lp, bits.rp);
       this.bits.delete(b);
     }
     this.busList = this.busList.filter((_, i) => keep[i]);
@@ -853,7 +860,7 @@ export class AudioEngine {
 
   /** True when the bus holds only finite samples within ±RUNAWAY in [start, end); otherwise silences that range. */
   private sane(bus: Bus, bits: BusBits | undefined, start: number, end: number): boolean {
-    if (saneBus(bus, bits, start, end)) return true;
+    if (saneBus(bus, bits, start, end, this.busMemory)) return true;
     bus.l.fill(0, start, end);
     bus.r.fill(0, start, end);
     return false;
