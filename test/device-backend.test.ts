@@ -60,6 +60,10 @@ test('the device backend opens a PortAudio device, plays 5 s paced in real time,
   assert.equal(typeof s.xruns, 'number');
   t.diagnostic(`device backend: ${audioSeconds.toFixed(2)} s of audio in ${wallSeconds.toFixed(2)} s wall, ${s.xruns} underflows/xruns reported`);
   assert.ok(!started.output.some((l) => /^(PortAudio V|Output )/.test(l)), 'naudiodon console noise is kept out of ours');
+  // A clean stop: the stream is closed before its thread ends (no native complaint), within the deadline.
+  await started.stop();
+  assert.equal(started.proc.exitCode, 0, started.output.join('\n'));
+  assert.ok(!started.output.some((l) => /N-API|took longer/.test(l)), started.output.join('\n'));
 });
 
 

@@ -24,7 +24,6 @@ declare module 'naudiodon' {
   export interface AudioIOStream extends Writable {
     start(): void;
     quit(cb?: () => void): Promise<void>;
-    abort(cb?: () => void): void;
   }
 
   export function AudioIO(options: { outOptions: OutOptions }): AudioIOStream;

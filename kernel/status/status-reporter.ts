@@ -5,7 +5,7 @@
  * silent (AUDIO_STARTED, SILENCE_DETECTED, as the old engine did). (The visualiser feed, /viz/*, is
  * the viz plugin's.)
  */
-import { rename, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { EngineServices } from '../engine/engine-services.ts';
 import { engineStatus, statusLine, type StatusSources } from './engine-status.ts';
@@ -30,6 +30,12 @@ export class StatusReporter {
 
   static start(engine: StatusReporterHost): StatusReporter {
     const r = new StatusReporter(engine);
+    // A process killed mid-write leaves its temp files (the files themselves are whole): the first write goes after they are gone.
+    const file = engine.config.engine.statusFile;
+    r.writing = Promise.all([file, path.join(path.dirname(file), EVENT_LOG_FILE)].map((f) => rm(`${f}.tmp`, { force: true }))).then(
+      () => undefined,
+      () => undefined,
+    );
     r.timer = setInterval(() => r.tick(), engine.config.engine.statusIntervalMs);
     r.timer.unref();
     r.tick();

@@ -92,6 +92,18 @@ const pump = (): void => {
   }
 };
 
+/** Resolves once the stream has no write queued or in flight, or after `maxMs`. */
+function writesSettled(maxMs: number): Promise<void> {
+  const until = performance.now() + maxMs;
+  return new Promise((resolve) => {
+    const check = (): void => {
+      if (stream.writableLength === 0 || performance.now() > until) resolve();
+      else setTimeout(check, 5);
+    };
+    check();
+  });
+}
+
 port.on('message', (m: { method: 'start' | 'stop' }) => {
   if (m.method === 'start') {
     if (running) return;
@@ -102,9 +114,14 @@ port.on('message', (m: { method: 'start' | 'stop' }) => {
   } else {
     running = false;
     // A device that has gone away (JACK stopped) may never confirm; do not hang the engine's exit on it.
-    void Promise.race([new Promise<void>((resolve) => stream.abort(() => resolve())), new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())]).then(() =>
-      port.postMessage({ stopped: true }),
-    );
+    // `quit`, not `abort`: naudiodon 2.3's abort passes its native quit two arguments, which throws.
+    // `quit` lets the few blocks the stream holds play out (Pa_StopStream) and closes it.
+    const quit = stream.quit().catch(() => undefined);
+    void Promise.race([quit, new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())])
+      // Each write in flight holds a native promise: the thread must not end before they settle (naudiodon
+      // prints "Unexpected N-API status not OK" for one resolved while its thread is torn down).
+      .then(() => writesSettled(500))
+      .then(() => port.postMessage({ stopped: true }));
   }
 });
 port.postMessage({ ready: true });
