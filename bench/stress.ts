@@ -2,7 +2,8 @@
  * Stress (issue "Live plugins"): 48 kHz / 256 frames on the null backend, 64 sounding voices with
  * every effect, a plugin reload every 2 s (a real file write), 1,000 OSC messages a second, for
  * 5 minutes. Prints xruns, block render time p50/p99/p99.9 as a share of the deadline, reload
- * save-to-swap and save-to-audible p50/p99, and RSS at start and end. Nothing is asserted.
+ * save-to-swap and save-to-audible p50/p99, and RSS at start, every 10 s (min, max, the last
+ * minute's median against the first's) and at the end. Nothing is asserted.
  *
  *   npm run bench -- stress [--minutes 5] [--voices 64] [--plugin distortion] [--lead-blocks 3]
  *
@@ -89,10 +90,12 @@ try {
   }, 10);
 
   const until = Date.now() + minutes * 60_000;
+  const rssSeries: number[] = [];
   while (Date.now() < until) {
     await new Promise((r) => setTimeout(r, 10_000));
     const s = await status();
-    process.stdout.write(`  ${((minutes * 60_000 - (until - Date.now())) / 1000).toFixed(0)} s: xruns ${s.xruns - first.xruns}, reloads ${toSwap.length}/${reloads}, messages ${sent}\n`);
+    rssSeries.push(await rssMiB(engine.proc.pid!));
+    process.stdout.write(`  ${((minutes * 60_000 - (until - Date.now())) / 1000).toFixed(0)} s: xruns ${s.xruns - first.xruns}, reloads ${toSwap.length}/${reloads}, messages ${sent}, RSS ${rssSeries.at(-1)!.toFixed(1)} MiB\n`);
   }
   clearInterval(reloadTimer);
   clearInterval(trafficTimer);
@@ -109,7 +112,7 @@ try {
       `  block render time: p50 ${share(last.blockMs.p50)}, p99 ${share(last.blockMs.p99)}, p99.9 ${share(last.blockMs.p999)}, max ${share(last.blockMs.max)}`,
       `  reloads: ${toSwap.length} of ${reloads} swapped; save-to-swap p50 ${quantile(toSwap, 0.5).toFixed(1)} ms, p99 ${quantile(toSwap, 0.99).toFixed(1)} ms; save-to-audible (+${leadMs.toFixed(1)} ms of output lead) p50 ${(quantile(toSwap, 0.5) + leadMs).toFixed(1)} ms, p99 ${(quantile(toSwap, 0.99) + leadMs).toFixed(1)} ms`,
       `  engine errors: ${last.errors - first.errors}, plugin faults: ${last.pluginFaults}`,
-      `  RSS: ${rssStart.toFixed(1)} MiB at start, ${rssEnd.toFixed(1)} MiB at end`,
+      `  RSS: ${rssStart.toFixed(1)} MiB at start, ${rssEnd.toFixed(1)} MiB at end; every 10 s: min ${Math.min(...rssSeries).toFixed(1)}, max ${Math.max(...rssSeries).toFixed(1)}, first minute median ${quantile(rssSeries.slice(0, 6), 0.5).toFixed(1)}, last minute median ${quantile(rssSeries.slice(-6), 0.5).toFixed(1)} MiB`,
       ...steal.stop(),
       '',
     ].join('\n'),

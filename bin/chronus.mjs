@@ -11,20 +11,33 @@ import { sourcesHash } from '../scripts/sources-hash.mjs';
 if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = '8';
 const root = new URL('..', import.meta.url);
 
-function distIsCurrent() {
-  if (process.env.CHRONUS_DIST === '0') return false;
+/** The stamp of dist/ when it matches the sources, else null. */
+function currentDist() {
+  if (process.env.CHRONUS_DIST === '0') return null;
   try {
-    return readFileSync(new URL('dist/sources.sha256', root), 'utf8') === sourcesHash(fileURLToPath(root));
+    const stamp = readFileSync(new URL('dist/sources.sha256', root), 'utf8');
+    return stamp === sourcesHash(fileURLToPath(root)) ? stamp : null;
   } catch {
-    return false;
+    return null;
   }
 }
 
-process.env.CHRONUS_RUNTIME = distIsCurrent() ? 'dist' : 'tsx';
+const stamp = currentDist();
+process.env.CHRONUS_RUNTIME = stamp ? 'dist' : 'tsx';
+// Names the engine build: what a trial passed under is valid for it only (kernel/plugins/trial-cache.ts).
+if (stamp) process.env.CHRONUS_SOURCES = stamp;
+else delete process.env.CHRONUS_SOURCES;
+// `chronus start` that may open a sound card runs the engine under a supervisor (cli/supervisor.ts),
+// which needs none of the engine: it starts at once, and only the child loads the engine
+// (cli/start.ts decides the same where this cannot: a backend set in the config, options first).
+const supervising =
+  process.argv[2] === 'start' && process.env.CHRONUS_SUPERVISED !== '1' && !['null', 'offline'].includes(process.env.CHRONUS_AUDIO ?? '');
 if (process.env.CHRONUS_RUNTIME === 'dist') {
-  await import('../dist/chronus.mjs');
+  if (supervising) process.exitCode = await (await import('../dist/supervisor.mjs')).supervise(process.argv.slice(1));
+  else await import('../dist/chronus.mjs');
 } else {
   const { register } = await import('tsx/esm/api');
   register();
-  await import('../cli/main.ts');
+  if (supervising) process.exitCode = await (await import('../cli/supervisor.ts')).supervise(process.argv.slice(1));
+  else await import('../cli/main.ts');
 }

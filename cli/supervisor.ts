@@ -20,8 +20,9 @@ function hasStdbuf(): boolean {
 
 export async function supervise(argv: string[]): Promise<number> {
   // Native printf to a pipe is block-buffered; stdbuf makes it line-buffered so underflows count promptly.
-  const command = hasStdbuf() ? 'stdbuf' : process.execPath;
-  const args = hasStdbuf() ? ['-oL', '-eL', process.execPath, ...process.execArgv, ...argv] : [...process.execArgv, ...argv];
+  const stdbuf = hasStdbuf();
+  const command = stdbuf ? 'stdbuf' : process.execPath;
+  const args = stdbuf ? ['-oL', '-eL', process.execPath, ...process.execArgv, ...argv] : [...process.execArgv, ...argv];
   const child = spawn(command, args, {
     stdio: ['inherit', 'pipe', 'pipe', 'ipc'],
     env: { ...process.env, CHRONUS_SUPERVISED: '1' },

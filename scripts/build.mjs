@@ -14,7 +14,7 @@ mkdirSync(dist, { recursive: true });
 const hash = sourcesHash(root);
 await esbuild.build({
   absWorkingDir: root,
-  entryPoints: { chronus: 'cli/main.ts', 'audio-worker': 'kernel/audio/audio-worker-main.ts', 'staging-worker': 'kernel/plugins/staging-worker-main.ts', 'device-output': 'kernel/audio/backends/device-output-main.ts' },
+  entryPoints: { chronus: 'cli/main.ts', supervisor: 'cli/supervisor.ts', 'audio-worker': 'kernel/audio/audio-worker-main.ts', 'staging-worker': 'kernel/plugins/staging-worker-main.ts', 'device-output': 'kernel/audio/backends/device-output-main.ts' },
   outdir: dist,
   outExtension: { '.js': '.mjs' },
   bundle: true,

@@ -20,7 +20,7 @@ import { createNullBackend } from './backends/null-backend.ts';
 import { warmUp } from './warm-up.ts';
 import { createDeviceBackend } from './backends/device-backend.ts';
 
-const data = workerData as WorkerData;
+let data = workerData as WorkerData;
 /** Audio the warm-up plays privately before the clock starts (≈ 0.15 s of start-up at 32 voices). */
 const WARM_UP_SECONDS = 0.5;
 const port = parentPort!;
@@ -37,6 +37,8 @@ export interface Activation {
   /** Warm the plugins up before the clock starts (skipped after a restart: sound back first). */
   warmUp: boolean;
   backend: 'null' | 'device';
+  /** The device thread's ring (device backend), known only once the card has opened. */
+  output: Pick<WorkerData, 'outputRing' | 'outputRingSlots' | 'streamBlocks'> | null;
 }
 const primed = new StandbyPrime(data.sampleRate, data.blockSize, data.smoothingMs);
 const activation = await new Promise<Activation>((resolve) => {
@@ -52,6 +54,7 @@ const activation = await new Promise<Activation>((resolve) => {
   port.postMessage({ standby: true });
 });
 
+if (activation.output) data = { ...data, ...activation.output };
 if (data.audioCpu !== null) pinThisThread(data.audioCpu);
 raiseAudioThreadPriority();
 const engine = new AudioEngine(data.sampleRate, data.blockSize, data.smoothingMs, new ControlRing(data.ring), new ControlRing(data.reports), new SharedState(data.shared));
@@ -70,18 +73,21 @@ try {
   process.exit(0);
 }
 
-port.on('message', async (m: { id: number; method: AudioCall | 'close' | 'run'; args: unknown[] }) => {
+let warmed = false;
+port.on('message', async (m: { id: number; method: AudioCall | 'close' | 'run' | 'warmUp'; args: unknown[] }) => {
   if (m.method === 'close') {
     await backend.stop();
     port.postMessage({ id: m.id, result: null });
     port.close();
     return;
   }
-  if (m.method === 'run') {
+  if (m.method === 'warmUp' || m.method === 'run') {
     // The clock starts only once the initial plugins are in and warm, so neither loading nor the
-    // first notes' cold code makes a block late.
-    if (activation.warmUp) warmUp(engine, data.smoothingMs, WARM_UP_SECONDS);
-    backend.start();
+    // first notes' cold code makes a block late. The warm-up may come first on its own (once the
+    // audio halves are in, while the control thread starts the control halves).
+    if (activation.warmUp && !warmed) warmUp(engine, data.smoothingMs, WARM_UP_SECONDS);
+    warmed = true;
+    if (m.method === 'run') backend.start();
     port.postMessage({ id: m.id, result: null });
     return;
   }

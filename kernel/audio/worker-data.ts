@@ -22,7 +22,7 @@ export interface WorkerData extends AudioOptions {
   outputTap: SharedArrayBuffer;
   /** The CPU the audio thread keeps to itself (kernel/platform/cpu-affinity.ts), or null. */
   audioCpu: number | null;
-  /** The device backend: the ring the device thread plays from (kernel/host/device-output.ts), else null. */
+  /** The device backend: the ring the device thread plays from (kernel/host/device-output.ts), else null; given at activation. */
   outputRing: SharedArrayBuffer | null;
   outputRingSlots: number;
   streamBlocks: number;

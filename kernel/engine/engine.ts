@@ -10,6 +10,7 @@ import type { Config } from '../base/config.ts';
 import { ReportKind } from '../audio/event-kinds.ts';
 import { OscRouter, type Remote, type RouteMessage, type TimetagClock } from '../osc/osc-router.ts';
 import { OscTransport } from '../osc/osc-transport.ts';
+import { MAX_HELD, StartupHold } from '../osc/startup-hold.ts';
 import { EngineReplier } from '../osc/engine-replier.ts';
 import { isLoopback, SenderAllowList } from '../osc/osc-allow-list.ts';
 import { ParamControl } from '../params/param-control.ts';
@@ -35,6 +36,9 @@ import { engineStatus } from '../status/engine-status.ts';
 import type { EngineServices } from './engine-services.ts';
 
 const trace = debuglog('chronus:engine');
+/** NODE_DEBUG=chronus:startup: when each part of the start is done, in ms since the process began. */
+const startupLog = debuglog('chronus:startup');
+const startTrace = (what: string): void => startupLog('%s at %d ms', what, Math.round(performance.now()));
 
 export type BackendChoice = 'auto' | 'device' | 'null' | 'offline';
 
@@ -100,6 +104,12 @@ export class Engine implements EngineServices {
   readonly console: EngineConsole;
   /** The engine as control halves see it (`ctx.engine`). */
   readonly views: EngineViews;
+  /** Holds what arrives over OSC while the engine starts (null: no socket). */
+  private hold: StartupHold | null = null;
+  /** The kernel's own routes, mapped before any plugin loads: they answer while the engine starts. */
+  private readonly kernelRoutes: ReadonlySet<string>;
+  /** Why the audio thread could not start (the start then fails with it). */
+  private audioFailure: Error | null = null;
 
   private constructor(
     readonly config: Config,
@@ -164,28 +174,56 @@ export class Engine implements EngineServices {
     // Control halves finish their work (their files closed) when the engine stops.
     this.onStop.push(() => this.plugins.controls.stopAll());
     mapEngineRoutes(this);
+    this.kernelRoutes = new Set(this.router.routes().map((r) => r.address));
   }
 
   static async start(options: EngineOptions): Promise<Engine> {
     const { config } = options;
     const log = options.log ?? new Logger();
     const choice = options.backend ?? config.audio.backend;
-    // The staging worker loads while the audio device is probed.
+    const listen = options.listen ?? choice !== 'offline';
+    // Everything that takes time starts at once and runs side by side: the OSC socket (so early
+    // messages are answered or held, never lost), the audio thread with the sound card's probe, and
+    // the plugins' bundles and trials.
+    const opening = listen ? openTransport(config, log) : null;
+    // The staging worker starts on the first version not tried before (a start whose plugins all
+    // passed before needs none: kernel/plugins/trial-cache.ts).
     const stager = new PluginStager({ timeoutMs: config.engine.trialTimeoutMs, memoryMb: config.engine.pluginMemoryMb });
-    if (config.engine.stageSeconds > 0) stager.warm();
-    const audio = await openAudio(choice, config, log).catch(async (e: unknown) => {
-      await stager.close();
-      throw e;
-    });
+    const audio = createAudio(choice, config);
     const engine = new Engine(config, audio, log, stager);
+    const audioUp = audio instanceof WorkerHost && choice !== 'offline' ? openAudio(audio, choice, log) : Promise.resolve();
+    // Until the audio thread is up its failure is the whole story: the plugins' loads wait on it and are not reported.
+    audioUp.catch((e: Error) => (engine.audioFailure = e));
     try {
-      await options.attach?.(engine);
-      await engine.plugins.loadAll();
+      if (opening) {
+        engine.transport = await opening;
+        engine.hold = new StartupHold(
+          (address) => address.startsWith('/engine/') && engine.kernelRoutes.has(address),
+          (m) => engine.dispatch(m),
+          (remote, address) => remote && engine.replier.send(remote, '/error', [address, ErrorCode.EVENT_QUEUE_FULL, `the engine is starting and holds at most ${MAX_HELD} messages; send again once it listens`]),
+        );
+        engine.transport.onMessage = (m) => engine.receive(m);
+        engine.transport.onBadPacket = (remote, reason) => engine.router.badPacket(remote, reason);
+        startTrace('OSC answering');
+      }
+      void audioUp.then(() => startTrace(`audio thread up (${audio.backend})`), () => undefined);
+      if (options.attach) {
+        // What attaches sees the engine as it plays (its backend known) and every call to the audio thread.
+        await audioUp;
+        await options.attach(engine);
+      }
+      await Promise.all([engine.plugins.loadAll().then(() => startTrace('plugins in')), audioUp]);
+      engine.console.enabled = options.console ?? (listen && config.engine.console);
+      // What arrived while starting goes to the router now, before the clock starts: heard on the first block.
+      engine.hold?.release();
+      engine.hold = null;
+      await engine.router.idle();
       if (audio instanceof WorkerHost) {
         engine.cpuLatency = requestCpuLatency(config.audio.cpuDmaLatencyUs);
         if (engine.cpuLatency.state === 'held') log.info(`audio: CPUs kept out of idle states slower than ${engine.cpuLatency.requestedUs} µs to leave`);
         else if (engine.cpuLatency.reason) log.info(`audio: CPU latency request not held (${engine.cpuLatency.reason})`);
         await audio.run();
+        startTrace('clock running');
         engine.recovery = new AudioRecovery(
           {
             audio,
@@ -201,9 +239,6 @@ export class Engine implements EngineServices {
         );
         engine.recovery.start();
       }
-      const listen = options.listen ?? audio.backend !== 'offline';
-      engine.console.enabled = options.console ?? (listen && config.engine.console);
-      if (listen) engine.transport = await openTransport(engine, config, log);
       engine.reportTimer = setInterval(() => engine.drainReports(), 50);
       engine.reportTimer.unref();
       if (options.status ?? listen) engine.status = StatusReporter.start(engine);
@@ -217,8 +252,9 @@ export class Engine implements EngineServices {
         });
       }
     } catch (e) {
+      if (!engine.transport) await opening?.then((t) => t.close(), () => undefined);
       await engine.stop();
-      throw e;
+      throw engine.audioFailure ?? e;
     }
     return engine;
   }
@@ -230,6 +266,12 @@ export class Engine implements EngineServices {
     const rendered = v[Slot.FramesRendered];
     return { frame, late: frame < rendered, lateMs: ((rendered - frame) * 1000) / this.audio.sampleRate };
   };
+
+  /** A message from the socket: held while the engine starts (kernel/osc/startup-hold.ts), else dispatched. */
+  receive(msg: RouteMessage): void {
+    if (this.hold) this.hold.accept(msg);
+    else this.dispatch(msg);
+  }
 
   dispatch(msg: RouteMessage): void {
     // The same sender as the last message (a score's every event) is known already: only dispatch evicts.
@@ -245,6 +287,7 @@ export class Engine implements EngineServices {
   }
 
   pluginFailed(folder: string, error: Error): void {
+    if (this.audioFailure) return;
     this.views.pluginChanged({ kind: 'failed', id: path.basename(folder), message: error.message });
     this.log.error(error.message);
     this.broadcast('/engine/error', [path.basename(folder), (error as { code?: string }).code ?? ErrorCode.PLUGIN_LOAD_FAILED, error.message]);
@@ -314,12 +357,13 @@ export class Engine implements EngineServices {
     await this.plugins.controls.closeAll();
     await this.audio.close();
     await this.plugins.stager.close();
+    await this.plugins.bundles.dispose();
     this.cpuLatency.release();
   }
 }
 
 /** The OSC socket: loopback by default; beyond it, only allow-listed senders (and a warning saying so). */
-async function openTransport(engine: Engine, config: Config, log: Logger): Promise<OscTransport> {
+async function openTransport(config: Config, log: Logger): Promise<OscTransport> {
   const { host, allow } = config.osc;
   const t = await OscTransport.open({
     host,
@@ -328,8 +372,6 @@ async function openTransport(engine: Engine, config: Config, log: Logger): Promi
     recvBufferSize: config.osc.recvBufferBytes,
     allow: isLoopback(host) ? null : SenderAllowList.from(allow),
   });
-  t.onMessage = (m) => engine.dispatch(m);
-  t.onBadPacket = (remote, reason) => engine.router.badPacket(remote, reason);
   t.onError = (e) => trace('osc: %s', e.message);
   if (t.allow) {
     log.warn(`osc: listening on ${host}:${t.port}, beyond loopback: packets are accepted from loopback and from ${allow.join(', ')} only (osc.allow); UDP senders can be spoofed, so keep this to a trusted network`);
@@ -340,23 +382,23 @@ async function openTransport(engine: Engine, config: Config, log: Logger): Promi
   return t;
 }
 
-async function openAudio(choice: BackendChoice, config: Config, log: Logger): Promise<AudioHost> {
-  const options = {
+function audioOptions(config: Config) {
+  return {
     sampleRate: config.audio.sampleRate,
     blockSize: config.audio.bufferSize,
     smoothingMs: config.engine.smoothingMs,
     equalPowerFades: config.engine.reloadCrossfade === 'equal-power',
   };
+}
+
+/** The audio host, at once: in-process for offline renders, else a worker host whose thread `openAudio` starts. */
+function createAudio(choice: BackendChoice, config: Config): AudioHost {
+  const options = audioOptions(config);
   if (choice === 'offline') return new InProcessHost(options);
-  const realtime = { ...options, leadBlocks: config.audio.leadBlocks, dedicatedCpu: config.audio.dedicatedCpu, device: config.audio.device === null ? null : String(config.audio.device) };
-  if (choice === 'null') return WorkerHost.start('null', realtime);
-  try {
-    const host = await WorkerHost.start('device', realtime);
-    log.info(`audio: device backend, ${options.sampleRate} Hz, ${options.blockSize}-frame blocks`);
-    return host;
-  } catch (e) {
-    if (choice === 'device') throw e;
-    log.info(`audio: no sound device (${(e as Error).message.split('\n')[0]}); using the real-time null backend`);
-    return WorkerHost.start('null', realtime);
-  }
+  return WorkerHost.create({ ...options, leadBlocks: config.audio.leadBlocks, dedicatedCpu: config.audio.dedicatedCpu, device: config.audio.device === null ? null : String(config.audio.device) });
+}
+
+async function openAudio(host: WorkerHost, choice: Exclude<BackendChoice, 'offline'>, log: Logger): Promise<void> {
+  await host.open(choice, (reason) => log.info(`audio: no sound device (${reason}); using the real-time null backend`));
+  if (host.backend === 'device') log.info(`audio: device backend, ${host.sampleRate} Hz, ${host.blockSize}-frame blocks`);
 }

@@ -51,8 +51,14 @@ export class WorkerHost implements AudioHost {
   /** Told when the audio thread ends without being asked to (the engine then replaces it). */
   onUnexpectedExit: ((code: number) => void) | null = null;
 
+  /** Resolves once the audio thread is up (`open`); null before `open` is called. */
+  private opening: Promise<void> | null = null;
+  /** `open` has finished (either way). */
+  private opened = false;
+
   private constructor(
-    readonly backend: 'null' | 'device',
+    /** 'null' until `open` finds a sound card. */
+    public backend: 'null' | 'device',
     private readonly options: RealtimeOptions,
     readonly ring: ControlRing,
     readonly reports: ControlRing,
@@ -66,20 +72,60 @@ export class WorkerHost implements AudioHost {
     this.blockSize = options.blockSize;
   }
 
-  /** Start the audio thread on `backend`; rejects with the backend's reason if it cannot start. */
-  static async start(backend: 'null' | 'device', options: RealtimeOptions): Promise<WorkerHost> {
+  /**
+   * The host at once (rings and shared figures exist, so the engine can be built around it); the
+   * audio thread comes with `open`, and calls made before it is up wait for it.
+   */
+  static create(options: RealtimeOptions): WorkerHost {
     // Before the worker exists, so that it and every thread started later inherit the other CPUs.
     const audioCpu = options.dedicatedCpu ? reserveAudioCpu() : null;
-    const host = new WorkerHost(backend, options, new ControlRing(RING_CAPACITY), new ControlRing(1024), new SharedState(), new Int32Array(new SharedArrayBuffer(4)), new TapRing(2, OUTPUT_TAP_FRAMES), audioCpu);
-    try {
-      if (backend === 'device') host.output = await DeviceOutput.open({ ...options, shared: host.shared, wake: host.wake.buffer as SharedArrayBuffer });
-      await host.spawn(0, true);
-    } catch (e) {
-      await host.output?.close();
-      audioCpu?.restore();
-      throw e;
-    }
+    return new WorkerHost('null', options, new ControlRing(RING_CAPACITY), new ControlRing(1024), new SharedState(), new Int32Array(new SharedArrayBuffer(4)), new TapRing(2, OUTPUT_TAP_FRAMES), audioCpu);
+  }
+
+  /** Start the audio thread on `backend`; rejects with the backend's reason if it cannot start. */
+  static async start(backend: 'null' | 'device', options: RealtimeOptions): Promise<WorkerHost> {
+    const host = WorkerHost.create(options);
+    await host.open(backend);
     return host;
+  }
+
+  /**
+   * Start the audio thread: on the sound card (`device`), on the null backend (`null`), or on the card
+   * if one opens and else the null backend (`auto`: `onNoDevice` hears why). The worker loads while
+   * the card is probed. Rejects with the backend's reason if it cannot start.
+   */
+  open(choice: 'auto' | 'device' | 'null', onNoDevice?: (reason: string) => void): Promise<void> {
+    this.opening = this.openNow(choice, onNoDevice);
+    // Calls waiting for the thread fail with the reason; whoever called open hears it too.
+    this.opening.catch(() => undefined);
+    return this.opening;
+  }
+
+  private async openNow(choice: 'auto' | 'device' | 'null', onNoDevice?: (reason: string) => void): Promise<void> {
+    const loading = this.load();
+    try {
+      if (choice !== 'null') {
+        try {
+          this.output = await DeviceOutput.open({ ...this.options, shared: this.shared, wake: this.wake.buffer as SharedArrayBuffer });
+          this.backend = 'device';
+        } catch (e) {
+          if (choice === 'device') throw e;
+          onNoDevice?.((e as Error).message.split('\n')[0]);
+        }
+      }
+      // The first thread is activated without the standby's time limit (a loaded machine may take a while).
+      await this.activate(await loading, 0, true, this.backend);
+      this.prepareStandby();
+    } catch (e) {
+      void loading.then((w) => w.terminate(), () => undefined);
+      await this.output?.close();
+      this.output = null;
+      this.audioCpu?.restore();
+      this.audioCpu = null;
+      throw e;
+    } finally {
+      this.opened = true;
+    }
   }
 
   /** A new worker, loaded and waiting for `activate` (kernel/audio/audio-worker-main.ts). */
@@ -94,9 +140,10 @@ export class WorkerHost implements AudioHost {
       wake: this.wake.buffer as SharedArrayBuffer,
       outputTap: this.outputTap.buffer,
       audioCpu: this.audioCpu?.cpu ?? null,
-      outputRing: this.output?.ring.buffer ?? null,
-      outputRingSlots: this.output?.ring.slots ?? 0,
-      streamBlocks: this.output?.streamBlocks ?? 0,
+      // The device thread's ring comes with the activation (the worker loads while the card is probed).
+      outputRing: null,
+      outputRingSlots: 0,
+      streamBlocks: 0,
     };
     // V8's memory reducer shrinks a heap that has gone quiet with full mark-compacts run as tasks on
     // that thread: on the audio worker, 2–7 ms pauses a few seconds after start and after every burst
@@ -157,7 +204,8 @@ export class WorkerHost implements AudioHost {
       };
       worker.on('message', onReady);
       worker.once('error', reject);
-      worker.postMessage({ startFrame, warmUp, backend } satisfies Activation);
+      const output = this.output ? { outputRing: this.output.ring.buffer, outputRingSlots: this.output.ring.slots, streamBlocks: this.output.streamBlocks } : null;
+      worker.postMessage({ startFrame, warmUp, backend, output } satisfies Activation);
     });
     if (this.abandoned.has(worker)) throw new Error('abandoned');
     worker.on('message', (m: { id?: number; result?: unknown; error?: string; stack?: string; code?: string; frame?: number }) => {
@@ -228,6 +276,11 @@ export class WorkerHost implements AudioHost {
     Atomics.notify(this.wake, 0);
   }
 
+  /** Warm the loaded plugins up now, on the audio thread, while this thread goes on (`run` then starts at once). */
+  warmUp(): void {
+    this.send('warmUp', []).catch(() => undefined);
+  }
+
   /** Start the backend's clock (after the initial plugins are loaded); the device's stream too, the first time. */
   async run(): Promise<void> {
     await this.send('run', []);
@@ -240,6 +293,8 @@ export class WorkerHost implements AudioHost {
 
   private send(method: string, args: unknown[]): Promise<unknown> {
     const worker = this.worker;
+    // Not up yet (still opening): the call goes once it is.
+    if (worker === null && this.opening && !this.opened) return this.opening.then(() => this.send(method, args));
     if (worker === null) return Promise.reject(new AudioStoppedError());
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -251,6 +306,8 @@ export class WorkerHost implements AudioHost {
 
   /** Stops the backend and the thread; a thread that does not answer (hung) is terminated. */
   async close(): Promise<void> {
+    // A thread still starting is let finish, so that it is closed too and not left running.
+    await this.opening?.catch(() => undefined);
     const worker = this.worker;
     if (worker !== null) {
       let timer: NodeJS.Timeout | undefined;

@@ -29,10 +29,12 @@ import type { OscReadArg, OscWriteArg } from 'osc';
 import type { SenderAllowList } from './osc-allow-list.ts';
 import { ErrorCode } from '../base/errors.ts';
 
-// osc.js loads its serial-port and WebSocket transports with it (≈ 50 ms at start-up): loaded on
-// first use, so an offline render, which never encodes or decodes a packet, does not pay for it.
+// Only osc.js's codec (src/osc.js): the package's main module also loads its serial-port and
+// WebSocket transports (0.2–0.4 s on a loaded machine against 0.03–0.08 s for the codec alone),
+// none of which the engine uses. Loaded on first use, so an offline render, which never encodes
+// or decodes a packet, does not pay for it.
 let oscLib: typeof Osc | null = null;
-const osc = (): typeof Osc => (oscLib ??= createRequire(import.meta.url)('osc') as typeof Osc);
+const osc = (): typeof Osc => (oscLib ??= createRequire(import.meta.url)('osc/src/osc.js') as typeof Osc);
 
 const trace = debuglog('chronus:osc');
 
@@ -491,6 +493,10 @@ export class OscTransport {
       }
     }
     const transport = new OscTransport(socket, host, maxPacketBytes, options.allow ?? null, recvBufferProblem);
+    // The codec now, with the socket bound (what arrives meanwhile waits in its buffer): loaded later,
+    // on a control half's first send, it ran inside that call's time limit, and on a loaded machine a
+    // load cut off by the limit left the module half made for good ("writeMessage is not a function").
+    osc();
     trace('listening on %s:%d (receive buffer %d bytes)', host, transport.port, transport.recvBufferBytes);
     return transport;
   }

@@ -11,10 +11,10 @@
  * or write the cache only means a build: the folder can be deleted at any time.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { PACKAGE_ROOT } from '../package-root.ts';
+import { cacheDir, pruneOldest } from './cache-files.ts';
 
 /** Plenty for every plugin a user has, in a few versions each. */
 const MAX_ENTRIES = 256;
@@ -33,17 +33,13 @@ export interface CachedBundle {
   inputs: string[];
 }
 
-function cacheDir(): string {
-  return process.env.CHRONUS_CACHE_DIR || path.join(PACKAGE_ROOT, 'node_modules', '.cache', 'chronus', 'plugins');
-}
-
 function sha256(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
 function entryFile(folder: string, entry: string, identity: string): string {
   const key = sha256([identity, entry, sha256(readFileSync(path.join(folder, entry)))].join('\0'));
-  return path.join(cacheDir(), `${key.slice(0, 32)}.json`);
+  return path.join(cacheDir('plugins'), `${key.slice(0, 32)}.json`);
 }
 
 /** The cached bundle if every input file still has the content it was built from, else null. */
@@ -76,16 +72,8 @@ export function writeCachedBundle(folder: string, entry: string, identity: strin
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify({ inputs, code: bundle.code }));
     renameSync(tmp, file);
-    prune(path.dirname(file));
+    pruneOldest(path.dirname(file), MAX_ENTRIES);
   } catch {
     // Read-only node_modules or a full disk: the next start builds again.
   }
-}
-
-/** Removes the least recently written entries beyond MAX_ENTRIES. */
-function prune(dir: string): void {
-  const names = readdirSync(dir).filter((n) => n.endsWith('.json'));
-  if (names.length <= MAX_ENTRIES) return;
-  const byAge = names.map((n) => ({ file: path.join(dir, n), at: statSync(path.join(dir, n)).mtimeMs })).sort((a, b) => a.at - b.at);
-  for (const { file } of byAge.slice(0, names.length - MAX_ENTRIES)) unlinkSync(file);
 }

@@ -28,16 +28,16 @@ export class BundleError extends Error {
 const BUNDLER_IDENTITY = `esbuild ${(createRequire(import.meta.url)('esbuild/package.json') as { version: string }).version}; cjs node20 inline-sourcemap confine folder-relative; v2`;
 
 /** The plugin's bundle, from the cache when its files have not changed (kernel/plugins/plugin-bundle-cache.ts). */
-export async function bundlePlugin(folder: string, entry: string): Promise<BundleResult> {
+export async function bundlePlugin(folder: string, entry: string, contexts?: BundleContexts): Promise<BundleResult> {
   const cached = readCachedBundle(folder, entry, BUNDLER_IDENTITY);
   if (cached) return cached;
   const builtFrom = Date.now();
-  const bundle = await buildPlugin(folder, entry);
+  const bundle = await buildPlugin(folder, entry, contexts);
   writeCachedBundle(folder, entry, BUNDLER_IDENTITY, bundle, builtFrom);
   return bundle;
 }
 
-async function buildPlugin(folder: string, entry: string): Promise<BundleResult> {
+async function buildPlugin(folder: string, entry: string, contexts?: BundleContexts): Promise<BundleResult> {
   const root = path.resolve(folder);
   const confine: esbuild.Plugin = {
     name: 'chronus-confine',
@@ -57,28 +57,9 @@ async function buildPlugin(folder: string, entry: string): Promise<BundleResult>
     },
   };
   try {
-    // Loaded on the first build only: a start whose bundles are all cached never loads esbuild.
-    const { build } = await import('esbuild');
-    const result = await build({
-      // Paths in the bundle (its source map) are relative to the plugin folder, so the bundle does
-      // not depend on where the folder is and a copy of it hits the cache.
-      absWorkingDir: root,
-      entryPoints: [entry],
-      bundle: true,
-      format: 'cjs',
-      platform: 'node',
-      target: 'node20',
-      write: false,
-      metafile: true,
-      // Errors thrown by plugin code are mapped back to the plugin's own files and lines (kernel/plugins/source-map.ts).
-      sourcemap: 'inline',
-      // Declared-but-uninitialised class fields would start as `undefined`, and V8 would then box
-      // every number later stored in them (a heap allocation per store on the audio thread).
-      tsconfigRaw: { compilerOptions: { useDefineForClassFields: false } },
-      sourcesContent: false,
-      logLevel: 'silent',
-      plugins: [confine],
-    });
+    const options = buildOptions(root, entry, confine);
+    // esbuild is loaded on the first build only: a start whose bundles are all cached never loads it.
+    const result = contexts ? await contexts.rebuild(root, entry, options) : await (await import('esbuild')).build(options);
     const inputs = Object.keys(result.metafile.inputs).map((f) => path.resolve(root, f));
     return { code: result.outputFiles[0].text, inputs };
   } catch (e) {
@@ -91,3 +72,66 @@ async function buildPlugin(folder: string, entry: string): Promise<BundleResult>
     throw new BundleError(`${where}: ${first.text}`, file, line);
   }
 }
+
+type Options = esbuild.BuildOptions & { write: false; metafile: true };
+
+/** What esbuild is asked for a plugin folder's bundle. */
+function buildOptions(root: string, entry: string, confine: esbuild.Plugin): Options {
+  return {
+    // Paths in the bundle (its source map) are relative to the plugin folder, so the bundle does
+    // not depend on where the folder is and a copy of it hits the cache.
+    absWorkingDir: root,
+    entryPoints: [entry],
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    write: false,
+    metafile: true,
+    // Errors thrown by plugin code are mapped back to the plugin's own files and lines (kernel/plugins/source-map.ts).
+    sourcemap: 'inline',
+    // Declared-but-uninitialised class fields would start as `undefined`, and V8 would then box
+    // every number later stored in them (a heap allocation per store on the audio thread).
+    tsconfigRaw: { compilerOptions: { useDefineForClassFields: false } },
+    sourcesContent: false,
+    logLevel: 'silent',
+    plugins: [confine],
+  };
+}
+
+/**
+ * esbuild contexts of one engine, by plugin folder and entry: an edit is rebuilt incrementally (what
+ * did not change is not parsed again), the most recently used MAX_CONTEXTS kept. They live in
+ * esbuild's own process and keep it, and so ours, alive until `dispose` (engine stop).
+ */
+export class BundleContexts {
+  private readonly contexts = new Map<string, Promise<esbuild.BuildContext<Options>>>();
+
+  async rebuild(root: string, entry: string, options: Options): Promise<esbuild.BuildResult<Options>> {
+    const key = `${root}\0${entry}`;
+    let made = this.contexts.get(key);
+    this.contexts.delete(key);
+    made ??= import('esbuild').then(({ context }) => context(options));
+    this.contexts.set(key, made);
+    for (const [old, ctx] of this.contexts) {
+      if (this.contexts.size <= MAX_CONTEXTS) break;
+      this.contexts.delete(old);
+      void ctx.then((c) => c.dispose(), () => undefined);
+    }
+    try {
+      return await (await made).rebuild();
+    } catch (e) {
+      // A context that could not be made is not kept; the next build makes another.
+      if (!(await made.then(() => true, () => false)) && this.contexts.get(key) === made) this.contexts.delete(key);
+      throw e;
+    }
+  }
+
+  async dispose(): Promise<void> {
+    const all = [...this.contexts.values()];
+    this.contexts.clear();
+    await Promise.all(all.map((c) => c.then((ctx) => ctx.dispose(), () => undefined)));
+  }
+}
+
+const MAX_CONTEXTS = 32;

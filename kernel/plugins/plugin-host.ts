@@ -11,8 +11,7 @@ import type { LoadResult } from '../audio/audio-engine.ts';
 import { AudioStoppedError, type AudioHost } from '../host/audio-host.ts';
 import { TapRing } from '../audio/tap-ring.ts';
 import { PluginStager, StagingError } from './plugin-staging.ts';
-import { locateError, sourceMapOf } from './source-map.ts';
-import type { SourceMap } from 'node:module';
+import { locateError, sourceMapOf, type PluginSourceMap } from './source-map.ts';
 import type vm from 'node:vm';
 import type { ControlDefinition } from '../../plugin-sdk/control.ts';
 import type { LegacyReader } from '../../plugin-sdk/legacy.ts';
@@ -23,7 +22,7 @@ import type { OscRouter } from '../osc/osc-router.ts';
 import type { ParamControl } from '../params/param-control.ts';
 import { mapModuleRoutes, unmapModuleRoutes } from '../params/param-routes.ts';
 import { paramTableSchema } from '../params/param-table.ts';
-import { bundlePlugin } from './plugin-bundler.ts';
+import { BundleContexts, bundlePlugin } from './plugin-bundler.ts';
 import { declaredSendBuses, declaresSend, feedsExactly, removalNotices, withSends } from './send-buses.ts';
 import { evaluateControl, evaluatePlugin } from './plugin-runtime.ts';
 import { ControlHalves, type ControlPorts, type ControlVersion } from './control-halves.ts';
@@ -31,6 +30,12 @@ import { routerAliases } from './plugin-aliases.ts';
 import { AbsentRoutes } from './absent-routes.ts';
 import type { ModuleEntry, SchemaRegistry } from '../params/schema-registry.ts';
 import type { SlotSpec } from '../audio/slot-spec.ts';
+import { debuglog } from 'node:util';
+import { StepTimes } from '../base/step-times.ts';
+
+/** NODE_DEBUG=chronus:plugins: how long each step of a load took. */
+const trace = debuglog('chronus:plugins');
+
 
 export interface LoadedPlugin {
   manifest: Manifest;
@@ -47,7 +52,7 @@ export interface LoadedPlugin {
   /** The plugin's level meters (e.g. a peak per voice), or null. */
   meters: Float32Array | null;
   /** Maps errors in the bundle back to the plugin's files and lines. */
-  sourceMap: SourceMap | null;
+  sourceMap: PluginSourceMap | null;
   /** The version this one replaced, until the audio thread's watch on the new one is over. */
   previous: LoadedPlugin | null;
   /** What the audio thread was given (a fresh audio thread after a hang is given it again). */
@@ -70,7 +75,7 @@ interface PreparedControl {
   code: string;
   inputs: string[];
   filename: string;
-  sourceMap: SourceMap | null;
+  sourceMap: PluginSourceMap | null;
   definition: ControlDefinition;
   realm: vm.Context;
 }
@@ -108,6 +113,8 @@ export class PluginHost {
   private nextSlotId = 1;
   /** While `loadAll` runs: the sources that take sends are brought up to date once, at its end. */
   private deferSendSync = false;
+  /** esbuild contexts for edited plugins (rebuilt incrementally); disposed when the engine stops. */
+  readonly bundles = new BundleContexts();
   /** The control halves of the loaded plugins (kernel/plugins/control-halves.ts). */
   readonly controls: ControlHalves;
   /** Declared routes of plugins that are disabled or failed to load, answering how to turn them on. */
@@ -206,6 +213,8 @@ export class PluginHost {
       this.deferSendSync = false;
     }
     await this.syncSends();
+    // The audio thread warms the audio halves up while the control halves start here.
+    this.audio.warmUp?.();
     const deferred = this.deferredControls;
     this.deferredControls = null;
     for (const { folder, start } of deferred) {
@@ -282,13 +291,15 @@ export class PluginHost {
     keepControl: boolean,
   ): Promise<LoadedPlugin> {
     if (this.controlOnly.has(manifest.id)) this.controlOnly.delete(manifest.id);
+    const steps = new StepTimes(began);
     const modules = expandModules(manifest, { numVoices: this.config.engine.numVoices });
     this.checkModuleConflicts(manifest, modules, label);
 
     let definition: PluginDefinition;
     let bundle: Awaited<ReturnType<typeof bundlePlugin>>;
     try {
-      bundle = await bundlePlugin(folder, entry);
+      bundle = await bundlePlugin(folder, entry, this.bundles);
+      steps.mark('bundle');
     } catch (error) {
       throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}" failed to build: ${(error as Error).message}`, { cause: error });
     }
@@ -304,6 +315,7 @@ export class PluginHost {
       // The module's top level runs in the staging worker first: a loop there must not hang this thread.
       if (staged) await this.stager.evaluate(bundle.code, path.join(folder, entry));
       definition = evaluatePlugin(bundle.code, path.join(folder, entry));
+      steps.mark('evaluate');
     } catch (error) {
       const where = locateError(String((error as Error)?.stack ?? error), path.join(folder, entry), sourceMapOf(bundle.code), folder);
       throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}" failed to load: ${where ? `${where}: ` : ''}${(error as Error).message.split('\n')[0]}`, { cause: error });
@@ -355,8 +367,10 @@ export class PluginHost {
         const values = registered.params.map((p): [number, number] => [p.index, this.registry.values[p.index]]);
         const { sampleRate, blockSize } = this.audio;
         await this.stager.trial({ spec, state, values, sampleRate, blockSize, smoothingMs: this.config.engine.smoothingMs, seconds: this.config.engine.stageSeconds });
+        steps.mark('trial');
       }
       opened = await this.audio.call('load', spec);
+      steps.mark('live');
     } catch (error) {
       if (previous) this.registry.register(previous.manifest.id, group, previous.modules, previous.params, previous.definition.gates === true, previous.definition.moduleDefaults);
       else this.registry.unregister(manifest.id);
@@ -386,6 +400,7 @@ export class PluginHost {
     if (control) await this.startControl(manifest, folder, modules, control);
     else if (!kept && this.controls.has(manifest.id)) await this.controls.unload(manifest.id);
     for (const notice of removalNotices(registered.removed, previous?.spec.sends, sends, manifest.version)) this.events.notice(manifest.id, notice);
+    trace('%s %s: %s', manifest.id, previous ? 'reloaded' : 'loaded', steps.done());
     this.events.loaded(plugin, previous !== undefined, performance.now() - began);
     if (manifest.role === 'send' || previous?.manifest.role === 'send') await this.syncSends();
     return plugin;
@@ -536,7 +551,7 @@ export class PluginHost {
     const filename = path.join(folder, entry);
     let built: Awaited<ReturnType<typeof bundlePlugin>>;
     try {
-      built = await bundlePlugin(folder, entry);
+      built = await bundlePlugin(folder, entry, this.bundles);
     } catch (error) {
       throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}": its control half failed to build: ${(error as Error).message}`, { cause: error });
     }

@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import type { StagingAnswer, StagingRequest } from './staging-worker-main.ts';
 import type { StagingReport, TrialRequest } from './plugin-trial.ts';
+import { codeHash, passedBefore, recordPass } from './trial-cache.ts';
 
 export type { StagingReport } from './plugin-trial.ts';
 
@@ -21,6 +22,8 @@ export interface StagerOptions {
 }
 
 const WORKER_ENTRY = fileURLToPath(new URL('./staging-worker.mjs', import.meta.url));
+/** A worker unused this long is ended; the next version starts another (≈ 0.1–0.3 s). */
+const IDLE_MS = 20_000;
 /** Heap the worker needs for itself and the trial engine, on top of a version's own allowance. */
 const WORKER_BASE_HEAP_MB = 128;
 
@@ -35,23 +38,36 @@ export class PluginStager {
 
   constructor(readonly options: StagerOptions) {}
 
-  /** Start the worker now (it takes a moment to load), so the first version does not wait for it. */
-  warm(): void {
-    this.worker ??= this.start();
-  }
+  /** Ends the worker after IDLE_MS without a request: its heap (tens of MB) is not kept for edits that may never come. */
+  private idleTimer: NodeJS.Timeout | undefined;
 
   /** Evaluate a bundle's top level (a loop or a throw there is refused without touching this thread). */
   async evaluate(code: string, filename: string, half: 'audio' | 'control' = 'audio'): Promise<void> {
+    // The filename only names the module in stack traces; the same code passes wherever it lies.
+    const key = { half, code: codeHash(code) };
+    if (passedBefore('evaluate', key) !== undefined) return;
     await this.ask({ kind: 'evaluate', code, filename, half }, 'evaluating the module');
+    recordPass('evaluate', key, true);
   }
 
-  /** Construct and play the version privately (kernel/plugins/plugin-trial.ts); refused with a StagingError. */
+  /**
+   * Construct and play the version privately (kernel/plugins/plugin-trial.ts); refused with a
+   * StagingError. A fresh load that passed before as it is takes that pass (kernel/plugins/trial-cache.ts).
+   */
   async trial(request: Omit<TrialRequest, 'memoryMb'>): Promise<StagingReport> {
-    const answer = await this.ask({ kind: 'trial', ...request, memoryMb: this.options.memoryMb }, `its ${request.seconds} s trial`);
-    return (answer as { report: StagingReport }).report;
+    const full = { ...request, memoryMb: this.options.memoryMb };
+    const { slotId: _slotId, filename: _filename, code, ...spec } = request.spec;
+    const key = request.state === undefined && request.spec.shared === undefined ? { ...full, spec: { ...spec, code: codeHash(code) } } : null;
+    const before = key && passedBefore<StagingReport>('trial', key);
+    if (before) return before;
+    const answer = await this.ask({ kind: 'trial', ...full }, `its ${request.seconds} s trial`);
+    const report = (answer as { report: StagingReport }).report;
+    if (key) recordPass('trial', key, report);
+    return report;
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.idleTimer);
     const w = this.worker;
     this.worker = null;
     await w?.terminate();
@@ -59,7 +75,8 @@ export class PluginStager {
 
   private start(): Worker {
     const worker = new Worker(WORKER_ENTRY, {
-      resourceLimits: { maxOldGenerationSizeMb: this.options.memoryMb + WORKER_BASE_HEAP_MB },
+      // A small young generation keeps the garbage of trials from piling up as resident memory.
+      resourceLimits: { maxOldGenerationSizeMb: this.options.memoryMb + WORKER_BASE_HEAP_MB, maxYoungGenerationSizeMb: 8 },
     });
     // The staging worker must never keep the process alive on its own.
     worker.unref();
@@ -93,7 +110,19 @@ export class PluginStager {
     return worker;
   }
 
+  private idleLater(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      if (this.pending.size === 0) void this.close();
+    }, IDLE_MS);
+    this.idleTimer.unref();
+  }
+
   private async ask(request: Request, what: string): Promise<StagingAnswer> {
+    return this.askWorker(request, what).finally(() => this.idleLater());
+  }
+
+  private async askWorker(request: Request, what: string): Promise<StagingAnswer> {
     const worker = (this.worker ??= this.start());
     await this.loaded;
     const id = this.nextId++;

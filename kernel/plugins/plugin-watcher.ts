@@ -1,7 +1,8 @@
 /**
  * Hot reload (control thread): chokidar watches plugins/ (and config/local.json). Each plugin folder
- * has its own debounce and its own queue: a burst of saves ends in one reload of the last version,
- * never two reloads of one plugin at once. A folder that gains a plugin.json is loaded; one that
+ * has its own queue: a save reloads once written, a save during that reload reloads once more after it
+ * (a burst ends with the last version), never two reloads of one plugin at once; config changes are
+ * debounced. A folder that gains a plugin.json is loaded; one that
  * loses it is unloaded. Changing `plugins.<id>.enabled` in config/local.json loads or unloads.
  * Only code reloads a plugin (`reloadsCode`): plugin.json, the files its bundles read and source
  * files. Data in the folder (a sampler's WAV files) is the control half's to watch and reload.
@@ -16,6 +17,9 @@ export interface WatcherEvents {
   failed(folder: string, error: Error): void;
   configRejected(error: Error): void;
 }
+
+/** A plugin file unchanged in size this long has been written (was 20 ms, plus a 25 ms debounce). */
+const SETTLE_MS = 10;
 
 /** Files the bundler may read (esbuild's loaders for code): a new one may be about to be imported. */
 const SOURCE_FILE = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
@@ -38,6 +42,8 @@ export class PluginWatcher {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly running = new Map<string, Promise<void>>();
   private readonly dirty = new Set<string>();
+  /** When each key last changed (performance.now()). */
+  private readonly changedAt = new Map<string, number>();
   private watchers: FSWatcher[] = [];
 
   private constructor(
@@ -51,17 +57,21 @@ export class PluginWatcher {
   static async start(host: PluginHost, config: Config, root: string | null, events: WatcherEvents): Promise<PluginWatcher> {
     const w = new PluginWatcher(host, root, config, events);
     const dir = config.paths.plugins;
+    // A save is reloaded as soon as the file has settled (no debounce after that: save-to-audible is
+    // what a player feels). Settling is needed: editors write in steps (truncate, then write), and
+    // chokidar drops a second change of a file within 50 ms unless it waits for the write to finish.
+    // A step that still fails to load is reported only if nothing follows it within the debounce
+    // (`reload`); a change during a reload loads again after it.
     const plugins = watch(dir, {
       ignoreInitial: true,
-      // Editors write in steps (truncate, then write; or write a temp file and rename): wait until a file is stable.
-      awaitWriteFinish: { stabilityThreshold: 20, pollInterval: 5 },
+      awaitWriteFinish: { stabilityThreshold: SETTLE_MS, pollInterval: 2 },
       ignored: (p) => /(^|[/\\])(\.|node_modules)|~$|\.swp$/.test(path.relative(dir, p)),
     });
     plugins.on('all', (event, file) => {
       const folder = path.relative(dir, file).split(path.sep)[0];
       if (!folder || folder === '..') return;
       const full = path.join(dir, folder);
-      if (reloadsCode(event, file, full, w.host)) w.schedule(full);
+      if (reloadsCode(event, file, full, w.host)) w.now(full);
     });
     w.watchers.push(plugins);
     if (root) {
@@ -81,16 +91,23 @@ export class PluginWatcher {
     }
   }
 
+  /** Debounced: `run` once changes to `key` have paused for reloadDebounceMs. */
   private schedule(key: string, run: () => Promise<void> = () => this.reload(key)): void {
     clearTimeout(this.timers.get(key));
     this.timers.set(
       key,
       setTimeout(() => {
         this.timers.delete(key);
-        this.dirty.add(key);
-        if (!this.running.has(key)) this.running.set(key, this.drain(key, run));
+        this.now(key, run);
       }, this.config.engine.reloadDebounceMs),
     );
+  }
+
+  /** `run` for `key` now, or right after the run under way (one at a time per key, the last change last). */
+  private now(key: string, run: () => Promise<void> = () => this.reload(key)): void {
+    this.changedAt.set(key, performance.now());
+    this.dirty.add(key);
+    if (!this.running.has(key)) this.running.set(key, this.drain(key, run));
   }
 
   /** Run `key`'s job until no new change arrived while it ran. */
@@ -104,6 +121,7 @@ export class PluginWatcher {
 
   private async reload(folder: string): Promise<void> {
     const loaded = this.host.inFolder(folder);
+    const began = performance.now();
     try {
       if (!existsSync(path.join(folder, 'plugin.json'))) {
         if (loaded) await this.host.unload(loaded.manifest.id);
@@ -112,6 +130,10 @@ export class PluginWatcher {
       }
       await this.host.load(folder);
     } catch (error) {
+      // Loaded at once, a save may have been caught half written (a truncated file): a failure is
+      // reported only if no change follows within the debounce, else the next load has the last word.
+      await new Promise((r) => setTimeout(r, this.config.engine.reloadDebounceMs));
+      if ((this.changedAt.get(folder) ?? 0) > began) return;
       this.events.failed(folder, error as Error);
     }
   }
