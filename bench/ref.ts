@@ -6,7 +6,16 @@
  * with `sox out.wav -n stat` (non-zero RMS, |peak| ≤ 1, 60.000 s, 2 ch, 48 kHz, 24 bit).
  *
  *   npm run bench -- ref [--voices 8,32,128] [--runs 3] [--seconds 60] [--smoothing-ms 0]
- *                        [--limiter] [--tsx] [--keep] [--cpu-prof <dir>]
+ *                        [--limiter] [--tsx] [--keep] [--cpu-prof <dir>] [--peers]
+ *
+ * `--peers` renders the same workload with SuperCollider's server in non-real-time mode (`scsynth -N`,
+ * Debian's supercollider-server; bench/scsynth-nrt.ts writes its SynthDefs and score, no sclang) in the
+ * same run, Chronus and scsynth alternating run by run, and prints N | Chronus RTF | scsynth RTF |
+ * ratio. scsynth's wall time is its whole process too (start, plugin scan, score, render, WAV).
+ *
+ * `--baseline <dir>` renders the same workload with another checkout of Chronus (its own plugins, its
+ * own prebuilt dist/: run `npm run build` there) in the same run, alternating with this one, and
+ * prints before/after per N: the way to measure a change on a machine whose load moves.
  *
  * `--cpu-prof <dir>` writes V8 CPU profiles of every render there and prints, per N, where the main
  * thread's time went (self time by category: voice kernel, effects, kernel, start-up …).
@@ -48,6 +57,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { scsynthArgs, scsynthInstalled } from './scsynth-nrt.ts';
 
 const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(PROJECT, 'bin/chronus.mjs');
@@ -64,14 +74,21 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
     tsx: { type: 'boolean', default: false },
+    peers: { type: 'boolean', default: false },
+    baseline: { type: 'string' },
   },
 });
+const baseline = values.baseline === undefined ? null : path.resolve(values.baseline);
 const voiceCounts = values.voices.split(',').map(Number);
 const runs = Number(values.runs);
 const seconds = Number(values.seconds);
 const smoothingMs = Number(values['smoothing-ms']);
 if (!existsSync(TIME)) {
   process.stderr.write(`${TIME} is missing: apt-get install -y time\n`);
+  process.exit(2);
+}
+if (values.peers && !scsynthInstalled()) {
+  process.stderr.write('--peers needs scsynth: apt-get install -y supercollider-server\n');
   process.exit(2);
 }
 
@@ -130,17 +147,17 @@ function distCurrent(): boolean {
   return spawnSync(process.execPath, [BIN, 'version'], { encoding: 'utf8' }).stdout.includes('prebuilt dist/');
 }
 
-function makeRoot(n: number): string {
+function makeRoot(n: number, project = PROJECT): string {
   const root = mkdtempSync(path.join(os.tmpdir(), `chronus-ref-${n}-`));
   mkdirSync(path.join(root, 'config'));
-  cpSync(path.join(PROJECT, 'config/default.json'), path.join(root, 'config/default.json'));
+  cpSync(path.join(project, 'config/default.json'), path.join(root, 'config/default.json'));
   const local = {
     engine: { numVoices: n, stageSeconds: 0, watch: false, smoothingMs },
     viz: { enabled: false },
   };
   writeFileSync(path.join(root, 'config/local.json'), `${JSON.stringify(local, null, 2)}\n`);
   const plugins = ['voices', 'lfo', 'distortion', 'reverb', 'delay', ...(values.limiter ? ['limiter'] : [])];
-  for (const p of plugins) cpSync(path.join(PROJECT, 'plugins', p), path.join(root, 'plugins', p), { recursive: true });
+  for (const p of plugins) cpSync(path.join(project, 'plugins', p), path.join(root, 'plugins', p), { recursive: true });
   writeFileSync(path.join(root, 'score.json'), JSON.stringify(makeScore(n, seconds)));
   return root;
 }
@@ -170,21 +187,39 @@ function sanity(file: string): { ok: boolean; text: string } {
 }
 
 
-function render(root: string, profileDir: string | undefined): Run {
-  const out = path.join(root, 'out.wav');
+/** One timed process under `/usr/bin/time -v` writing `out`, then its sanity check. */
+function timed(command: string[], out: string, env: NodeJS.ProcessEnv, check = true): Run {
   rmSync(out, { force: true });
-  const nodeArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
-  const args = ['-v', process.execPath, ...nodeArgs, BIN, 'render', path.join(root, 'score.json'), '-o', out, '--format', 'int24', '--root', root];
   const t0 = performance.now();
-  const env = { ...process.env, NODE_OPTIONS: '', ...(values.tsx ? { CHRONUS_DIST: '0' } : {}) };
-  const r = spawnSync(TIME, args, { encoding: 'utf8', env });
+  const r = spawnSync(TIME, ['-v', ...command], { encoding: 'utf8', env });
   const wall = (performance.now() - t0) / 1000;
-  if (r.status !== 0) throw new Error(`render failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  if (r.status !== 0) throw new Error(`${path.basename(command[0])} failed (${r.status}):\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
   const rss = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024;
   const timeOf = (name: string) => Number(new RegExp(`${name} time \\(seconds\\): ([\\d.]+)`).exec(r.stderr)?.[1] ?? NaN);
   const cpu = timeOf('User') + timeOf('System');
-  const check = sanity(out);
-  return { wall, cpu, rssMiB: rss, check: check.text, ok: check.ok };
+  if (!check) return { wall, cpu, rssMiB: rss, check: '', ok: true };
+  const result = sanity(out);
+  return { wall, cpu, rssMiB: rss, check: result.text, ok: result.ok };
+}
+
+function render(root: string, profileDir: string | undefined, bin = BIN): Run {
+  const out = path.join(root, 'out.wav');
+  const nodeArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+  const env = { ...process.env, NODE_OPTIONS: '', ...(values.tsx ? { CHRONUS_DIST: '0' } : {}) };
+  return timed([process.execPath, ...nodeArgs, bin, 'render', path.join(root, 'score.json'), '-o', out, '--format', 'int24', '--root', root], out, env);
+}
+
+/** The same render cut to 0.01 s: the process's start-up with this score (read, parsed, the first events), not its DSP. */
+function renderStart(root: string): Run {
+  const out = path.join(root, 'start.wav');
+  const env = { ...process.env, NODE_OPTIONS: '', ...(values.tsx ? { CHRONUS_DIST: '0' } : {}) };
+  return timed([process.execPath, BIN, 'render', path.join(root, 'score.json'), '-o', out, '--seconds', '0.01', '--root', root], out, env, false);
+}
+
+/** scsynth -N on the same workload (its score written into `root` beforehand, not timed). */
+function renderScsynth(root: string, n: number): Run {
+  const out = path.join(root, 'scsynth.wav');
+  return timed(['scsynth', ...scsynthArgs(root, n, seconds, FS, out)], out, process.env);
 }
 
 /** Self time of a render's main-thread profile (the largest .cpuprofile written since `since`), by category. */
@@ -216,8 +251,9 @@ function profileSummary(dir: string, since: number): string {
     ['reverb1', (cf) => /reverb\/|freeverb/.test(cf.url)],
     ['delay1', (cf) => /delay\/|delay-line/.test(cf.url)],
     ['lfo', (cf) => /lfo\//.test(cf.url)],
-    ['kernel: audio graph, params, queue', (cf) => /kernel\/(audio-engine|param|event-queue|control-ring|audio-host|tap-ring)\.ts/.test(cf.url)],
-    ['kernel: score, OSC routing (zod)', (cf) => /kernel\/(osc-router|engine|param-control|score|schema-registry|param-routes)\.ts/.test(cf.url) || /zod/.test(cf.url)],
+    // By file name, wherever the kernel keeps the file.
+    ['kernel: audio graph, params, queue', (cf) => /\/(audio-engine|param|event-queue|control-ring|audio-host|tap-ring)\.ts/.test(cf.url)],
+    ['kernel: score, OSC routing (zod)', (cf) => /\/(osc-router|engine|param-control|score|schema-registry|param-routes)\.ts/.test(cf.url) || /zod/.test(cf.url)],
     ['kernel: offline loop, WAV writer', (cf) => /offline-render|wav-file|plugin-sdk\/wav\//.test(cf.url)],
     ['GC', (cf) => cf.functionName === '(garbage collector)'],
     ['idle (I/O, worker threads)', (cf) => cf.functionName === '(idle)'],
@@ -240,30 +276,107 @@ function profileSummary(dir: string, since: number): string {
 }
 
 const rows: string[] = [];
+const peerRows: string[] = [];
+const baselineRows: string[] = [];
+const baselineBin = baseline === null ? '' : path.join(baseline, 'bin/chronus.mjs');
+if (baseline !== null) {
+  const version = spawnSync(process.execPath, [baselineBin, 'version'], { encoding: 'utf8' }).stdout.trim();
+  process.stdout.write(`baseline: ${baseline} — ${version || 'no answer to chronus version'}\n`);
+}
 process.stdout.write(
-  `chronus-ref: ${seconds} s, 48 kHz stereo int24, ${runs} runs per N, smoothing ${smoothingMs} ms${values.limiter ? ', with limiter' : ''}, ${values.tsx ? 'bin/chronus.mjs, TypeScript under tsx' : `bin/chronus.mjs, ${distCurrent() ? 'prebuilt dist/' : 'dist/ NOT current: tsx (npm run build)'}`} (${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version})\n`,
+  `chronus-ref: ${seconds} s, 48 kHz stereo int24, ${runs} runs per N, smoothing ${smoothingMs} ms${values.limiter ? ', with limiter' : ''}, ${values.tsx ? 'bin/chronus.mjs, TypeScript under tsx' : `bin/chronus.mjs, ${distCurrent() ? 'prebuilt dist/' : 'dist/ NOT current: tsx (npm run build)'}`} (${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version})${values.peers ? `; peer: ${scsynthVersion()}` : ''}\n`,
 );
+
+function scsynthVersion(): string {
+  return spawnSync('scsynth', ['-v'], { encoding: 'utf8' }).stdout.trim().split('\n')[0] ?? 'scsynth';
+}
+
+function median(results: Run[]): Run {
+  return [...results].sort((a, b) => a.wall - b.wall)[Math.floor(results.length / 2)];
+}
+
+function line(who: string, n: number, i: number, r: Run): string {
+  return `  ${who} N=${n} run ${i + 1}: ${r.wall.toFixed(3)} s (CPU ${r.cpu.toFixed(2)} s), RSS ${r.rssMiB.toFixed(0)} MiB, ${r.check}${r.ok ? '' : '  <-- SANITY CHECK FAILED'}\n`;
+}
+
 for (const n of voiceCounts) {
   const root = makeRoot(n);
+  const baseRoot = baseline === null ? null : makeRoot(n, baseline);
   try {
+    const before: Run[] = [];
     const results: Run[] = [];
+    const peers: Run[] = [];
+    const starts: Run[] = [];
     let since = 0;
     for (let i = 0; i < runs; i++) {
+      if (baseRoot !== null) {
+        const b = render(baseRoot, undefined, baselineBin);
+        before.push(b);
+        process.stdout.write(line('baseline', n, i, b));
+      }
       since = Date.now() - 1000;
       const r = render(root, values['cpu-prof']);
       results.push(r);
-      process.stdout.write(`  N=${n} run ${i + 1}: ${r.wall.toFixed(3)} s (CPU ${r.cpu.toFixed(2)} s), RSS ${r.rssMiB.toFixed(0)} MiB, ${r.check}${r.ok ? '' : '  <-- SANITY CHECK FAILED'}\n`);
+      process.stdout.write(line('chronus', n, i, r));
+      if (!values.peers) continue;
+      const p = renderScsynth(root, n);
+      peers.push(p);
+      process.stdout.write(line('scsynth', n, i, p));
+      const st = renderStart(root);
+      starts.push(st);
+      process.stdout.write(`  chronus N=${n} run ${i + 1}, cut to 0.01 s (start-up): ${st.wall.toFixed(3)} s (CPU ${st.cpu.toFixed(2)} s)\n`);
     }
     if (values['cpu-prof']) process.stdout.write(`  N=${n} main thread, last run (self time):\n${profileSummary(values['cpu-prof'], since)}`);
-    const median = [...results].sort((a, b) => a.wall - b.wall)[Math.floor(results.length / 2)];
+    const m = median(results);
     rows.push(
-      `| ${String(n).padStart(3)} | ${median.wall.toFixed(3).padStart(7)} | ${(seconds / median.wall).toFixed(1).padStart(6)} | ${median.cpu.toFixed(2).padStart(6)} | ${median.rssMiB.toFixed(0).padStart(8)} | ${results.every((r) => r.ok) ? 'ok' : 'FAILED'} |`,
+      `| ${String(n).padStart(3)} | ${m.wall.toFixed(3).padStart(7)} | ${(seconds / m.wall).toFixed(1).padStart(6)} | ${m.cpu.toFixed(2).padStart(6)} | ${m.rssMiB.toFixed(0).padStart(8)} | ${results.every((r) => r.ok) ? 'ok' : 'FAILED'} |`,
     );
+    if (baseRoot !== null) {
+      const b = median(before);
+      const ok = before.every((r) => r.ok) ? 'ok' : 'FAILED';
+      baselineRows.push(
+        `| ${String(n).padStart(3)} | ${(seconds / b.wall).toFixed(1).padStart(12)} | ${(seconds / m.wall).toFixed(1).padStart(11)} | ${(b.wall / m.wall).toFixed(2).padStart(7)} | ${b.cpu.toFixed(2).padStart(5)} / ${m.cpu.toFixed(2).padStart(5)} | ${ok} |`,
+      );
+    }
+    if (values.peers) {
+      const p = median(peers);
+      const st = median(starts);
+      const ok = results.every((r) => r.ok) && peers.every((r) => r.ok) ? 'ok' : 'FAILED';
+      peerRows.push(
+        `| ${String(n).padStart(3)} | ${(seconds / m.wall).toFixed(1).padStart(11)} | ${(seconds / p.wall).toFixed(1).padStart(11)} | ${(p.wall / m.wall).toFixed(2).padStart(5)} | ${m.cpu.toFixed(2).padStart(5)} / ${p.cpu.toFixed(2).padStart(5)} | ${st.wall.toFixed(2).padStart(9)} | ${p.rssMiB.toFixed(0).padStart(7)} | ${ok} |`,
+      );
+    }
   } finally {
     if (values.keep) process.stdout.write(`  kept ${root}\n`);
     else rmSync(root, { recursive: true, force: true });
+    if (baseRoot !== null) rmSync(baseRoot, { recursive: true, force: true });
   }
 }
 process.stdout.write(
   ['', '|   N | wall s  |  RTF   | CPU s  | RSS MiB  | sox |', '|----:|--------:|-------:|-------:|---------:|-----|', ...rows, ''].join('\n'),
 );
+if (values.peers) {
+  process.stdout.write(
+    [
+      '',
+      'Same run, median of each (ratio = Chronus RTF / scsynth RTF, by wall time; ≥ 1: Chronus is faster; CPU s: user + system of',
+      'the whole process, Chronus / scsynth; start s: Chronus cut to 0.01 s of audio, the part of its wall time that is not DSP):',
+      '|   N | Chronus RTF | scsynth RTF | ratio | CPU s C / sc  | start s   | sc MiB  | sox |',
+      '|----:|------------:|------------:|------:|--------------:|----------:|--------:|-----|',
+      ...peerRows,
+      '',
+    ].join('\n'),
+  );
+}
+if (baseline !== null) {
+  process.stdout.write(
+    [
+      '',
+      'Same run, median of each (speed-up = baseline wall / Chronus wall; CPU s: user + system, baseline / Chronus):',
+      '|   N | baseline RTF | Chronus RTF | speed-up | CPU s b / C   | sox |',
+      '|----:|-------------:|------------:|---------:|--------------:|-----|',
+      ...baselineRows,
+      '',
+    ].join('\n'),
+  );
+}

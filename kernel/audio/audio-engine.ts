@@ -22,6 +22,8 @@ import type { SlotSpec } from './slot-spec.ts';
 import { evaluatePlugin } from '../plugins/plugin-runtime.ts';
 import { sendList } from './send-list.ts';
 import { TapRing } from './tap-ring.ts';
+import { busBits, saneBus, type BusBits } from './bus-check.ts';
+import { BusMemory } from './bus-memory.ts';
 
 /** A tap opened by a plugin, as the control thread receives it. */
 export interface TapInfo {
@@ -59,6 +61,8 @@ interface PluginSlot {
   instance: PluginInstance;
   /** The buses this instance obtained (`ctx.bus`, `ctx.findBus`): the only ones it can write, checked after each of its calls. */
   buses: Bus[];
+  /** The integer views of `buses[i]` at i (bus-check.ts), caught up as `buses` grows: no Map lookup per check. */
+  bits: (BusBits | undefined)[];
   /** What its `create` opened (taps, meters): a reset instance writes into the same ones. */
   opened: Opened;
   /** Set when the plugin threw or made non-finite audio: skipped until a new version, a state or a reset replaces the instance. */
@@ -79,8 +83,6 @@ interface Opened {
   meters: Float32Array | null;
 }
 
-/** Samples beyond ±64 (36 dB over full scale) count as a runaway plugin. */
-const RUNAWAY = 64;
 /** Crossfade between an old and a new version of a plugin. */
 const CROSSFADE_MS = 10;
 /** `/engine/stop` fades the output out (and `/engine/start` back in) over this long: no click. */
@@ -115,6 +117,10 @@ export class AudioEngine {
   journal: ControlRing | null = null;
   private readonly outputChannels: Float32Array[] = [];
   private readonly buses = new Map<string, Bus>();
+  /** Each bus's views for the check after a plugin's call (bus-check.ts). */
+  private readonly bits = new Map<Bus, BusBits>();
+  /** Where the buses live while there is room: the check reads them four samples at a time. */
+  private readonly busMemory: BusMemory;
   /** The same buses as an array, so the block path iterates without an iterator object. */
   private busList: Bus[] = [];
   /** Per bus: what it held before a crossfading slot ran, and what the old version made of it. */
@@ -163,6 +169,7 @@ export class AudioEngine {
     shared?: SharedState,
   ) {
     this.bank = new ParamBank(sampleRate, smoothingMs);
+    this.busMemory = new BusMemory(maxBlock);
     this.shared = shared ?? new SharedState();
     this.shared.values[Slot.SampleRate] = sampleRate;
     this.watch = this.shared.values;
@@ -208,8 +215,10 @@ export class AudioEngine {
   bus(name: BusName | string): Bus {
     let b = this.buses.get(name);
     if (!b) {
-      b = { l: new Float32Array(this.maxBlock), r: new Float32Array(this.maxBlock) };
+      const inMemory = this.busMemory.take();
+      b = inMemory?.bus ?? { l: new Float32Array(this.maxBlock), r: new Float32Array(this.maxBlock) };
       this.buses.set(name, b);
+      this.bits.set(b, inMemory === null ? busBits(b) : busBits(b, inMemory.lp, inMemory.rp));
       this.busList = [...this.busList, b];
       this.busSaved = [...this.busSaved, { l: new Float32Array(this.maxBlock), r: new Float32Array(this.maxBlock) }];
       this.busOld = [...this.busOld, { l: new Float32Array(this.maxBlock), r: new Float32Array(this.maxBlock) }];
@@ -231,7 +240,13 @@ export class AudioEngine {
     }
     if (this.busList.every((b) => held.has(b))) return;
     const keep = this.busList.map((b) => held.has(b));
-    for (const [name, b] of this.buses) if (!held.has(b)) this.buses.delete(name);
+    for (const [name, b] of this.buses) {
+      if (held.has(b)) continue;
+      this.buses.delete(name);
+      const bits = this.bits.get(b);
+      if (bits !== undefined && bits.lp >= 0) this.busMemory.give(bits.lp, bits.rp);
+      this.bits.delete(b);
+    }
     this.busList = this.busList.filter((_, i) => keep[i]);
     this.busSaved = this.busSaved.filter((_, i) => keep[i]);
     this.busOld = this.busOld.filter((_, i) => keep[i]);
@@ -311,6 +326,7 @@ export class AudioEngine {
       stage,
       instance: made.instance,
       buses: made.buses,
+      bits: made.buses.map((b) => this.bits.get(b)),
       opened: made.opened,
       bypassed: false,
       faults: old !== undefined && old.spec.slotId === spec.slotId ? old.faults : 0,
@@ -550,11 +566,11 @@ export class AudioEngine {
     try {
       this.run(slot, start, end);
     } catch (e) {
-      this.clean(slot.buses, start, end);
+      this.clean(slot, start, end);
       this.fault(slot, e);
       return false;
     }
-    if (this.clean(slot.buses, start, end)) return true;
+    if (this.clean(slot, start, end)) return true;
     this.fault(slot, undefined);
     return false;
   }
@@ -832,7 +848,7 @@ export class AudioEngine {
       // The old version failing while it fades out only shortens its fade.
     }
     // What the old version made is blended in: never anything non-finite.
-    this.clean(old.buses, start, end);
+    this.clean(old, start, end);
     for (let b = 0; b < nb; b++) {
       copyRange(buses[b], oldOut[b], start, end);
       copyRange(saved[b], buses[b], start, end);
@@ -889,28 +905,21 @@ export class AudioEngine {
    * others are left alone. Checking only its own buses is what puts the blame on the culprit and not
    * on the next plugin that reads what it wrote.
    */
-  private clean(buses: Bus[], start: number, end: number): boolean {
+  private clean(slot: PluginSlot, start: number, end: number): boolean {
+    const buses = slot.buses;
+    const bits = slot.bits;
+    // A bus obtained after create (rare) gets its views here, between the plugin's calls.
+    while (bits.length < buses.length) bits.push(this.bits.get(buses[bits.length]));
     let ok = true;
-    for (let b = 0; b < buses.length; b++) if (!this.sane(buses[b], start, end)) ok = false;
+    for (let b = 0; b < buses.length; b++) if (!this.sane(buses[b], bits[b], start, end)) ok = false;
     return ok;
   }
 
   /** True when the bus holds only finite samples within ±RUNAWAY in [start, end); otherwise silences that range. */
-  private sane(bus: Bus, start: number, end: number): boolean {
-    const l = bus.l;
-    const r = bus.r;
-    let ok = true;
-    for (let i = start; i < end; i++) {
-      const a = l[i];
-      const b = r[i];
-      if (!(a > -RUNAWAY && a < RUNAWAY && b > -RUNAWAY && b < RUNAWAY)) {
-        ok = false;
-        break;
-      }
-    }
-    if (ok) return true;
-    l.fill(0, start, end);
-    r.fill(0, start, end);
+  private sane(bus: Bus, bits: BusBits | undefined, start: number, end: number): boolean {
+    if (saneBus(bus, bits, start, end, this.busMemory)) return true;
+    bus.l.fill(0, start, end);
+    bus.r.fill(0, start, end);
     return false;
   }
 

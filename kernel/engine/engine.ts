@@ -98,6 +98,7 @@ export class Engine implements EngineServices {
   readonly onStop: (() => Promise<void>)[] = [];
   /** Who has talked to us recently: engine-wide notices (plugin errors, reloads) go to them. */
   readonly clients = new Map<string, Remote>();
+  private lastRemote: Remote | null = null;
   private reportTimer: NodeJS.Timeout | undefined;
   private status: StatusReporter | null = null;
   watcher: PluginWatcher | null = null;
@@ -285,7 +286,9 @@ export class Engine implements EngineServices {
   }
 
   dispatch(msg: RouteMessage): void {
-    if (msg.remote) {
+    // The same sender as the last message (a score's every event) is known already: only dispatch evicts.
+    if (msg.remote && msg.remote !== this.lastRemote) {
+      this.lastRemote = msg.remote;
       const key = `${msg.remote.address}:${msg.remote.port}`;
       if (!this.clients.has(key)) {
         if (this.clients.size >= 16) this.clients.delete(this.clients.keys().next().value as string);

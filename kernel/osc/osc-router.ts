@@ -94,7 +94,8 @@ export class OscRouter {
   private readonly aliases = new Map<string, string>();
   /** `replyErrors`: replies the replier threw on (its contract says it never does; counted, not raised). `extraArgs`: messages whose extra trailing arguments were ignored. */
   readonly counters = { messages: 0, errors: 0, unknownAddress: 0, badArgs: 0, badPackets: 0, handlerErrors: 0, late: 0, replyErrors: 0, extraArgs: 0 };
-  lastMessage = '';
+  /** The address of the last message, as received; made printable only when read (a score sends tens of thousands). */
+  private lastAddress = '';
   private readonly pending = new Set<Promise<void>>();
 
   /** Told of every message a route took (its arguments as they came), once its handler finished (`failed`: it threw): a session journal. Never throws. */
@@ -145,6 +146,11 @@ export class OscRouter {
     return undefined;
   }
 
+  /** The last message's address, clipped and with control characters escaped. */
+  get lastMessage(): string {
+    return cleanText(clipText(this.lastAddress, MAX_QUOTE_CHARS), true);
+  }
+
   has(address: string): boolean {
     return this.table.has(address);
   }
@@ -173,7 +179,7 @@ export class OscRouter {
 
   dispatch(msg: RouteMessage): void {
     this.counters.messages++;
-    this.lastMessage = cleanText(clipText(msg.address, MAX_QUOTE_CHARS), true);
+    this.lastAddress = msg.address;
     const route = this.resolve(msg.address);
     if (!route) {
       this.counters.unknownAddress++;

