@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import wavefilePkg from 'wavefile';
 import { PROJECT_ROOT } from './helpers/offline-engine.ts';
-import { makeRoot, startEngineProcess } from './helpers/engine-process.ts';
+import { startEngineProcess } from './helpers/engine-process.ts';
 
 const BIN = path.join(PROJECT_ROOT, 'bin/chronus.mjs');
 
@@ -95,8 +95,9 @@ test('chronus schema prints every module and parameter', async () => {
 });
 
 test('chronus send prints the reply of a running engine', async (t) => {
-  const root = await makeRoot();
-  const engine = await startEngineProcess({ root });
+  // Its own root: stop() removes it.
+  const engine = await startEngineProcess();
+  const { root } = engine;
   t.after(() => engine.stop());
   const ok = await chronus(['send', '/engine/status', '--port', String(engine.port), '--root', root]);
   assert.equal(ok.code, 0, ok.stderr);
@@ -115,10 +116,9 @@ test('chronus send with no engine says so and exits non-zero; a message that ans
   assert.equal(none.stdout, '');
   assert.match(none.stderr, new RegExp(`no reply from 127\\.0\\.0\\.1:${port} within 200 ms — is the engine running\\?`));
 
-  const root = await makeRoot();
-  const engine = await startEngineProcess({ root });
+  const engine = await startEngineProcess();
   t.after(() => engine.stop());
-  const gate = await chronus(['send', '/gate/voice1', '0', '--port', String(engine.port), '--root', root]);
+  const gate = await chronus(['send', '/gate/voice1', '0', '--port', String(engine.port), '--root', engine.root]);
   assert.equal(gate.code, 0, gate.stderr);
   assert.equal(gate.stdout, '', 'a gate answers nothing');
 });

@@ -88,6 +88,7 @@ test('every command block of the README runs as written, against an engine on a 
   t.after(async () => {
     await engine?.stop();
     await rm(work, { recursive: true, force: true });
+    await rm(root, { recursive: true, force: true });
   });
   engine = await startEngineProcess({ root });
   // `npx chronus …` as a user runs it from the package; here from any folder (a shim on PATH).

@@ -56,9 +56,12 @@ export async function startWebEngine(options: { plugins?: string[]; fixtures?: s
   const oscPort = engine.transport?.port;
   const osc = await OscClient.open();
   const close = async () => {
-    await osc.close();
-    await engine.stop();
-    await rm(root, { recursive: true, force: true });
+    try {
+      await osc.close();
+      await engine.stop();
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   };
   if (typeof webPort !== 'number' || typeof oscPort !== 'number') {
     await close();

@@ -35,15 +35,16 @@ say({ started: true, webPort: web.webPort, status: web.engine.plugins.controls.s
 const bonjour = new Bonjour({ interface: '127.0.0.1', bind: '0.0.0.0' });
 const browser = bonjour.find({ type: 'oscjson' });
 const timer = setTimeout(() => { say({ timeout: true }); process.exit(2); }, 20000);
-browser.once('up', async (s) => {
+browser.once('up', (s) => {
   say({ up: { name: s.name, type: s.type, protocol: s.protocol, port: s.port } });
-  browser.once('down', (d) => {
+  // The goodbye comes while the engine stops: exit once it has stopped and its folder is gone.
+  const closed = web.close().then(() => say({ closed: true }));
+  browser.once('down', async (d) => {
     say({ down: d.name });
     clearTimeout(timer);
+    await closed;
     bonjour.destroy(() => process.exit(0));
   });
-  await web.close();
-  say({ closed: true });
 });
 `;
 
