@@ -1,5 +1,5 @@
 /** `chronus render --session <id> -o out.wav [--from T] [--to T] [--format …]`: a journaled session rendered again offline (the format was checked by render.ts). */
-import cliProgress from 'cli-progress';
+import { renderProgress } from './progress.ts';
 import type { Config } from '../kernel/base/config.ts';
 import type { WavSampleFormat } from '../plugin-sdk/wav/index.ts';
 import { readJournal } from './session/read.ts';
@@ -16,21 +16,15 @@ export async function renderSession(config: Config, values: { out?: string; form
   const to = values.to === undefined ? undefined : frameOf(values.to, '--to', sr, journal.marks);
   if (!journal.ended) process.stderr.write(`chronus: session ${journal.head.id} did not close cleanly: rendering up to its last flush (${(journal.endFrame / sr).toFixed(3)} s)\n`);
   if (to !== undefined && to > journal.endFrame) process.stderr.write(`chronus: --to is past the session's end (${(journal.endFrame / sr).toFixed(3)} s): rendering to its end\n`);
-  const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'replaying [{bar}] {percentage}% {value}/{total} s' }, cliProgress.Presets.shades_classic) : null;
-  let started = false;
+  const progress = renderProgress('replaying', sr);
   const result = await replaySession(journal, {
     out: values.out,
     format: values.format as WavSampleFormat | undefined,
     from,
     to,
-    onProgress: (done, total) => {
-      if (!bar) return;
-      if (!started) bar.start(Math.round(total / sr), 0);
-      started = true;
-      bar.update(Math.floor(done / sr));
-    },
+    onProgress: progress.onProgress,
   });
-  bar?.stop();
+  progress.stop();
   for (const e of result.callErrors) process.stderr.write(`chronus: replay: ${e}\n`);
   const start = result.startFrame > 0 ? `from the snapshot at frame ${result.startFrame}` : `from the session's start`;
   process.stdout.write(`chronus: wrote ${values.out} (session ${journal.head.id}, frames ${result.from}–${result.to}, ${(result.frames / sr).toFixed(3)} s; rendered ${start})\n`);

@@ -1,5 +1,5 @@
 /** `chronus render <score.json> -o out.wav`: offline, as fast as possible, with a progress bar. */
-import cliProgress from 'cli-progress';
+import { renderProgress } from './progress.ts';
 import type { Config } from '../kernel/base/config.ts';
 import { Engine } from '../kernel/engine/engine.ts';
 import { Logger } from '../kernel/base/logger.ts';
@@ -20,11 +20,10 @@ export async function renderCommand(config: Config, args: string[], values: { ou
   if (seconds !== undefined && !(seconds > 0)) throw new Error(`--seconds must be a positive number (found '${values.seconds}')`);
   const score = await readScore(scoreFile);
   const engine = await Engine.start({ config, backend: 'offline', log: new Logger((l) => process.stderr.write(`${l}\n`), true) });
-  const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'rendering [{bar}] {percentage}% {value}/{total} s' }, cliProgress.Presets.shades_classic) : null;
   let errors = 0;
   try {
     const sr = engine.audio.sampleRate;
-    let started = false;
+    const progress = renderProgress('rendering', sr);
     const frames = await renderScore(engine, score, {
       out: values.out,
       seconds,
@@ -35,14 +34,9 @@ export async function renderCommand(config: Config, args: string[], values: { ou
           process.stderr.write(`chronus: score: ${replyArgs.join(' ')}\n`);
         }
       },
-      onProgress: (done, total) => {
-        if (!bar) return;
-        if (!started) bar.start(Math.round(total / sr), 0);
-        started = true;
-        bar.update(Math.floor(done / sr));
-      },
+      onProgress: progress.onProgress,
     });
-    bar?.stop();
+    progress.stop();
     process.stdout.write(`chronus: wrote ${values.out} (${(frames / sr).toFixed(3)} s, ${frames} frames)\n`);
   } finally {
     await engine.stop();
