@@ -210,7 +210,7 @@ export class Engine implements EngineServices {
       if (opening) {
         engine.transport = await opening;
         engine.hold = new StartupHold(
-          (address) => address.startsWith('/engine/') && engine.kernelRoutes.has(address),
+          (address) => engine.kernelRoute(address),
           (m) => engine.dispatch(m),
           (remote, address) => remote && engine.replier.send(remote, '/error', [address, ErrorCode.EVENT_QUEUE_FULL, `the engine is starting and holds at most ${MAX_HELD} messages; send again once it listens`]),
         );
@@ -224,33 +224,21 @@ export class Engine implements EngineServices {
         await audioUp;
         await options.attach(engine);
       }
-      await Promise.all([engine.plugins.loadAll().then(() => startTrace('plugins in')), audioUp]);
-      engine.console.enabled = options.console ?? (listen && config.engine.console);
-      // What arrived while starting goes to the router now, before the clock starts: heard on the first block.
+      // The clock starts once the audio halves are in; the control halves (a sampler's kit) start meanwhile.
+      const play = async (): Promise<void> => {
+        await audioUp;
+        startTrace('audio halves in');
+        engine.console.enabled = options.console ?? (listen && config.engine.console);
+        // What arrived while starting goes to the router now, before the clock starts (heard on the first
+        // block), but for what needs a control half still starting: that waits for it.
+        engine.hold?.narrow((address) => engine.playsBeforeControls(address));
+        await engine.router.idle();
+        if (audio instanceof WorkerHost) await engine.runClock(log);
+      };
+      await Promise.all([engine.plugins.loadAll(play).then(() => startTrace('plugins in')), audioUp]);
       engine.hold?.release();
       engine.hold = null;
       await engine.router.idle();
-      if (audio instanceof WorkerHost) {
-        engine.cpuLatency = requestCpuLatency(config.audio.cpuDmaLatencyUs);
-        if (engine.cpuLatency.state === 'held') log.info(`audio: CPUs kept out of idle states slower than ${engine.cpuLatency.requestedUs} µs to leave`);
-        else if (engine.cpuLatency.reason) log.info(`audio: CPU latency request not held (${engine.cpuLatency.reason})`);
-        await audio.run();
-        startTrace('clock running');
-        engine.recovery = new AudioRecovery(
-          {
-            audio,
-            plugins: engine.plugins,
-            registry: engine.registry,
-            control: engine.control,
-            report: (id, code, message) => {
-              log.error(`${id}: ${message}`);
-              engine.broadcast('/engine/error', [id, code, message]);
-            },
-          },
-          { blockMs: config.audio.watchdogMs, callMs: Math.max(1000, 10 * config.audio.watchdogMs) },
-        );
-        engine.recovery.start();
-      }
       engine.reportTimer = setInterval(() => engine.drainReports(), 50);
       engine.reportTimer.unref();
       if (options.status ?? listen) engine.status = StatusReporter.start(engine);
@@ -269,6 +257,48 @@ export class Engine implements EngineServices {
       throw engine.audioFailure ?? e;
     }
     return engine;
+  }
+
+  /** The real-time clock starts, and the watchdog with it. */
+  private async runClock(log: Logger): Promise<void> {
+    const { audio, config } = this;
+    if (!(audio instanceof WorkerHost)) return;
+    this.cpuLatency = requestCpuLatency(config.audio.cpuDmaLatencyUs);
+    if (this.cpuLatency.state === 'held') log.info(`audio: CPUs kept out of idle states slower than ${this.cpuLatency.requestedUs} µs to leave`);
+    else if (this.cpuLatency.reason) log.info(`audio: CPU latency request not held (${this.cpuLatency.reason})`);
+    await audio.run();
+    startTrace('clock running');
+    this.recovery = new AudioRecovery(
+      {
+        audio,
+        plugins: this.plugins,
+        registry: this.registry,
+        control: this.control,
+        report: (id, code, message) => {
+          log.error(`${id}: ${message}`);
+          this.broadcast('/engine/error', [id, code, message]);
+        },
+      },
+      { blockMs: config.audio.watchdogMs, callMs: Math.max(1000, 10 * config.audio.watchdogMs) },
+    );
+    this.recovery.start();
+  }
+
+  /** One of the kernel's own routes: they answer from the moment the socket opens. */
+  private kernelRoute(address: string): boolean {
+    return address.startsWith('/engine/') && this.kernelRoutes.has(address);
+  }
+
+  /**
+   * While the control halves start (the clock running): a parameter or gate of a module whose plugin
+   * has no control half still starting plays now; anything else (plugins' own routes, a drum whose
+   * kit is still loading, an address not mapped yet) waits for them.
+   */
+  private playsBeforeControls(address: string): boolean {
+    if (this.kernelRoute(address)) return true;
+    const module = /^\/(?:mod|gate)\/([^/]+)/.exec(address)?.[1];
+    const owner = module === undefined ? undefined : this.registry.modules.get(module)?.pluginId;
+    return owner !== undefined && this.router.has(address) && !this.plugins.controlStarting(owner);
   }
 
   /** Frame at which a wall-clock time (ms since the epoch) is heard. */

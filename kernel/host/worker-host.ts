@@ -115,7 +115,6 @@ export class WorkerHost implements AudioHost {
       }
       // The first thread is activated without the standby's time limit (a loaded machine may take a while).
       await this.activate(await loading, 0, true, this.backend);
-      this.prepareStandby();
     } catch (e) {
       void loading.then((w) => w.terminate(), () => undefined);
       await this.output?.close();
@@ -285,6 +284,8 @@ export class WorkerHost implements AudioHost {
   async run(): Promise<void> {
     await this.send('run', []);
     await this.output?.start();
+    // The standby loads once the clock runs, not beside the start's own work (2 cores: it cost the start ~0.1 s).
+    if (this.standby === null) this.prepareStandby();
   }
 
   call<K extends AudioCall>(method: K, ...args: Parameters<AudioCalls[K]>): Promise<ReturnType<AudioCalls[K]>> {

@@ -194,7 +194,11 @@ export class PluginHost {
   }
 
   /** Load every enabled plugin folder; failures are reported through `events.failed`. */
-  async loadAll(): Promise<void> {
+  /**
+   * Loads every plugin folder: the audio halves one by one, then `audioIn` (the engine starts its
+   * clock) runs while the control halves start. Resolves when both are done; rejects with `audioIn`'s failure.
+   */
+  async loadAll(audioIn?: () => Promise<void>): Promise<void> {
     const entries = await readdir(this.pluginsDir, { withFileTypes: true });
     const folders = entries.filter((d) => d.isDirectory()).sort((a, b) => a.name.localeCompare(b.name)).map((d) => path.join(this.pluginsDir, d.name));
     // Control halves start once every audio half is in: each sees the whole engine from its create.
@@ -217,17 +221,30 @@ export class PluginHost {
     this.audio.warmUp?.();
     const deferred = this.deferredControls;
     this.deferredControls = null;
-    for (const { folder, start } of deferred) {
+    this.startingControls = new Set(deferred.map((d) => d.id));
+    const playing = Promise.resolve(audioIn?.());
+    // Awaited below: until then its failure must not count as unhandled.
+    playing.catch(() => undefined);
+    for (const { folder, id, start } of deferred) {
       try {
         await start();
       } catch (error) {
         this.events.failed(folder, error as Error);
       }
+      this.startingControls.delete(id);
     }
+    await playing;
   }
 
   /** While `loadAll` runs: control halves to start after every plugin's audio half. */
-  private deferredControls: { folder: string; start: () => Promise<void> }[] | null = null;
+  private deferredControls: { folder: string; id: string; start: () => Promise<void> }[] | null = null;
+  /** Plugins whose control half `loadAll` has yet to start. */
+  private startingControls = new Set<string>();
+
+  /** Whether plugin `id`'s control half is still to start (`loadAll` starts them while the clock runs). */
+  controlStarting(id: string): boolean {
+    return this.startingControls.has(id);
+  }
 
   enabled(manifest: Manifest): boolean {
     return this.config.plugins[manifest.id]?.enabled ?? manifest.enabled;
@@ -568,7 +585,7 @@ export class PluginHost {
 
   private async startControl(manifest: Manifest, folder: string, modules: readonly string[], c: PreparedControl): Promise<void> {
     if (this.deferredControls) {
-      this.deferredControls.push({ folder, start: () => this.startControlNow(manifest, folder, modules, c) });
+      this.deferredControls.push({ folder, id: manifest.id, start: () => this.startControlNow(manifest, folder, modules, c) });
       return;
     }
     await this.startControlNow(manifest, folder, modules, c);
