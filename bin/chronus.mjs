@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { sourcesHash } from '../scripts/sources-hash.mjs';
+import { runWithCodeCache } from './code-cache.mjs';
 
 if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = '8';
 const root = new URL('..', import.meta.url);
@@ -34,7 +35,7 @@ const supervising =
   process.argv[2] === 'start' && process.env.CHRONUS_SUPERVISED !== '1' && !['null', 'offline'].includes(process.env.CHRONUS_AUDIO ?? '');
 if (process.env.CHRONUS_RUNTIME === 'dist') {
   if (supervising) process.exitCode = await (await import('../dist/supervisor.mjs')).supervise(process.argv.slice(1));
-  else await import('../dist/chronus.mjs');
+  else runWithCodeCache(fileURLToPath(new URL('dist/chronus.cjs', root)), ['start', 'render'].includes(process.argv[2]) ? process.argv[2] : 'other');
 } else {
   const { register } = await import('tsx/esm/api');
   register();

@@ -1,11 +1,11 @@
 /**
  * The prebuilt engine (scripts/build.mjs → dist/): bin/chronus.mjs runs it only while it matches the
- * sources, and it renders exactly what the TypeScript run by tsx renders.
+ * sources, and it renders exactly what the TypeScript run by tsx renders, with its code cache or without.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -81,4 +81,20 @@ test('the prebuilt dist/ runs when current and renders the same samples as the T
   assert.ok(x.length > 48000 * 2 * 3, 'a whole second of stereo 24-bit audio');
   assert.ok(x.subarray(44).some((v) => v !== 0), 'not silence');
   assert.ok(x.equals(y), 'dist/ and tsx render identical files');
+
+  // The CLI bundle's code cache (bin/code-cache.mjs): the first render after the build wrote it, the
+  // next uses it, and a damaged one is rejected and written again; the samples never change.
+  const cache = path.join(PROJECT_ROOT, 'dist/chronus.cjs.render.v8cache');
+  assert.ok(existsSync(cache), 'the first render after the build wrote its code cache');
+  const traced = { NODE_DEBUG: 'chronus:startup' };
+  const again = await run(BIN, ['render', score, '-o', path.join(dir, 'again.wav')], traced);
+  assert.match(again.stderr, /code cache chronus\.cjs\.render\.v8cache: used/);
+  assert.ok((await readFile(path.join(dir, 'again.wav'))).equals(x), 'a render from the code cache renders the same');
+  const garbage = Buffer.alloc(4096, 7);
+  writeFileSync(cache, garbage);
+  const damaged = await run(BIN, ['render', score, '-o', path.join(dir, 'damaged.wav')], traced);
+  assert.equal(damaged.code, 0, damaged.stderr);
+  assert.match(damaged.stderr, /code cache chronus\.cjs\.render\.v8cache: rejected/);
+  assert.ok((await readFile(path.join(dir, 'damaged.wav'))).equals(x), 'a damaged code cache changes nothing');
+  assert.ok(!readFileSync(cache).equals(garbage), 'and is written again');
 });

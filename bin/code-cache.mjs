@@ -1,0 +1,47 @@
+// Runs a prebuilt CommonJS bundle (dist/chronus.cjs) with a V8 code cache beside it, so a start or a
+// render does not parse and compile the 1.6 MB bundle again: the first run of a command writes
+// `<file>.<command>.v8cache` as it exits (with the functions that command compiled), later runs of it
+// take their code from there (NODE_DEBUG=chronus:startup says which). Node 20 has
+// no code cache for ES modules (and no module.enableCompileCache), hence a CommonJS bundle and
+// `vm.Script` with `cachedData`. V8 checks a cache against the source, its own version and flags and
+// rejects one that does not match; a rejected or missing cache is written again. A folder that cannot
+// be written (a read-only install) just means no cache.
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { debuglog } from 'node:util';
+import vm from 'node:vm';
+
+const trace = debuglog('chronus:startup');
+
+/** Runs the CommonJS file `file` as `require` would, with its code from the cache kept for `tag` (a command) when it has one. */
+export function runWithCodeCache(file, tag) {
+  const require = createRequire(file);
+  // Node maps stack traces only for files it loads itself: with --enable-source-maps, load it plainly.
+  if (process.sourceMapsEnabled) return require(file);
+  const cacheFile = `${file}.${tag}.v8cache`;
+  let cachedData;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    cachedData = undefined;
+  }
+  // The same wrapper as Node's own for CommonJS, on the first line, so line numbers stay those of the file.
+  const source = `(function (exports, require, module, __filename, __dirname) {${readFileSync(file, 'utf8')}\n})`;
+  const script = new vm.Script(source, { filename: file, cachedData });
+  trace('code cache %s: %s', path.basename(cacheFile), cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'used');
+  if (cachedData === undefined || script.cachedDataRejected) process.once('exit', () => writeCache(script, cacheFile));
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, require, module, file, path.dirname(file));
+  return module.exports;
+}
+
+function writeCache(script, cacheFile) {
+  const tmp = `${cacheFile}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, script.createCachedData());
+    renameSync(tmp, cacheFile);
+  } catch {
+    rmSync(tmp, { force: true });
+  }
+}
