@@ -200,7 +200,7 @@ export class PluginHost {
    */
   async loadAll(audioIn?: () => Promise<void>): Promise<void> {
     const entries = await readdir(this.pluginsDir, { withFileTypes: true });
-    const folders = entries.filter((d) => d.isDirectory()).sort((a, b) => a.name.localeCompare(b.name)).map((d) => path.join(this.pluginsDir, d.name));
+    const folders = entries.filter((d) => d.isDirectory()).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((d) => path.join(this.pluginsDir, d.name));
     // Control halves start once every audio half is in: each sees the whole engine from its create.
     this.deferredControls = [];
     this.deferSendSync = true;
