@@ -28,7 +28,7 @@ export function parseScore(json: unknown, file: string): Score {
     plain.events.sort((a, b) => a.time - b.time);
     return plain;
   }
-  const parsed = ScoreSchema.safeParse(Array.isArray(json) ? { events: json } : json, { reportInput: true });
+  const parsed = ScoreSchema.safeParse(Array.isArray(json) ? { events: json } : json, { reportInput: true, jitless: true });
   if (!parsed.success) {
     throw new ChronusError(ErrorCode.CONFIG_INVALID, `${file} is not a valid score:`, {
       details: formatZodIssues(parsed.error, file, json),

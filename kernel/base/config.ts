@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { ChronusError, ErrorCode, formatZodIssues, preview } from './errors.ts';
+import { ChronusError, ErrorCode, formatZodIssues, PARSE_ONCE, preview } from './errors.ts';
 import { PLUGIN_ID_RE } from '../plugins/manifest.ts';
 import { isLoopback, parseAllowEntry } from '../osc/osc-allow-list.ts';
 
@@ -224,7 +224,7 @@ export function loadConfig({ root, env = process.env, localFile }: LoadConfigOpt
     return label(defaultFile);
   };
 
-  const parsed = ConfigSchema.safeParse(merged);
+  const parsed = ConfigSchema.safeParse(merged, PARSE_ONCE);
   if (!parsed.success) {
     for (const line of formatZodIssues(parsed.error, sourceOf, merged)) {
       const v = ENV_VARS.find((e) => line.startsWith(`env ${e.name}: `));

@@ -107,3 +107,10 @@ export function isChronusError(error: unknown, code?: ErrorCode): error is Chron
 }
 
 export { formatArgIssues, formatZodIssues, preview, type IssueSource } from '../../plugin-sdk/zod-issues.ts';
+
+/**
+ * Parse options for a document read once (config, a manifest, a parameter table): zod's fast path
+ * compiles a parser per object schema with `new Function` on its first parse, which pays only for
+ * schemas parsed again and again (OSC arguments); for these it was most of the parse.
+ */
+export const PARSE_ONCE = { jitless: true } as const;

@@ -8,7 +8,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { ChronusError, ErrorCode, formatZodIssues, preview } from '../base/errors.ts';
+import { ChronusError, ErrorCode, formatZodIssues, PARSE_ONCE, preview } from '../base/errors.ts';
 import { MODULE_ID_RE, PLUGIN_ID_RE } from '../../plugin-sdk/ids.ts';
 
 export { MODULE_ID_RE, PLUGIN_ID_RE };
@@ -183,7 +183,7 @@ export function parseManifest(json: unknown, file: string, apiVersion: number): 
       hint: fix,
     });
   }
-  const parsed = ManifestSchema.safeParse(json);
+  const parsed = ManifestSchema.safeParse(json, PARSE_ONCE);
   if (!parsed.success) {
     throw new ChronusError(ErrorCode.PLUGIN_MANIFEST_INVALID, `${file} is not a valid plugin manifest:`, {
       details: formatZodIssues(parsed.error, file, json),

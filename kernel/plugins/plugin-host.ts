@@ -16,7 +16,7 @@ import type vm from 'node:vm';
 import type { ControlDefinition } from '../../plugin-sdk/control.ts';
 import type { LegacyReader } from '../../plugin-sdk/legacy.ts';
 import type { Config } from '../base/config.ts';
-import { ChronusError, ErrorCode, formatZodIssues } from '../base/errors.ts';
+import { ChronusError, ErrorCode, formatZodIssues, PARSE_ONCE } from '../base/errors.ts';
 import { expandModules, readManifest, type Manifest } from './manifest.ts';
 import type { OscRouter } from '../osc/osc-router.ts';
 import type { ParamControl } from '../params/param-control.ts';
@@ -338,7 +338,7 @@ export class PluginHost {
       throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}" failed to load: ${where ? `${where}: ` : ''}${(error as Error).message.split('\n')[0]}`, { cause: error });
     }
     this.checkAliasConflicts(manifest, definition, label);
-    const table = paramTableSchema.safeParse(definition.params);
+    const table = paramTableSchema.safeParse(definition.params, PARSE_ONCE);
     if (!table.success) {
       throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}" declares an invalid parameter table:`, {
         details: formatZodIssues(table.error, `${manifest.id} params`, definition.params),
