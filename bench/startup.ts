@@ -5,7 +5,10 @@
  * start); medians over `--runs`, after one start that is not counted (it fills the caches). Nothing
  * here is asserted.
  *
- *   npm run bench -- startup [--runs 7] [--backend auto|null] [--only start|render] [--resend] [--bin <other checkout>/bin/chronus.mjs]
+ *   npm run bench -- startup [--runs 7] [--backend auto|null] [--only start|render] [--resend] [--bin <checkout>/bin/chronus.mjs ...]
+ *
+ * `--bin` (repeatable): the checkouts measured, default this one; with several, their runs alternate
+ * (one of each in turn), so all see the same load on a shared machine and their ratios hold.
  *
  * `--resend`: the gate is sent again with every status request once the engine answers (for an engine
  * that drops what arrives before it listens).
@@ -24,17 +27,17 @@ import { freeUdpPort } from '../test/helpers/free-port.ts';
 import { PROJECT_ROOT } from '../test/helpers/offline-engine.ts';
 import type { EngineStatus } from '../kernel/status/engine-status.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' }, backend: { type: 'string', default: 'auto' }, only: { type: 'string' }, resend: { type: 'boolean', default: false }, bin: { type: 'string' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' }, backend: { type: 'string', default: 'auto' }, only: { type: 'string' }, resend: { type: 'boolean', default: false }, bin: { type: 'string', multiple: true } } });
 const runs = Number(values.runs);
 const HOST = '127.0.0.1';
-// `--bin`: another checkout's bin/chronus.mjs (its plugins and config are used too), for before/after in one run.
-const BIN = path.resolve(values.bin ?? path.join(PROJECT_ROOT, 'bin/chronus.mjs'));
-const PACKAGE = path.dirname(path.dirname(BIN));
+// `--bin`: checkouts' bin/chronus.mjs (their plugins and config are used too), for before/after in one run.
+const BINS = (values.bin ?? [path.join(PROJECT_ROOT, 'bin/chronus.mjs')]).map((b) => path.resolve(b));
+const packageOf = (bin: string) => path.dirname(path.dirname(bin));
 
 /** A temp root with the package's plugins and its config (the web plugin on any free port). */
-async function packageRoot(): Promise<string> {
-  const root = await makeRoot(path.join(PACKAGE, 'plugins'));
-  const config = JSON.parse(await readFile(path.join(PACKAGE, 'config/default.json'), 'utf8')) as { plugins: Record<string, Record<string, unknown>> };
+async function packageRoot(bin: string): Promise<string> {
+  const root = await makeRoot(path.join(packageOf(bin), 'plugins'));
+  const config = JSON.parse(await readFile(path.join(packageOf(bin), 'config/default.json'), 'utf8')) as { plugins: Record<string, Record<string, unknown>> };
   config.plugins.web = { ...config.plugins.web, port: 0 };
   await writeFile(path.join(root, 'config/default.json'), JSON.stringify(config));
   return root;
@@ -48,12 +51,12 @@ interface StartFigures {
   listeningMs: number;
 }
 
-async function oneStart(root: string): Promise<StartFigures> {
+async function oneStart(bin: string, root: string): Promise<StartFigures> {
   const port = await freeUdpPort();
   const pinger = await OscClient.open();
   const player = await OscClient.open();
   const t0 = performance.now();
-  const proc = spawn(process.execPath, [BIN, 'start', '--root', root], {
+  const proc = spawn(process.execPath, [bin, 'start', '--root', root], {
     env: { ...process.env, CHRONUS_AUDIO: values.backend!, CHRONUS_OSC_PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -98,30 +101,30 @@ async function oneStart(root: string): Promise<StartFigures> {
 }
 
 async function startFigures(): Promise<void> {
-  const root = await packageRoot();
+  const roots = await Promise.all(BINS.map((bin) => packageRoot(bin)));
   try {
-    await oneStart(root);
-    const all: StartFigures[] = [];
-    for (let i = 0; i < runs; i++) all.push(await oneStart(root));
-    process.stdout.write(
-      [
-        `${BIN}: chronus start (backend ${values.backend}), from the spawn:`,
-        `  OSC answering (first /engine/pong):  ${range(all.map((f) => f.answerMs))}`,
-        `  first sound (a gate sent at spawn):  ${range(all.map((f) => f.soundMs))}`,
-        `  "listening" printed:                 ${range(all.map((f) => f.listeningMs))}`,
-        '',
-      ].join('\n'),
-    );
+    for (const [i, bin] of BINS.entries()) await oneStart(bin, roots[i]);
+    const all: StartFigures[][] = BINS.map(() => []);
+    for (let r = 0; r < runs; r++) for (const [i, bin] of BINS.entries()) all[i].push(await oneStart(bin, roots[i]));
+    for (const [i, bin] of BINS.entries()) {
+      process.stdout.write(
+        [
+          `${bin}: chronus start (backend ${values.backend}), from the spawn:`,
+          `  OSC answering (first /engine/pong):  ${range(all[i].map((f) => f.answerMs))}`,
+          `  first sound (a gate sent at spawn):  ${range(all[i].map((f) => f.soundMs))}`,
+          `  "listening" printed:                 ${range(all[i].map((f) => f.listeningMs))}`,
+          '',
+        ].join('\n'),
+      );
+    }
   } finally {
-    await rm(root, { recursive: true, force: true });
+    for (const root of roots) await rm(root, { recursive: true, force: true });
   }
 }
 
 async function renderFigures(): Promise<void> {
-  const root = await packageRoot();
+  const roots = await Promise.all(BINS.map((bin) => packageRoot(bin)));
   try {
-    const score = path.join(root, 'empty.json');
-    await writeFile(score, JSON.stringify({ seconds: 0.01, events: [] }));
     const once = async (args: string[]) => {
       const t0 = performance.now();
       const proc = spawn(process.execPath, args, { stdio: 'ignore' });
@@ -129,22 +132,29 @@ async function renderFigures(): Promise<void> {
       if (code !== 0) throw new Error(`${args.join(' ')} exited with ${String(code)}`);
       return performance.now() - t0;
     };
-    const render = [BIN, 'render', score, '-o', path.join(root, 'out.wav'), '--root', root];
-    await once(render);
+    const renders = await Promise.all(
+      BINS.map(async (bin, i) => {
+        const score = path.join(roots[i], 'empty.json');
+        await writeFile(score, JSON.stringify({ seconds: 0.01, events: [] }));
+        return [bin, 'render', score, '-o', path.join(roots[i], 'out.wav'), '--root', roots[i]];
+      }),
+    );
+    for (const render of renders) await once(render);
     const node: number[] = [];
-    const renders: number[] = [];
-    // Interleaved, so both see the same load on a shared machine.
-    for (let i = 0; i < runs; i++) {
+    const times: number[][] = BINS.map(() => []);
+    // Interleaved, so all see the same load on a shared machine.
+    for (let r = 0; r < runs; r++) {
       node.push(await once(['-e', '0']));
-      renders.push(await once(render));
+      for (const [i, render] of renders.entries()) times[i].push(await once(render));
     }
-    process.stdout.write([`empty render (0.01 s of audio), whole process: ${range(renders)}`, `  node -e 0 on the same machine:     ${range(node)}`, ''].join('\n'));
+    for (const [i, bin] of BINS.entries()) process.stdout.write(`${bin}: empty render (0.01 s of audio), whole process: ${range(times[i])}\n`);
+    process.stdout.write(`node -e 0 on the same machine: ${range(node)}\n`);
   } finally {
-    await rm(root, { recursive: true, force: true });
+    for (const root of roots) await rm(root, { recursive: true, force: true });
   }
 }
 
-// Which runtime the measured checkout uses (a stale dist/ means the TypeScript under tsx: slower).
-process.stdout.write(spawnSync(process.execPath, [BIN, 'version'], { encoding: 'utf8' }).stdout);
+// Which runtime each measured checkout uses (a stale dist/ means the TypeScript under tsx: slower).
+for (const bin of BINS) process.stdout.write(`${bin}: ${spawnSync(process.execPath, [bin, 'version'], { encoding: 'utf8' }).stdout}`);
 if (values.only !== 'render') await startFigures();
 if (values.only !== 'start') await renderFigures();
