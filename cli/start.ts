@@ -2,6 +2,7 @@
 import type { Config } from '../kernel/base/config.ts';
 import { Engine } from '../kernel/engine/engine.ts';
 import { Slot } from '../kernel/audio/shared-state.ts';
+import { keepCarryOver, restoreCarryOver } from './carry-over.ts';
 import { installLastResort } from './last-resort.ts';
 import { supervise, type EngineReport, type HeldOut, type UnderflowReport } from './supervisor.ts';
 import { SessionJournal } from './session/journal.ts';
@@ -32,6 +33,9 @@ export async function startCommand(config: Config, root: string): Promise<number
   });
   // From here on nothing that goes wrong on this thread ends the process: it is logged and counted.
   const removeLastResort = installLastResort(engine);
+  const carryFile = process.env.CHRONUS_CARRY;
+  if (carryFile && process.env.CHRONUS_RESTARTED) engine.log.info(await restoreCarryOver(engine, carryFile));
+  const stopCarrying = carryFile ? keepCarryOver(engine, carryFile, (text) => engine.log.warn(text)) : () => undefined;
   const { transport, audio } = engine;
   let counted = 0;
   // Under a supervisor: if it goes away (even by SIGKILL) the IPC channel closes, and so do we.
@@ -61,6 +65,7 @@ export async function startCommand(config: Config, root: string): Promise<number
   await session.journal?.close().catch((e: Error) => engine.log.error(`session journal: ${e.message}`));
   clearTimeout(deadline);
   removeLastResort();
+  stopCarrying();
   stopBeating();
   process.disconnect?.();
   return 0;

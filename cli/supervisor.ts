@@ -10,14 +10,15 @@
  *   The engine sends a heartbeat; when it dies, or its heartbeat stops for longer than it said it
  *   may, the supervisor reads the breadcrumb the engine keeps (kernel/plugins/breadcrumb.ts), names
  *   the plugin whose code was running, and starts the engine again without it — it loads again when
- *   its files change. An engine that keeps failing (RESTARTS_ALLOWED in RESTART_WINDOW_MS) is not
- *   started again.
+ *   its files change, and with the values the last one had (cli/carry-over.ts). An engine that keeps
+ *   failing (RESTARTS_ALLOWED in RESTART_WINDOW_MS) is not started again.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { TEMP_SUFFIX } from '../kernel/base/atomic-file.ts';
 import { parseBreadcrumb } from '../kernel/plugins/breadcrumb.ts';
 
 const NATIVE_STDOUT = /^(PortAudio V|Input |Output |AudioIO: |Finishing (input|output)|NAPI )/;
@@ -58,8 +59,14 @@ export function breadcrumbFile(pid: number): string {
   return path.join(os.tmpdir(), `chronus-breadcrumb-${pid}`);
 }
 
+/** The values and states an engine under supervisor `pid` carries into the next one (cli/carry-over.ts). */
+export function carryFile(pid: number): string {
+  return path.join(os.tmpdir(), `chronus-carry-${pid}.json`);
+}
+
 export async function supervise(argv: string[]): Promise<number> {
   const breadcrumb = breadcrumbFile(process.pid);
+  const carry = carryFile(process.pid);
   const held = new Map<string, string>();
   const restarts: number[] = [];
   let stopping = false;
@@ -77,7 +84,7 @@ export async function supervise(argv: string[]): Promise<number> {
   try {
     for (;;) {
       rmSync(breadcrumb, { force: true });
-      const env: Record<string, string> = { CHRONUS_BREADCRUMB: breadcrumb, CHRONUS_HELD_OUT: JSON.stringify([...held].map(([id, reason]) => ({ id, reason }))), CHRONUS_RESTARTED: note };
+      const env: Record<string, string> = { CHRONUS_BREADCRUMB: breadcrumb, CHRONUS_CARRY: carry, CHRONUS_HELD_OUT: JSON.stringify([...held].map(([id, reason]) => ({ id, reason }))), CHRONUS_RESTARTED: note };
       // Started again on the port it had (one chosen by the OS included): its clients carry on.
       if (port !== '') env.CHRONUS_OSC_PORT = port;
       child = spawnEngine(argv, env, (id) => held.delete(id), (p) => (port = p));
@@ -97,6 +104,8 @@ export async function supervise(argv: string[]): Promise<number> {
     }
   } finally {
     rmSync(breadcrumb, { force: true });
+    rmSync(carry, { force: true });
+    rmSync(`${carry}${TEMP_SUFFIX}`, { force: true });
   }
 }
 

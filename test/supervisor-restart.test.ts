@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { OscClient } from '../cli/osc-client.ts';
-import { breadcrumbFile } from '../cli/supervisor.ts';
+import { breadcrumbFile, carryFile } from '../cli/supervisor.ts';
 import { engineUnder, makeRoot, startEngineProcess, type EngineProcess } from './helpers/engine-process.ts';
 import { PROJECT_ROOT } from './helpers/offline-engine.ts';
 
@@ -90,6 +90,12 @@ test('an engine that dies inside a control half starts again on its port without
   const client = await OscClient.open();
   t.after(() => client.close());
   assert.equal((await ask(client, engine.port, '/ctl/ping', '/ctl/pong')).address, '/ctl/pong');
+  // A value set over OSC, written down for a restart (the engine does so every second).
+  client.send(HOST, engine.port, '/mod/tone1/freq', [330]);
+  for (let tries = 0; !(await readFile(carryFile(engine.proc.pid as number), 'utf8').catch(() => '')).includes('"freq":330'); tries++) {
+    assert.ok(tries < 400, 'the carry-over file has the new value');
+    await new Promise((r) => setTimeout(r, 25));
+  }
 
   client.send(HOST, engine.port, '/ctl/stall');
   const crumbFile = breadcrumbFile(engine.proc.pid as number);
@@ -106,6 +112,10 @@ test('an engine that dies inside a control half starts again on its port without
   assert.match(said, /PLUGIN_HELD_OUT: plugin "ctl" was kept out of this start/);
   const refused = await ask(client, engine.port, '/ctl/ping', '/error');
   assert.deepEqual(refused.args.slice(0, 2), ['/ctl/ping', 'CTL_NOT_LOADED']);
+  assert.match(String(refused.args[2]), /kept out of this start: the engine process ended \(SIGKILL\) while its control half ran; save a fix/);
+  // It comes back with the values the engine had.
+  assert.match(said, /carried over \d+ parameter values and the state of \d+ plugins/);
+  assert.match(String((await ask(client, engine.port, '/engine/list', '/engine/list')).args[0]), /tone1 \[tone\] gate: freq=330 /);
   // The rest plays: the fixture tone sounds on its gate.
   client.send(HOST, engine.port, '/gate/tone1', [1]);
   await soundComesOut(client, engine.port);

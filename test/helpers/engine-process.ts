@@ -4,7 +4,7 @@ import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { breadcrumbFile } from '../../cli/supervisor.ts';
+import { breadcrumbFile, carryFile } from '../../cli/supervisor.ts';
 import { PROJECT_ROOT, writeTestConfig } from './offline-engine.ts';
 
 export interface EngineProcess {
@@ -76,8 +76,9 @@ export async function startEngineProcess(options: { root?: string; env?: Record<
     proc.kill('SIGKILL');
     process.kill(engine, 'SIGKILL');
     await exited;
-    // The supervisor had no chance to remove it.
-    await rm(breadcrumbFile(proc.pid as number), { force: true });
+    // The supervisor had no chance to remove them.
+    for (const file of [breadcrumbFile(proc.pid as number), carryFile(proc.pid as number)]) await rm(file, { force: true });
+    await rm(`${carryFile(proc.pid as number)}.tmp`, { force: true });
   };
   return { root, port, proc, output, stop, killHard };
 }
