@@ -207,10 +207,10 @@ export class PluginHost {
     this.heldOut.set(id, { reason, seen: false });
   }
 
-  /** Load every enabled plugin folder; failures are reported through `events.failed`. */
   /**
-   * Loads every plugin folder: the audio halves one by one, then `audioIn` (the engine starts its
-   * clock) runs while the control halves start. Resolves when both are done; rejects with `audioIn`'s failure.
+   * Loads every enabled plugin folder (failures are reported through `events.failed`): the audio
+   * halves one by one, then `audioIn` (the engine starts its clock) runs while the control halves
+   * start. Resolves when both are done; rejects with `audioIn`'s failure.
    */
   async loadAll(audioIn?: () => Promise<void>): Promise<void> {
     const entries = await readdir(this.pluginsDir, { withFileTypes: true });
