@@ -962,12 +962,14 @@ export class AudioEngine {
     let gain = this.outputGain;
     for (let i = 0; i < frames; i++) {
       if (gain !== target) gain = target > gain ? (gain + step < 1 ? gain + step : 1) : gain - step > 0 ? gain - step : 0;
+      // Clip to ±1, NaN → 0, with every comparison run on every sample: a branch first taken late
+      // (the first clipped sample) would throw away V8's optimised code of the whole block.
       let a = l[i] * gain;
       let b = r[i] * gain;
-      if (!(a > -1)) a = a === a ? -1 : 0;
-      else if (a > 1) a = 1;
-      if (!(b > -1)) b = b === b ? -1 : 0;
-      else if (b > 1) b = 1;
+      a = a > 1 ? 1 : a < -1 ? -1 : a;
+      b = b > 1 ? 1 : b < -1 ? -1 : b;
+      a = a === a ? a : 0;
+      b = b === b ? b : 0;
       outL[i] = a;
       outR[i] = b;
       const aa = a < 0 ? -a : a;
