@@ -7,6 +7,13 @@
  * confirmation with xruns steps N down by 4 and confirms again (at most 3 times). Nothing is asserted.
  *
  *   npm run bench -- headroom [--blocks 128,256] [--probe-seconds 20] [--confirm-minutes 2] [--start 32]
+ *                             [--lead 3]
+ *
+ * `--lead` sets audio.leadBlocks (blocks rendered ahead of the clock, default 3 as the config's): at
+ * 128 frames 3 blocks are 8 ms of margin against a late wake-up, at 256 frames 16 ms; `--lead 6` at
+ * 128 frames gives the same 16 ms. Each probe also prints the engine's xrun detail (how late the
+ * last late block woke, what it took to render, the worst wake-up delay and sleep overrun), and
+ * bench/pacing.ts measures the same loop with no engine at all: the machine's own late wake-ups.
  *
  * The load per voice is the reference workload's (WORKLOAD.md): a saw through the lowpass at Q 2,
  * ADSR 5 ms / 100 ms / 0.6 / 150 ms, amp 0.25/√N, sent to reverb1 and delay1 and the chorus, every
@@ -34,6 +41,7 @@ const { values } = parseArgs({
     'probe-seconds': { type: 'string', default: '20' },
     'confirm-minutes': { type: 'string', default: '2' },
     start: { type: 'string', default: '32' },
+    lead: { type: 'string', default: '3' },
   },
 });
 const blockSizes = values.blocks.split(',').map(Number);
@@ -49,6 +57,7 @@ interface Probe {
   seconds: number;
   xruns: number;
   blockMs: EngineStatus['blockMs'];
+  xrunDetail: EngineStatus['xrunDetail'];
   steal: string[];
 }
 
@@ -63,7 +72,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 /** One engine at `voices` voices and `block` frames, playing the workload for `seconds`; its xruns after a settling time. */
 async function probe(voices: number, block: number, seconds: number): Promise<Probe> {
   const root = await makeRoot();
-  await writeFile(path.join(root, 'config/local.json'), JSON.stringify({ audio: { bufferSize: block } }));
+  await writeFile(path.join(root, 'config/local.json'), JSON.stringify({ audio: { bufferSize: block, leadBlocks: Number(values.lead) } }));
   const engine = await startEngineProcess({ root, env: { CHRONUS_NUM_VOICES: String(voices) } });
   const stop = async () => {
     await engine.stop();
@@ -106,7 +115,7 @@ async function probe(voices: number, block: number, seconds: number): Promise<Pr
     const steal = new StealMonitor(async () => (await status()).xruns);
     await new Promise((r) => setTimeout(r, seconds * 1000));
     const last = await status();
-    return { voices, block, seconds, xruns: last.xruns - first.xruns, blockMs: last.blockMs, steal: steal.stop() };
+    return { voices, block, seconds, xruns: last.xruns - first.xruns, blockMs: last.blockMs, xrunDetail: last.xrunDetail, steal: steal.stop() };
   } finally {
     await client.close();
     running = null;
@@ -116,7 +125,9 @@ async function probe(voices: number, block: number, seconds: number): Promise<Pr
 
 function describe(p: Probe): string {
   const share = (ms: number) => `${ms.toFixed(3)} ms (${((100 * ms) / p.blockMs.deadline).toFixed(1)} %)`;
-  return `N=${p.voices} @ ${p.block} frames, ${p.seconds} s: ${p.xruns} xruns; block render p50 ${share(p.blockMs.p50)}, p99 ${share(p.blockMs.p99)}, max ${share(p.blockMs.max)}`;
+  const x = p.xrunDetail;
+  const late = p.xruns > 0 ? `; last xrun woke ${x.lastLateMs.toFixed(1)} ms late, rendered in ${x.lastRenderMs.toFixed(2)} ms` : '';
+  return `N=${p.voices} @ ${p.block} frames, ${p.seconds} s: ${p.xruns} xruns; block render p50 ${share(p.blockMs.p50)}, p99 ${share(p.blockMs.p99)}, max ${share(p.blockMs.max)}${late}; worst wake-up delay ${x.maxWakeDelayMs.toFixed(1)} ms, sleep overrun ${x.maxSleepOverrunMs.toFixed(1)} ms`;
 }
 
 async function logged(voices: number, block: number, seconds: number): Promise<Probe> {
@@ -150,7 +161,7 @@ async function search(block: number): Promise<number> {
 }
 
 const rows: string[] = [];
-process.stdout.write(`headroom: null backend, every plugin of the default config, probes ${probeSeconds} s, confirmation ${confirmMinutes} min\n`);
+process.stdout.write(`headroom: null backend, every plugin of the default config, lead ${values.lead} blocks, probes ${probeSeconds} s, confirmation ${confirmMinutes} min\n`);
 for (const block of blockSizes) {
   process.stdout.write(`${block}-frame blocks (${((1000 * block) / 48000).toFixed(2)} ms):\n`);
   let n = await search(block);
