@@ -11,9 +11,10 @@
  *
  * `--lead` sets audio.leadBlocks (blocks rendered ahead of the clock, default 3 as the config's): at
  * 128 frames 3 blocks are 8 ms of margin against a late wake-up, at 256 frames 16 ms; `--lead 6` at
- * 128 frames gives the same 16 ms. Each probe also prints the engine's xrun detail (how late the
- * last late block woke, what it took to render, the worst wake-up delay and sleep overrun), and
- * bench/pacing.ts measures the same loop with no engine at all: the machine's own late wake-ups.
+ * 128 frames gives the same 16 ms. Each probe also prints the engine's xrun detail (how far past its
+ * deadline the last late block was done, what it took to render, the worst wake-up delay and sleep
+ * overrun), and bench/pacing.ts measures the same loop with no engine at all: the machine's own
+ * late wake-ups.
  *
  * The load per voice is the reference workload's (WORKLOAD.md): a saw through the lowpass at Q 2,
  * ADSR 5 ms / 100 ms / 0.6 / 150 ms, amp 0.25/√N, sent to reverb1 and delay1 and the chorus, every
@@ -126,7 +127,7 @@ async function probe(voices: number, block: number, seconds: number): Promise<Pr
 function describe(p: Probe): string {
   const share = (ms: number) => `${ms.toFixed(3)} ms (${((100 * ms) / p.blockMs.deadline).toFixed(1)} %)`;
   const x = p.xrunDetail;
-  const late = p.xruns > 0 ? `; last xrun woke ${x.lastLateMs.toFixed(1)} ms late, rendered in ${x.lastRenderMs.toFixed(2)} ms` : '';
+  const late = p.xruns > 0 ? `; last xrun: done ${x.lastLateMs.toFixed(1)} ms after its deadline, rendered in ${x.lastRenderMs.toFixed(2)} ms` : '';
   return `N=${p.voices} @ ${p.block} frames, ${p.seconds} s: ${p.xruns} xruns; block render p50 ${share(p.blockMs.p50)}, p99 ${share(p.blockMs.p99)}, max ${share(p.blockMs.max)}${late}; worst wake-up delay ${x.maxWakeDelayMs.toFixed(1)} ms, sleep overrun ${x.maxSleepOverrunMs.toFixed(1)} ms`;
 }
 
