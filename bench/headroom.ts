@@ -34,6 +34,7 @@ import { parseArgs } from 'node:util';
 import type { EngineStatus } from '../kernel/status/engine-status.ts';
 import { OscClient } from '../cli/osc-client.ts';
 import { StealMonitor } from './steal-monitor.ts';
+import { realtimeThreadsPerCpu } from '../kernel/platform/cpu-affinity.ts';
 import { makeRoot, startEngineProcess } from '../test/helpers/engine-process.ts';
 
 const { values } = parseArgs({
@@ -59,6 +60,8 @@ interface Probe {
   xruns: number;
   blockMs: EngineStatus['blockMs'];
   xrunDetail: EngineStatus['xrunDetail'];
+  /** Most real-time threads of other processes seen at once (sampled every second; the engine's own audio thread not counted). */
+  otherRealtime: number;
   steal: string[];
 }
 
@@ -114,9 +117,16 @@ async function probe(voices: number, block: number, seconds: number): Promise<Pr
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     const first = await status();
     const steal = new StealMonitor(async () => (await status()).xruns);
+    // Other engines' audio threads share the CPUs at the same SCHED_RR priority (100 ms time slices).
+    let otherRealtime = 0;
+    const rt = setInterval(() => {
+      const n = realtimeThreadsPerCpu().reduce((a, b) => a + b, 0) - 1;
+      if (n > otherRealtime) otherRealtime = Math.round(n);
+    }, 1000);
     await new Promise((r) => setTimeout(r, seconds * 1000));
+    clearInterval(rt);
     const last = await status();
-    return { voices, block, seconds, xruns: last.xruns - first.xruns, blockMs: last.blockMs, xrunDetail: last.xrunDetail, steal: steal.stop() };
+    return { voices, block, seconds, xruns: last.xruns - first.xruns, blockMs: last.blockMs, xrunDetail: last.xrunDetail, otherRealtime, steal: steal.stop() };
   } finally {
     await client.close();
     running = null;
@@ -128,7 +138,7 @@ function describe(p: Probe): string {
   const share = (ms: number) => `${ms.toFixed(3)} ms (${((100 * ms) / p.blockMs.deadline).toFixed(1)} %)`;
   const x = p.xrunDetail;
   const late = p.xruns > 0 ? `; last xrun: done ${x.lastLateMs.toFixed(1)} ms after its deadline, rendered in ${x.lastRenderMs.toFixed(2)} ms` : '';
-  return `N=${p.voices} @ ${p.block} frames, ${p.seconds} s: ${p.xruns} xruns; block render p50 ${share(p.blockMs.p50)}, p99 ${share(p.blockMs.p99)}, max ${share(p.blockMs.max)}${late}; worst wake-up delay ${x.maxWakeDelayMs.toFixed(1)} ms, sleep overrun ${x.maxSleepOverrunMs.toFixed(1)} ms`;
+  return `N=${p.voices} @ ${p.block} frames, ${p.seconds} s: ${p.xruns} xruns; block render p50 ${share(p.blockMs.p50)}, p99 ${share(p.blockMs.p99)}, max ${share(p.blockMs.max)}${late}; worst wake-up delay ${x.maxWakeDelayMs.toFixed(1)} ms, sleep overrun ${x.maxSleepOverrunMs.toFixed(1)} ms; other real-time threads: up to ${p.otherRealtime}`;
 }
 
 async function logged(voices: number, block: number, seconds: number): Promise<Probe> {

@@ -10,12 +10,14 @@
  *
  * Prints the wake-ups later than 1, 2, 5, 8 and 16 ms, the latest, the xruns the null backend would
  * have counted (a block finished after its deadline; the clock then re-anchors, as there), and the
- * steal time of each CPU over the run (/proc/stat: time the hypervisor ran something else).
+ * steal time of each CPU over the run (/proc/stat: time the hypervisor ran something else) and the
+ * most real-time threads of other processes seen at once (other engines' audio threads run at the
+ * same SCHED_RR priority: a busy one takes the CPU for 100 ms time slices).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { pinThisThread, reserveAudioCpu } from '../kernel/platform/cpu-affinity.ts';
+import { pinThisThread, realtimeThreadsPerCpu, reserveAudioCpu } from '../kernel/platform/cpu-affinity.ts';
 import { raiseAudioThreadPriority } from '../kernel/platform/thread-priority.ts';
 
 interface Setup {
@@ -104,6 +106,12 @@ if (!isMainThread) {
     `pacing: ${setup.block}-frame blocks (${blockMs.toFixed(2)} ms), lead ${setup.lead} (${(setup.lead * blockMs).toFixed(1)} ms of margin), ${setup.renderMs} ms spin per block, ${setup.seconds} s, no engine\n`,
   );
   const stealBefore = stealMs();
+  // Other processes' real-time threads (other engines' audio threads) share the CPUs at the same priority.
+  let otherRealtime = 0;
+  const rt = setInterval(() => {
+    const n = Math.round(realtimeThreadsPerCpu().reduce((a, b) => a + b, 0));
+    if (n > otherRealtime) otherRealtime = n;
+  }, 1000);
   // A .ts worker entry needs tsx registered in its own thread first (as kernel/host/audio-worker.mjs does).
   const boot = `import { register } from 'tsx/esm/api'; register(); await import(${JSON.stringify(import.meta.url)});`;
   const worker = new Worker(boot, { eval: true, workerData: setup });
@@ -111,6 +119,7 @@ if (!isMainThread) {
     worker.once('message', resolve);
     worker.once('error', reject);
   });
+  clearInterval(rt);
   await worker.terminate();
   reserved?.restore();
   const steal = stealMs().map((ms, i) => ms - (stealBefore[i] ?? 0));
@@ -119,7 +128,7 @@ if (!isMainThread) {
       `  thread: ${r.priority}${r.pinned ? `, alone on CPU ${setup.cpu}` : ', not pinned'}; ${r.blocks} blocks`,
       `  wake-ups late by more than ${THRESHOLDS_MS.map((t, i) => `${t} ms: ${r.late[i]}`).join(', ')}; latest ${r.maxLate.toFixed(1)} ms`,
       `  xruns (a block finished after its deadline): ${r.xruns}`,
-      `  steal over the run, per CPU: ${steal.map((ms) => `${ms} ms`).join(', ') || 'n/a'}`,
+      `  steal over the run, per CPU: ${steal.map((ms) => `${ms} ms`).join(', ') || 'n/a'}; real-time threads of other processes: up to ${otherRealtime} at once`,
       '',
     ].join('\n'),
   );
