@@ -25,8 +25,11 @@
  *
  * engine.numVoices tops out at 128 (config.ts): when 128 voices pass, the figure is "≥ 128" and the
  * block render time at 128 (p50, p99 as a share of the deadline) says how far the machine is from
- * its limit. Xruns on this shared VM often come from the hypervisor taking the vCPU (steal), not
- * from the render: the confirmation prints the steal around each xrun (bench/steal-monitor.ts).
+ * its limit. Xruns on this shared VM often come from the hypervisor taking the vCPU (steal), or from
+ * other processes' real-time threads on the same CPU, not from the render: the confirmation prints,
+ * for each xrun, the steal around it (bench/steal-monitor.ts) and the most the audio thread waited
+ * runnable for a CPU in a 50 ms window just before it (bench/run-queue-monitor.ts: time our own code
+ * runs — render, GC, event loop — is not waiting).
  */
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -34,6 +37,7 @@ import { parseArgs } from 'node:util';
 import type { EngineStatus } from '../kernel/status/engine-status.ts';
 import { OscClient } from '../cli/osc-client.ts';
 import { StealMonitor } from './steal-monitor.ts';
+import { RunQueueMonitor } from './run-queue-monitor.ts';
 import { realtimeThreadsPerCpu } from '../kernel/platform/cpu-affinity.ts';
 import { makeRoot, startEngineProcess } from '../test/helpers/engine-process.ts';
 
@@ -116,6 +120,7 @@ async function probe(voices: number, block: number, seconds: number): Promise<Pr
     }
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     const first = await status();
+    const queue = new RunQueueMonitor(engine.proc.pid ?? -1);
     const steal = new StealMonitor(async () => (await status()).xruns);
     // Other engines' audio threads share the CPUs at the same SCHED_RR priority (100 ms time slices).
     let otherRealtime = 0;
@@ -126,7 +131,11 @@ async function probe(voices: number, block: number, seconds: number): Promise<Pr
     await new Promise((r) => setTimeout(r, seconds * 1000));
     clearInterval(rt);
     const last = await status();
-    return { voices, block, seconds, xruns: last.xruns - first.xruns, blockMs: last.blockMs, xrunDetail: last.xrunDetail, otherRealtime, steal: steal.stop() };
+    const stealLines = steal.stop();
+    queue.stop();
+    // Each xrun is seen within the StealMonitor's 0.25 s sampling: the waits in the 0.5 s before it.
+    const waits = steal.atXruns.map((x) => `${x.xruns} xrun(s) at ${x.seconds.toFixed(1)} s: the audio thread waited for a CPU up to ${queue.maxWaitMs(x.seconds - 0.5, x.seconds).toFixed(1)} ms in a 50 ms window`);
+    return { voices, block, seconds, xruns: last.xruns - first.xruns, blockMs: last.blockMs, xrunDetail: last.xrunDetail, otherRealtime, steal: [...stealLines, ...(queue.found ? waits.map((w) => `  ${w}`) : ['  (audio thread not found: no run-queue figures)'])] };
   } finally {
     await client.close();
     running = null;
