@@ -14,11 +14,11 @@
  * most real-time threads of other processes seen at once (other engines' audio threads run at the
  * same SCHED_RR priority: a busy one takes the CPU for 100 ms time slices).
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { pinThisThread, realtimeThreadsPerCpu, reserveAudioCpu } from '../kernel/platform/cpu-affinity.ts';
 import { raiseAudioThreadPriority } from '../kernel/platform/thread-priority.ts';
+import { stealMs } from './steal-monitor.ts';
 
 interface Setup {
   block: number;
@@ -29,18 +29,6 @@ interface Setup {
 }
 
 const THRESHOLDS_MS = [1, 2, 5, 8, 16];
-
-/** Steal per CPU in ms (USER_HZ = 100 ticks a second). */
-function stealMs(): number[] {
-  try {
-    return readFileSync('/proc/stat', 'utf8')
-      .split('\n')
-      .filter((l) => /^cpu\d+ /.test(l))
-      .map((l) => Number(l.trim().split(/\s+/)[8]) * 10);
-  } catch {
-    return [];
-  }
-}
 
 function wallMs(): number {
   return performance.timeOrigin + performance.now();

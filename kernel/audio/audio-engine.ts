@@ -23,7 +23,7 @@ import { evaluatePlugin } from '../plugins/plugin-runtime.ts';
 import { sendList } from './send-list.ts';
 import { TapRing } from './tap-ring.ts';
 import { busBits, saneBus, type BusBits } from './bus-check.ts';
-import { BusMemory } from './bus-memory.ts';
+import { addMeters, BusMemory, clipSample } from './bus-memory.ts';
 
 /** A tap opened by a plugin, as the control thread receives it. */
 export interface TapInfo {
@@ -982,7 +982,13 @@ export class AudioEngine {
         outR[i] = bits.r[i];
       }
     }
+    this.publishMeters(frames);
+  }
+
+  /** The output's meters (`meters`, of `frames` frames) into the shared state. */
+  private publishMeters(frames: number): void {
     const v = this.shared.values;
+    const meters = this.meters;
     v[Slot.PeakL] = meters[0];
     v[Slot.PeakR] = meters[1];
     v[Slot.Rms] = Math.sqrt(meters[2] / (2 * frames));
@@ -992,35 +998,19 @@ export class AudioEngine {
   private writeFading(outL: Float32Array, outR: Float32Array, frames: number): void {
     const l = this.master.l;
     const r = this.master.r;
-    let peakL = 0;
-    let peakR = 0;
-    let sq = 0;
     const target = this.outputStopped ? 0 : 1;
     const step = this.outputStep;
     let gain = this.outputGain;
     for (let i = 0; i < frames; i++) {
       if (gain !== target) gain = target > gain ? (gain + step < 1 ? gain + step : 1) : gain - step > 0 ? gain - step : 0;
-      // Clip to ±1, NaN → 0, with every comparison run on every sample: a branch first taken late
-      // (the first clipped sample) would throw away V8's optimised code of the whole block.
-      let a = l[i] * gain;
-      let b = r[i] * gain;
-      a = a > 1 ? 1 : a < -1 ? -1 : a;
-      b = b > 1 ? 1 : b < -1 ? -1 : b;
-      a = a === a ? a : 0;
-      b = b === b ? b : 0;
-      outL[i] = a;
-      outR[i] = b;
-      const aa = a < 0 ? -a : a;
-      const bb = b < 0 ? -b : b;
-      if (aa > peakL) peakL = aa;
-      if (bb > peakR) peakR = bb;
-      sq += a * a + b * b;
+      outL[i] = clipSample(l[i] * gain);
+      outR[i] = clipSample(r[i] * gain);
     }
     this.outputGain = gain;
-    const v = this.shared.values;
-    v[Slot.PeakL] = peakL;
-    v[Slot.PeakR] = peakR;
-    v[Slot.Rms] = Math.sqrt(sq / (2 * frames));
+    const meters = this.meters;
+    meters.fill(0);
+    addMeters(outL, outR, 0, frames, meters);
+    this.publishMeters(frames);
   }
 }
 

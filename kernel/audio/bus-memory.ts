@@ -19,6 +19,34 @@ const PAGE = 65536;
 /** After the channels: `clip`'s peaks (2 × f32x4) and sum of squares (f64x2). */
 const STATS_BYTES = 48;
 
+/**
+ * One output sample clipped to ±1, NaN → 0 (what `clip` does four at a time). Every comparison runs
+ * on an in-range sample, so none is first met late (the first clipped sample), when it would throw
+ * away V8's optimised code of the whole block.
+ */
+export function clipSample(x: number): number {
+  return x > 1 ? 1 : x < -1 ? -1 : x === x ? x : 0;
+}
+
+/** Adds frames [start, end) of `l` and `r` to `meters`: [0], [1] the peak |x| of each (a max), [2] the sum of squares. */
+export function addMeters(l: Float32Array, r: Float32Array, start: number, end: number, meters: Float64Array): void {
+  let peakL = meters[0];
+  let peakR = meters[1];
+  let sq = meters[2];
+  for (let i = start; i < end; i++) {
+    const a = l[i];
+    const b = r[i];
+    const aa = a < 0 ? -a : a;
+    const bb = b < 0 ? -b : b;
+    if (aa > peakL) peakL = aa;
+    if (bb > peakR) peakR = bb;
+    sq += a * a + b * b;
+  }
+  meters[0] = peakL;
+  meters[1] = peakR;
+  meters[2] = sq;
+}
+
 /** A bus in the memory: its channels and their byte offsets there. */
 export interface MemoryBus {
   bus: Bus;
@@ -179,32 +207,17 @@ export class BusMemory {
   clip(lp: number, rp: number, l: Float32Array, r: Float32Array, frames: number, meters: Float64Array): void {
     const whole = frames & ~3;
     const st = this.statsF32;
-    let peakL = 0;
-    let peakR = 0;
-    let sq = 0;
+    meters.fill(0);
     if (whole > 0) {
       this.clipFn(lp, rp, 4 * whole, this.statsAt);
-      peakL = Math.max(st[0], st[1], st[2], st[3]);
-      peakR = Math.max(st[4], st[5], st[6], st[7]);
-      sq = this.statsF64[0] + this.statsF64[1];
+      meters[0] = Math.max(st[0], st[1], st[2], st[3]);
+      meters[1] = Math.max(st[4], st[5], st[6], st[7]);
+      meters[2] = this.statsF64[0] + this.statsF64[1];
     }
     for (let i = whole; i < frames; i++) {
-      let a = l[i];
-      let b = r[i];
-      a = a > 1 ? 1 : a < -1 ? -1 : a;
-      b = b > 1 ? 1 : b < -1 ? -1 : b;
-      a = a === a ? a : 0;
-      b = b === b ? b : 0;
-      l[i] = a;
-      r[i] = b;
-      const aa = a < 0 ? -a : a;
-      const bb = b < 0 ? -b : b;
-      if (aa > peakL) peakL = aa;
-      if (bb > peakR) peakR = bb;
-      sq += a * a + b * b;
+      l[i] = clipSample(l[i]);
+      r[i] = clipSample(r[i]);
     }
-    meters[0] = peakL;
-    meters[1] = peakR;
-    meters[2] = sq;
+    addMeters(l, r, whole, frames, meters);
   }
 }
