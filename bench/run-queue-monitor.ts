@@ -8,12 +8,16 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { policyOf } from '../kernel/platform/cpu-affinity.ts';
 
-/** The real-time thread of process `pid` (the audio thread), or null. */
-function realtimeThread(pid: number): string | null {
+/** The real-time thread (the audio thread) of process `pid` or of a process it started (`chronus start` supervises the engine), or null. */
+function realtimeThread(pid: number): { pid: number; tid: string } | null {
   try {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       const policy = policyOf(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
-      if (policy === 1 || policy === 2) return tid;
+      if (policy === 1 || policy === 2) return { pid, tid };
+    }
+    for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean)) {
+      const found = realtimeThread(Number(child));
+      if (found !== null) return found;
     }
   } catch {
     // No /proc, or the process ended.
@@ -39,12 +43,12 @@ export class RunQueueMonitor {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(pid: number, intervalMs = 50) {
-    const tid = realtimeThread(pid);
-    this.found = tid !== null;
-    if (tid === null) return;
-    let last = waitedNs(pid, tid);
+    const thread = realtimeThread(pid);
+    this.found = thread !== null;
+    if (thread === null) return;
+    let last = waitedNs(thread.pid, thread.tid);
     this.timer = setInterval(() => {
-      const now = waitedNs(pid, tid);
+      const now = waitedNs(thread.pid, thread.tid);
       if (now - last >= 1e6) this.samples.push({ seconds: (performance.now() - this.started) / 1000, waitMs: (now - last) / 1e6 });
       last = now;
     }, intervalMs);
