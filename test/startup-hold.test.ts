@@ -41,6 +41,8 @@ async function startEngine(t: TestContext, plugins: string[], options: Partial<E
   const config = loadConfig({ root, env: { CHRONUS_OSC_PORT: String(port) } });
   config.engine.console = false;
   config.audio.dedicatedCpu = false;
+  // A control half the test holds must not be given up on meanwhile (a start waits 2 × this for one).
+  config.engine.trialTimeoutMs = 60_000;
   const starting = Engine.start({ config, root, backend: 'null', listen: true, status: false, watch: false, log: Logger.silent(), ...options });
   const asker = await OscClient.open();
   const player = await OscClient.open();
