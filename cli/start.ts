@@ -5,6 +5,7 @@ import { Slot } from '../kernel/audio/shared-state.ts';
 import { installLastResort } from './last-resort.ts';
 import { supervise, type UnderflowReport } from './supervisor.ts';
 import { SessionJournal } from './session/journal.ts';
+import { keepYoungGenerationSmall } from './heap-sizing.ts';
 
 const STOP_DEADLINE_MS = 1000;
 
@@ -17,6 +18,8 @@ export async function startCommand(config: Config, root: string): Promise<number
     );
   }
   if (process.env.CHRONUS_SUPERVISED !== '1' && config.audio.backend !== 'null') return supervise(process.argv.slice(1));
+  // The engine plays for hours on this thread: its garbage is short-lived (cli/heap-sizing.ts).
+  keepYoungGenerationSmall();
   const session: { journal: SessionJournal | null } = { journal: null };
   const engine = await Engine.start({
     config,
