@@ -254,7 +254,7 @@ function profileSummary(dir: string, since: number): string {
     // By file name, wherever the kernel keeps the file.
     ['kernel: audio graph, params, queue', (cf) => /\/(audio-engine|param|event-queue|control-ring|audio-host|tap-ring)\.ts/.test(cf.url)],
     ['kernel: score, OSC routing (zod)', (cf) => /\/(osc-router|engine|param-control|score|schema-registry|param-routes)\.ts/.test(cf.url) || /zod/.test(cf.url)],
-    ['kernel: offline loop, WAV writer', (cf) => /offline-render|wav-file|plugin-sdk\/wav\//.test(cf.url)],
+    ['kernel: offline loop, WAV writer', (cf) => /render-score|wav-file|plugin-sdk\/wav\//.test(cf.url)],
     ['GC', (cf) => cf.functionName === '(garbage collector)'],
     ['idle (I/O, worker threads)', (cf) => cf.functionName === '(idle)'],
     ['start-up: module loading, tsx, esbuild, other', () => true],

@@ -326,8 +326,12 @@ export default definePlugin({
     const events = ctx.events;
     const address = typeof ctx.config.target === 'string' ? ctx.config.target : '/mod/voice1/amp';
     let target = events.paramIndex(address);
-    let phase = 0;
     let resolveIn = 0;
+    // What changes every block lives in an array: a closure variable holding a fraction, or a
+    // fraction passed to events.modulate, is boxed on the heap at every block (plugin-guide.md).
+    const now = new Float64Array(2); // [PHASE] in [0, 1), [OFFSET] the offset sent this block
+    const PHASE = 0;
+    const OFFSET = 1;
     return {
       beginBlock(blockStart: number, frames: number): void {
         // The target's plugin may load after this one: look again about once a second.
@@ -336,16 +340,19 @@ export default definePlugin({
           resolveIn = ctx.sampleRate;
           target = events.paramIndex(address);
         }
-        if (target >= 0) events.modulate(blockStart, target, depth.value * sineAt(phase));
-        phase += (rate.value * frames) / ctx.sampleRate;
-        phase -= Math.floor(phase);
+        if (target >= 0) {
+          now[OFFSET] = depth.value * sineAt(now[PHASE]);
+          events.modulateFrom(blockStart, target, now, OFFSET);
+        }
+        const phase = now[PHASE] + (rate.value * frames) / ctx.sampleRate;
+        now[PHASE] = phase - Math.floor(phase);
       },
       process(): void {},
-      getState: (purpose?: StatePurpose) => (purpose === 'reload' ? { v: 1, phase, resolveIn } : undefined),
+      getState: (purpose?: StatePurpose) => (purpose === 'reload' ? { v: 1, phase: now[PHASE], resolveIn } : undefined),
       setState(state: unknown): void {
         const parsed = State.safeParse(state);
         if (!parsed.success) return;
-        phase = parsed.data.phase ?? phase;
+        now[PHASE] = parsed.data.phase ?? now[PHASE];
         resolveIn = parsed.data.resolveIn ?? resolveIn;
       },
       dispose(): void {

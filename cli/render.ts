@@ -3,8 +3,8 @@ import { renderProgress } from './progress.ts';
 import type { Config } from '../kernel/base/config.ts';
 import { Engine } from '../kernel/engine/engine.ts';
 import { Logger } from '../kernel/base/logger.ts';
-import { renderScore } from '../kernel/engine/offline-render.ts';
-import { readScore } from '../kernel/engine/score.ts';
+import { renderScore } from './render/render-score.ts';
+import { readScore } from './render/score.ts';
 import type { WavSampleFormat } from '../plugin-sdk/wav/index.ts';
 import { renderSession } from './render-session.ts';
 

@@ -175,6 +175,12 @@ export interface EventScheduler {
   gate(frame: number, gate: number, value: number): void;
   /** Set the modulation offset (in the parameter's units) added to a parameter's base value; 0 removes it. */
   modulate(frame: number, param: number, offset: number): void;
+  /**
+   * `modulate(frame, param, offsets[at])` without passing a fractional number: a call into the kernel
+   * crosses realms, and V8 boxes a fractional argument (16 bytes) on every such call. A controller that
+   * modulates every block uses this form to stay allocation-free.
+   */
+  modulateFrom(frame: number, param: number, offsets: Float64Array, at: number): void;
   /** The frame of the first sample of the block being rendered. */
   readonly blockStart: number;
 }

@@ -1,5 +1,5 @@
 /**
- * Streaming WAV writer (plugin-sdk/wav, here on plain paths through kernel/engine/wav-file.ts): formats, header kept valid while writing, killed
+ * Streaming WAV writer (plugin-sdk/wav, here on plain paths through cli/render/wav-file.ts): formats, header kept valid while writing, killed
  * writers, RF64, and error paths. Files are checked with independent readers: wavefile, sox, and a
  * small RIFF parser in this file that shares no code with the writer.
  */
@@ -14,14 +14,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import wavefilePkg from 'wavefile';
 import { WavWriterError, type WavSampleFormat, type WavWriter } from '../plugin-sdk/wav/index.ts';
-import { openWavFile as openWavWriter } from '../kernel/engine/wav-file.ts';
+import { openWavFile as openWavWriter } from '../cli/render/wav-file.ts';
 
 // wavefile 11 is a UMD/CommonJS bundle without an `exports` map: under ESM only the default import
 // (module.exports) works, and it holds the WaveFile class.
 const { WaveFile } = wavefilePkg;
 
 const run = promisify(execFile);
-const WRITER_URL = pathToFileURL(fileURLToPath(new URL('../kernel/engine/wav-file.ts', import.meta.url))).href;
+const WRITER_URL = pathToFileURL(fileURLToPath(new URL('../cli/render/wav-file.ts', import.meta.url))).href;
 
 const BITS: Record<WavSampleFormat, number> = { int16: 16, int24: 24, float32: 32 };
 const FORMATS: readonly WavSampleFormat[] = ['int16', 'int24', 'float32'];

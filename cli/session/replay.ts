@@ -11,7 +11,7 @@
  * writing until `from`; without a snapshot before it, from the session's start.
  */
 import { InProcessHost, type AudioCall, type AudioCalls } from '../../kernel/host/audio-host.ts';
-import { openWavFile } from '../../kernel/engine/wav-file.ts';
+import { openWavFile } from '../render/wav-file.ts';
 import type { WavSampleFormat } from '../../plugin-sdk/wav/index.ts';
 import { decodeValue } from './codec.ts';
 import type { Journal } from './read.ts';

@@ -191,6 +191,9 @@ export class AudioEngine {
       modulate: (frame: number, param: number, offset: number) => {
         engine.schedule(frame, EventKind.Modulate, param, offset);
       },
+      modulateFrom: (frame: number, param: number, offsets: Float64Array, at: number) => {
+        engine.schedule(frame, EventKind.Modulate, param, offsets[at]);
+      },
       get blockStart() {
         return engine.frame;
       },

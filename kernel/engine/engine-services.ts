@@ -1,6 +1,6 @@
 /**
  * What the engine hands the modules it wires together (control thread): its routes (engine-routes.ts),
- * its services (status-reporter.ts, offline-render.ts). Each of them takes the slice it needs (`Pick<EngineServices, …>`), never the
+ * its services (status-reporter.ts; cli/render/render-score.ts). Each of them takes the slice it needs (`Pick<EngineServices, …>`), never the
  * `Engine` class, so no module that `engine.ts` imports imports it back (scripts/check-cycles.mjs).
  *
  * `Engine` implements this; what is mutable there (the transport) is read-only here.

@@ -1,6 +1,7 @@
 /**
  * Xorshift32 (Marsaglia 2003): a tiny, fast, deterministic PRNG for noise sources. Not for
- * cryptography. Thread: any; `next()` and `xorshift32()` are allocation-free.
+ * cryptography. Thread: any; `next()` and `xorshift32()` allocate nothing in the SDK's own realm —
+ * called from a plugin's realm, a state beyond 2^30 comes back boxed (copy the three lines instead).
  *
  * Usage: `const rng = new Xorshift32(seed); const x = rng.nextBipolar()` (uniform in [-1, 1)).
  */

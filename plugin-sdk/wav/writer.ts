@@ -7,7 +7,7 @@
  *
  * - It opens no path itself: it is given a `WavTarget` (a label for messages, a way to open the file,
  *   a way to make its name durable). A control half builds one on its own folder (`ctx.files`), so a
- *   plugin writes only there; the kernel has an adapter for plain paths (kernel/engine/wav-file.ts).
+ *   plugin writes only there; the kernel has an adapter for plain paths (cli/render/wav-file.ts).
  *
  * - Formats: `int16`, `int24` (PCM) and `float32` (IEEE float). Header layout: `header.ts`.
  * - Input is planar: one `Float32Array` per channel (like the kernel's buses), `frames` frames from

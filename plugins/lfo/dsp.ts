@@ -16,7 +16,7 @@
  * `lfo.advance(rate · frames / sampleRate)`. Thread: `getState` allocates (between blocks); the rest is
  * allocation-free and safe in `process`/`beginBlock`.
  */
-import { seedFrom, xorshift32, INT32_TO_BIPOLAR } from 'plugin-sdk';
+import { seedFrom, INT32_TO_BIPOLAR } from 'plugin-sdk';
 
 export const SHAPE_SINE = 0;
 export const SHAPE_TRIANGLE = 1;
@@ -61,17 +61,25 @@ export class LfoCore {
   phase = 0;
   /** The sample & hold value of the current period. */
   held: number;
-  /** The PRNG state (int32, never 0). */
-  seed: number;
+  /**
+   * The PRNG state (int32, never 0), in an array: a field would hold an int32 beyond 2^30 as a fresh
+   * heap number on every draw.
+   */
+  private readonly state = new Int32Array(1);
 
   constructor(seed = 1) {
-    this.seed = seedFrom(seed);
+    this.state[0] = seedFrom(seed);
     this.held = this.draw();
   }
 
   private draw(): number {
-    this.seed = xorshift32(this.seed);
-    return this.seed * INT32_TO_BIPOLAR;
+    // The SDK's xorshift32, inlined: a call into the SDK's realm boxes an int32 result beyond 2^30.
+    let x = this.state[0];
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.state[0] = x;
+    return x * INT32_TO_BIPOLAR;
   }
 
   /** The value of `shape` now. */
@@ -90,7 +98,7 @@ export class LfoCore {
   }
 
   getState(): LfoCoreState {
-    return { phase: this.phase, held: this.held, seed: this.seed };
+    return { phase: this.phase, held: this.held, seed: this.state[0] };
   }
 
   /** Restores `getState()` output; missing or invalid fields keep their value. */
@@ -98,6 +106,6 @@ export class LfoCore {
     if (s === null || typeof s !== 'object') return;
     if (typeof s.phase === 'number' && Number.isFinite(s.phase)) this.phase = s.phase - Math.floor(s.phase);
     if (typeof s.held === 'number' && s.held >= -1 && s.held <= 1) this.held = s.held;
-    if (typeof s.seed === 'number' && Number.isInteger(s.seed) && s.seed !== 0) this.seed = s.seed | 0;
+    if (typeof s.seed === 'number' && Number.isInteger(s.seed) && s.seed !== 0) this.state[0] = s.seed;
   }
 }

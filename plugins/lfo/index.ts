@@ -146,6 +146,8 @@ export default definePlugin({
     const cursor = new Int32Array(n);
     /** This block's offset per module. */
     const value = new Float64Array(n);
+    /** Room for one summed offset (modulateFrom takes its value from an array: allocation-free). */
+    const sums = new Float64Array(1);
     /** Parameter indices this plugin modulated in the last block (sorted), and this block's. */
     let active = new Int32Array(n * WILDCARD_MAX);
     let nextActive = new Int32Array(n * WILDCARD_MAX);
@@ -230,11 +232,10 @@ export default definePlugin({
         if (!several && only >= 0) {
           // One LFO with targets (the usual case): its list as it is.
           const base = only * WILDCARD_MAX;
-          const v = value[only];
           next = count[only];
           for (let k = 0; k < next; k++) {
             const idx = index[base + k];
-            events.modulate(blockStart, idx, v);
+            events.modulateFrom(blockStart, idx, value, only);
             nextActive[k] = idx;
           }
         }
@@ -257,7 +258,8 @@ export default definePlugin({
               cursor[m]++;
             }
           }
-          events.modulate(blockStart, idx, sum);
+          sums[0] = sum;
+          events.modulateFrom(blockStart, idx, sums, 0);
           nextActive[next++] = idx;
         }
         // Targets modulated last block but not now go back to their base value (both lists sorted).

@@ -20,7 +20,7 @@
  * Latency: D = round(1.5 ms · fs) samples (72 at 48 kHz), fixed.
  * Thread: constructor and `getState` allocate; `setParams`, `process` are allocation-free.
  */
-import { clamp, flushDenormal } from 'plugin-sdk';
+import { clamp, DENORMAL_THRESHOLD } from 'plugin-sdk';
 
 export const LOOKAHEAD_MS = 1.5;
 
@@ -164,7 +164,8 @@ export class LimiterDsp {
     this.frame = frame;
     this.dqHead = head;
     this.dqCount = count;
-    this.rel = flushDenormal(rel);
+    // Inline, not the SDK's flushDenormal: a call into the SDK's realm boxes a fractional argument.
+    this.rel = rel > DENORMAL_THRESHOLD ? rel : 0;
     this.boxPos = boxPos;
     this.minGain = minGain;
   }

@@ -1,5 +1,5 @@
 /** `npm run golden`: re-render the golden score and overwrite the reference WAV (after an intended change of sound). */
-import { openWavFile } from '../../kernel/engine/wav-file.ts';
+import { openWavFile } from '../../cli/render/wav-file.ts';
 import { GOLDEN_FILE, renderGolden } from './score.ts';
 
 const { l, r } = await renderGolden();

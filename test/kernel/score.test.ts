@@ -1,7 +1,7 @@
 /** Scores: the hand-checked fast path of parseScore accepts and returns exactly what ScoreSchema (zod) does, and refuses the rest with zod's words. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseScore, ScoreSchema } from '../../kernel/engine/score.ts';
+import { parseScore, ScoreSchema } from '../../cli/render/score.ts';
 
 const good: unknown[] = [
   { events: [] },

@@ -1,7 +1,7 @@
 /** A score for offline rendering: timed OSC messages, validated with zod. */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { ChronusError, ErrorCode, formatZodIssues } from '../base/errors.ts';
+import { ChronusError, ErrorCode, formatZodIssues } from '../../kernel/base/errors.ts';
 
 const oscValue = z.union([z.number(), z.string(), z.boolean(), z.array(z.union([z.number(), z.string()]))]);
 

@@ -6,7 +6,7 @@
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { openWavWriter, type WavWriter, type WavWriterOptions } from '../../plugin-sdk/wav/index.ts';
-import { fsyncDir } from '../base/atomic-file.ts';
+import { fsyncDir } from '../../kernel/base/atomic-file.ts';
 
 /** Create a streaming WAV file at `file` (fails if it exists unless `options.overwrite`). */
 export function openWavFile(file: string, options: WavWriterOptions): Promise<WavWriter> {

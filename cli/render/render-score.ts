@@ -2,10 +2,10 @@
  * Offline rendering: a score's messages go through the same router as live OSC, each at its exact
  * frame, and the engine renders as fast as it can into a streamed WAV file.
  */
-import type { InProcessHost } from '../host/audio-host.ts';
-import type { EngineServices } from './engine-services.ts';
-import type { Remote } from '../osc/osc-router.ts';
-import { plainArgs } from '../osc/osc-args.ts';
+import type { InProcessHost } from '../../kernel/host/audio-host.ts';
+import type { EngineServices } from '../../kernel/engine/engine-services.ts';
+import type { Remote } from '../../kernel/osc/osc-router.ts';
+import { plainArgs } from '../../kernel/osc/osc-args.ts';
 import type { Score } from './score.ts';
 import type { WavSampleFormat } from '../../plugin-sdk/wav/index.ts';
 import { openWavFile } from './wav-file.ts';
