@@ -14,5 +14,6 @@ const noGrowth = () => v8.setFlagsFromString('--semi-space-growth-factor=1');
 
 export function keepYoungGenerationSmall(): void {
   noGrowth();
-  process.on('worker', (worker: Worker) => worker.once('online', noGrowth));
+  // Said again when the worker is up, or gone if it failed before that (its isolate may exist by then).
+  process.on('worker', (worker: Worker) => worker.once('online', noGrowth).once('exit', noGrowth));
 }
