@@ -27,11 +27,10 @@ process.env.CHRONUS_RUNTIME = stamp ? 'dist' : 'tsx';
 // Names the engine build: what a trial passed under is valid for it only (kernel/plugins/trial-cache.ts).
 if (stamp) process.env.CHRONUS_SOURCES = stamp;
 else delete process.env.CHRONUS_SOURCES;
-// `chronus start` that may open a sound card runs the engine under a supervisor (cli/supervisor.ts),
-// which needs none of the engine: it starts at once, and only the child loads the engine
-// (cli/start.ts decides the same where this cannot: a backend set in the config, options first).
-const supervising =
-  process.argv[2] === 'start' && process.env.CHRONUS_SUPERVISED !== '1' && !['null', 'offline'].includes(process.env.CHRONUS_AUDIO ?? '');
+// `chronus start` runs the engine under a supervisor (cli/supervisor.ts), which needs none of the
+// engine: it starts at once, and only the child loads the engine (cli/start.ts decides the same where
+// this cannot: options first).
+const supervising = process.argv[2] === 'start' && process.env.CHRONUS_SUPERVISED !== '1' && process.env.CHRONUS_AUDIO !== 'offline';
 if (process.env.CHRONUS_RUNTIME === 'dist') {
   if (supervising) process.exitCode = await (await import('../dist/supervisor.mjs')).supervise(process.argv.slice(1));
   else await import('../dist/chronus.mjs');

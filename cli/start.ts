@@ -1,9 +1,10 @@
-/** `chronus start`: run the engine until SIGINT/SIGTERM (under a supervisor that filters native output). */
+/** `chronus start`: run the engine until SIGINT/SIGTERM, under a supervisor (cli/supervisor.ts) that filters native output and starts a dead or frozen engine again. */
 import type { Config } from '../kernel/base/config.ts';
 import { Engine } from '../kernel/engine/engine.ts';
 import { Slot } from '../kernel/audio/shared-state.ts';
+import { keepCarryOver, restoreCarryOver } from './carry-over.ts';
 import { installLastResort } from './last-resort.ts';
-import { supervise, type UnderflowReport } from './supervisor.ts';
+import { supervise, type EngineReport, type HeldOut, type UnderflowReport } from './supervisor.ts';
 import { SessionJournal } from './session/journal.ts';
 import { keepYoungGenerationSmall } from './heap-sizing.ts';
 
@@ -17,19 +18,27 @@ export async function startCommand(config: Config, root: string): Promise<number
         'run `npx chronus render score.json -o out.wav`, or start with CHRONUS_AUDIO=auto, device or null',
     );
   }
-  if (process.env.CHRONUS_SUPERVISED !== '1' && config.audio.backend !== 'null') return supervise(process.argv.slice(1));
+  if (process.env.CHRONUS_SUPERVISED !== '1') return supervise(process.argv.slice(1));
   // The engine plays for hours on this thread: its garbage is short-lived (cli/heap-sizing.ts).
   keepYoungGenerationSmall();
+  const stopBeating = beatForSupervisor(config);
+  const heldOut = readHeldOut();
   const session: { journal: SessionJournal | null } = { journal: null };
   const engine = await Engine.start({
     config,
     root,
     attach: async (e) => {
+      for (const { id, reason } of heldOut) e.plugins.holdOut(id, reason);
+      e.plugins.onHeldOutLoaded = (id) => process.send?.({ released: id } satisfies EngineReport);
+      if (process.env.CHRONUS_RESTARTED) e.log.error(`started again by its supervisor: ${process.env.CHRONUS_RESTARTED}`);
       if (config.sessions.enabled) session.journal = await SessionJournal.attach(e, config.paths.sessions, config.sessions);
     },
   });
   // From here on nothing that goes wrong on this thread ends the process: it is logged and counted.
   const removeLastResort = installLastResort(engine);
+  const carryFile = process.env.CHRONUS_CARRY;
+  if (carryFile && process.env.CHRONUS_RESTARTED) engine.log.info(await restoreCarryOver(engine, carryFile));
+  const stopCarrying = carryFile ? keepCarryOver(engine, carryFile, (text) => engine.log.warn(text)) : () => undefined;
   const { transport, audio } = engine;
   let counted = 0;
   // Under a supervisor: if it goes away (even by SIGKILL) the IPC channel closes, and so do we.
@@ -59,6 +68,29 @@ export async function startCommand(config: Config, root: string): Promise<number
   await session.journal?.close().catch((e: Error) => engine.log.error(`session journal: ${e.message}`));
   clearTimeout(deadline);
   removeLastResort();
+  stopCarrying();
+  stopBeating();
   process.disconnect?.();
   return 0;
+}
+
+/** Twice a second: "alive" to the supervisor, which restarts an engine silent for longer than the grace given. */
+function beatForSupervisor(config: Config): () => void {
+  if (!process.send) return () => undefined;
+  // A call into a control half may legitimately take up to engine.controlCallMs before it is stopped.
+  const graceMs = Math.max(5000, 2 * config.engine.controlCallMs);
+  const beat = () => process.send?.({ beat: Date.now(), graceMs } satisfies EngineReport);
+  beat();
+  const timer = setInterval(beat, 500);
+  return () => clearInterval(timer);
+}
+
+/** The plugins the supervisor keeps out of this start (they brought the last engine down). */
+function readHeldOut(): HeldOut {
+  try {
+    const held = JSON.parse(process.env.CHRONUS_HELD_OUT ?? '[]') as unknown;
+    return Array.isArray(held) ? held.filter((h): h is HeldOut[number] => typeof h?.id === 'string' && typeof h?.reason === 'string') : [];
+  } catch {
+    return [];
+  }
 }

@@ -169,8 +169,7 @@ test('after SIGKILL the journal replays up to its last flush, equal to the recor
     await live.send('/seq/start');
     live.bundle(400, [{ address: '/mod/voice1/osc/type', args: [{ type: 'i', value: 5 }] }]);
     await new Promise((r) => setTimeout(r, 2500));
-    live.engine.proc.kill('SIGKILL');
-    await new Promise((r) => live.engine.proc.once('exit', r));
+    await live.engine.killHard();
   } finally {
     await live.close();
   }

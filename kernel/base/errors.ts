@@ -29,6 +29,8 @@ const CATALOGUE = {
   PLUGIN_FAULT: 'Fix the plugin and save (hot reload), or /engine/plugin/reset <id> to try a fresh instance.',
   /** A plugin stalled the audio thread: the thread was replaced and the plugin kept out. */
   PLUGIN_HUNG: 'Fix the loop or wait in the plugin and save: it is tried again; until then it is kept out (/engine/plugins shows it quarantined).',
+  /** A plugin's control half brought the engine process down (its memory, or a loop of awaits): the supervisor restarted the engine without it. */
+  PLUGIN_HELD_OUT: "Fix the plugin's control half and save: it loads again. Until then its routes answer this error.",
   AUDIO_RESTART_FAILED: 'The audio thread could not be replaced after a hang: restart the engine.',
   OSC_UNKNOWN_ADDRESS: '/engine/routes lists every address.',
   OSC_BAD_ARGS: 'Send the arguments the route takes: /engine/routes describes each route, /engine/schema gives every range.',

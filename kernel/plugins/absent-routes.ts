@@ -19,10 +19,11 @@ function codeFor(id: string, why: Absence): string {
   return `${id.toUpperCase().replace(/-/g, '_')}_${why === 'disabled' ? 'DISABLED' : 'NOT_LOADED'}`;
 }
 
-function messageFor(id: string, why: Absence): string {
-  return why === 'disabled'
-    ? `the ${id} plugin is disabled: add { "plugins": { "${id}": { "enabled": true } } } to config/local.json (a running engine picks it up; one started with engine.watch false needs a restart)`
-    : `the ${id} plugin is enabled but not loaded (see the engine log or /engine/plugins for its load error)`;
+function messageFor(id: string, why: Absence, detail?: string): string {
+  if (why === 'disabled') {
+    return `the ${id} plugin is disabled: add { "plugins": { "${id}": { "enabled": true } } } to config/local.json (a running engine picks it up; one started with engine.watch false needs a restart)`;
+  }
+  return `the ${id} plugin is enabled but not loaded (${detail ?? 'see the engine log for its load error'})`;
 }
 
 export class AbsentRoutes {
@@ -31,12 +32,12 @@ export class AbsentRoutes {
 
   constructor(private readonly router: Pick<OscRouter, 'mapRoute' | 'unmapRoute' | 'hasRoute'>) {}
 
-  /** Plugin `manifest.id` (in `folder`) is not running, for `why`: its declared routes answer so. */
-  stand(manifest: Manifest, folder: string, why: Absence): void {
+  /** Plugin `manifest.id` (in `folder`) is not running, for `why` (`detail`: why it did not load): its declared routes answer so. */
+  stand(manifest: Manifest, folder: string, why: Absence, detail?: string): void {
     this.clear(manifest.id);
     const { id } = manifest;
     const code = codeFor(id, why);
-    const message = messageFor(id, why);
+    const message = messageFor(id, why, detail);
     const addresses = (manifest.routes ?? []).filter((a) => !this.router.hasRoute(a));
     for (const address of addresses) {
       this.router.mapRoute(

@@ -9,6 +9,7 @@ import vm from 'node:vm';
 import type { PluginTimers, PluginUdpSocket } from '../../plugin-sdk/control.ts';
 import { ChronusError, ErrorCode } from '../base/errors.ts';
 import { encodeMessage, type OscSendArg } from '../osc/osc-transport.ts';
+import { enterPlugin, leavePlugin } from './breadcrumb.ts';
 
 /** Runs the function stored on the realm; compiled once, run in each plugin's realm. */
 const CALL = new vm.Script('globalThis.__chronusCall()', { filename: 'chronus:control-call' });
@@ -21,8 +22,12 @@ export function callInRealm<T>(realm: vm.Context, ms: number, pluginId: string, 
   const slot = realm as { __chronusCall?: () => T };
   const outer = slot.__chronusCall;
   slot.__chronusCall = fn;
+  let pending = false;
+  enterPlugin(pluginId);
   try {
-    return CALL.runInContext(realm, { timeout: ms }) as T;
+    const result = CALL.runInContext(realm, { timeout: ms }) as T;
+    pending = isThenable(result);
+    return result;
   } catch (e) {
     if ((e as { code?: unknown })?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
       throw new ChronusError(ErrorCode.PLUGIN_CONTROL_HUNG, `plugin ${pluginId}: a call into its control half ran for more than ${ms} ms and was stopped`, {
@@ -32,6 +37,7 @@ export function callInRealm<T>(realm: vm.Context, ms: number, pluginId: string, 
     throw e;
   } finally {
     slot.__chronusCall = outer;
+    leavePlugin(pending);
   }
 }
 

@@ -25,6 +25,7 @@ import { paramTableSchema } from '../params/param-table.ts';
 import { BundleContexts, bundlePlugin } from './plugin-bundler.ts';
 import { declaredSendBuses, declaresSend, feedsExactly, removalNotices, withSends } from './send-buses.ts';
 import { evaluateControl, evaluatePlugin } from './plugin-runtime.ts';
+import { enterPlugin, leavePlugin } from './breadcrumb.ts';
 import { ControlHalves, type ControlPorts, type ControlVersion } from './control-halves.ts';
 import { routerAliases } from './plugin-aliases.ts';
 import { AbsentRoutes } from './absent-routes.ts';
@@ -119,6 +120,14 @@ export class PluginHost {
   readonly controls: ControlHalves;
   /** Declared routes of plugins that are disabled or failed to load, answering how to turn them on. */
   private readonly absent: AbsentRoutes;
+  /**
+   * Plugins kept out of this start because the last engine died or froze in their control half
+   * (cli/supervisor.ts), with why; `seen` once the start passed them over. Each loads again when its
+   * files change.
+   */
+  private readonly heldOut = new Map<string, { reason: string; seen: boolean }>();
+  /** Told when a plugin held out at start loads again. */
+  onHeldOutLoaded: ((id: string) => void) | null = null;
   constructor(
     private config: Config,
     private readonly registry: SchemaRegistry,
@@ -193,6 +202,11 @@ export class PluginHost {
     return this.config.paths.plugins;
   }
 
+  /** Keep plugin `id` out of the start to come (before `loadAll`); it loads when its files change. */
+  holdOut(id: string, reason: string): void {
+    this.heldOut.set(id, { reason, seen: false });
+  }
+
   /** Load every enabled plugin folder; failures are reported through `events.failed`. */
   async loadAll(): Promise<void> {
     const entries = await readdir(this.pluginsDir, { withFileTypes: true });
@@ -253,6 +267,17 @@ export class PluginHost {
       if (before) await this.unload(manifest.id);
       this.absent.stand(manifest, folder, 'disabled');
       return undefined;
+    }
+    const held = this.heldOut.get(manifest.id);
+    if (held !== undefined) {
+      if (!held.seen) {
+        held.seen = true;
+        const why = `kept out of this start: ${held.reason}; save a fix to its files to load it`;
+        this.absent.stand(manifest, folder, 'not-loaded', why);
+        throw new ChronusError(ErrorCode.PLUGIN_HELD_OUT, `plugin "${manifest.id}" was ${why}`);
+      }
+      this.heldOut.delete(manifest.id);
+      this.onHeldOutLoaded?.(manifest.id);
     }
     const staged = this.config.engine.stageSeconds > 0;
     try {
@@ -561,8 +586,15 @@ export class PluginHost {
     const sourceMap = sourceMapOf(built.code);
     try {
       if (staged) await this.stager.evaluate(built.code, filename, 'control');
-      const { definition, realm } = evaluateControl(built.code, filename);
-      return { code: built.code, inputs: built.inputs, filename, sourceMap, definition, realm };
+      // Its top level runs here, on the control thread: the supervisor's breadcrumb names it meanwhile.
+      enterPlugin(manifest.id);
+      let evaluated: ReturnType<typeof evaluateControl>;
+      try {
+        evaluated = evaluateControl(built.code, filename);
+      } finally {
+        leavePlugin(false);
+      }
+      return { code: built.code, inputs: built.inputs, filename, sourceMap, ...evaluated };
     } catch (error) {
       const where = locateError(String((error as Error)?.stack ?? error), filename, sourceMap, folder);
       throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}": its control half failed to load: ${where ? `${where}: ` : ''}${(error as Error).message.split('\n')[0]}`, { cause: error });

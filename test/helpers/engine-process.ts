@@ -1,9 +1,10 @@
 /** Runs `chronus start` as a real process on a temp root (config + a copy of the plugins), on a free port. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { breadcrumbFile, carryFile } from '../../cli/supervisor.ts';
 import { PROJECT_ROOT, writeTestConfig } from './offline-engine.ts';
 
 export interface EngineProcess {
@@ -12,6 +13,16 @@ export interface EngineProcess {
   proc: ChildProcess;
   output: string[];
   stop(): Promise<void>;
+  /** SIGKILL for the supervisor and the engine under it at once: nothing gets to clean up or start again. */
+  killHard(): Promise<void>;
+}
+
+/** The engine process under supervisor `pid` (cli/supervisor.ts runs one at a time). */
+export function engineUnder(pid: number): number {
+  const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });
+  const pids = out.split('\n').map((l) => Number(l.trim())).filter((n) => n > 0);
+  if (pids.length !== 1) throw new Error(`expected one engine under the supervisor ${pid}, found: ${out}`);
+  return pids[0];
 }
 
 export async function makeRoot(pluginsFrom = path.join(PROJECT_ROOT, 'plugins')): Promise<string> {
@@ -31,7 +42,11 @@ export async function startEngineProcess(options: { root?: string; env?: Record<
   const output: string[] = [];
   readline.createInterface({ input: proc.stderr! }).on('line', (l) => output.push(l));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`engine did not start in 30 s:\n${output.join('\n')}`)), 30_000);
+    const timer = setTimeout(() => {
+      // Not left running: the caller never gets a handle to stop it.
+      proc.kill('SIGKILL');
+      reject(new Error(`engine did not start in 30 s:\n${output.join('\n')}`));
+    }, 30_000);
     readline.createInterface({ input: proc.stdout! }).on('line', (line) => {
       output.push(line);
       const m = /listening on [\d.]+:(\d+)/.exec(line);
@@ -55,5 +70,15 @@ export async function startEngineProcess(options: { root?: string; env?: Record<
     }
     if (!options.root) await rm(root, { recursive: true, force: true });
   };
-  return { root, port, proc, output, stop };
+  const killHard = async () => {
+    const engine = engineUnder(proc.pid as number);
+    const exited = new Promise((resolve) => proc.once('exit', resolve));
+    proc.kill('SIGKILL');
+    process.kill(engine, 'SIGKILL');
+    await exited;
+    // The supervisor had no chance to remove them.
+    for (const file of [breadcrumbFile(proc.pid as number), carryFile(proc.pid as number)]) await rm(file, { force: true });
+    await rm(`${carryFile(proc.pid as number)}.tmp`, { force: true });
+  };
+  return { root, port, proc, output, stop, killHard };
 }

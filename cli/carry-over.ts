@@ -1,0 +1,65 @@
+/**
+ * What a supervised engine hands to the engine its supervisor starts after a failure
+ * (cli/supervisor.ts): every parameter value and each plugin's 'save' state, what a pattern slot
+ * holds. Written every CARRY_EVERY_MS, when it changed, atomically, to the file the supervisor names
+ * in CHRONUS_CARRY; the next engine restores it once its plugins are in (controllers at once, not on
+ * the bar). Without it a restart in the middle of a set would come back with the default patch.
+ */
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { writeFileAtomic } from '../kernel/base/atomic-file.ts';
+import { captureEngine, restoreEngine, type SnapshotSources } from '../kernel/engine/engine-snapshot.ts';
+
+const CARRY_EVERY_MS = 1000;
+
+const CarriedSchema = z.object({
+  params: z.record(z.string(), z.record(z.string(), z.number())),
+  plugins: z.record(z.string(), z.unknown()),
+});
+
+/** Keeps `file` up to date with the engine; the returned function stops it. */
+export function keepCarryOver(engine: SnapshotSources, file: string, warn: (text: string) => void): () => void {
+  let written = '';
+  let busy = false;
+  let warned = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void captureEngine(engine)
+      .then(async ({ snapshot }) => {
+        const text = JSON.stringify(snapshot);
+        if (text === written) return;
+        await writeFileAtomic(file, text);
+        written = text;
+        warned = false;
+      })
+      .catch((e: Error) => {
+        // A capture during an audio thread restart fails: the next tick tries again; a full disk is said once.
+        if (!warned) warn(`carry-over for a restart not written: ${e.message}`);
+        warned = true;
+      })
+      .finally(() => (busy = false));
+  }, CARRY_EVERY_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/** Puts `file` back into a freshly started engine: a line saying what came back, or why nothing did. */
+export async function restoreCarryOver(engine: SnapshotSources, file: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return 'no values to carry over (none had been written yet)';
+  }
+  let carried: z.infer<typeof CarriedSchema>;
+  try {
+    carried = CarriedSchema.parse(JSON.parse(text));
+  } catch (e) {
+    return `values not carried over: ${file} is not a carry-over file (${(e as Error).message.split('\n')[0]})`;
+  }
+  const outcome = await restoreEngine(engine, carried, { controllersAt: 'now' });
+  if (!outcome.ok) return `values not carried over: ${outcome.problems.join('; ')}`;
+  const skipped = outcome.notices.length > 0 ? `; ${outcome.notices.join('; ')}` : '';
+  return `carried over ${outcome.params} parameter values and the state of ${outcome.plugins.length} plugins${skipped}`;
+}
