@@ -7,6 +7,14 @@
  * confirmation with xruns steps N down by 4 and confirms again (at most 3 times). Nothing is asserted.
  *
  *   npm run bench -- headroom [--blocks 128,256] [--probe-seconds 20] [--confirm-minutes 2] [--start 32]
+ *                             [--lead 3]
+ *
+ * `--lead` sets audio.leadBlocks (blocks rendered ahead of the clock, default 3 as the config's): at
+ * 128 frames 3 blocks are 8 ms of margin against a late wake-up, at 256 frames 16 ms; `--lead 6` at
+ * 128 frames gives the same 16 ms. Each probe also prints the engine's xrun detail (how far past its
+ * deadline the last late block was done, what it took to render, the worst wake-up delay and sleep
+ * overrun), and bench/pacing.ts measures the same loop with no engine at all: the machine's own
+ * late wake-ups.
  *
  * The load per voice is the reference workload's (WORKLOAD.md): a saw through the lowpass at Q 2,
  * ADSR 5 ms / 100 ms / 0.6 / 150 ms, amp 0.25/√N, sent to reverb1 and delay1 and the chorus, every
@@ -17,8 +25,11 @@
  *
  * engine.numVoices tops out at 128 (config.ts): when 128 voices pass, the figure is "≥ 128" and the
  * block render time at 128 (p50, p99 as a share of the deadline) says how far the machine is from
- * its limit. Xruns on this shared VM often come from the hypervisor taking the vCPU (steal), not
- * from the render: the confirmation prints the steal around each xrun (bench/steal-monitor.ts).
+ * its limit. Xruns on this shared VM often come from the hypervisor taking the vCPU (steal), or from
+ * other processes' real-time threads on the same CPU, not from the render: the confirmation prints,
+ * for each xrun, the steal around it (bench/steal-monitor.ts) and the most the audio thread waited
+ * runnable for a CPU in a 50 ms window just before it (bench/run-queue-monitor.ts: time our own code
+ * runs — render, GC, event loop — is not waiting).
  */
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -26,6 +37,8 @@ import { parseArgs } from 'node:util';
 import type { EngineStatus } from '../kernel/status/engine-status.ts';
 import { OscClient } from '../cli/osc-client.ts';
 import { StealMonitor } from './steal-monitor.ts';
+import { RunQueueMonitor } from './run-queue-monitor.ts';
+import { realtimeThreadsPerCpu } from '../kernel/platform/cpu-affinity.ts';
 import { makeRoot, startEngineProcess } from '../test/helpers/engine-process.ts';
 
 const { values } = parseArgs({
@@ -34,6 +47,7 @@ const { values } = parseArgs({
     'probe-seconds': { type: 'string', default: '20' },
     'confirm-minutes': { type: 'string', default: '2' },
     start: { type: 'string', default: '32' },
+    lead: { type: 'string', default: '3' },
   },
 });
 const blockSizes = values.blocks.split(',').map(Number);
@@ -49,6 +63,9 @@ interface Probe {
   seconds: number;
   xruns: number;
   blockMs: EngineStatus['blockMs'];
+  xrunDetail: EngineStatus['xrunDetail'];
+  /** Most real-time threads of other processes seen at once (sampled every second; the engine's own audio thread not counted). */
+  otherRealtime: number;
   steal: string[];
 }
 
@@ -63,7 +80,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 /** One engine at `voices` voices and `block` frames, playing the workload for `seconds`; its xruns after a settling time. */
 async function probe(voices: number, block: number, seconds: number): Promise<Probe> {
   const root = await makeRoot();
-  await writeFile(path.join(root, 'config/local.json'), JSON.stringify({ audio: { bufferSize: block } }));
+  await writeFile(path.join(root, 'config/local.json'), JSON.stringify({ audio: { bufferSize: block, leadBlocks: Number(values.lead) } }));
   const engine = await startEngineProcess({ root, env: { CHRONUS_NUM_VOICES: String(voices) } });
   const stop = async () => {
     await engine.stop();
@@ -103,10 +120,22 @@ async function probe(voices: number, block: number, seconds: number): Promise<Pr
     }
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     const first = await status();
+    const queue = new RunQueueMonitor(engine.proc.pid ?? -1);
     const steal = new StealMonitor(async () => (await status()).xruns);
+    // Other engines' audio threads share the CPUs at the same SCHED_RR priority (100 ms time slices).
+    let otherRealtime = 0;
+    const rt = setInterval(() => {
+      const n = realtimeThreadsPerCpu().reduce((a, b) => a + b, 0) - 1;
+      if (n > otherRealtime) otherRealtime = Math.round(n);
+    }, 1000);
     await new Promise((r) => setTimeout(r, seconds * 1000));
+    clearInterval(rt);
     const last = await status();
-    return { voices, block, seconds, xruns: last.xruns - first.xruns, blockMs: last.blockMs, steal: steal.stop() };
+    const stealLines = steal.stop();
+    queue.stop();
+    // Each xrun is seen within the StealMonitor's 0.25 s sampling: the waits in the 0.5 s before it.
+    const waits = steal.atXruns.map((x) => `${x.xruns} xrun(s) at ${x.seconds.toFixed(1)} s: the audio thread waited for a CPU up to ${queue.maxWaitMs(x.seconds - 0.5, x.seconds).toFixed(1)} ms in a 50 ms window`);
+    return { voices, block, seconds, xruns: last.xruns - first.xruns, blockMs: last.blockMs, xrunDetail: last.xrunDetail, otherRealtime, steal: [...stealLines, ...(queue.found ? waits.map((w) => `  ${w}`) : ['  (audio thread not found: no run-queue figures)'])] };
   } finally {
     await client.close();
     running = null;
@@ -116,7 +145,9 @@ async function probe(voices: number, block: number, seconds: number): Promise<Pr
 
 function describe(p: Probe): string {
   const share = (ms: number) => `${ms.toFixed(3)} ms (${((100 * ms) / p.blockMs.deadline).toFixed(1)} %)`;
-  return `N=${p.voices} @ ${p.block} frames, ${p.seconds} s: ${p.xruns} xruns; block render p50 ${share(p.blockMs.p50)}, p99 ${share(p.blockMs.p99)}, max ${share(p.blockMs.max)}`;
+  const x = p.xrunDetail;
+  const late = p.xruns > 0 ? `; last xrun: done ${x.lastLateMs.toFixed(1)} ms after its deadline, rendered in ${x.lastRenderMs.toFixed(2)} ms` : '';
+  return `N=${p.voices} @ ${p.block} frames, ${p.seconds} s: ${p.xruns} xruns; block render p50 ${share(p.blockMs.p50)}, p99 ${share(p.blockMs.p99)}, max ${share(p.blockMs.max)}${late}; worst wake-up delay ${x.maxWakeDelayMs.toFixed(1)} ms, sleep overrun ${x.maxSleepOverrunMs.toFixed(1)} ms; other real-time threads: up to ${p.otherRealtime}`;
 }
 
 async function logged(voices: number, block: number, seconds: number): Promise<Probe> {
@@ -150,7 +181,7 @@ async function search(block: number): Promise<number> {
 }
 
 const rows: string[] = [];
-process.stdout.write(`headroom: null backend, every plugin of the default config, probes ${probeSeconds} s, confirmation ${confirmMinutes} min\n`);
+process.stdout.write(`headroom: null backend, every plugin of the default config, lead ${values.lead} blocks, probes ${probeSeconds} s, confirmation ${confirmMinutes} min\n`);
 for (const block of blockSizes) {
   process.stdout.write(`${block}-frame blocks (${((1000 * block) / 48000).toFixed(2)} ms):\n`);
   let n = await search(block);

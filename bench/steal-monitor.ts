@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 
 /** Steal per CPU in ms (USER_HZ = 100 ticks a second). */
-function stealMs(): number[] {
+export function stealMs(): number[] {
   try {
     return readFileSync('/proc/stat', 'utf8')
       .split('\n')

@@ -1,4 +1,5 @@
 /** `chronus render <score.json> -o out.wav`: offline, as fast as possible, with a progress bar. */
+import { debuglog } from 'node:util';
 import { renderProgress } from './progress.ts';
 import type { Config } from '../kernel/base/config.ts';
 import { Engine } from '../kernel/engine/engine.ts';
@@ -9,6 +10,21 @@ import type { WavSampleFormat } from '../plugin-sdk/wav/index.ts';
 import { renderSession } from './render-session.ts';
 
 const FORMATS = ['int16', 'int24', 'float32'];
+/** `NODE_DEBUG=chronus:render`: the render loop's own time (wall and CPU), without the process's start-up. */
+const trace = debuglog('chronus:render');
+
+/** `onProgress` that also traces when each whole second of audio was done (ms into the loop): the first ones carry the JIT's warm-up. */
+function splitTimes(onProgress: (done: number, total: number) => void, sampleRate: number, wall0: number): (done: number, total: number) => void {
+  let next = sampleRate;
+  const at: number[] = [];
+  return (done, total) => {
+    onProgress(done, total);
+    if (done < next && done < total) return;
+    at.push(Math.round(performance.now() - wall0));
+    next += sampleRate;
+    if (done >= total) trace('seconds of audio done at (ms): %s', at.join(' '));
+  };
+}
 
 export async function renderCommand(config: Config, args: string[], values: { out?: string; seconds?: string; format?: string; session?: string; from?: string; to?: string }): Promise<number> {
   if (values.format !== undefined && !FORMATS.includes(values.format)) throw new Error(`--format must be one of ${FORMATS.join(', ')} (found '${values.format}')`);
@@ -24,6 +40,8 @@ export async function renderCommand(config: Config, args: string[], values: { ou
   try {
     const sr = engine.audio.sampleRate;
     const progress = renderProgress('rendering', sr);
+    const wall0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const frames = await renderScore(engine, score, {
       out: values.out,
       seconds,
@@ -34,9 +52,11 @@ export async function renderCommand(config: Config, args: string[], values: { ou
           process.stderr.write(`chronus: score: ${replyArgs.join(' ')}\n`);
         }
       },
-      onProgress: progress.onProgress,
+      onProgress: trace.enabled ? splitTimes(progress.onProgress, sr, wall0) : progress.onProgress,
     });
     progress.stop();
+    const cpu = process.cpuUsage(cpu0);
+    trace('render loop: %d ms wall, %d ms CPU', Math.round(performance.now() - wall0), Math.round((cpu.user + cpu.system) / 1000));
     process.stdout.write(`chronus: wrote ${values.out} (${(frames / sr).toFixed(3)} s, ${frames} frames)\n`);
   } finally {
     await engine.stop();

@@ -26,11 +26,19 @@ test('an edit saved while the null backend plays is heard after the swap, with n
   engine.onBroadcast = (address) => notices.push(address);
 
   // Capture every frame the engine outputs, in order (the tap holds 170 ms; we drain every 10 ms).
+  // On a busy machine this thread may not drain in time: the tap then drops whole blocks and counts
+  // them. What it held is read whole in one drain, so the frames it dropped are missing right after
+  // that drain's chunk: the junction is marked, and no jump is measured across it.
   const captured: number[] = [];
+  const junctions = new Set<number>();
   const chunk = [new Float32Array(8192), new Float32Array(8192)];
+  let dropped = 0;
   const drain = () => {
     const n = engine.audio.outputTap.read(chunk);
     for (let i = 0; i < n; i++) captured.push(chunk[0][i]);
+    const now = engine.audio.outputTap.dropped;
+    if (now !== dropped) junctions.add(captured.length);
+    dropped = now;
   };
   const timer = setInterval(drain, 10);
   t.after(() => clearInterval(timer));
@@ -60,9 +68,10 @@ test('an edit saved while the null backend plays is heard after the swap, with n
   assert.ok(Math.abs(peakOf(savedAt - 4800, savedAt) - 0.5) < 0.01, 'the old version played before the save');
   assert.ok(Math.abs(peakOf(out.length - 4800, out.length) - 0.25) < 0.01, 'the new version plays after the swap');
   let maxJump = 0;
-  for (let i = onset + 480; i < out.length; i++) maxJump = Math.max(maxJump, Math.abs(out[i] - out[i - 1]));
+  for (let i = onset + 480; i < out.length; i++) if (!junctions.has(i)) maxJump = Math.max(maxJump, Math.abs(out[i] - out[i - 1]));
   // A 440 Hz sine at 0.5 moves at most 0.029 per sample: no click, and no gap (a dropped frame would jump).
   assert.ok(maxJump < 0.0288 * 1.05, `largest sample jump ${maxJump}`);
-  assert.equal(engine.audio.shared.values[Slot.Xruns], 0, 'no late blocks');
+  const v = engine.audio.shared.values;
+  assert.equal(v[Slot.Xruns], 0, `no late blocks (the last woke ${v[Slot.LastXrunLateMs].toFixed(1)} ms late, its render took ${v[Slot.LastXrunRenderMs].toFixed(2)} ms)`);
   t.diagnostic(`save to swap seen after ${((swappedBy - savedAt) / 48).toFixed(0)} ms of audio`);
 });

@@ -269,6 +269,35 @@ test('conversion: clip, round to nearest, NaN → 0; float32 keeps overs and zer
   });
 });
 
+test('int24 stereo (converted in wasm): the definition to the sample, over appends of every length', async () => {
+  await withTempDir(async (dir) => {
+    const frames = 5000;
+    const special = [0, -0, 1, -1, 2, -2, Number.NaN, Infinity, -Infinity, 1e-6, -1e-6, 1e-40, 0.5 / 8388607, 2.5 / 8388607, -2.5 / 8388607, 8388606.5 / 8388607];
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2.4 - 1.2;
+    const l = Float32Array.from({ length: frames }, (_, i) => (i % 13 === 0 ? special[(i / 13) % special.length] : random()));
+    const r = Float32Array.from({ length: frames }, (_, i) => (i % 11 === 0 ? -special[(i / 11) % special.length] : random()));
+    const path = join(dir, 'stereo.wav');
+    const w = await openWavWriter(path, { sampleRate: 48_000, channels: 2, format: 'int24' });
+    let at = 0;
+    for (const n of [1, 7, 1024, 1500, 3, 2048]) {
+      await w.append([l.subarray(at, at + n), r.subarray(at, at + n)], n);
+      at += n;
+    }
+    await w.append([l.subarray(at), r.subarray(at)], frames - at);
+    await w.close();
+    const bytes = await readFile(path);
+    const { dataOffset, dataBytes } = parseWav(bytes);
+    const got = decodeRaw(bytes.subarray(dataOffset, dataOffset + dataBytes), 'int24');
+    const M = 8388607;
+    const q = (x: number) => (x !== x ? 0 : Math.min(M, Math.max(-M, Math.floor(x * M + 0.5))));
+    for (let i = 0; i < frames; i++) {
+      assert.equal(got[2 * i], q(l[i]), `left ${i}: ${l[i]}`);
+      assert.equal(got[2 * i + 1], q(r[i]), `right ${i}: ${r[i]}`);
+    }
+  });
+});
+
 test('header stays valid while writing: a copy after sync() reads back with the synced frame count', async () => {
   await withTempDir(async (dir) => {
     // int24 mono syncs at an odd data length: the pad byte written at sync is overwritten by later audio.

@@ -23,7 +23,7 @@ import { evaluatePlugin } from '../plugins/plugin-runtime.ts';
 import { sendList } from './send-list.ts';
 import { TapRing } from './tap-ring.ts';
 import { busBits, saneBus, type BusBits } from './bus-check.ts';
-import { BusMemory } from './bus-memory.ts';
+import { addMeters, BusMemory, clipSample } from './bus-memory.ts';
 
 /** A tap opened by a plugin, as the control thread receives it. */
 export interface TapInfo {
@@ -133,6 +133,11 @@ export class AudioEngine {
   private readonly retiredErrors = new Map<number, string>();
   private readonly main: Bus;
   private readonly master: Bus;
+  /** Their views and places in the bus memory. */
+  private readonly mainBits: BusBits;
+  private readonly masterBits: BusBits;
+  /** The output's peaks (L, R) and sum of squares of the block being written. */
+  private readonly meters = new Float64Array(3);
   private slots: PluginSlot[] = [];
   private gateSlot: (PluginSlot | undefined)[] = [];
   private gateModule = new Int32Array(0);
@@ -178,6 +183,8 @@ export class AudioEngine {
     this.outputStep = 1 / Math.max(1, Math.round((OUTPUT_FADE_MS / 1000) * sampleRate));
     this.main = this.bus('main');
     this.master = this.bus('master');
+    this.mainBits = this.bits.get(this.main) as BusBits;
+    this.masterBits = this.bits.get(this.master) as BusBits;
     const engine = this;
     this.scheduler = {
       paramIndex: (address: string) => engine.paramAddresses.get(address) ?? -1,
@@ -714,10 +721,7 @@ export class AudioEngine {
     let pos = 0;
     const queue = this.queue;
     while (pos < frames) {
-      while (queue.peekFrame() <= blockStart + pos) {
-        this.apply(queue.peekKind(), queue.peekTarget(), queue.peekValue());
-        queue.shift();
-      }
+      this.applyDue(blockStart + pos);
       const next = queue.peekFrame();
       const end = next < blockEnd ? Math.ceil(next) - blockStart : frames;
       this.renderSpan(pos, end);
@@ -769,6 +773,19 @@ export class AudioEngine {
   private schedule(frame: number, kind: number, target: number, value: number): void {
     if (frame < this.dueBefore) this.queue.insert(frame, kind, target, value);
     else this.queue.insertLater(frame, kind, target, value);
+  }
+
+  /**
+   * Applies every queued event due at or before `frame`. A function of its own: renderBlock is too
+   * large for V8 to inline the appliers into it, and a fractional value passed to a call that is
+   * not inlined is boxed (an allocation per event); here they inline.
+   */
+  private applyDue(frame: number): void {
+    const queue = this.queue;
+    while (queue.peekFrame() <= frame) {
+      this.apply(queue.peekKind(), queue.peekTarget(), queue.peekValue());
+      queue.shift();
+    }
   }
 
   private apply(kind: number, target: number, value: number): void {
@@ -823,14 +840,11 @@ export class AudioEngine {
   }
 
   private mixMainIntoMaster(start: number, end: number): void {
-    const ml = this.main.l;
-    const mr = this.main.r;
-    const l = this.master.l;
-    const r = this.master.r;
-    for (let i = start; i < end; i++) {
-      l[i] += ml[i];
-      r[i] += mr[i];
-    }
+    const from = this.mainBits;
+    const to = this.masterBits;
+    // Both are the first buses made, so always in the bus memory (four frames at a time there).
+    this.busMemory.add(to.lp, from.lp, to.l, from.l, start, end);
+    this.busMemory.add(to.rp, from.rp, to.r, from.r, start, end);
   }
 
   /**
@@ -955,40 +969,58 @@ export class AudioEngine {
    * stop gain (fading over OUTPUT_FADE_MS after /engine/stop or /engine/start), meters.
    */
   private writeOutput(outL: Float32Array, outR: Float32Array, frames: number): void {
-    const l = this.master.l;
-    const r = this.master.r;
-    let peakL = 0;
-    let peakR = 0;
-    let sq = 0;
-    const target = this.outputStopped ? 0 : 1;
-    const step = this.outputStep;
-    let gain = this.outputGain;
-    for (let i = 0; i < frames; i++) {
-      if (gain !== target) gain = target > gain ? (gain + step < 1 ? gain + step : 1) : gain - step > 0 ? gain - step : 0;
-      let a = l[i] * gain;
-      let b = r[i] * gain;
-      if (!(a > -1)) a = a === a ? -1 : 0;
-      else if (a > 1) a = 1;
-      if (!(b > -1)) b = b === b ? -1 : 0;
-      else if (b > 1) b = 1;
-      outL[i] = a;
-      outR[i] = b;
-      const aa = a < 0 ? -a : a;
-      const bb = b < 0 ? -b : b;
-      if (aa > peakL) peakL = aa;
-      if (bb > peakR) peakR = bb;
-      sq += a * a + b * b;
-    }
-    this.outputGain = gain;
+    if (this.outputGain === 1 && !this.outputStopped) this.writeSettled(outL, outR, frames);
+    else this.writeFading(outL, outR, frames);
     if (this.outputTap !== null) {
       this.outputChannels[0] = outL;
       this.outputChannels[1] = outR;
       this.outputTap.write(this.outputChannels, 0, frames);
     }
+  }
+
+  /** At full gain (playing, no fade): master clipped in place in the bus memory, then copied out. */
+  private writeSettled(outL: Float32Array, outR: Float32Array, frames: number): void {
+    const bits = this.masterBits;
+    const meters = this.meters;
+    this.busMemory.clip(bits.lp, bits.rp, bits.l, bits.r, frames, meters);
+    if (frames === outL.length && frames === bits.l.length) {
+      outL.set(bits.l);
+      outR.set(bits.r);
+    } else {
+      for (let i = 0; i < frames; i++) {
+        outL[i] = bits.l[i];
+        outR[i] = bits.r[i];
+      }
+    }
+    this.publishMeters(frames);
+  }
+
+  /** The output's meters (`meters`, of `frames` frames) into the shared state. */
+  private publishMeters(frames: number): void {
     const v = this.shared.values;
-    v[Slot.PeakL] = peakL;
-    v[Slot.PeakR] = peakR;
-    v[Slot.Rms] = Math.sqrt(sq / (2 * frames));
+    const meters = this.meters;
+    v[Slot.PeakL] = meters[0];
+    v[Slot.PeakR] = meters[1];
+    v[Slot.Rms] = Math.sqrt(meters[2] / (2 * frames));
+  }
+
+  /** While the output fades after /engine/stop or /engine/start, or rests stopped. */
+  private writeFading(outL: Float32Array, outR: Float32Array, frames: number): void {
+    const l = this.master.l;
+    const r = this.master.r;
+    const target = this.outputStopped ? 0 : 1;
+    const step = this.outputStep;
+    let gain = this.outputGain;
+    for (let i = 0; i < frames; i++) {
+      if (gain !== target) gain = target > gain ? (gain + step < 1 ? gain + step : 1) : gain - step > 0 ? gain - step : 0;
+      outL[i] = clipSample(l[i] * gain);
+      outR[i] = clipSample(r[i] * gain);
+    }
+    this.outputGain = gain;
+    const meters = this.meters;
+    meters.fill(0);
+    addMeters(outL, outR, 0, frames, meters);
+    this.publishMeters(frames);
   }
 }
 

@@ -14,25 +14,30 @@ const SNAP = 1e-6;
 
 export class KernelParam implements Param {
   spec: ParamSpec;
-  value: number;
-  target: number;
+  // Every number field holds NaN (a double) before its first value: a field that V8 first sees
+  // holding a small integer changes the object's layout when it first holds a fraction (an LFO's
+  // first offset), which throws away the optimised audio path seconds into a run.
+  value = NaN;
+  target = NaN;
   moving = false;
-  base: number;
-  mod = 0;
+  base = NaN;
+  mod = NaN;
   /** Per-sample decay of the distance to the target: distance *= retain. */
-  retain = 0;
-  snapDistance = 0;
-  min = 0;
-  max = 1;
+  retain = NaN;
+  snapDistance = NaN;
+  min = NaN;
+  max = NaN;
   integer = false;
   inMovingList = false;
-  spanEnd = 0;
+  spanEnd = NaN;
 
   constructor(spec: ParamSpec, sampleRate: number, defaultSmoothingMs: number) {
     this.spec = spec;
     this.base = spec.default;
     this.value = spec.default;
     this.target = spec.default;
+    this.mod = 0;
+    this.spanEnd = 0;
     this.respec(spec, sampleRate, defaultSmoothingMs);
   }
 

@@ -56,12 +56,14 @@ export class TapRing implements TapWriter {
   write(channels: readonly Float32Array[], start: number, end: number): boolean {
     const n = end - start;
     if (n <= 0) return true;
-    const w = Atomics.load(this.header, WRITE);
-    const used = (w - Atomics.load(this.header, READ)) >>> 0;
-    if (this.capacity - used < n) {
-      Atomics.add(this.header, DROPPED, n);
-      return false;
-    }
+    const header = this.header;
+    const w = Atomics.load(header, WRITE);
+    const used = (w - Atomics.load(header, READ)) >>> 0;
+    const full = this.capacity - used < n;
+    // Counted on every call (0 while there is room): code first run when the ring first fills (no
+    // reader) would throw away V8's optimised code of the whole audio path, seconds into a render.
+    Atomics.add(header, DROPPED, full ? n : 0);
+    if (full) return false;
     const ch = this.channels;
     const data = this.data;
     const mask = this.mask;
@@ -73,7 +75,7 @@ export class TapRing implements TapWriter {
         at++;
       }
     }
-    Atomics.store(this.header, WRITE, (w + n) | 0);
+    Atomics.store(header, WRITE, (w + n) | 0);
     return true;
   }
 

@@ -37,6 +37,8 @@ const CATALOGUE = {
   OSC_BAD_PACKET: 'Send OSC 1.0 messages or bundles (liblo, python-osc and the osc package do).',
   /** A route's handler failed (a coded error of its own keeps its code). */
   OSC_HANDLER_FAILED: 'The message says what failed; the engine plays on.',
+  /** A route's asynchronous handler ran longer than the router waits for one (10 s): pings and waits went on without it. */
+  OSC_HANDLER_LATE: 'Its answer comes when it finishes; a handler that never finishes is a bug in its plugin.',
   OSC_REPLY_UNSENDABLE: 'Ask for less at once, or raise osc.maxPacketBytes.',
   /** A timed message further ahead than engine.scheduleHorizonSeconds. */
   EVENT_TOO_FAR_AHEAD: 'Schedule closer to now, or raise engine.scheduleHorizonSeconds.',

@@ -88,12 +88,15 @@ export class RouteError extends Error {
   }
 }
 
+/** How long anything waits for one asynchronous route handler (see the constructor). */
+export const HANDLER_WAIT_MS = 10_000;
+
 export class OscRouter {
   private readonly table = new Map<string, Route>();
   /** Address rewrites for old clients: an exact address, or a prefix when `from` ends with '/'. */
   private readonly aliases = new Map<string, string>();
-  /** `replyErrors`: replies the replier threw on (its contract says it never does; counted, not raised). `extraArgs`: messages whose extra trailing arguments were ignored. */
-  readonly counters = { messages: 0, errors: 0, unknownAddress: 0, badArgs: 0, badPackets: 0, handlerErrors: 0, late: 0, replyErrors: 0, extraArgs: 0 };
+  /** `handlersLate`: asynchronous handlers not finished after `handlerWaitMs`. `replyErrors`: replies the replier threw on (its contract says it never does; counted, not raised). `extraArgs`: messages whose extra trailing arguments were ignored. */
+  readonly counters = { messages: 0, errors: 0, unknownAddress: 0, badArgs: 0, badPackets: 0, handlerErrors: 0, handlersLate: 0, late: 0, replyErrors: 0, extraArgs: 0 };
   /** The address of the last message, as received; made printable only when read (a score sends tens of thousands). */
   private lastAddress = '';
   private readonly pending = new Set<Promise<void>>();
@@ -104,6 +107,11 @@ export class OscRouter {
   constructor(
     private readonly replier: Replier | null,
     private readonly clock: TimetagClock | null = null,
+    /**
+     * What waits for handlers (`/engine/ping`, `settle`, a control half's `ctx.engine.send`) waits for
+     * one at most this long: a handler that never finishes holds up nothing (its sender is told).
+     */
+    private readonly handlerWaitMs = HANDLER_WAIT_MS,
   ) {}
 
   mapRoute<S extends z.ZodType>(address: string, handler: RouteHandler<z.infer<S>>, options: RouteOptions<S>): void {
@@ -224,7 +232,7 @@ export class OscRouter {
     try {
       const done = route.handler(parsed.data as never, ctx);
       if (done && typeof done.then === 'function') {
-        const tracked: Promise<void> = Promise.resolve(done)
+        const finished = Promise.resolve(done)
           .then(
             () => handled(false),
             (e: unknown) => {
@@ -232,8 +240,19 @@ export class OscRouter {
               this.handlerFailed(msg, e);
             },
           )
-          .catch((e: unknown) => this.replyFailed(e))
-          .finally(() => this.pending.delete(tracked));
+          .catch((e: unknown) => this.replyFailed(e));
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<void>((resolve) => {
+          timer = setTimeout(() => {
+            this.counters.handlersLate++;
+            this.fail(msg.remote, msg.address, ErrorCode.OSC_HANDLER_LATE, `${route.address} has not finished after ${this.handlerWaitMs} ms; what it answers comes when it does`, msg.args);
+            resolve();
+          }, this.handlerWaitMs);
+        });
+        const tracked: Promise<void> = Promise.race([finished, late]).finally(() => {
+          clearTimeout(timer);
+          this.pending.delete(tracked);
+        });
         this.pending.add(tracked);
       } else handled(false);
     } catch (e) {

@@ -33,6 +33,8 @@ export interface ControlPorts {
   readonly numVoices: number;
   /** The synchronous part of any call into a control half may take this long. */
   readonly callMs: number;
+  /** How long a start (or reload) waits for a control half's `create` before going on without it. */
+  readonly startWaitMs: number;
   command(pluginId: string, name: string, args: unknown): Promise<unknown>;
   share(pluginId: string, name: string, value: unknown): Promise<void>;
   tap(pluginId: string, name: string): TapReader | undefined;
@@ -101,7 +103,26 @@ export class ControlHalves {
   }
 
   /** Starts `version`; on success it replaces the running one (state handed over). Throws PLUGIN_LOAD_FAILED, the old version untouched. */
+  /**
+   * Starts `version` (replacing the running one). A `create` still not finished after `startWaitMs`
+   * — waiting on something that never comes — holds up neither the engine's start nor other
+   * plugins: this resolves, says so, and the version goes live whenever its `create` finishes (its
+   * failure is reported then).
+   */
   async start(version: ControlVersion): Promise<void> {
+    const started = this.startNow(version);
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), this.ports.startWaitMs)));
+    try {
+      if ((await Promise.race([started, waited])) !== 'late') return;
+    } finally {
+      clearTimeout(timer);
+    }
+    this.ports.log(version.pluginId, 'error', `its control half has not finished create() after ${this.ports.startWaitMs} ms (is it waiting on something that never comes?): the engine goes on without it; it goes live if it finishes`);
+    started.catch((error: unknown) => this.ports.log(version.pluginId, 'error', (error as Error)?.message ?? String(error)));
+  }
+
+  private async startNow(version: ControlVersion): Promise<void> {
     const { pluginId } = version;
     const old = this.running.get(pluginId);
     const next = this.prepare(version);

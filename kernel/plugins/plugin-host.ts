@@ -146,6 +146,7 @@ export class PluginHost {
       realtime: audio.backend !== 'offline',
       numVoices: config.engine.numVoices,
       callMs: config.engine.controlCallMs,
+      startWaitMs: 2 * config.engine.trialTimeoutMs,
       command: (id, name, args) => this.audio.call('command', id, name, args),
       share: (id, name, value) => this.share(id, name, value),
       tap: (id, name) => this.loaded.get(id)?.taps.get(name),

@@ -288,6 +288,15 @@ export class Code {
   f64Div(): this {
     return this.emit(0xa3);
   }
+  f64Min(): this {
+    return this.emit(0xa4);
+  }
+  f64Max(): this {
+    return this.emit(0xa5);
+  }
+  f64Floor(): this {
+    return this.emit(0x9c);
+  }
   i32TruncF64S(): this {
     return this.emit(0xaa);
   }

@@ -4,8 +4,11 @@
  *
  * Per voice and sample: y = sample(pos) · gain · env · fade, added into left and right; then
  * pos += rate, env *= decay coefficient, fade -= fade step. `sample(pos)` is a 4-point Hermite
- * read (exact at whole positions, so at pitch 0 the output is the data itself). A voice ends at the
- * sample's end, when env · fade falls below END_LEVEL, or when its fade reaches 0.
+ * read (exact at whole positions, so at pitch 0 the output is the data itself). Pitched up (rate
+ * above 1), it reads the sample's octave ⌈log2 rate⌉ down instead (octaves.ts: band-limited, so
+ * nothing folds back from above Nyquist), at rate / 2^level; a moving pitch that changes the level
+ * between spans crossfades from the old level's read to the new one's over the span. A voice ends at
+ * the sample's end, when env · fade falls below END_LEVEL, or when its fade reaches 0.
  *
  * Retrigger: a new hit on a drum fades the hits still sounding on it out over RETRIGGER_FADE_MS
  * (no click) and plays in a free voice of the drum (or the quietest one, taken over at once).
@@ -36,6 +39,13 @@ export function decayCoefficient(seconds: number, sampleRate: number): number {
   return Math.exp(Math.log(0.001) / (Math.max(seconds, 1e-3) * sampleRate));
 }
 
+/** The octave (0: the sample itself) a voice at `rate` reads: ⌈log2 rate⌉, 0 … levels. */
+export function octaveFor(rate: number, levels: number): number {
+  if (!(rate > 1)) return 0;
+  if (rate <= 2 || levels <= 1) return levels < 1 ? 0 : 1;
+  return rate <= 4 || levels <= 2 ? Math.min(2, levels) : levels;
+}
+
 /** 4-point Hermite read of `x` at `i + frac` (0 outside the data). */
 function hermite(x: Float32Array, n: number, i: number, frac: number): number {
   const x0 = x[i];
@@ -62,17 +72,24 @@ export interface DrumVoiceState {
   fadeStep: number;
   left?: Float32Array;
   right?: Float32Array;
+  /** With `left`: its octaves down, when it had them. */
+  octavesLeft?: Float32Array[];
+  octavesRight?: Float32Array[];
 }
+
+/** A sample and its octaves down (level L at index L; the sample alone: no band-limited reads). */
+export type Octaves = readonly Float32Array[];
 
 export class DrumKit {
   readonly drums: number;
-  private readonly empty = new Float32Array(0);
-  /** Per drum: the sample a new hit plays (left and right; the same array for a mono sample). */
-  private readonly sampleL: Float32Array[];
-  private readonly sampleR: Float32Array[];
-  /** Per voice (drum · VOICES_PER_DRUM + k): the arrays it plays, its position and levels. */
-  private readonly voiceL: Float32Array[];
-  private readonly voiceR: Float32Array[];
+  private readonly empty: Octaves = [new Float32Array(0)];
+  /** Per drum: the sample a new hit plays (left and right, with their octaves; the same for a mono sample). */
+  private readonly sampleL: Octaves[];
+  private readonly sampleR: Octaves[];
+  /** Per voice (drum · VOICES_PER_DRUM + k): the arrays it plays, the octave it read last, its position and levels. */
+  private readonly voiceL: Octaves[];
+  private readonly voiceR: Octaves[];
+  private readonly octave: Int8Array;
   private readonly pos: Float64Array;
   private readonly gain: Float64Array;
   private readonly env: Float64Array;
@@ -90,6 +107,7 @@ export class DrumKit {
     this.sampleR = Array.from({ length: drums }, () => this.empty);
     this.voiceL = Array.from({ length: voices }, () => this.empty);
     this.voiceR = Array.from({ length: voices }, () => this.empty);
+    this.octave = new Int8Array(voices);
     this.pos = new Float64Array(voices);
     this.gain = new Float64Array(voices);
     this.env = new Float64Array(voices);
@@ -100,8 +118,8 @@ export class DrumKit {
     this.fadeDelta = 1 / Math.max(1, Math.round((RETRIGGER_FADE_MS / 1000) * sampleRate));
   }
 
-  /** Between blocks: the sample drum `d`'s next hits play (null: none). Hits already sounding keep theirs. */
-  setSample(d: number, left: Float32Array | null, right: Float32Array | null): void {
+  /** Between blocks: the sample drum `d`'s next hits play, with its octaves (null: none). Hits already sounding keep theirs. */
+  setSample(d: number, left: Octaves | null, right: Octaves | null): void {
     this.sampleL[d] = left ?? this.empty;
     this.sampleR[d] = right ?? left ?? this.empty;
   }
@@ -114,7 +132,7 @@ export class DrumKit {
   /** A hit on drum `d` at level `gain`, from the next sample rendered. No allocation. */
   trigger(d: number, gain: number): void {
     const data = this.sampleL[d];
-    if (data.length === 0 || !(gain > 0)) return;
+    if (data[0].length === 0 || !(gain > 0)) return;
     // What still sounds on this drum fades out; the hit takes a free voice, else the quietest.
     const base = d * VOICES_PER_DRUM;
     let free = -1;
@@ -136,6 +154,7 @@ export class DrumKit {
     if (free >= 0) this.playing[d]++;
     this.voiceL[chosen] = data;
     this.voiceR[chosen] = this.sampleR[d];
+    this.octave[chosen] = -1;
     this.pos[chosen] = 0;
     this.gain[chosen] = gain;
     this.env[chosen] = 1;
@@ -151,7 +170,8 @@ export class DrumKit {
       if (this.active[v] === 0) continue;
       const d = Math.floor(v / VOICES_PER_DRUM);
       const current = this.voiceL[v] === this.sampleL[d] && this.voiceR[v] === this.sampleR[d];
-      out.push({ voice: v, pos: this.pos[v], gain: this.gain[v], env: this.env[v], fade: this.fade[v], fadeStep: this.fadeStep[v], ...(current ? {} : { left: this.voiceL[v], right: this.voiceR[v] }) });
+      const own = current ? {} : { left: this.voiceL[v][0], right: this.voiceR[v][0], ...(this.voiceL[v].length > 1 ? { octavesLeft: this.voiceL[v].slice(1), octavesRight: this.voiceR[v].slice(1) } : {}) };
+      out.push({ voice: v, pos: this.pos[v], gain: this.gain[v], env: this.env[v], fade: this.fade[v], fadeStep: this.fadeStep[v], ...own });
     }
     return out;
   }
@@ -166,10 +186,11 @@ export class DrumKit {
       const v = s.voice;
       if (!(v >= 0 && v < this.active.length) || this.active[v] === 1) continue;
       const d = Math.floor(v / VOICES_PER_DRUM);
-      const left = s.left ?? this.sampleL[d];
-      if (left.length === 0) continue;
+      const left: Octaves = s.left === undefined ? this.sampleL[d] : [s.left, ...(s.octavesLeft ?? [])];
+      if (left[0].length === 0) continue;
       this.voiceL[v] = left;
-      this.voiceR[v] = s.left === undefined ? this.sampleR[d] : (s.right ?? left);
+      this.voiceR[v] = s.left === undefined ? this.sampleR[d] : s.right === undefined ? left : [s.right, ...(s.octavesRight ?? s.octavesLeft ?? [])];
+      this.octave[v] = -1;
       this.pos[v] = s.pos;
       this.gain[v] = s.gain;
       this.env[v] = s.env;
@@ -182,54 +203,86 @@ export class DrumKit {
 
   /**
    * Adds drum `d`'s voices into `outL`/`outR` over [start, end). The rate is `rates[i]` per sample
-   * when `rates` is given (a moving pitch), else `rate`; `coef` is the decay coefficient.
+   * when `rates` is given (a moving pitch; its largest value in the span picks the octave), else
+   * `rate`; `coef` is the decay coefficient.
    */
   render(d: number, outL: Float32Array, outR: Float32Array, start: number, end: number, rates: Float32Array | null, rate: number, coef: number): void {
+    let top = rate;
+    if (rates !== null) for (let i = start; i < end; i++) if (rates[i] > top) top = rates[i];
     const base = d * VOICES_PER_DRUM;
     for (let v = base; v < base + VOICES_PER_DRUM; v++) {
       if (this.active[v] === 0) continue;
-      const xl = this.voiceL[v];
-      const xr = this.voiceR[v];
-      const n = xl.length;
-      const mono = xl === xr;
-      const g = this.gain[v];
-      const fs = this.fadeStep[v];
-      let p = this.pos[v];
-      let e = this.env[v];
-      let f = this.fade[v];
-      let done = false;
-      for (let i = start; i < end; i++) {
-        const k = Math.floor(p);
-        if (k >= n) {
-          done = true;
-          break;
-        }
-        const frac = p - k;
-        const w = g * e * f;
-        const yl = hermite(xl, n, k, frac);
-        outL[i] += yl * w;
-        outR[i] += (mono ? yl : hermite(xr, n, k, frac)) * w;
-        p += rates === null ? rate : rates[i];
-        e *= coef;
-        if (fs > 0) {
-          f -= fs;
-          if (f <= 0) {
-            done = true;
-            break;
-          }
-        }
-      }
-      if (done || e * f < END_LEVEL) {
+      const level = octaveFor(top, this.voiceL[v].length - 1);
+      const from = this.octave[v];
+      this.octave[v] = level;
+      const done = from >= 0 && from !== level ? this.crossfade(v, from, level, outL, outR, start, end, rates, rate, coef) : this.play(v, level, outL, outR, start, end, rates, rate, coef, 0, 0);
+      if (done || this.env[v] * this.fade[v] < END_LEVEL) {
         this.active[v] = 0;
         this.playing[d]--;
         // Let go of the data (a replaced sample can be collected once no voice holds it).
         this.voiceL[v] = this.empty;
         this.voiceR[v] = this.empty;
-      } else {
-        this.pos[v] = p;
-        this.env[v] = e;
-        this.fade[v] = f;
       }
     }
+  }
+
+  /** From octave `from` to `to` over the span: both read, linearly crossfaded (a moving pitch crossing 2 or 4). */
+  private crossfade(v: number, from: number, to: number, outL: Float32Array, outR: Float32Array, start: number, end: number, rates: Float32Array | null, rate: number, coef: number): boolean {
+    const { pos, env, fade } = this;
+    const p = pos[v];
+    const e = env[v];
+    const f = fade[v];
+    // The old octave fading out (its levels not kept), then the new one fading in from where the voice was.
+    this.play(v, from, outL, outR, start, end, rates, rate, coef, 1, -1 / (end - start));
+    pos[v] = p;
+    env[v] = e;
+    fade[v] = f;
+    return this.play(v, to, outL, outR, start, end, rates, rate, coef, 0, 1 / (end - start));
+  }
+
+  /**
+   * Voice `v` over [start, end) from octave `level`, weighted by `mix` (1, or a ramp from `mix` by
+   * `step` a sample when `step` is not 0); its position and levels move on. True when it has ended.
+   */
+  private play(v: number, level: number, outL: Float32Array, outR: Float32Array, start: number, end: number, rates: Float32Array | null, rate: number, coef: number, mix: number, step: number): boolean {
+    const xl = this.voiceL[v][level];
+    const xr = this.voiceR[v][level];
+    const n = this.voiceL[v][0].length;
+    const nl = xl.length;
+    const scale = level === 0 ? 1 : level === 1 ? 0.5 : 0.25;
+    const mono = xl === xr;
+    const g = this.gain[v];
+    const fs = this.fadeStep[v];
+    let p = this.pos[v];
+    let e = this.env[v];
+    let f = this.fade[v];
+    let m = step === 0 ? 1 : mix;
+    for (let i = start; i < end; i++) {
+      if (p >= n) {
+        this.pos[v] = p;
+        return true;
+      }
+      const q = p * scale;
+      const k = Math.floor(q);
+      const frac = q - k;
+      const w = g * e * f * m;
+      const yl = hermite(xl, nl, k, frac);
+      outL[i] += yl * w;
+      outR[i] += (mono ? yl : hermite(xr, nl, k, frac)) * w;
+      p += rates === null ? rate : rates[i];
+      e *= coef;
+      m += step;
+      if (fs > 0) {
+        f -= fs;
+        if (f <= 0) {
+          this.pos[v] = p;
+          return true;
+        }
+      }
+    }
+    this.pos[v] = p;
+    this.env[v] = e;
+    this.fade[v] = f;
+    return false;
   }
 }

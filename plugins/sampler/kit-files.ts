@@ -5,6 +5,7 @@
  * case aside. Two files for one drum: the first by name plays, the other is reported as ignored.
  */
 import { CodedError, readWav, resample, type PluginFolder } from 'plugin-sdk';
+import { octavesOf } from './octaves.ts';
 import type { SharedSample } from './sample.ts';
 
 /** The samples' folder, inside the plugin folder. */
@@ -76,20 +77,30 @@ export async function loadSample(folder: PluginFolder, file: string, sampleRate:
   let peak = 0;
   for (const c of converted) for (let i = 0; i < frames; i++) peak = Math.max(peak, Math.abs(c[i]));
   const scale = peak > 1 ? 1 / peak : 1;
-  const shared = new Float32Array(new SharedArrayBuffer(4 * frames * converted.length));
-  const left = shared.subarray(0, frames);
-  const right = stereo ? shared.subarray(frames) : left;
-  converted.forEach((c, ch) => {
-    const out = ch === 0 ? left : right;
+  const sides = converted.map((c) => {
+    const out = new Float32Array(frames);
     for (let i = 0; i < frames; i++) {
       const x = c[i] * scale;
       // Denormals become 0 here, so the audio thread never meets one.
       out[i] = x > 1e-30 || x < -1e-30 ? x : 0;
     }
+    return [out, ...octavesOf(out)];
   });
+  // Every array of every side in one SharedArrayBuffer: the audio thread reads them, nothing copies them.
+  const shared = new SharedArrayBuffer(4 * sides.flat().reduce((n, a) => n + a.length, 0));
+  let at = 0;
+  const place = (arrays: Float32Array[]) =>
+    arrays.map((a) => {
+      const view = new Float32Array(shared, at, a.length);
+      view.set(a);
+      at += 4 * a.length;
+      return view;
+    });
+  const [left, ...octavesLeft] = place(sides[0]);
+  const [right, ...octavesRight] = stereo ? place(sides[1]) : [left, ...octavesLeft];
   return {
     file,
-    sample: { file, left, right },
+    sample: { file, left, right, octavesLeft, octavesRight },
     frames,
     channels: converted.length,
     source: `${wav.format}, ${wav.sampleRate} Hz`,

@@ -247,3 +247,39 @@ export function mixCode(L: Layout, sends: boolean): Built {
   c.end().end();
   return { code: c, locals: [I32, V128] };
 }
+
+/**
+ * `addInto(src, n)`: the mono output at byte offset `src` (`mix`'s) added into both channels of the
+ * stereo bus copied in at `into`, frames [0, n) (n a multiple of 4). `scaled`: times the level at
+ * `intoLevel`, in float64 as the JS `bus += src · level` does (the product and the sum rounded to
+ * float64, then the sum to float32), so the result is the same to the bit; else a float32 sum (the
+ * same as `bus += src`).
+ */
+export function addIntoCode(L: Layout, maxBlock: number, scaled: boolean): Built {
+  const SRC = 0, N = 1, K = 2, X = 3, G = 4, LO = 5, HI = 6, D = 7;
+  const right = Math.ceil(maxBlock / 4) * 16;
+  const c = new Code();
+  if (scaled) c.i32Const(0).f64Load(L.intoLevel).f64x2Splat().localSet(G);
+  c.block().loop();
+  c.localGet(K).localGet(N).i32Const(2).i32Shl().i32GeS().brIf(1);
+  c.localGet(SRC).localGet(K).i32Add().v128Load(0, 2).localSet(X);
+  if (scaled) {
+    c.localGet(X).f64x2PromoteLowF32x4().localGet(G).f64x2Mul().localSet(LO);
+    c.localGet(X).localGet(X).i32x4Shuffle(2, 3, 2, 3).f64x2PromoteLowF32x4().localGet(G).f64x2Mul().localSet(HI);
+  }
+  for (const off of [0, right]) {
+    c.localGet(K); // the address of the store
+    if (scaled) {
+      c.localGet(K).v128Load(L.into + off, 2).localTee(D).f64x2PromoteLowF32x4().localGet(LO).f64x2Add().f32x4DemoteF64x2Zero();
+      c.localGet(D).localGet(D).i32x4Shuffle(2, 3, 2, 3).f64x2PromoteLowF32x4().localGet(HI).f64x2Add().f32x4DemoteF64x2Zero();
+      c.i32x4Shuffle(0, 1, 4, 5);
+    } else {
+      c.localGet(K).v128Load(L.into + off, 2).localGet(X).f32x4Add();
+    }
+    c.v128Store(L.into + off, 2);
+  }
+  c.localGet(K).i32Const(16).i32Add().localSet(K);
+  c.br(0);
+  c.end().end();
+  return { code: c, locals: [I32, V128, V128, V128, V128, V128] };
+}

@@ -70,6 +70,9 @@ export interface Layout {
   /** Mono outputs of `mix`: the voices, then one per send bus. */
   outM: number;
   outS: number[];
+  /** A stereo bus copied in for `addInto` (left, then right, `maxBlock` floats each) and its level (f64). */
+  into: number;
+  intoLevel: number;
   pages: number;
 }
 
@@ -87,6 +90,8 @@ export function layout(groups: number, maxBlock: number, sends: number): Layout 
   const accS = Array.from({ length: sends }, (_, k) => accM + (k + 1) * maxBlock * 16);
   const outM = accM + (sends + 1) * maxBlock * 16;
   const outS = Array.from({ length: sends }, (_, k) => outM + (k + 1) * maxBlock * 4);
-  const bytes = outM + (sends + 1) * maxBlock * 4;
-  return { sends, gs, consts, res, slo, groups: g, la, w, accM, accS, outM, outS, pages: Math.ceil(bytes / 65536) };
+  const into = Math.ceil((outM + (sends + 1) * maxBlock * 4) / 16) * 16;
+  const intoLevel = into + 2 * Math.ceil(maxBlock / 4) * 16;
+  const bytes = intoLevel + 16;
+  return { sends, gs, consts, res, slo, groups: g, la, w, accM, accS, outM, outS, into, intoLevel, pages: Math.ceil(bytes / 65536) };
 }

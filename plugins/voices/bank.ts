@@ -19,8 +19,8 @@
  *
  * Thread: the constructor allocates (create); every other method is allocation-free.
  */
-import { blepTable, BLEP_PHASES, BLEP_TAPS, I32, svfGains, WasmModule, type WasmMemory } from 'plugin-sdk';
-import { mixCode, renderCode, type Built } from './bank-kernel.ts';
+import { blepTable, BLEP_PHASES, BLEP_TAPS, I32, svfGains, WasmModule, type Bus, type WasmMemory } from 'plugin-sdk';
+import { addIntoCode, mixCode, renderCode, type Built } from './bank-kernel.ts';
 import { GAIN, GINC, IC1, IC2, INC01, K_LANE, K_ONE, K_ONE64, layout, M11, P01, PEAK, sendLevel, sendStep, type Layout } from './bank-layout.ts';
 import type { VoiceDsp } from './dsp.ts';
 
@@ -52,6 +52,11 @@ export class VoiceBank {
   private readonly renderSendsFn: Fn3;
   private readonly mixFn: Fn2;
   private readonly mixSendsFn: Fn2;
+  private readonly addIntoFn: Fn2;
+  private readonly addIntoScaledFn: Fn2;
+  /** The stereo bus `addInto` works on, copied in and out (the bank's memory is its own). */
+  private readonly intoL: Float32Array;
+  private readonly intoR: Float32Array;
   /** Per lane: the cutoff and Q its coefficients were computed for. */
   private readonly cutoffOf: Float64Array;
   private readonly qOf: Float64Array;
@@ -78,6 +83,8 @@ export class VoiceBank {
     add('renderSends', [I32, I32, I32], renderCode(L, true));
     add('mix', [I32, I32], mixCode(L, false));
     add('mixSends', [I32, I32], mixCode(L, true));
+    add('addInto', [I32, I32], addIntoCode(L, maxBlock, false));
+    add('addIntoScaled', [I32, I32], addIntoCode(L, maxBlock, true));
     const { exports, memory } = m.instantiate();
     const buffer = (memory as WasmMemory).buffer;
     this.f32 = new Float32Array(buffer);
@@ -86,6 +93,10 @@ export class VoiceBank {
     this.renderSendsFn = exports.renderSends as Fn3;
     this.mixFn = exports.mix as Fn2;
     this.mixSendsFn = exports.mixSends as Fn2;
+    this.addIntoFn = exports.addInto as Fn2;
+    this.addIntoScaledFn = exports.addIntoScaled as Fn2;
+    this.intoL = new Float32Array(buffer, L.into, maxBlock);
+    this.intoR = new Float32Array(buffer, L.into + Math.ceil(maxBlock / 4) * 16, maxBlock);
     this.outMain = new Float32Array(buffer, L.outM, maxBlock);
     this.outSends = L.outS.map((at) => new Float32Array(buffer, at, maxBlock));
     this.sendAt = new Int32Array(2 * sends);
@@ -252,5 +263,29 @@ export class VoiceBank {
   mix(start: number, end: number, sends: boolean): void {
     if (sends) this.mixSendsFn(start, end);
     else this.mixFn(start, end);
+  }
+
+  /** Whether `addInto` takes the span [start, end) of `bus`: whole blocks of a bus as long as the block (else add in JS). */
+  addsInto(bus: Bus, start: number, end: number): boolean {
+    const n = this.maxBlock;
+    return start === 0 && end === n && (n & 3) === 0 && bus.l.length === n && bus.r.length === n;
+  }
+
+  /**
+   * Adds `mix`'s voice sum (`outMain`) into both channels of `bus` over the whole block, four frames
+   * at a time: times `levels[at]` (a send), or as it is when `levels` is null. Bit for bit what
+   * `bus += outMain · level` does in JS (bank-kernel.ts, addIntoCode). Only where `addsInto` says so.
+   */
+  addInto(bus: Bus, levels: Float64Array | null, at: number): void {
+    const n = this.maxBlock;
+    this.intoL.set(bus.l);
+    this.intoR.set(bus.r);
+    if (levels === null) this.addIntoFn(this.L.outM, n);
+    else {
+      this.f64[this.L.intoLevel / 8] = levels[at];
+      this.addIntoScaledFn(this.L.outM, n);
+    }
+    bus.l.set(this.intoL);
+    bus.r.set(this.intoR);
   }
 }

@@ -40,16 +40,18 @@ export function addSend(bus: Bus, src: Float32Array, start: number, end: number,
  * levels come by index: a number passed to a call V8 did not inline is boxed.)
  */
 export function addToSends(sends: readonly Send[], src: Float32Array, start: number, end: number, levels: Float64Array, at: number): void {
-  for (let k = 0; k < sends.length; k++) {
-    const g = levels[at + k];
-    if (!(g > 0)) continue;
-    const bus = sends[k].bus;
-    const l = bus.l;
-    const r = bus.r;
-    for (let i = start; i < end; i++) {
-      const x = src[i] * g;
-      l[i] += x;
-      r[i] += x;
-    }
+  for (let k = 0; k < sends.length; k++) addToSend(sends[k].bus, src, start, end, levels, at + k);
+}
+
+/** `levels[at]` × `src` into `bus`, if that level is above 0. */
+export function addToSend(bus: Bus, src: Float32Array, start: number, end: number, levels: Float64Array, at: number): void {
+  const g = levels[at];
+  if (!(g > 0)) return;
+  const l = bus.l;
+  const r = bus.r;
+  for (let i = start; i < end; i++) {
+    const x = src[i] * g;
+    l[i] += x;
+    r[i] += x;
   }
 }

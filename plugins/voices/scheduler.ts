@@ -27,7 +27,7 @@
 import { RAMP_CHUNK, skipParam, WAVE_SAW, type Bus, type Send } from 'plugin-sdk';
 import type { VoiceBank } from './bank.ts';
 import { bigGlide, spanCutoff } from './bank-cutoff.ts';
-import { addTo, addToSends } from './mix.ts';
+import { addTo, addToSend, addToSends } from './mix.ts';
 import { bit, NP, P } from './params.ts';
 import type { VoiceSet } from './voice-set.ts';
 
@@ -318,8 +318,19 @@ export class BankScheduler {
     const b = this.bank;
     const perVoice = this.perVoice;
     b.mix(start, end, perVoice);
-    addTo(this.main, b.outMain, start, end);
     const sends = this.sends;
+    if (!perVoice && b.addsInto(this.main, start, end)) {
+      // A whole block: in the bank's wasm, four frames at a time (the same sums as below).
+      b.addInto(this.main, null, 0);
+      const levels = this.voices.params.sendVal;
+      for (let k = 0; k < sends.length; k++) {
+        const bus = sends[k].bus;
+        if (levels[this.sendsAt + k] > 0 && b.addsInto(bus, start, end)) b.addInto(bus, levels, this.sendsAt + k);
+        else addToSend(bus, b.outMain, start, end, levels, this.sendsAt + k);
+      }
+      return;
+    }
+    addTo(this.main, b.outMain, start, end);
     if (perVoice) {
       const out = b.outSends;
       for (let k = 0; k < sends.length; k++) addTo(sends[k].bus, out[k], start, end);

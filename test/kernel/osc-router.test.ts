@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FIXTURE_PLUGINS, OfflineEngine } from '../helpers/offline-engine.ts';
 import { Slot } from '../../kernel/audio/shared-state.ts';
+import { OscRouter } from '../../kernel/osc/osc-router.ts';
+import { z } from 'zod';
 
 const onset = (x: Float32Array, from = 0): number => x.findIndex((v, i) => i >= from && v !== 0);
 
@@ -114,4 +116,19 @@ test('/engine/schema reports the smoothing the audio side applies (engine.smooth
   await e.send('/engine/schema');
   const schema = JSON.parse(String(e.lastReply('/engine/schema')!.args[0]));
   assert.equal(schema.modules.tone.params.freq.smoothing_ms, 35);
+});
+
+test('an asynchronous handler that never finishes holds up no wait for longer than the router waits: its sender is told', async () => {
+  const sent: { address: string; args: readonly unknown[] }[] = [];
+  const router = new OscRouter({ send: (_r, address, args) => sent.push({ address, args }), sendJson: () => undefined }, null, 50);
+  router.mapRoute('/stuck', () => new Promise<void>(() => undefined), { args: z.tuple([]), description: 'never finishes' });
+  router.mapRoute('/quick', async (_a, ctx) => ctx.reply('/quick/done'), { args: z.tuple([]), description: 'finishes' });
+  const remote = { address: '127.0.0.1', port: 9 };
+  router.dispatch({ address: '/stuck', args: [], remote });
+  router.dispatch({ address: '/quick', args: [], remote });
+  // Before, idle() (what /engine/ping, settle and ctx.engine.send wait on) waited for /stuck forever.
+  await router.idle();
+  assert.deepEqual(sent.map((m) => m.address), ['/quick/done', '/error']);
+  assert.deepEqual(sent[1].args.slice(0, 2), ['/stuck', 'OSC_HANDLER_LATE']);
+  assert.equal(router.counters.handlersLate, 1);
 });

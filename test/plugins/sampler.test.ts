@@ -1,12 +1,13 @@
 /**
  * The sampler (plugins/sampler): a drum plays its sample from the exact frame of its gate, equal to
- * the data × amp at pitch 0; stereo files keep their sides; +12 semitones plays twice as fast and
- * −12 half as fast; decay falls 60 dB in its time; a retrigger fades the last hit out in 5 ms; a file
+ * the data × amp at pitch 0; stereo files keep their sides; +12 semitones plays twice as fast (from
+ * the sample band-limited an octave down: nothing folds back from above Nyquist) and −12 half as fast; decay falls 60 dB in its time; a retrigger fades the last hit out in 5 ms; a file
  * at another rate is converted; a gate value below 1 scales the hit; a sequencer track plays a drum.
  * Every assertion is on rendered samples (offline engine).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { octaveDown } from '../../plugins/sampler/octaves.ts';
 import { firstSound, samplerEngine, wavBytes, type SamplerEngine } from '../helpers/sampler.ts';
 
 /** 64 frames, exactly representable: ±(i + 1) / 64, alternating. */
@@ -23,6 +24,8 @@ describe('sampler: playback', () => {
       'drum3.wav': wavBytes([DC]),
       // 1 kHz at 24 kHz, 16-bit: converted to 48 kHz when loaded.
       'drum4-24k.wav': wavBytes([Float32Array.from({ length: 2400 }, (_, i) => 0.5 * Math.sin((2 * Math.PI * 1000 * i) / 24000))], 24000, '16'),
+      'drum5-15k.wav': wavBytes([Float32Array.from({ length: 9600 }, (_, i) => 0.5 * Math.sin((2 * Math.PI * 15000 * i) / 48000))]),
+      'drum6-3k.wav': wavBytes([Float32Array.from({ length: 9600 }, (_, i) => 0.5 * Math.sin((2 * Math.PI * 3000 * i) / 48000))]),
     });
   });
   after(() => s.close());
@@ -64,7 +67,10 @@ describe('sampler: playback', () => {
     await e.send('/mod/drum1/pitch', [12]);
     e.render(0.1); // past the pitch's smoothing
     let out = await hit('drum1', 0, 256);
-    for (let k = 0; k < CLICK.length / 2; k++) assert.equal(out.l[k], CLICK[2 * k], `+12: frame ${k}`);
+    // Twice as fast from the sample an octave down (band-limited: the click's alternating signs sit
+    // at Nyquist, and read every second frame they would all come out positive).
+    const down = octaveDown(CLICK);
+    for (let k = 0; k < CLICK.length / 2; k++) assert.equal(out.l[k], down[k], `+12: frame ${k}`);
     assert.ok(out.l.subarray(CLICK.length / 2).every((v) => v === 0), '+12: over in half the frames');
 
     await e.send('/mod/drum1/pitch', [-12]);
@@ -76,6 +82,35 @@ describe('sampler: playback', () => {
     assert.ok(out.l.subarray(2 * CLICK.length).every((v) => v === 0), '−12: over in twice the frames');
     await e.send('/mod/drum1/pitch', [0]);
     e.render(0.1);
+  });
+
+  test('pitched up, nothing folds back from above Nyquist; what is below it plays at the new pitch', async () => {
+    const { e } = s;
+    const rms = (a: Float32Array, from: number, to: number) => Math.sqrt(a.subarray(from, to).reduce((sum, x) => sum + x * x, 0) / (to - from));
+    for (const [pitch, drum] of [[12, 'drum5'], [24, 'drum5'], [19, 'drum6']] as const) {
+      await e.send(`/mod/${drum}/amp`, [1]);
+      await e.send(`/mod/${drum}/pitch`, [pitch]);
+      e.render(0.1);
+      const out = await hit(drum, 0, 4800);
+      if (drum === 'drum5') {
+        // 15 kHz, 0.5 peak, played at 30 or 60 kHz: above Nyquist, so it must not be heard (read
+        // plainly it came back at 18 or 12 kHz, at full level).
+        assert.ok(rms(out.l, 200, 2000) < 0.5 * 1e-3, `+${pitch}: ${rms(out.l, 200, 2000)} left of a 15 kHz tone`);
+      } else {
+        // 3 kHz at +19 (× 3.0): 9 kHz, within the band the octave keeps — same level, new pitch.
+        // Within 1 dB: read two octaves down, 3 kHz sits at a quarter of that octave's rate, where the
+        // 4-point Hermite read droops by about 0.5 dB.
+        const ratio = Math.exp((19 * Math.LN2) / 12);
+        const db = 20 * Math.log10(rms(out.l, 200, 1200) / (0.5 / Math.SQRT2));
+        assert.ok(Math.abs(db) < 1, `+19: level ${db.toFixed(2)} dB`);
+        let crossings = 0;
+        for (let i = 201; i < 1200; i++) if (out.l[i - 1] < 0 !== out.l[i] < 0) crossings++;
+        const hz = (crossings / 2) * (SR / 999);
+        assert.ok(Math.abs(hz - 3000 * ratio) < 3000 * ratio * 0.02, `+19: ${hz.toFixed(0)} Hz`);
+      }
+      await e.send(`/mod/${drum}/pitch`, [0]);
+      e.render(0.1);
+    }
   });
 
   test('decay: a hit falls by 60 dB in the decay time, and ends', async () => {
@@ -134,10 +169,10 @@ describe('sampler: playback', () => {
     assert.deepEqual(Object.keys(kit.drums), ['drum1', 'drum2', 'drum3', 'drum4', 'drum5', 'drum6', 'drum7', 'drum8']);
     assert.deepEqual(kit.drums.drum1, { file: 'samples/drum1-click.wav', frames: 64, channels: 1, source: '32-bit float, 48000 Hz' });
     assert.equal(kit.drums.drum2.channels, 2);
-    assert.equal(kit.drums.drum5, null);
+    assert.equal(kit.drums.drum7, null);
     assert.deepEqual(kit.refused, []);
     // A drum without a sample takes its gate and stays silent.
-    const out = await hit('drum5', 0, 256);
+    const out = await hit('drum7', 0, 256);
     assert.ok(out.l.every((v) => v === 0));
   });
 });

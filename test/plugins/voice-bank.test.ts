@@ -9,6 +9,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { VoiceBank } from '../../plugins/voices/bank.ts';
 import { CTL_AMP, CTL_CUTOFF, CTL_FREQ, CTL_Q, VoiceDsp } from '../../plugins/voices/dsp.ts';
+import { addTo, addToSend } from '../../plugins/voices/mix.ts';
 import { OfflineEngine, PROJECT_ROOT } from '../helpers/offline-engine.ts';
 import { differenceDb, energy } from '../helpers/signal.ts';
 
@@ -231,6 +232,40 @@ async function renderScore(bank: boolean, moving: boolean, seconds: number, jump
     await e.close();
   }
 }
+
+describe('VoiceBank.addInto', () => {
+  test('adds the mixed voices into a bus, plain or × a send level, bit for bit as the JS loops of mix.ts', () => {
+    const N = 5;
+    const bank = new VoiceBank(FS, BLOCK, N);
+    const voices = Array.from({ length: N }, (_, i) => sawVoice(i));
+    for (let v = 0; v < N; v++) {
+      bank.acquire(v, voices[v]);
+      bank.setFilter(v, nums(1500 + 300 * v, 1.2), 0);
+      bank.setGain(v, nums(0.3, 0), 0);
+    }
+    for (let g = 0; g < bank.groupCount; g++) bank.render(g, 0, BLOCK, false);
+    bank.mix(0, BLOCK, false);
+    assert.ok(energy(bank.outMain) > 0, 'the voices make sound');
+    const bus = (seed: number) => ({ l: Float32Array.from({ length: BLOCK }, (_, i) => Math.sin(seed + i * 0.37) * 0.7), r: Float32Array.from({ length: BLOCK }, (_, i) => Math.cos(seed + i * 0.11) * 0.9) });
+    // Levels whose products with a float32 are not float32 (a float32 product would round differently).
+    const levels = nums(1, 0.3, 0.7071067811865476, 1e-3, 0);
+    for (let k = -1; k < levels.length; k++) {
+      const mine = bus(k);
+      const js = bus(k);
+      assert.ok(bank.addsInto(mine, 0, BLOCK));
+      if (k < 0) {
+        bank.addInto(mine, null, 0);
+        addTo(js, bank.outMain, 0, BLOCK);
+      } else {
+        bank.addInto(mine, levels, k);
+        addToSend(js, bank.outMain, 0, BLOCK, levels, k);
+        if (levels[k] === 0) assert.deepEqual(mine, bus(k), 'level 0 changes nothing');
+      }
+      assert.deepEqual(mine, js, k < 0 ? 'plain' : `× ${levels[k]}`);
+    }
+    assert.ok(!bank.addsInto(bus(0), 0, BLOCK - 1), 'a part of a block is left to the JS loops');
+  });
+});
 
 describe('voices plugin: bank on vs every voice on VoiceDsp', () => {
   test('at rest: the same output (voices crossing renderers on waveform, pitch and slide changes)', async (t) => {
