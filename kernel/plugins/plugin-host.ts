@@ -354,6 +354,9 @@ export class PluginHost {
       this.events.loaded(previous, true, performance.now() - began);
       return previous;
     }
+    // The running version's state for the trial, asked for now: the audio thread answers while the new version is evaluated.
+    const stateForTrial = staged && previous ? this.audio.call('getState', manifest.id, 'reload') : undefined;
+    stateForTrial?.catch(() => undefined);
     try {
       // The module's top level runs in the staging worker first: a loop there must not hang this thread.
       if (staged) await this.stager.evaluate(bundle.code, path.join(folder, entry));
@@ -406,7 +409,7 @@ export class PluginHost {
     const sourceMap = sourceMapOf(bundle.code);
     try {
       if (staged) {
-        const state = previous ? await this.audio.call('getState', manifest.id, 'reload') : undefined;
+        const state = await stateForTrial;
         const values = registered.params.map((p): [number, number] => [p.index, this.registry.values[p.index]]);
         const { sampleRate, blockSize } = this.audio;
         await this.stager.trial({ spec, state, values, sampleRate, blockSize, smoothingMs: this.config.engine.smoothingMs, seconds: this.config.engine.stageSeconds });

@@ -6,6 +6,7 @@
  */
 import { evaluatePlugin } from './plugin-runtime.ts';
 import type { SlotSpec } from '../audio/slot-spec.ts';
+import type { PluginDefinition } from '../../plugin-sdk/types.ts';
 import { trialEngine } from '../audio/trial-engine.ts';
 
 export interface TrialRequest {
@@ -32,8 +33,14 @@ export interface StagingReport {
 /** A block's median render time above this share of the deadline is too slow to go live. */
 const MAX_MEDIAN_SHARE = 0.5;
 
+/** A version's definition evaluated just before its trial, and the memory in use before that evaluation. */
+export interface Evaluated {
+  definition: PluginDefinition;
+  base: number;
+}
+
 /** Heap and array-buffer bytes of this thread (a worker's figures are its own). */
-function memoryInUse(): number {
+export function memoryInUse(): number {
   const m = process.memoryUsage();
   return m.heapUsed + m.arrayBuffers;
 }
@@ -46,12 +53,13 @@ function checkMemory(base: number, limitMb: number, when: string): number {
   return mb;
 }
 
-export function runTrial(request: TrialRequest): StagingReport {
+/** `evaluated`: this version's module as its evaluation left it (not evaluated again: one realm, one compile). */
+export function runTrial(request: TrialRequest, evaluated?: Evaluated): StagingReport {
   const { spec, sampleRate, blockSize } = request;
   const engine = trialEngine(sampleRate, blockSize, request.smoothingMs);
-  const base = memoryInUse();
+  const base = evaluated?.base ?? memoryInUse();
   try {
-    engine.load(spec, evaluatePlugin(spec.code, spec.filename));
+    engine.load(spec, evaluated?.definition ?? evaluatePlugin(spec.code, spec.filename));
   } catch (e) {
     throw new Error(`create() threw: ${(e as Error)?.stack ?? String(e)}`);
   }

@@ -6,20 +6,30 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { evaluateControl, evaluatePlugin } from './plugin-runtime.ts';
-import { runTrial, type TrialRequest } from './plugin-trial.ts';
+import { memoryInUse, runTrial, type Evaluated, type TrialRequest } from './plugin-trial.ts';
 
 export type StagingRequest = { id: number } & ({ kind: 'evaluate'; code: string; filename: string; half?: 'audio' | 'control' } | ({ kind: 'trial' } & TrialRequest));
 export type StagingAnswer = { id: number } & ({ ok: true; report?: unknown } | { ok: false; message: string });
 
 const port = parentPort!;
+/** The audio half evaluated last, for its trial, which follows (a second realm and compile per version cost time and memory). */
+let last: (Evaluated & { code: string }) | null = null;
 port.on('message', (m: StagingRequest) => {
   let answer: StagingAnswer;
   try {
     if (m.kind === 'evaluate') {
+      last = null;
       if (m.half === 'control') evaluateControl(m.code, m.filename);
-      else evaluatePlugin(m.code, m.filename);
+      else {
+        const base = memoryInUse();
+        last = { code: m.code, definition: evaluatePlugin(m.code, m.filename), base };
+      }
       answer = { id: m.id, ok: true };
-    } else answer = { id: m.id, ok: true, report: runTrial(m) };
+    } else {
+      const evaluated = last?.code === m.spec.code ? last : undefined;
+      last = null;
+      answer = { id: m.id, ok: true, report: runTrial(m, evaluated) };
+    }
   } catch (e) {
     answer = { id: m.id, ok: false, message: (e as Error)?.message ?? String(e) };
   }
