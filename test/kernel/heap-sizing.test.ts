@@ -65,6 +65,8 @@ test('the staging worker tries the module its evaluation made, not a second eval
 test('the audio thread and its standby run with the smallest young generation', async (t) => {
   const host = await WorkerHost.start('null', { sampleRate: 48000, blockSize: 256, smoothingMs: 20, leadBlocks: 3, device: null, dedicatedCpu: false });
   t.after(() => host.close());
+  // The standby loads once the clock runs (not beside the start's own work).
+  await host.run();
   // The host's threads are private: read them as the test of a limit set at their creation.
   const threads = host as unknown as { worker: Worker; standby: Promise<Worker> };
   for (const worker of [threads.worker, await threads.standby]) {
