@@ -2,8 +2,8 @@
  * What a supervised engine hands to the engine its supervisor starts after a failure
  * (cli/supervisor.ts): every parameter value and each plugin's 'save' state, what a pattern slot
  * holds. Written every CARRY_EVERY_MS, when it changed, atomically, to the file the supervisor names
- * in CHRONUS_CARRY; the next engine restores it once its plugins are in (controllers at once, not on
- * the bar). Without it a restart in the middle of a set would come back with the default patch.
+ * in CHRONUS_CARRY; the next engine restores it once its plugins are in (controllers as a hot reload
+ * would: a sequencer that was playing plays on). Without it a restart in the middle of a set would come back with the default patch.
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
@@ -58,7 +58,7 @@ export async function restoreCarryOver(engine: SnapshotSources, file: string): P
   } catch (e) {
     return `values not carried over: ${file} is not a carry-over file (${(e as Error).message.split('\n')[0]})`;
   }
-  const outcome = await restoreEngine(engine, carried, { controllersAt: 'now' });
+  const outcome = await restoreEngine(engine, carried, { controllersAt: 'resume' });
   if (!outcome.ok) return `values not carried over: ${outcome.problems.join('; ')}`;
   const skipped = outcome.notices.length > 0 ? `; ${outcome.notices.join('; ')}` : '';
   return `carried over ${outcome.params} parameter values and the state of ${outcome.plugins.length} plugins${skipped}`;

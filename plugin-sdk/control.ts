@@ -297,8 +297,12 @@ export interface EngineSnapshot {
 }
 
 export interface RestoreOptions {
-  /** When controllers' states (the sequencer's) land: on their next bar, or at once. */
-  readonly controllersAt: 'bar' | 'now';
+  /**
+   * When controllers' states (the sequencer's) land: on their next bar, or at once — a pattern's way,
+   * which leaves their transport (playing or stopped) alone; or `'resume'`: at once and as a hot
+   * reload hands them over, transport included (an engine started again after a failure).
+   */
+  readonly controllersAt: 'bar' | 'now' | 'resume';
 }
 
 export type RestoreOutcome =

@@ -108,7 +108,8 @@ function checkStates(plugins: Pick<PluginHost, 'loaded'>, states: Record<string,
   return { states: out, problems };
 }
 
-function withApplyAt(state: unknown, applyAt: 'bar' | 'now'): unknown {
+function withApplyAt(state: unknown, applyAt: RestoreOptions['controllersAt']): unknown {
+  if (applyAt === 'resume') return state;
   return state !== null && typeof state === 'object' && !Array.isArray(state) ? { ...state, applyAt } : state;
 }
 
