@@ -28,9 +28,7 @@ export function parseScore(json: unknown, file: string): Score {
     plain.events.sort((a, b) => a.time - b.time);
     return plain;
   }
-  // Not jitless (PARSE_ONCE): that saves zod compiling the schema, which costs far less than
-  // walking a score of thousands of events without the compiled fast path (0.3 → 0.9 s of a render's start).
-  const parsed = ScoreSchema.safeParse(Array.isArray(json) ? { events: json } : json, { reportInput: true });
+  const parsed = ScoreSchema.safeParse(Array.isArray(json) ? { events: json } : json, { reportInput: true, jitless: true });
   if (!parsed.success) {
     throw new ChronusError(ErrorCode.CONFIG_INVALID, `${file} is not a valid score:`, {
       details: formatZodIssues(parsed.error, file, json),
