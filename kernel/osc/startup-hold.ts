@@ -17,8 +17,6 @@ export class StartupHold {
   private held: RouteMessage[] | null = [];
   /** Senders with a message waiting. */
   private readonly waiting = new Set<string>();
-  /** Messages refused because MAX_HELD were waiting. */
-  refused = 0;
 
   constructor(
     /** Whether a route can answer now (a kernel route mapped before any plugin loads). */
@@ -27,18 +25,11 @@ export class StartupHold {
     private readonly refuse: (remote: Remote | undefined, address: string) => void,
   ) {}
 
-  get holding(): boolean {
-    return this.held !== null;
-  }
-
   accept(message: RouteMessage): void {
     if (this.held === null) return this.dispatch(message);
     const sender = message.remote ? `${message.remote.address}:${message.remote.port}` : '';
     if (!this.waiting.has(sender) && this.answersNow(message.address)) return this.dispatch(message);
-    if (this.held.length >= MAX_HELD) {
-      this.refused++;
-      return this.refuse(message.remote, message.address);
-    }
+    if (this.held.length >= MAX_HELD) return this.refuse(message.remote, message.address);
     this.waiting.add(sender);
     this.held.push(message);
   }
