@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { TEMP_SUFFIX } from '../kernel/base/atomic-file.ts';
-import { parseBreadcrumb } from '../kernel/plugins/breadcrumb.ts';
+import { parseBreadcrumb, type Breadcrumb } from '../kernel/plugins/breadcrumb.ts';
 
 const NATIVE_STDOUT = /^(PortAudio V|Input |Output |AudioIO: |Finishing (input|output)|NAPI )/;
 const NATIVE_STDERR = /^(ALSA lib |Cannot connect to server|jack server is not running|JackShmReadWritePtr|Cannot connect to|connect\(2\) call to)/;
@@ -109,7 +109,7 @@ export async function supervise(argv: string[]): Promise<number> {
   }
 }
 
-function readCrumb(file: string): ReturnType<typeof parseBreadcrumb> {
+function readCrumb(file: string): Breadcrumb {
   try {
     return parseBreadcrumb(readFileSync(file, 'utf8'));
   } catch {
@@ -121,7 +121,7 @@ function readCrumb(file: string): ReturnType<typeof parseBreadcrumb> {
  * Says what ended the engine. The plugin whose code was running is held out of the next start; so is
  * one that was the last to run, with work pending, before this failure and the one before.
  */
-function whatHappened(run: Run, crumb: ReturnType<typeof parseBreadcrumb>, held: Map<string, string>, suspect: string): string {
+function whatHappened(run: Run, crumb: Breadcrumb, held: Map<string, string>, suspect: string): string {
   const how =
     run.frozenMs > 0
       ? `the engine's control thread stopped answering for ${(run.frozenMs / 1000).toFixed(1)} s`

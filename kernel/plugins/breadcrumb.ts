@@ -10,6 +10,7 @@
  * fixed-size record per entry and exit, synchronous, so it is on disk before the plugin's code runs.
  */
 import { openSync, writeSync } from 'node:fs';
+import { isThenable } from '../base/is-thenable.ts';
 
 /** What the file holds: inside a call, or the last call left with a promise pending. */
 export type Breadcrumb = { in: string } | { left: string; pending: boolean } | Record<string, never>;
@@ -38,17 +39,23 @@ function write(crumb: Breadcrumb): void {
   }
 }
 
-/** Before running plugin `pluginId`'s code on this thread. */
-export function enterPlugin(pluginId: string): void {
+/**
+ * Runs `fn` — plugin `pluginId`'s code on this thread — with the breadcrumb naming it; after it
+ * returns (or throws), what is left: the caller's entry, or that it returned a promise still pending.
+ */
+export function inPlugin<T>(pluginId: string, fn: () => T): T {
   stack.push(pluginId);
   write({ in: pluginId });
-}
-
-/** After it returned (or threw); `pending`: it returned a promise whose work goes on. */
-export function leavePlugin(pending: boolean): void {
-  const left = stack.pop() ?? '';
-  const outer = stack.at(-1);
-  write(outer === undefined ? { left, pending } : { in: outer });
+  let pending = false;
+  try {
+    const result = fn();
+    pending = isThenable(result);
+    return result;
+  } finally {
+    stack.pop();
+    const outer = stack.at(-1);
+    write(outer === undefined ? { left: pluginId, pending } : { in: outer });
+  }
 }
 
 /** Reads a breadcrumb file (the supervisor, after the engine ended): {} when absent or unreadable. */

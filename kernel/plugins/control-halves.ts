@@ -22,7 +22,8 @@ import type { OscRouter } from '../osc/osc-router.ts';
 import { pluginFiles, pluginFolder } from './control-files.ts';
 import { ControlHttp } from './control-http.ts';
 import { advertise } from './control-mdns.ts';
-import { isThenable, VersionResources } from './control-resources.ts';
+import { isThenable } from '../base/is-thenable.ts';
+import { VersionResources } from './control-resources.ts';
 
 /** What the control halves need of the engine, and nothing more. */
 export interface ControlPorts {

@@ -23,7 +23,8 @@ import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import type { HttpOptions, HttpRequest, HttpResponse, PluginHttpServer, PluginWebSocket } from '../../plugin-sdk/control.ts';
 import { ChronusError, ErrorCode } from '../base/errors.ts';
 import { isLoopback, SenderAllowList } from '../osc/osc-allow-list.ts';
-import { isThenable, type VersionResources } from './control-resources.ts';
+import { isThenable } from '../base/is-thenable.ts';
+import type { VersionResources } from './control-resources.ts';
 
 const trace = debuglog('chronus:http');
 

@@ -9,7 +9,8 @@ import vm from 'node:vm';
 import type { PluginTimers, PluginUdpSocket } from '../../plugin-sdk/control.ts';
 import { ChronusError, ErrorCode } from '../base/errors.ts';
 import { encodeMessage, type OscSendArg } from '../osc/osc-transport.ts';
-import { enterPlugin, leavePlugin } from './breadcrumb.ts';
+import { inPlugin } from './breadcrumb.ts';
+import { isThenable } from '../base/is-thenable.ts';
 
 /** Runs the function stored on the realm; compiled once, run in each plugin's realm. */
 const CALL = new vm.Script('globalThis.__chronusCall()', { filename: 'chronus:control-call' });
@@ -22,12 +23,8 @@ export function callInRealm<T>(realm: vm.Context, ms: number, pluginId: string, 
   const slot = realm as { __chronusCall?: () => T };
   const outer = slot.__chronusCall;
   slot.__chronusCall = fn;
-  let pending = false;
-  enterPlugin(pluginId);
   try {
-    const result = CALL.runInContext(realm, { timeout: ms }) as T;
-    pending = isThenable(result);
-    return result;
+    return inPlugin(pluginId, () => CALL.runInContext(realm, { timeout: ms }) as T);
   } catch (e) {
     if ((e as { code?: unknown })?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
       throw new ChronusError(ErrorCode.PLUGIN_CONTROL_HUNG, `plugin ${pluginId}: a call into its control half ran for more than ${ms} ms and was stopped`, {
@@ -37,12 +34,7 @@ export function callInRealm<T>(realm: vm.Context, ms: number, pluginId: string, 
     throw e;
   } finally {
     slot.__chronusCall = outer;
-    leavePlugin(pending);
   }
-}
-
-export function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
 }
 
 export class VersionResources {

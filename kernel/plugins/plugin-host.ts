@@ -25,7 +25,7 @@ import { paramTableSchema } from '../params/param-table.ts';
 import { BundleContexts, bundlePlugin } from './plugin-bundler.ts';
 import { declaredSendBuses, declaresSend, feedsExactly, removalNotices, withSends } from './send-buses.ts';
 import { evaluateControl, evaluatePlugin } from './plugin-runtime.ts';
-import { enterPlugin, leavePlugin } from './breadcrumb.ts';
+import { inPlugin } from './breadcrumb.ts';
 import { ControlHalves, type ControlPorts, type ControlVersion } from './control-halves.ts';
 import { routerAliases } from './plugin-aliases.ts';
 import { AbsentRoutes } from './absent-routes.ts';
@@ -605,13 +605,7 @@ export class PluginHost {
     try {
       if (staged) await this.stager.evaluate(built.code, filename, 'control');
       // Its top level runs here, on the control thread: the supervisor's breadcrumb names it meanwhile.
-      enterPlugin(manifest.id);
-      let evaluated: ReturnType<typeof evaluateControl>;
-      try {
-        evaluated = evaluateControl(built.code, filename);
-      } finally {
-        leavePlugin(false);
-      }
+      const evaluated = inPlugin(manifest.id, () => evaluateControl(built.code, filename));
       return { code: built.code, inputs: built.inputs, filename, sourceMap, ...evaluated };
     } catch (error) {
       const where = locateError(String((error as Error)?.stack ?? error), filename, sourceMap, folder);
