@@ -40,10 +40,10 @@ export function decayCoefficient(seconds: number, sampleRate: number): number {
 }
 
 /** The octave (0: the sample itself) a voice at `rate` reads: ⌈log2 rate⌉, 0 … levels. */
-export function octaveFor(rate: number, levels: number): number {
-  if (!(rate > 1)) return 0;
-  if (rate <= 2 || levels <= 1) return levels < 1 ? 0 : 1;
-  return rate <= 4 || levels <= 2 ? Math.min(2, levels) : levels;
+function octaveFor(rate: number, levels: number): number {
+  let level = 0;
+  for (let r = rate; r > 1 && level < levels; r *= 0.5) level++;
+  return level;
 }
 
 /** 4-point Hermite read of `x` at `i + frac` (0 outside the data). */
@@ -249,7 +249,7 @@ export class DrumKit {
     const xr = this.voiceR[v][level];
     const n = this.voiceL[v][0].length;
     const nl = xl.length;
-    const scale = level === 0 ? 1 : level === 1 ? 0.5 : 0.25;
+    const scale = 1 / (1 << level);
     const mono = xl === xr;
     const g = this.gain[v];
     const fs = this.fadeStep[v];

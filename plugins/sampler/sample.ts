@@ -8,6 +8,7 @@
  * again: a changed file is published as a new sample, and the audio half swaps its reference between
  * blocks while hits already sounding finish the old one.
  */
+import { OCTAVE_LEVELS } from './octaves.ts';
 
 export interface SharedSample {
   /** The file it came from, relative to the plugin folder (for logs and status). */
@@ -38,7 +39,7 @@ export function asSample(value: unknown): PlayableSample | null {
   if (left.length === 0 || right.length !== left.length) return null;
   const l = [left];
   const r = [right];
-  for (let level = 1; level <= 2; level++) {
+  for (let level = 1; level <= OCTAVE_LEVELS; level++) {
     const ol = Array.isArray(octavesLeft) ? octavesLeft[level - 1] : undefined;
     const or = Array.isArray(octavesRight) ? octavesRight[level - 1] : undefined;
     const n = Math.ceil(l[level - 1].length / 2);
