@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { writeFileAtomic } from '../kernel/base/atomic-file.ts';
 import { captureEngine, restoreEngine, type SnapshotSources } from '../kernel/engine/engine-snapshot.ts';
+import type { OscRouter } from '../kernel/osc/osc-router.ts';
 
 const CARRY_EVERY_MS = 1000;
 
@@ -17,13 +18,23 @@ const CarriedSchema = z.object({
   plugins: z.record(z.string(), z.unknown()),
 });
 
-/** Keeps `file` up to date with the engine; the returned function stops it. */
-export function keepCarryOver(engine: SnapshotSources, file: string, warn: (text: string) => void): () => void {
+/**
+ * Keeps `file` up to date with the engine; the returned function stops it. Values and states change
+ * only through messages (OSC, a control half's `ctx.engine.send`) and plugin loads: once neither has
+ * happened for a whole tick (what a message set off in the tick before has landed by then), the
+ * audio thread is not asked for its plugins' states again.
+ */
+export function keepCarryOver(engine: SnapshotSources & { router: Pick<OscRouter, 'counters'> }, file: string, warn: (text: string) => void): () => void {
   let written = '';
   let busy = false;
   let warned = false;
+  let seen = '';
+  let quietTicks = 0;
   const timer = setInterval(() => {
-    if (busy) return;
+    const now = `${engine.router.counters.messages} ${[...engine.plugins.loaded.values()].map((p) => p.slotId).join(',')}`;
+    quietTicks = now === seen ? quietTicks + 1 : 0;
+    seen = now;
+    if (busy || quietTicks > 1) return;
     busy = true;
     void captureEngine(engine)
       .then(async ({ snapshot }) => {
@@ -35,6 +46,7 @@ export function keepCarryOver(engine: SnapshotSources, file: string, warn: (text
       })
       .catch((e: Error) => {
         // A capture during an audio thread restart fails: the next tick tries again; a full disk is said once.
+        seen = '';
         if (!warned) warn(`carry-over for a restart not written: ${e.message}`);
         warned = true;
       })
