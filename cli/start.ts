@@ -9,6 +9,8 @@ import { SessionJournal } from './session/journal.ts';
 import { keepYoungGenerationSmall } from './heap-sizing.ts';
 
 const STOP_DEADLINE_MS = 1000;
+/** A message to a supervisor that is going away is dropped (an unhandled send 'error' would be an uncaught exception). */
+const ignoreSendError = (): void => undefined;
 
 export async function startCommand(config: Config, root: string): Promise<number> {
   if (config.audio.backend === 'offline') {
@@ -29,7 +31,7 @@ export async function startCommand(config: Config, root: string): Promise<number
     root,
     attach: async (e) => {
       for (const { id, reason } of heldOut) e.plugins.holdOut(id, reason);
-      e.plugins.onHeldOutLoaded = (id) => process.send?.({ released: id } satisfies EngineReport);
+      e.plugins.onHeldOutLoaded = (id) => process.send?.({ released: id } satisfies EngineReport, undefined, undefined, ignoreSendError);
       if (process.env.CHRONUS_RESTARTED) e.log.error(`started again by its supervisor: ${process.env.CHRONUS_RESTARTED}`);
       if (config.sessions.enabled) session.journal = await SessionJournal.attach(e, config.paths.sessions, config.sessions);
     },
@@ -79,7 +81,7 @@ function beatForSupervisor(config: Config): () => void {
   if (!process.send) return () => undefined;
   // A call into a control half may legitimately take up to engine.controlCallMs before it is stopped.
   const graceMs = Math.max(5000, 2 * config.engine.controlCallMs);
-  const beat = () => process.send?.({ beat: Date.now(), graceMs } satisfies EngineReport);
+  const beat = () => process.send?.({ beat: Date.now(), graceMs } satisfies EngineReport, undefined, undefined, ignoreSendError);
   beat();
   const timer = setInterval(beat, 500);
   return () => clearInterval(timer);

@@ -50,6 +50,8 @@ interface Run {
   frozenMs: number;
 }
 
+const ignore = (): void => undefined;
+
 function hasStdbuf(): boolean {
   return spawnSync('stdbuf', ['--version'], { stdio: 'ignore' }).status === 0;
 }
@@ -170,7 +172,8 @@ function spawnEngine(argv: string[], extraEnv: Record<string, string>, released:
     }
     if (line.includes('underflow')) {
       underflows++;
-      if (proc.connected) proc.send({ underflows } satisfies UnderflowReport);
+      // An engine stopping closes the channel while the device still underflows: a failed send is dropped, not an 'error' that ends us.
+      if (proc.connected) proc.send({ underflows } satisfies UnderflowReport, ignore);
     }
   });
   readline.createInterface({ input: proc.stderr! }).on('line', (line) => {
@@ -191,12 +194,19 @@ function spawnEngine(argv: string[], extraEnv: Record<string, string>, released:
     frozenMs = silent;
     killGroup();
   }, 250);
-  const done = new Promise<Run>((resolve) =>
+  const done = new Promise<Run>((resolve) => {
     proc.on('exit', (code, signal) => {
       clearInterval(watch);
       if (code !== 0) killGroup();
       resolve({ code, signal, started: lastBeat > 0, frozenMs });
-    }),
-  );
+    });
+    // Only a spawn that failed ends here ('exit' does not follow it); a failed send is already ignored.
+    proc.on('error', (e) => {
+      if (proc.pid !== undefined) return;
+      clearInterval(watch);
+      process.stderr.write(`chronus: error: could not start the engine: ${e.message}\n`);
+      resolve({ code: 1, signal: null, started: false, frozenMs: 0 });
+    });
+  });
   return { proc, done };
 }
