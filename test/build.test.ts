@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { sourcesHash } from '../scripts/sources-hash.mjs';
 import { PROJECT_ROOT } from './helpers/offline-engine.ts';
+import { startEngineProcess } from './helpers/engine-process.ts';
 
 const BIN = path.join(PROJECT_ROOT, 'bin/chronus.mjs');
 
@@ -97,4 +98,21 @@ test('the prebuilt dist/ runs when current and renders the same samples as the T
   assert.match(damaged.stderr, /code cache chronus\.cjs\.render\.v8cache: rejected/);
   assert.ok((await readFile(path.join(dir, 'damaged.wav'))).equals(x), 'a damaged code cache changes nothing');
   assert.ok(!readFileSync(cache).equals(garbage), 'and is written again');
+});
+
+test("a start's code cache is used by the next start (the engine's run-time V8 flags do not spoil it)", async (t) => {
+  const build = await run(path.join(PROJECT_ROOT, 'scripts/build.mjs'), []);
+  assert.equal(build.code, 0, build.stderr);
+  const cache = path.join(PROJECT_ROOT, 'dist/chronus.cjs.start.v8cache');
+  rmSync(cache, { force: true });
+  const traced = { NODE_DEBUG: 'chronus:startup' };
+  const first = await startEngineProcess({ env: traced });
+  t.after(() => first.stop());
+  assert.ok(first.output.some((l) => /code cache chronus\.cjs\.start\.v8cache: none/.test(l)), first.output.join('\n'));
+  await first.stop();
+  assert.ok(existsSync(cache), 'the first start wrote its code cache as it stopped');
+  // Written after the engine had set --semi-space-growth-factor and --no-memory-reducer: V8 rejected it at every start.
+  const second = await startEngineProcess({ env: traced });
+  t.after(() => second.stop());
+  assert.ok(second.output.some((l) => /code cache chronus\.cjs\.start\.v8cache: used/.test(l)), second.output.join('\n'));
 });
