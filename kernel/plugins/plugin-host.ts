@@ -25,6 +25,7 @@ import { paramTableSchema } from '../params/param-table.ts';
 import { BundleContexts, bundlePlugin } from './plugin-bundler.ts';
 import { declaredSendBuses, declaresSend, feedsExactly, removalNotices, withSends } from './send-buses.ts';
 import { evaluateControl, evaluatePlugin } from './plugin-runtime.ts';
+import { codeCacheFor } from './code-cache.ts';
 import { inPlugin } from './breadcrumb.ts';
 import { ControlHalves, type ControlPorts, type ControlVersion } from './control-halves.ts';
 import { routerAliases } from './plugin-aliases.ts';
@@ -360,7 +361,7 @@ export class PluginHost {
     try {
       // The module's top level runs in the staging worker first: a loop there must not hang this thread.
       if (staged) await this.stager.evaluate(bundle.code, path.join(folder, entry));
-      definition = evaluatePlugin(bundle.code, path.join(folder, entry));
+      definition = evaluatePlugin(bundle.code, path.join(folder, entry), codeCacheFor(bundle.code));
       steps.mark('evaluate');
     } catch (error) {
       const where = locateError(String((error as Error)?.stack ?? error), path.join(folder, entry), sourceMapOf(bundle.code), folder);
@@ -605,7 +606,7 @@ export class PluginHost {
     try {
       if (staged) await this.stager.evaluate(built.code, filename, 'control');
       // Its top level runs here, on the control thread: the supervisor's breadcrumb names it meanwhile.
-      const evaluated = inPlugin(manifest.id, () => evaluateControl(built.code, filename));
+      const evaluated = inPlugin(manifest.id, () => evaluateControl(built.code, filename, codeCacheFor(built.code)));
       return { code: built.code, inputs: built.inputs, filename, sourceMap, ...evaluated };
     } catch (error) {
       const where = locateError(String((error as Error)?.stack ?? error), filename, sourceMap, folder);

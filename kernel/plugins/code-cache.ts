@@ -1,0 +1,56 @@
+/**
+ * V8 code caches of plugin bundles (control thread), so an unchanged plugin's code is not parsed and
+ * compiled again at every start and render. An entry is keyed by the bundle's content and holds what
+ * `vm.Script#createCachedData` made of it; V8 itself rejects data made by another V8 version or under
+ * other flags. A file is used only when it names the same code and its data is intact (both SHA-256
+ * in its first 64 bytes), so a damaged or foreign file is ignored and written again, never fatal.
+ * Files sit beside the bundle cache (node_modules/.cache/chronus/code/), written by rename.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { cacheDir, pruneOldest } from './cache-files.ts';
+import type { CodeCache } from './plugin-runtime.ts';
+
+/** As many as the bundle cache keeps. */
+const MAX_ENTRIES = 256;
+const HASH_BYTES = 32;
+
+const sha256 = (data: string | Uint8Array): Buffer => createHash('sha256').update(data).digest();
+
+function entryFile(codeHash: Buffer): string {
+  return path.join(cacheDir('code'), `${codeHash.toString('hex', 0, 16)}.v8cache`);
+}
+
+/** The cached data for `code`, or undefined (none, damaged, or made for other code). */
+export function readCodeCache(code: string): Buffer | undefined {
+  try {
+    const codeHash = sha256(code);
+    const file = readFileSync(entryFile(codeHash));
+    const data = file.subarray(2 * HASH_BYTES);
+    const intact = file.subarray(0, HASH_BYTES).equals(codeHash) && file.subarray(HASH_BYTES, 2 * HASH_BYTES).equals(sha256(data));
+    return intact ? data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Stores `data` for `code`; a folder that cannot be written only means no cache. */
+export function writeCodeCache(code: string, data: Uint8Array): void {
+  const codeHash = sha256(code);
+  const file = entryFile(codeHash);
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(tmp, Buffer.concat([codeHash, sha256(data), data]));
+    renameSync(tmp, file);
+    pruneOldest(path.dirname(file), MAX_ENTRIES, '.v8cache');
+  } catch {
+    rmSync(tmp, { force: true });
+  }
+}
+
+/** The cache of `code` for one evaluation on the control thread: read now, written if V8 had none it could use. */
+export function codeCacheFor(code: string): CodeCache {
+  return { data: readCodeCache(code), store: (data) => writeCodeCache(code, data) };
+}
