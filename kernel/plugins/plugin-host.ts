@@ -26,6 +26,7 @@ import { BundleContexts, bundlePlugin } from './plugin-bundler.ts';
 import { declaredSendBuses, declaresSend, feedsExactly, removalNotices, withSends } from './send-buses.ts';
 import { evaluateControl, evaluatePlugin } from './plugin-runtime.ts';
 import { codeCacheFor } from './code-cache.ts';
+import { LoadAhead, type Prepared } from './load-ahead.ts';
 import { inPlugin } from './breadcrumb.ts';
 import { ControlHalves, type ControlPorts, type ControlVersion } from './control-halves.ts';
 import { routerAliases } from './plugin-aliases.ts';
@@ -222,7 +223,10 @@ export class PluginHost {
     this.deferSendSync = true;
     try {
       // Send plugins first: the sources after them get every send at once, not by a reload.
-      for (const folder of [...folders.filter(declaresSend), ...folders.filter((f) => !declaresSend(f))]) {
+      const ordered = [...folders.filter(declaresSend), ...folders.filter((f) => !declaresSend(f))];
+      // A real-time audio thread starts meanwhile: what the loads need of this thread is done ahead.
+      if (this.audio.backend !== 'offline') this.ahead.start(ordered, (folder) => this.prepareAhead(folder));
+      for (const folder of ordered) {
         try {
           await this.load(folder);
         } catch (error) {
@@ -231,6 +235,7 @@ export class PluginHost {
       }
     } finally {
       this.deferSendSync = false;
+      this.ahead.clear();
     }
     await this.syncSends();
     // The audio thread warms the audio halves up while the control halves start here.
@@ -250,6 +255,25 @@ export class PluginHost {
       this.startingControls.delete(id);
     }
     await playing;
+  }
+
+  /** While `loadAll` runs: each folder's manifest, bundles and evaluated halves, prepared ahead of its load. */
+  private readonly ahead = new LoadAhead<PreparedControl>();
+
+  /** `loadAll`'s preparation of a folder's load (kernel/plugins/load-ahead.ts): the steps its load would take before the audio thread. */
+  private async prepareAhead(folder: string): Promise<Prepared<PreparedControl>> {
+    const manifest = await readManifest(folder, API_VERSION, path.relative(path.dirname(this.pluginsDir), path.join(folder, 'plugin.json')));
+    if (!this.enabled(manifest) || this.heldOut.has(manifest.id)) return { manifest, bundle: null, definition: null, control: null };
+    const staged = this.config.engine.stageSeconds > 0;
+    const bundle = manifest.entry === undefined ? null : await bundlePlugin(folder, manifest.entry, this.bundles);
+    let definition: PluginDefinition | null = null;
+    if (bundle && manifest.entry !== undefined) {
+      const filename = path.join(folder, manifest.entry);
+      if (staged) await this.stager.evaluate(bundle.code, filename);
+      definition = evaluatePlugin(bundle.code, filename, codeCacheFor(bundle.code));
+    }
+    const control = manifest.control === undefined ? null : await this.prepareControl(manifest, folder, staged);
+    return { manifest, bundle, definition, control };
   }
 
   /** While `loadAll` runs: control halves to start after every plugin's audio half. */
@@ -273,7 +297,8 @@ export class PluginHost {
   async load(folder: string, options: { keepControl?: boolean } = {}): Promise<LoadedPlugin | undefined> {
     const began = performance.now();
     const label = path.relative(path.dirname(this.pluginsDir), path.join(folder, 'plugin.json'));
-    const manifest = await readManifest(folder, API_VERSION, label);
+    const ahead = await this.ahead.take(folder);
+    const manifest = ahead?.manifest ?? (await readManifest(folder, API_VERSION, label));
     const previous = [...this.loaded.values()].find((p) => p.folder === folder);
     const before = this.inFolder(folder);
     if (before && before.manifest.id !== manifest.id) {
@@ -301,11 +326,11 @@ export class PluginHost {
     const staged = this.config.engine.stageSeconds > 0;
     try {
       if (manifest.entry === undefined) {
-        await this.loadControlOnly(manifest, folder, staged, began);
+        await this.loadControlOnly(manifest, folder, staged, began, ahead?.control ?? null);
         return undefined;
       }
       const keepControl = options.keepControl === true && this.controls.has(manifest.id);
-      return await this.loadEnabled(folder, manifest, manifest.entry, previous, label, began, staged, keepControl);
+      return await this.loadEnabled(folder, manifest, manifest.entry, previous, label, began, staged, keepControl, ahead);
     } catch (error) {
       if (!this.loaded.has(manifest.id) && !this.controlOnly.has(manifest.id)) this.absent.stand(manifest, folder, 'not-loaded');
       throw error;
@@ -333,6 +358,7 @@ export class PluginHost {
     began: number,
     staged: boolean,
     keepControl: boolean,
+    ahead: Prepared<PreparedControl> | null = null,
   ): Promise<LoadedPlugin> {
     if (this.controlOnly.has(manifest.id)) this.controlOnly.delete(manifest.id);
     const steps = new StepTimes(began);
@@ -342,12 +368,12 @@ export class PluginHost {
     let definition: PluginDefinition;
     let bundle: Awaited<ReturnType<typeof bundlePlugin>>;
     try {
-      bundle = await bundlePlugin(folder, entry, this.bundles);
+      bundle = ahead?.bundle ?? (await bundlePlugin(folder, entry, this.bundles));
       steps.mark('bundle');
     } catch (error) {
       throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}" failed to build: ${(error as Error).message}`, { cause: error });
     }
-    const control = manifest.control === undefined || keepControl ? null : await this.prepareControl(manifest, folder, staged);
+    const control = manifest.control === undefined || keepControl ? null : (ahead?.control ?? (await this.prepareControl(manifest, folder, staged)));
     if (control && previous && this.audioUnchanged(previous, manifest, bundle.code, modules)) {
       // Only the control half changed: the audio half plays on untouched.
       await this.startControl(manifest, folder, modules, control);
@@ -360,8 +386,11 @@ export class PluginHost {
     stateForTrial?.catch(() => undefined);
     try {
       // The module's top level runs in the staging worker first: a loop there must not hang this thread.
-      if (staged) await this.stager.evaluate(bundle.code, path.join(folder, entry));
-      definition = evaluatePlugin(bundle.code, path.join(folder, entry), codeCacheFor(bundle.code));
+      if (ahead?.definition) definition = ahead.definition;
+      else {
+        if (staged) await this.stager.evaluate(bundle.code, path.join(folder, entry));
+        definition = evaluatePlugin(bundle.code, path.join(folder, entry), codeCacheFor(bundle.code));
+      }
       steps.mark('evaluate');
     } catch (error) {
       const where = locateError(String((error as Error)?.stack ?? error), path.join(folder, entry), sourceMapOf(bundle.code), folder);
@@ -579,8 +608,8 @@ export class PluginHost {
     return [...this.loaded.values(), ...this.controlOnly.values()];
   }
 
-  private async loadControlOnly(manifest: Manifest, folder: string, staged: boolean, began: number): Promise<void> {
-    const control = await this.prepareControl(manifest, folder, staged);
+  private async loadControlOnly(manifest: Manifest, folder: string, staged: boolean, began: number, ahead: PreparedControl | null): Promise<void> {
+    const control = ahead ?? (await this.prepareControl(manifest, folder, staged));
     // A plugin that lost its audio half: the audio half goes (its control half is replaced below).
     if (this.loaded.has(manifest.id)) await this.unload(manifest.id);
     this.absent.clear(manifest.id);
