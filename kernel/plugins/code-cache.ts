@@ -5,6 +5,10 @@
  * other flags. A file is used only when it names the same code and its data is intact (both SHA-256
  * in its first 64 bytes), so a damaged or foreign file is ignored and written again, never fatal.
  * Files sit beside the bundle cache (node_modules/.cache/chronus/code/), written by rename.
+ *
+ * Each kind of engine keeps its own entries (`kind`): V8 checks data against the flags of the process
+ * that uses it, and a real-time engine changes flags (heap sizing, the audio thread's memory reducer)
+ * that a render leaves alone, so each would reject, and write again, what the other wrote.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,15 +22,15 @@ const HASH_BYTES = 32;
 
 const sha256 = (data: string | Uint8Array): Buffer => createHash('sha256').update(data).digest();
 
-function entryFile(codeHash: Buffer): string {
-  return path.join(cacheDir('code'), `${codeHash.toString('hex', 0, 16)}.v8cache`);
+function entryFile(codeHash: Buffer, kind: string): string {
+  return path.join(cacheDir('code'), `${codeHash.toString('hex', 0, 16)}.${kind}.v8cache`);
 }
 
 /** The cached data for `code`, or undefined (none, damaged, or made for other code). */
-export function readCodeCache(code: string): Buffer | undefined {
+export function readCodeCache(code: string, kind: string): Buffer | undefined {
   try {
     const codeHash = sha256(code);
-    const file = readFileSync(entryFile(codeHash));
+    const file = readFileSync(entryFile(codeHash, kind));
     const data = file.subarray(2 * HASH_BYTES);
     const intact = file.subarray(0, HASH_BYTES).equals(codeHash) && file.subarray(HASH_BYTES, 2 * HASH_BYTES).equals(sha256(data));
     return intact ? data : undefined;
@@ -36,9 +40,9 @@ export function readCodeCache(code: string): Buffer | undefined {
 }
 
 /** Stores `data` for `code`; a folder that cannot be written only means no cache. */
-export function writeCodeCache(code: string, data: Uint8Array): void {
+export function writeCodeCache(code: string, kind: string, data: Uint8Array): void {
   const codeHash = sha256(code);
-  const file = entryFile(codeHash);
+  const file = entryFile(codeHash, kind);
   const tmp = `${file}.${process.pid}.tmp`;
   try {
     mkdirSync(path.dirname(file), { recursive: true });
@@ -50,7 +54,7 @@ export function writeCodeCache(code: string, data: Uint8Array): void {
   }
 }
 
-/** The cache of `code` for one evaluation on the control thread: read now, written if V8 had none it could use. */
-export function codeCacheFor(code: string): CodeCache {
-  return { data: readCodeCache(code), store: (data) => writeCodeCache(code, data) };
+/** The cache of `code` for one evaluation on the control thread of an engine of `kind`: read now, written if V8 had none it could use. */
+export function codeCacheFor(code: string, kind: 'offline' | 'real-time'): CodeCache {
+  return { data: readCodeCache(code, kind), store: (data) => writeCodeCache(code, kind, data) };
 }

@@ -257,6 +257,11 @@ export class PluginHost {
     await playing;
   }
 
+  /** Which code caches this engine's evaluations use (kernel/plugins/code-cache.ts). */
+  private get engineKind(): 'offline' | 'real-time' {
+    return this.audio.backend === 'offline' ? 'offline' : 'real-time';
+  }
+
   /** While `loadAll` runs: each folder's manifest, bundles and evaluated halves, prepared ahead of its load. */
   private readonly ahead = new LoadAhead<PreparedControl>();
 
@@ -270,7 +275,7 @@ export class PluginHost {
     if (bundle && manifest.entry !== undefined) {
       const filename = path.join(folder, manifest.entry);
       if (staged) await this.stager.evaluate(bundle.code, filename);
-      definition = evaluatePlugin(bundle.code, filename, codeCacheFor(bundle.code));
+      definition = evaluatePlugin(bundle.code, filename, codeCacheFor(bundle.code, this.engineKind));
     }
     const control = manifest.control === undefined ? null : await this.prepareControl(manifest, folder, staged);
     return { manifest, bundle, definition, control };
@@ -389,7 +394,7 @@ export class PluginHost {
       if (ahead?.definition) definition = ahead.definition;
       else {
         if (staged) await this.stager.evaluate(bundle.code, path.join(folder, entry));
-        definition = evaluatePlugin(bundle.code, path.join(folder, entry), codeCacheFor(bundle.code));
+        definition = evaluatePlugin(bundle.code, path.join(folder, entry), codeCacheFor(bundle.code, this.engineKind));
       }
       steps.mark('evaluate');
     } catch (error) {
@@ -635,7 +640,7 @@ export class PluginHost {
     try {
       if (staged) await this.stager.evaluate(built.code, filename, 'control');
       // Its top level runs here, on the control thread: the supervisor's breadcrumb names it meanwhile.
-      const evaluated = inPlugin(manifest.id, () => evaluateControl(built.code, filename, codeCacheFor(built.code)));
+      const evaluated = inPlugin(manifest.id, () => evaluateControl(built.code, filename, codeCacheFor(built.code, this.engineKind)));
       return { code: built.code, inputs: built.inputs, filename, sourceMap, ...evaluated };
     } catch (error) {
       const where = locateError(String((error as Error)?.stack ?? error), filename, sourceMap, folder);

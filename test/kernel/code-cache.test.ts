@@ -33,14 +33,15 @@ test('an entry is used only for the code it was made of, and only while intact',
   let stored: Buffer | undefined;
   evaluateControl(code, 'a/control.js', { store: (d) => (stored = d) });
   assert.ok(stored && stored.length > 0, 'no cache yet: V8 made one');
-  writeCodeCache(code, stored);
-  assert.ok(readCodeCache(code)?.equals(stored), 'read back as written');
-  assert.equal(readCodeCache(CONTROL(2)), undefined, 'another code has none');
+  writeCodeCache(code, 'offline', stored);
+  assert.ok(readCodeCache(code, 'offline')?.equals(stored), 'read back as written');
+  assert.equal(readCodeCache(CONTROL(2), 'offline'), undefined, 'another code has none');
+  assert.equal(readCodeCache(code, 'real-time'), undefined, "a real-time engine keeps its own (V8 would reject a render's under its flags)");
 
   // Accepted by V8: nothing to store again. (Another file name: V8 would otherwise take the code it
   // compiled above from its own in-memory cache, without looking at the data.)
   let again: Buffer | undefined;
-  const { definition } = evaluateControl(code, 'a2/control.js', { data: readCodeCache(code), store: (d) => (again = d) });
+  const { definition } = evaluateControl(code, 'a2/control.js', { data: readCodeCache(code, 'offline'), store: (d) => (again = d) });
   assert.equal((definition.create as () => unknown)(), 1);
   assert.equal(again, undefined, 'a cache V8 used is not written again');
 
@@ -49,19 +50,19 @@ test('an entry is used only for the code it was made of, and only while intact',
   const flipped = Buffer.from(good);
   flipped[flipped.length - 1] ^= 0xff;
   writeFileSync(file, flipped);
-  assert.equal(readCodeCache(code), undefined, 'damaged data is not used');
+  assert.equal(readCodeCache(code, 'offline'), undefined, 'damaged data is not used');
   writeFileSync(file, good.subarray(0, 70));
-  assert.equal(readCodeCache(code), undefined, 'a cut file is not used');
+  assert.equal(readCodeCache(code, 'offline'), undefined, 'a cut file is not used');
   writeFileSync(file, 'not a cache');
-  assert.equal(readCodeCache(code), undefined, 'garbage is not used');
+  assert.equal(readCodeCache(code, 'offline'), undefined, 'garbage is not used');
 
   // Intact by its own hashes but made of other code: V8 rejects it, the code still runs, and a new one is made.
   let other: Buffer | undefined;
   evaluateControl(CONTROL(22), 'b/control.js', { store: (d) => (other = d) });
   const fresh = CONTROL(3);
-  writeCodeCache(fresh, other!);
+  writeCodeCache(fresh, 'offline', other!);
   let remade: Buffer | undefined;
-  const rejected = evaluateControl(fresh, 'c/control.js', { data: readCodeCache(fresh), store: (d) => (remade = d) });
+  const rejected = evaluateControl(fresh, 'c/control.js', { data: readCodeCache(fresh, 'offline'), store: (d) => (remade = d) });
   assert.equal((rejected.definition.create as () => unknown)(), 3, 'the code as written runs, not the cached one');
   assert.ok(remade && remade.length > 0, 'a rejected cache is made again');
 });
