@@ -5,30 +5,20 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { readCodeCache, writeCodeCache } from '../../kernel/plugins/code-cache.ts';
 import { evaluateControl } from '../../kernel/plugins/plugin-runtime.ts';
 import { OfflineEngine } from '../helpers/offline-engine.ts';
+import { tempCache } from '../helpers/temp-cache.ts';
 
-/** CHRONUS_CACHE_DIR on a fresh folder for this test (restored and removed after); its code/ folder. */
-function tempCache(t: TestContext): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'chronus-code-cache-'));
-  const saved = process.env.CHRONUS_CACHE_DIR;
-  process.env.CHRONUS_CACHE_DIR = dir;
-  t.after(() => {
-    if (saved === undefined) delete process.env.CHRONUS_CACHE_DIR;
-    else process.env.CHRONUS_CACHE_DIR = saved;
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return path.join(dir, 'code');
-}
+/** The code caches' folder under a temp cache folder for this test. */
+const codeCacheDir = (t: TestContext): string => path.join(tempCache(t, 'code-cache').cache, 'code');
 
 const CONTROL = (n: number) => `"use strict";\nmodule.exports = { default: { create() { return ${n}; } } };\n`;
 
 test('an entry is used only for the code it was made of, and only while intact', (t) => {
-  const codeDir = tempCache(t);
+  const codeDir = codeCacheDir(t);
   const code = CONTROL(1);
   let stored: Buffer | undefined;
   evaluateControl(code, 'a/control.js', { store: (d) => (stored = d) });
@@ -68,7 +58,7 @@ test('an entry is used only for the code it was made of, and only while intact',
 });
 
 test('a damaged or foreign code cache changes no rendered sample, and is written again', async (t) => {
-  const codeDir = tempCache(t);
+  const codeDir = codeCacheDir(t);
   const render = async (): Promise<Float32Array[]> => {
     const e = await OfflineEngine.start({ only: ['voices', 'reverb', 'delay', 'distortion', 'limiter'] });
     try {
