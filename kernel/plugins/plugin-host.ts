@@ -26,7 +26,7 @@ import { BundleContexts, bundlePlugin } from './plugin-bundler.ts';
 import { declaredSendBuses, declaresSend, feedsExactly, removalNotices, withSends } from './send-buses.ts';
 import { evaluateControl, evaluatePlugin } from './plugin-runtime.ts';
 import { codeCacheFor } from './code-cache.ts';
-import { LoadAhead, type Prepared } from './load-ahead.ts';
+import { LoadAhead, outcomeOf, valueOf, type Outcome, type Prepared } from './load-ahead.ts';
 import { inPlugin } from './breadcrumb.ts';
 import { ControlHalves, type ControlPorts, type ControlVersion } from './control-halves.ts';
 import { routerAliases } from './plugin-aliases.ts';
@@ -270,14 +270,17 @@ export class PluginHost {
     const manifest = await readManifest(folder, API_VERSION, path.relative(path.dirname(this.pluginsDir), path.join(folder, 'plugin.json')));
     if (!this.enabled(manifest) || this.heldOut.has(manifest.id)) return { manifest, bundle: null, definition: null, control: null };
     const staged = this.config.engine.stageSeconds > 0;
-    const bundle = manifest.entry === undefined ? null : await bundlePlugin(folder, manifest.entry, this.bundles);
-    let definition: PluginDefinition | null = null;
-    if (bundle && manifest.entry !== undefined) {
-      const filename = path.join(folder, manifest.entry);
-      if (staged) await this.stager.evaluate(bundle.code, filename);
-      definition = evaluatePlugin(bundle.code, filename, codeCacheFor(bundle.code, this.engineKind));
-    }
-    const control = manifest.control === undefined ? null : await this.prepareControl(manifest, folder, staged);
+    const entry = manifest.entry;
+    const bundle = entry === undefined ? null : await bundlePlugin(folder, entry, this.bundles);
+    const definition =
+      bundle && entry !== undefined
+        ? await outcomeOf(async () => {
+            const filename = path.join(folder, entry);
+            if (staged) await this.stager.evaluate(bundle.code, filename);
+            return evaluatePlugin(bundle.code, filename, codeCacheFor(bundle.code, this.engineKind));
+          })
+        : null;
+    const control = manifest.control === undefined ? null : await outcomeOf(() => this.prepareControl(manifest, folder, staged));
     return { manifest, bundle, definition, control };
   }
 
@@ -378,7 +381,7 @@ export class PluginHost {
     } catch (error) {
       throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}" failed to build: ${(error as Error).message}`, { cause: error });
     }
-    const control = manifest.control === undefined || keepControl ? null : (ahead?.control ?? (await this.prepareControl(manifest, folder, staged)));
+    const control = manifest.control === undefined || keepControl ? null : ahead?.control ? valueOf(ahead.control) : await this.prepareControl(manifest, folder, staged);
     if (control && previous && this.audioUnchanged(previous, manifest, bundle.code, modules)) {
       // Only the control half changed: the audio half plays on untouched.
       await this.startControl(manifest, folder, modules, control);
@@ -391,7 +394,7 @@ export class PluginHost {
     stateForTrial?.catch(() => undefined);
     try {
       // The module's top level runs in the staging worker first: a loop there must not hang this thread.
-      if (ahead?.definition) definition = ahead.definition;
+      if (ahead?.definition) definition = valueOf(ahead.definition);
       else {
         if (staged) await this.stager.evaluate(bundle.code, path.join(folder, entry));
         definition = evaluatePlugin(bundle.code, path.join(folder, entry), codeCacheFor(bundle.code, this.engineKind));
@@ -613,8 +616,8 @@ export class PluginHost {
     return [...this.loaded.values(), ...this.controlOnly.values()];
   }
 
-  private async loadControlOnly(manifest: Manifest, folder: string, staged: boolean, began: number, ahead: PreparedControl | null): Promise<void> {
-    const control = ahead ?? (await this.prepareControl(manifest, folder, staged));
+  private async loadControlOnly(manifest: Manifest, folder: string, staged: boolean, began: number, ahead: Outcome<PreparedControl> | null): Promise<void> {
+    const control = ahead ? valueOf(ahead) : await this.prepareControl(manifest, folder, staged);
     // A plugin that lost its audio half: the audio half goes (its control half is replaced below).
     if (this.loaded.has(manifest.id)) await this.unload(manifest.id);
     this.absent.clear(manifest.id);
