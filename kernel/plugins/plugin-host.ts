@@ -277,7 +277,7 @@ export class PluginHost {
         ? await outcomeOf(async () => {
             const filename = path.join(folder, entry);
             if (staged) await this.stager.evaluate(bundle.code, filename);
-            return evaluatePlugin(bundle.code, filename, codeCacheFor(bundle.code, this.engineKind));
+            return evaluatePlugin(bundle.code, filename, codeCacheFor(bundle.code, filename, this.engineKind));
           })
         : null;
     const control = manifest.control === undefined ? null : await outcomeOf(() => this.prepareControl(manifest, folder, staged));
@@ -397,7 +397,7 @@ export class PluginHost {
       if (ahead?.definition) definition = valueOf(ahead.definition);
       else {
         if (staged) await this.stager.evaluate(bundle.code, path.join(folder, entry));
-        definition = evaluatePlugin(bundle.code, path.join(folder, entry), codeCacheFor(bundle.code, this.engineKind));
+        definition = evaluatePlugin(bundle.code, path.join(folder, entry), codeCacheFor(bundle.code, path.join(folder, entry), this.engineKind));
       }
       steps.mark('evaluate');
     } catch (error) {
@@ -643,7 +643,7 @@ export class PluginHost {
     try {
       if (staged) await this.stager.evaluate(built.code, filename, 'control');
       // Its top level runs here, on the control thread: the supervisor's breadcrumb names it meanwhile.
-      const evaluated = inPlugin(manifest.id, () => evaluateControl(built.code, filename, codeCacheFor(built.code, this.engineKind)));
+      const evaluated = inPlugin(manifest.id, () => evaluateControl(built.code, filename, codeCacheFor(built.code, filename, this.engineKind)));
       return { code: built.code, inputs: built.inputs, filename, sourceMap, ...evaluated };
     } catch (error) {
       const where = locateError(String((error as Error)?.stack ?? error), filename, sourceMap, folder);
