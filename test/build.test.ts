@@ -114,7 +114,7 @@ test("a start's code cache is used by the next start (the engine's run-time V8 f
   const exited = new Promise((resolve) => first.proc.once('exit', resolve));
   first.proc.kill('SIGTERM');
   await exited;
-  assert.ok(existsSync(cache), 'the first start wrote its code cache as it stopped');
+  assert.ok(existsSync(cache), `the first start wrote its code cache as it stopped (exit ${first.proc.exitCode} ${first.proc.signalCode}):\n${first.output.join('\n')}`);
   // Written after the engine had set --semi-space-growth-factor and --no-memory-reducer: V8 rejected it at every start.
   const second = await startEngineProcess({ env: traced });
   t.after(() => second.stop());
