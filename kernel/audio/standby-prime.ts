@@ -51,6 +51,11 @@ export class StandbyPrime {
     }
   }
 
+  /** A version's definition evaluated here already (its trial): a prime that lists it does not evaluate it again. */
+  keep(slotId: number, definition: PluginDefinition): void {
+    this.definitions.set(slotId, definition);
+  }
+
   /** The primed definition of this version, if any. */
   definition(spec: SlotSpec): PluginDefinition | undefined {
     return this.definitions.get(spec.slotId);
