@@ -281,7 +281,8 @@ export class WorkerHost implements AudioHost {
       }
       await this.activate(await this.load(), startFrame, warmUp, this.backend);
     }
-    this.prepareStandby();
+    // A trial may have asked for one meanwhile (kernel/plugins/plugin-staging.ts).
+    if (this.standby === null) this.prepareStandby();
   }
 
   private failPending(): void {
