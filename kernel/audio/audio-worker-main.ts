@@ -14,6 +14,7 @@ import { TapRing } from './tap-ring.ts';
 import type { AudioCall } from '../host/audio-host.ts';
 import type { SlotSpec } from './slot-spec.ts';
 import { StandbyPrime } from './standby-prime.ts';
+import { answerStaging, type StagingAnswer, type StagingRequest } from '../plugins/staging-requests.ts';
 import type { WorkerData } from './worker-data.ts';
 import type { Backend } from './backends/backend.ts';
 import { createNullBackend } from './backends/null-backend.ts';
@@ -42,9 +43,14 @@ export interface Activation {
 }
 const primed = new StandbyPrime(data.sampleRate, data.blockSize, data.smoothingMs);
 const activation = await new Promise<Activation>((resolve) => {
-  const onMessage = (m: Activation | { prime: SlotSpec[] }) => {
+  const onMessage = (m: Activation | { prime: SlotSpec[] } | { staging: StagingRequest }) => {
     if ('prime' in m) {
       primed.prime(m.prime);
+      return;
+    }
+    // The standby tries new versions (kernel/plugins/plugin-staging.ts); one that passes is primed with the module it was tried as.
+    if ('staging' in m) {
+      port.postMessage({ staged: answerStaging(m.staging, (slotId, definition) => primed.keep(slotId, definition)) });
       return;
     }
     port.off('message', onMessage);
@@ -74,7 +80,12 @@ try {
 }
 
 let warmed = false;
-port.on('message', async (m: { id: number; method: AudioCall | 'close' | 'run' | 'warmUp'; args: unknown[] }) => {
+port.on('message', async (m: { id: number; method: AudioCall | 'close' | 'run' | 'warmUp'; args: unknown[] } | { staging: StagingRequest }) => {
+  // The audio thread tries nothing: a request sent before the control thread knew goes to the next standby.
+  if ('staging' in m) {
+    port.postMessage({ staged: { id: m.staging.id, ok: false, message: 'the standby became the audio thread', elsewhere: true } satisfies StagingAnswer });
+    return;
+  }
   if (m.method === 'close') {
     await backend.stop();
     port.postMessage({ id: m.id, result: null });
