@@ -105,7 +105,9 @@ test("a start's code cache is used by the next start (the engine's run-time V8 f
   assert.equal(build.code, 0, build.stderr);
   const cache = path.join(PROJECT_ROOT, 'dist/chronus.cjs.start.v8cache');
   rmSync(cache, { force: true });
-  const traced = { NODE_DEBUG: 'chronus:startup' };
+  // The engine itself, without the supervisor: what is tested is its exit and its next start, not a
+  // supervisor that may end a slow stop on a busy machine with SIGKILL.
+  const traced = { NODE_DEBUG: 'chronus:startup', CHRONUS_SUPERVISED: '1' };
   const first = await startEngineProcess({ env: traced });
   t.after(() => first.stop());
   assert.ok(first.output.some((l) => /code cache chronus\.cjs\.start\.v8cache: none/.test(l)), first.output.join('\n'));
