@@ -10,6 +10,7 @@ import { API_VERSION, type ParamTable, type PluginDefinition } from '../../plugi
 import type { LoadResult } from '../audio/audio-engine.ts';
 import { AudioStoppedError, type AudioHost } from '../host/audio-host.ts';
 import { TapRing } from '../audio/tap-ring.ts';
+import { Slot } from '../audio/shared-state.ts';
 import { PluginStager, StagingError } from './plugin-staging.ts';
 import { locateError, sourceMapOf, type PluginSourceMap } from './source-map.ts';
 import type vm from 'node:vm';
@@ -417,6 +418,7 @@ export class PluginHost {
       }
       opened = await this.audio.call('load', spec);
       steps.mark('live');
+      steps.note('lead', this.leadMs(opened.frame));
     } catch (error) {
       if (previous) this.registry.register(previous.manifest.id, group, previous.modules, previous.params, previous.definition.gates === true, previous.definition.moduleDefaults);
       else this.registry.unregister(manifest.id);
@@ -446,10 +448,17 @@ export class PluginHost {
     if (control) await this.startControl(manifest, folder, modules, control);
     else if (!kept && this.controls.has(manifest.id)) await this.controls.unload(manifest.id);
     for (const notice of removalNotices(registered.removed, previous?.spec.sends, sends, manifest.version)) this.events.notice(manifest.id, notice);
-    trace('%s %s: %s', manifest.id, previous ? 'reloaded' : 'loaded', steps.done());
+    trace('%s %s: %s (began at %s)', manifest.id, previous ? 'reloaded' : 'loaded', steps.done(), (performance.timeOrigin + began).toFixed(1));
     this.events.loaded(plugin, previous !== undefined, performance.now() - began);
     if (manifest.role === 'send' || previous?.manifest.role === 'send') await this.syncSends();
     return plugin;
+  }
+
+  /** How long after now the block starting at `frame` is heard (0 while the clock is not running). */
+  private leadMs(frame: number): number {
+    const v = this.audio.shared.values;
+    if (v[Slot.Running] !== 1) return 0;
+    return v[Slot.AnchorWallMs] + ((frame - v[Slot.AnchorFrame]) * 1000) / this.audio.sampleRate - (performance.timeOrigin + performance.now());
   }
 
   /**
