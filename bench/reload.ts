@@ -7,7 +7,7 @@
  * p99 / max of: the watcher (save → load begins), each step, the lead, and save → heard. Nothing is
  * asserted; the stress bench gives the same figures under load.
  *
- *   npm run bench -- reload [--reloads 40] [--every 600] [--plugin distortion] [--voices 8]
+ *   npm run bench -- reload [--reloads 40] [--every 600] [--plugin distortion] [--voices 8] [--config <json>]
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -22,6 +22,8 @@ const { values } = parseArgs({
     every: { type: 'string', default: '600' },
     plugin: { type: 'string', default: 'distortion' },
     voices: { type: 'string', default: '8' },
+    /** config/local.json of the bench's root (JSON), e.g. '{"engine":{"stageSeconds":0.1}}'. */
+    config: { type: 'string', default: '{}' },
   },
 });
 const reloads = Number(values.reloads);
@@ -31,6 +33,7 @@ const quantile = (xs: number[], q: number) => (xs.length ? [...xs].sort((a, b) =
 const wallMs = () => performance.timeOrigin + performance.now();
 
 const root = await makeRoot();
+await writeFile(path.join(root, 'config/local.json'), values.config);
 const engine = await startEngineProcess({ root, env: { CHRONUS_NUM_VOICES: String(voices), NODE_DEBUG: 'chronus:plugins' } });
 const client = await OscClient.open();
 try {

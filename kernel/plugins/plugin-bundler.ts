@@ -127,6 +127,19 @@ export class BundleContexts {
     }
   }
 
+  /** The contexts kept for the plugin folder `root` (a folder removed takes its context with it). */
+  async forget(root: string): Promise<void> {
+    const prefix = `${path.resolve(root)}\0`;
+    const gone = [...this.contexts].filter(([key]) => key.startsWith(prefix));
+    for (const [key] of gone) this.contexts.delete(key);
+    await Promise.all(gone.map(([, c]) => c.then((ctx) => ctx.dispose(), () => undefined)));
+  }
+
+  /** Folders with a context kept (tests). */
+  folders(): string[] {
+    return [...this.contexts.keys()].map((key) => key.split('\0')[0]);
+  }
+
   async dispose(): Promise<void> {
     const all = [...this.contexts.values()];
     this.contexts.clear();

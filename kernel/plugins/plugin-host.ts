@@ -39,6 +39,11 @@ import { StepTimes } from '../base/step-times.ts';
 const trace = debuglog('chronus:plugins');
 
 
+export interface LoadOptions {
+  keepControl?: boolean;
+  current?: () => boolean;
+}
+
 export interface LoadedPlugin {
   manifest: Manifest;
   folder: string;
@@ -269,8 +274,9 @@ export class PluginHost {
   /**
    * Load (or reload) the plugin in `folder`. Throws a coded error; the previous version stays in force.
    * `keepControl`: the running control half stays as it is (it asked for its audio half to be made again).
+   * `current`: asked just before the new version goes live; false (its files changed since) abandons it.
    */
-  async load(folder: string, options: { keepControl?: boolean } = {}): Promise<LoadedPlugin | undefined> {
+  async load(folder: string, options: LoadOptions = {}): Promise<LoadedPlugin | undefined> {
     const began = performance.now();
     const label = path.relative(path.dirname(this.pluginsDir), path.join(folder, 'plugin.json'));
     const manifest = await readManifest(folder, API_VERSION, label);
@@ -305,7 +311,7 @@ export class PluginHost {
         return undefined;
       }
       const keepControl = options.keepControl === true && this.controls.has(manifest.id);
-      return await this.loadEnabled(folder, manifest, manifest.entry, previous, label, began, staged, keepControl);
+      return await this.loadEnabled(folder, manifest, manifest.entry, previous, label, began, staged, keepControl, options.current);
     } catch (error) {
       if (!this.loaded.has(manifest.id) && !this.controlOnly.has(manifest.id)) this.absent.stand(manifest, folder, 'not-loaded');
       throw error;
@@ -315,6 +321,7 @@ export class PluginHost {
   /** The plugin folder `folder` is gone: what stood in for its routes goes too. */
   forget(folder: string): void {
     this.absent.forgetFolder(folder);
+    void this.bundles.forget(folder);
   }
 
   /** Plugin `id`'s control half asks for its audio half to be made again with the config as it is now (`ctx.audio.reload`). */
@@ -333,6 +340,7 @@ export class PluginHost {
     began: number,
     staged: boolean,
     keepControl: boolean,
+    current: LoadOptions['current'],
   ): Promise<LoadedPlugin> {
     if (this.controlOnly.has(manifest.id)) this.controlOnly.delete(manifest.id);
     const steps = new StepTimes(began);
@@ -416,6 +424,7 @@ export class PluginHost {
         await this.stager.trial({ spec, state, values, sampleRate, blockSize, smoothingMs: this.config.engine.smoothingMs, seconds: this.config.engine.stageSeconds });
         steps.mark('trial');
       }
+      if (current && !current()) throw new Error('its files changed while it loaded; the newer save loads next');
       opened = await this.audio.call('load', spec);
       steps.mark('live');
       steps.note('lead', this.leadMs(opened.frame));
@@ -567,6 +576,7 @@ export class PluginHost {
     for (const [from] of routerAliases(plugin.manifest, plugin.definition)) this.router.unalias(from);
     this.registry.unregister(pluginId);
     this.loaded.delete(pluginId);
+    void this.bundles.forget(plugin.folder);
     this.primeStandby();
     this.events.unloaded(pluginId);
     if (plugin.manifest.role === 'send') await this.syncSends();
