@@ -418,6 +418,8 @@ export class PluginHost {
     const sourceMap = sourceMapOf(bundle.code);
     try {
       if (staged) {
+        // The audio thread evaluates the version while it is tried: its load then only creates it.
+        this.audio.prepare?.(spec);
         const state = await stateForTrial;
         const values = registered.params.map((p): [number, number] => [p.index, this.registry.values[p.index]]);
         const { sampleRate, blockSize } = this.audio;

@@ -1,0 +1,60 @@
+/**
+ * Loads of new plugin versions on the audio thread, made short (issue 16, save-to-audible): a version
+ * is evaluated here while the control thread still tries it (`prepare`, between blocks: the module's
+ * top level, which already ran to its end in the staging worker), so its `load` only runs `create`; and
+ * a load renders ahead only as many blocks as its plugin's last load here needs, not a whole lead —
+ * every block rendered ahead is heard before the new version.
+ */
+import type { PluginDefinition } from '../../plugin-sdk/types.ts';
+import { evaluatePlugin } from '../plugins/plugin-runtime.ts';
+import type { AudioEngine } from './audio-engine.ts';
+import type { SlotSpec } from './slot-spec.ts';
+
+/** The stall a load may cause, as a multiple of its plugin's last load here. */
+const STALL_MARGIN = 2;
+
+export class PreparedLoads {
+  /** The version evaluated ahead of its load, the latest per plugin. */
+  private readonly prepared = new Map<string, { slotId: number; definition: PluginDefinition }>();
+  /** How long each plugin's last load took here (ms). */
+  private readonly loadMs = new Map<string, number>();
+
+  constructor(
+    private readonly blockMs: number,
+    private readonly leadBlocks: number,
+  ) {}
+
+  /** Evaluate `spec` now (marked as its plugin's call, for the watchdog); a failure is the load's to report. */
+  prepare(engine: AudioEngine, spec: SlotSpec): void {
+    this.prepared.delete(spec.pluginId);
+    try {
+      const definition = engine.between(spec.slotId, () => evaluatePlugin(spec.code, spec.filename));
+      this.prepared.set(spec.pluginId, { slotId: spec.slotId, definition });
+    } catch {
+      // Evaluated again by its load, which says what is wrong.
+    }
+  }
+
+  /** The definition prepared for this version, if any (taken: a version loads once). */
+  take(spec: SlotSpec): PluginDefinition | undefined {
+    const p = this.prepared.get(spec.pluginId);
+    if (p?.slotId !== spec.slotId) return undefined;
+    this.prepared.delete(spec.pluginId);
+    return p.definition;
+  }
+
+  /**
+   * Blocks to render ahead of loading a version of `pluginId`: enough that the margin holds twice its
+   * last load (the loop keeps at least leadBlocks - 1 queued); all of the lead the first time.
+   */
+  aheadFor(pluginId: string): number {
+    const last = this.loadMs.get(pluginId);
+    if (last === undefined) return this.leadBlocks;
+    const needed = Math.ceil((STALL_MARGIN * last) / this.blockMs) - (this.leadBlocks - 1);
+    return Math.min(this.leadBlocks, Math.max(0, needed));
+  }
+
+  loaded(pluginId: string, ms: number): void {
+    this.loadMs.set(pluginId, ms);
+  }
+}
