@@ -25,3 +25,13 @@ export function reloadTraces(lines: readonly string[], plugin: string): ReloadTr
   }
   return traces;
 }
+
+/** Each save (wall-clock ms) with the first traced load that began after it (a burst of saves loads once). */
+export function loadsOfSaves(saves: readonly number[], traces: readonly ReloadTrace[]): { save: number; trace: ReloadTrace }[] {
+  const rows: { save: number; trace: ReloadTrace }[] = [];
+  for (const save of saves) {
+    const trace = traces.find((t) => t.beganAt >= save);
+    if (trace && !rows.some((r) => r.trace === trace)) rows.push({ save, trace });
+  }
+  return rows;
+}

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { OscClient } from '../cli/osc-client.ts';
 import { makeRoot, startEngineProcess } from '../test/helpers/engine-process.ts';
-import { reloadTraces, type ReloadTrace } from './reload-trace.ts';
+import { loadsOfSaves, reloadTraces } from './reload-trace.ts';
 
 const { values } = parseArgs({
   options: {
@@ -61,12 +61,7 @@ try {
     await new Promise((r) => setTimeout(r, Number(values.every)));
   }
   const traces = reloadTraces(engine.output, values.plugin);
-  const rows: { save: number; trace: ReloadTrace }[] = [];
-  // Each save's load is the first traced load that began after it.
-  for (const save of savedAt) {
-    const trace = traces.find((t) => t.beganAt >= save);
-    if (trace && !rows.some((r) => r.trace === trace)) rows.push({ save, trace });
-  }
+  const rows = loadsOfSaves(savedAt, traces);
   const figure = (name: string, xs: number[]) => `${name} ${quantile(xs, 0.5).toFixed(1)} / ${quantile(xs, 0.99).toFixed(1)} / ${Math.max(...xs).toFixed(1)}`;
   const steps = [...new Set(rows.flatMap((r) => [...r.trace.steps.keys()]))];
   process.stdout.write(
