@@ -8,7 +8,7 @@ import type { Remote } from '../../kernel/osc/osc-router.ts';
 import { plainArgs } from '../../kernel/osc/osc-args.ts';
 import type { Score } from './score.ts';
 import type { WavSampleFormat } from '../../plugin-sdk/wav/index.ts';
-import { openWavFile } from './wav-file.ts';
+import { openRenderOutput } from './wav-file.ts';
 
 export interface RenderOptions {
   out: string;
@@ -35,7 +35,8 @@ export async function renderScore(engine: Pick<EngineServices, 'audio' | 'dispat
       if (remote === SCORE_REMOTE) onReply(address, plainArgs(args));
     };
   }
-  const writer = await openWavFile(options.out, { sampleRate: sr, channels: 2, format: options.format ?? 'int24', overwrite: true });
+  const output = await openRenderOutput(options.out, { sampleRate: sr, channels: 2, format: options.format ?? 'int24' });
+  const writer = output.writer;
   try {
     let next = 0;
     let done = 0;
@@ -56,8 +57,10 @@ export async function renderScore(engine: Pick<EngineServices, 'audio' | 'dispat
       done += frames;
       options.onProgress?.(done, total);
     }
-  } finally {
-    await writer.close();
+  } catch (e) {
+    await output.discard();
+    throw e;
   }
+  await output.finish();
   return total;
 }

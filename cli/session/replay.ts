@@ -11,7 +11,7 @@
  * writing until `from`; without a snapshot before it, from the session's start.
  */
 import { InProcessHost, type AudioCall, type AudioCalls } from '../../kernel/host/audio-host.ts';
-import { openWavFile } from '../render/wav-file.ts';
+import { openRenderOutput } from '../render/wav-file.ts';
 import type { WavSampleFormat } from '../../plugin-sdk/wav/index.ts';
 import { decodeValue } from './codec.ts';
 import type { Journal } from './read.ts';
@@ -56,7 +56,8 @@ export async function replaySession(journal: Journal, options: ReplayOptions): P
   const events = journal.events.filter((e) => e.b >= startFrame).sort((a, b) => a.b - b.b);
   const n = head.blockSize;
   const callErrors: string[] = [];
-  const writer = await openWavFile(options.out, { sampleRate: head.sampleRate, channels: 2, format: options.format ?? 'int24', overwrite: true });
+  const output = await openRenderOutput(options.out, { sampleRate: head.sampleRate, channels: 2, format: options.format ?? 'int24' });
+  const writer = output.writer;
   const channels: Float32Array[] = [];
   let ci = 0;
   let ei = 0;
@@ -86,8 +87,11 @@ export async function replaySession(journal: Journal, options: ReplayOptions): P
       }
       options.onProgress?.(frame + n, to);
     }
+    await output.finish();
+  } catch (e) {
+    await output.discard();
+    throw e;
   } finally {
-    await writer.close();
     await host.close();
   }
   return { frames: to - from, from, to, startFrame, callErrors };

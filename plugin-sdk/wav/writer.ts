@@ -74,6 +74,12 @@ export interface WavWriterOptions {
   readonly chunkBytes?: number;
   /** Replace an existing file. Default false: opening an existing path fails with WAV_OPEN_FAILED (EEXIST). */
   readonly overwrite?: boolean;
+  /**
+   * fdatasync at open, at each `sync()` and at close, so that a power cut leaves the synced frames
+   * (the recorder). Default true. False for a file that can be made again (an offline render): its
+   * header is still kept valid, but nothing waits for the disk.
+   */
+  readonly durable?: boolean;
 }
 
 /** What a sync (or close) committed to the header. */
@@ -255,6 +261,7 @@ export class WavWriter {
   readonly rf64ThresholdBytes: number;
 
   private readonly fh: PluginFile;
+  private readonly durable: boolean;
   private readonly encode: Encoder;
   private readonly chunkCapacity: number;
   private readonly header: Buffer;
@@ -274,6 +281,7 @@ export class WavWriter {
   private constructor(path: string, fh: PluginFile, layout: WavLayout, options: WavWriterOptions) {
     this.path = path;
     this.fh = fh;
+    this.durable = options.durable ?? true;
     this.layout = layout;
     this.rf64ThresholdBytes = options.rf64ThresholdBytes ?? DEFAULT_RF64_THRESHOLD_BYTES;
     this.encode = layout.format === 'int24' && options.channels === 2 ? int24Stereo() : ENCODERS[layout.format];
@@ -314,7 +322,7 @@ export class WavWriter {
       throw writer.writeError('write the header of', err);
     }
     // Not fatal: the file itself is fsynced; only a power loss right after creation could lose the name.
-    await target.syncDir?.().catch(() => undefined);
+    if (writer.durable) await target.syncDir?.().catch(() => undefined);
     return writer;
   }
 
@@ -477,11 +485,11 @@ export class WavWriter {
       // Odd data (int24, odd channels × frames): RIFF wants a pad byte. The next append overwrites it.
       await this.writeFully(this.pad, 1, layout.headerBytes + dataBytes);
     }
-    if (dataBytes > 0) await this.fh.datasync();
+    if (dataBytes > 0 && this.durable) await this.fh.datasync();
     const rf64 = this.rf64 || dataBytes > this.rf64ThresholdBytes || riffSizeFor(layout, dataBytes) > U32_MAX;
     writeWavHeader(layout, this.header, dataBytes, rf64);
     await this.writeFully(this.header, layout.headerBytes, 0);
-    await this.fh.datasync();
+    if (this.durable) await this.fh.datasync();
     if (rf64 && !this.rf64) trace('%s became RF64 at %d data bytes', this.path, dataBytes);
     this.rf64 = rf64;
     this.synced = { frames: Math.floor(dataBytes / layout.blockAlign), dataBytes, rf64 };
