@@ -78,7 +78,7 @@ let warmed = false;
 const loads = new PreparedLoads((data.blockSize / data.sampleRate) * 1000, data.leadBlocks);
 port.on('message', async (m: { id: number; method: AudioCall | 'close' | 'run' | 'warmUp'; args: unknown[] } | { prepare: SlotSpec }) => {
   if ('prepare' in m) {
-    loads.prepare(engine, m.prepare);
+    loads.prepare(engine, m.prepare, (blocks) => backend.renderAhead?.(blocks));
     return;
   }
   if (m.method === 'close') {
@@ -101,7 +101,7 @@ port.on('message', async (m: { id: number; method: AudioCall | 'close' | 'run' |
   // render a lead's worth of blocks first, so the stall it causes is absorbed twice over
   // (kernel/audio/backends/backend.ts).
   // A load renders ahead only what its plugin's create needs (kernel/audio/prepared-loads.ts).
-  if (m.method === 'load') backend.renderAhead?.(loads.aheadFor((m.args[0] as SlotSpec).pluginId));
+  if (m.method === 'load') backend.renderAhead?.(loads.aheadFor('load', (m.args[0] as SlotSpec).pluginId));
   else if (m.method === 'setState' || m.method === 'resetPlugin' || m.method === 'snapshot') backend.renderAhead?.(data.leadBlocks);
   try {
     const fn = engine[m.method] as (...a: unknown[]) => unknown;
@@ -113,7 +113,7 @@ port.on('message', async (m: { id: number; method: AudioCall | 'close' | 'run' |
     const result = engine.between(slotId, () => (definition ? engine.load(target as SlotSpec, definition) : fn.apply(engine, m.args)));
     const took = performance.now() - began;
     if (took > engine.shared.values[Slot.MaxCallMs]) engine.shared.values[Slot.MaxCallMs] = took;
-    if (m.method === 'load') loads.loaded((target as SlotSpec).pluginId, took);
+    if (m.method === 'load') loads.took('load', (target as SlotSpec).pluginId, took);
     port.postMessage({ id: m.id, result, frame: engine.frame });
   } catch (e) {
     // The message for replies; the stack so the control thread can say where in the plugin it happened.

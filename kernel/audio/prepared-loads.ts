@@ -2,8 +2,8 @@
  * Loads of new plugin versions on the audio thread, made short (issue 16, save-to-audible): a version
  * is evaluated here while the control thread still tries it (`prepare`, between blocks: the module's
  * top level, which already ran to its end in the staging worker), so its `load` only runs `create`; and
- * a load renders ahead only as many blocks as its plugin's last load here needs, not a whole lead —
- * every block rendered ahead is heard before the new version.
+ * each renders ahead only as many blocks as its plugin's last one here needs, not a whole lead —
+ * every block rendered ahead of a load is heard before the new version.
  */
 import type { PluginDefinition } from '../../plugin-sdk/types.ts';
 import { evaluatePlugin } from '../plugins/plugin-runtime.ts';
@@ -16,23 +16,29 @@ const STALL_MARGIN = 2;
 export class PreparedLoads {
   /** The version evaluated ahead of its load, the latest per plugin. */
   private readonly prepared = new Map<string, { slotId: number; definition: PluginDefinition }>();
-  /** How long each plugin's last load took here (ms). */
-  private readonly loadMs = new Map<string, number>();
+  /** How long each plugin's last prepare and load took here (ms), by `<step> <plugin id>`. */
+  private readonly tookMs = new Map<string, number>();
 
   constructor(
     private readonly blockMs: number,
     private readonly leadBlocks: number,
   ) {}
 
-  /** Evaluate `spec` now (marked as its plugin's call, for the watchdog); a failure is the load's to report. */
-  prepare(engine: AudioEngine, spec: SlotSpec): void {
+  /**
+   * Evaluate `spec` now (marked as its plugin's call, for the watchdog); a failure is the load's to
+   * report. Blocks rendered ahead for it are heard before its load comes, the trial being longer.
+   */
+  prepare(engine: AudioEngine, spec: SlotSpec, renderAhead: (blocks: number) => void): void {
     this.prepared.delete(spec.pluginId);
+    renderAhead(this.aheadFor('prepare', spec.pluginId));
+    const began = performance.now();
     try {
       const definition = engine.between(spec.slotId, () => evaluatePlugin(spec.code, spec.filename));
       this.prepared.set(spec.pluginId, { slotId: spec.slotId, definition });
     } catch {
       // Evaluated again by its load, which says what is wrong.
     }
+    this.took('prepare', spec.pluginId, performance.now() - began);
   }
 
   /** The definition prepared for this version, if any (taken: a version loads once). */
@@ -44,17 +50,18 @@ export class PreparedLoads {
   }
 
   /**
-   * Blocks to render ahead of loading a version of `pluginId`: enough that the margin holds twice its
-   * last load (the loop keeps at least leadBlocks - 1 queued); all of the lead the first time.
+   * Blocks to render ahead of a prepare or load of a version of `pluginId`: enough that the margin
+   * holds twice the plugin's last one (the loop keeps at least leadBlocks - 1 queued); all of the lead
+   * the first time.
    */
-  aheadFor(pluginId: string): number {
-    const last = this.loadMs.get(pluginId);
+  aheadFor(step: 'prepare' | 'load', pluginId: string): number {
+    const last = this.tookMs.get(`${step} ${pluginId}`);
     if (last === undefined) return this.leadBlocks;
     const needed = Math.ceil((STALL_MARGIN * last) / this.blockMs) - (this.leadBlocks - 1);
     return Math.min(this.leadBlocks, Math.max(0, needed));
   }
 
-  loaded(pluginId: string, ms: number): void {
-    this.loadMs.set(pluginId, ms);
+  took(step: 'prepare' | 'load', pluginId: string, ms: number): void {
+    this.tookMs.set(`${step} ${pluginId}`, ms);
   }
 }

@@ -18,21 +18,25 @@ const PLUGIN = 'module.exports = { default: { params: {}, create() { return { pr
 test('a prepared version is taken by its own load once, not by another version of the plugin', () => {
   const loads = new PreparedLoads(BLOCK_MS, 3);
   const engine = trialEngine(48000, 256, 20);
-  loads.prepare(engine, spec(7, PLUGIN));
+  loads.prepare(engine, spec(7, PLUGIN), () => undefined);
   assert.equal(loads.take(spec(8, PLUGIN)), undefined, 'another version is evaluated by its load');
   assert.equal(typeof loads.take(spec(7, PLUGIN))?.create, 'function');
   assert.equal(loads.take(spec(7, PLUGIN)), undefined, 'taken once');
-  loads.prepare(engine, spec(9, 'throw new Error("top level")'));
+  loads.prepare(engine, spec(9, 'throw new Error("top level")'), () => undefined);
   assert.equal(loads.take(spec(9, '')), undefined, 'a version that fails to evaluate is left to its load to report');
 });
 
-test('a load renders ahead the whole lead the first time, then what twice its last load needs beyond the lead', () => {
+test('a prepare or load renders ahead the whole lead the first time, then what twice the last one needs beyond the lead', () => {
   const loads = new PreparedLoads(BLOCK_MS, 3);
-  assert.equal(loads.aheadFor('p'), 3);
-  loads.loaded('p', 1);
-  assert.equal(loads.aheadFor('p'), 0, 'a 1 ms load fits the two blocks the loop keeps queued');
-  loads.loaded('p', 8);
-  assert.equal(loads.aheadFor('p'), 1, '16 ms: one block more');
-  loads.loaded('p', 200);
-  assert.equal(loads.aheadFor('p'), 3, 'never more than the lead');
+  assert.equal(loads.aheadFor('load', 'p'), 3);
+  loads.took('load', 'p', 1);
+  assert.equal(loads.aheadFor('load', 'p'), 0, 'a 1 ms load fits the two blocks the loop keeps queued');
+  loads.took('load', 'p', 8);
+  assert.equal(loads.aheadFor('load', 'p'), 1, '16 ms: one block more');
+  loads.took('load', 'p', 200);
+  assert.equal(loads.aheadFor('load', 'p'), 3, 'never more than the lead');
+  assert.equal(loads.aheadFor('prepare', 'p'), 3, 'a prepare is timed on its own');
+  const ahead: number[] = [];
+  loads.prepare(trialEngine(48000, 256, 20), spec(3, PLUGIN), (blocks) => ahead.push(blocks));
+  assert.deepEqual(ahead, [3], 'the first prepare renders the whole lead ahead');
 });
