@@ -42,8 +42,7 @@ async function buildPlugin(folder: string, entry: string, contexts?: BundleConte
   const confine: esbuild.Plugin = {
     name: 'chronus-confine',
     setup(build) {
-      build.onResolve({ filter: /.*/ }, (args) => {
-        if (args.path === 'plugin-sdk') return { path: 'plugin-sdk', external: true };
+      build.onResolve({ filter: MAY_ESCAPE }, (args) => {
         if (args.kind === 'entry-point') return undefined;
         if (!args.path.startsWith('.')) {
           return { errors: [{ text: `plugins may import only 'plugin-sdk' and their own files, found '${args.path}'` }] };
@@ -75,6 +74,21 @@ async function buildPlugin(folder: string, entry: string, contexts?: BundleConte
 
 type Options = esbuild.BuildOptions & { write: false; metafile: true };
 
+/**
+ * The imports the confine check is asked about: anything but 'plugin-sdk' (external) that does not
+ * start with '.', and any path with '..' in it. A './x' import stays in the folder without a call
+ * into this thread (each call is a round trip from esbuild's process: 6 ms of a 14 ms rebuild).
+ * Go's regexps have no lookahead: "not exactly plugin-sdk" is spelled out letter by letter.
+ */
+export const MAY_ESCAPE = new RegExp(`^(?:[^.p]|${notExactly('plugin-sdk'.slice(1), 'p')})|\\.\\.`);
+
+/** A regexp alternative for `first` + anything but exactly `rest` after it. */
+function notExactly(rest: string, first: string): string {
+  let tail = '.';
+  for (const ch of [...rest].reverse()) tail = `(?:$|[^${ch === '-' ? '\\-' : ch}]|${ch === '-' ? '\\-' : ch}${tail})`;
+  return `${first}${tail}`;
+}
+
 /** What esbuild is asked for a plugin folder's bundle. */
 function buildOptions(root: string, entry: string, confine: esbuild.Plugin): Options {
   return {
@@ -95,6 +109,7 @@ function buildOptions(root: string, entry: string, confine: esbuild.Plugin): Opt
     tsconfigRaw: { compilerOptions: { useDefineForClassFields: false } },
     sourcesContent: false,
     logLevel: 'silent',
+    external: ['plugin-sdk'],
     plugins: [confine],
   };
 }
