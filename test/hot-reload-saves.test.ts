@@ -5,22 +5,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { FIXTURE_PLUGINS, OfflineEngine } from './helpers/offline-engine.ts';
+import type { OfflineEngine } from './helpers/offline-engine.ts';
+import { playingTone } from './helpers/playing-tone.ts';
 
 const peak = (x: Float32Array) => x.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 /** The tone fixture's sine at `scale` times its level (0.5): 0.25 at 0.5. */
 const scaled = (src: string, scale: string) => src.replace('const s = g * Math.sin(2 * Math.PI * ph);', `const s = ${scale} * g * Math.sin(2 * Math.PI * ph);`);
 
-async function playing(t: { after(fn: () => Promise<void>): void }) {
-  const e = await OfflineEngine.start({ pluginsFrom: FIXTURE_PLUGINS, only: ['tone'], watch: true });
-  t.after(() => e.close());
-  await e.send('/gate/tone1', [1]);
-  e.render(0.2);
-  const file = path.join(e.root, 'plugins/tone/index.ts');
-  return { e, file, source: await readFile(file, 'utf8') };
-}
 
 /**
  * Holds the next trial of a version (bundled and evaluated: its files read) until `release`;
@@ -59,7 +52,7 @@ async function renderUntilIdle(e: OfflineEngine): Promise<number[]> {
 }
 
 test('a save written in two halves, the second while the first is tried, is never heard half written', async (t) => {
-  const { e, file, source } = await playing(t);
+  const { e, file, source } = await playingTone(t);
   // The first half alone is a plugin that loads and plays at 0.9 (SCALE is declared only in the
   // second half); the whole file plays at 0.25.
   const half = scaled(source, "(typeof SCALE === 'number' ? SCALE : 1.8)");
@@ -76,7 +69,7 @@ test('a save written in two halves, the second while the first is tried, is neve
 });
 
 test('an edit saved while the one before it loads is not lost: the last save plays', async (t) => {
-  const { e, file, source } = await playing(t);
+  const { e, file, source } = await playingTone(t);
   const held = holdNextTrial(e);
   await writeFile(file, scaled(source, '0.5'));
   await held.started;
@@ -88,7 +81,7 @@ test('an edit saved while the one before it loads is not lost: the last save pla
 });
 
 test('a plugin folder removed disposes its incremental bundle context', async (t) => {
-  const { e, file, source } = await playing(t);
+  const { e, file, source } = await playingTone(t);
   const folder = path.dirname(file);
   await writeFile(file, scaled(source, '0.5'));
   await renderUntilIdle(e);
