@@ -10,14 +10,16 @@ import { evaluatePlugin } from '../plugins/plugin-runtime.ts';
 import type { AudioEngine } from './audio-engine.ts';
 import type { SlotSpec } from './slot-spec.ts';
 
-/** The stall a load may cause, as a multiple of its plugin's last load here. */
+/** The stall a load may cause, as a multiple of the longest of its plugin's last loads here. */
 const STALL_MARGIN = 2;
+/** How many of a plugin's last loads (or prepares) count: one slow one (a collection) weighs for this many. */
+const REMEMBERED = 4;
 
 export class PreparedLoads {
   /** The version evaluated ahead of its load, the latest per plugin. */
   private readonly prepared = new Map<string, { slotId: number; definition: PluginDefinition }>();
-  /** How long each plugin's last prepare and load took here (ms), by `<step> <plugin id>`. */
-  private readonly tookMs = new Map<string, number>();
+  /** How long each plugin's last prepares and loads took here (ms), by `<step> <plugin id>`, the latest last. */
+  private readonly tookMs = new Map<string, number[]>();
 
   constructor(
     private readonly blockMs: number,
@@ -51,17 +53,18 @@ export class PreparedLoads {
 
   /**
    * Blocks to render ahead of a prepare or load of a version of `pluginId`: enough that the margin
-   * holds twice the plugin's last one (the loop keeps at least leadBlocks - 1 queued); all of the lead
-   * the first time.
+   * holds twice the longest of the plugin's last few (the loop keeps at least leadBlocks - 1
+   * queued); all of the lead the first time.
    */
   aheadFor(step: 'prepare' | 'load', pluginId: string): number {
-    const last = this.tookMs.get(`${step} ${pluginId}`);
-    if (last === undefined) return this.leadBlocks;
-    const needed = Math.ceil((STALL_MARGIN * last) / this.blockMs) - (this.leadBlocks - 1);
+    const times = this.tookMs.get(`${step} ${pluginId}`);
+    if (times === undefined) return this.leadBlocks;
+    const needed = Math.ceil((STALL_MARGIN * Math.max(...times)) / this.blockMs) - (this.leadBlocks - 1);
     return Math.min(this.leadBlocks, Math.max(0, needed));
   }
 
   took(step: 'prepare' | 'load', pluginId: string, ms: number): void {
-    this.tookMs.set(`${step} ${pluginId}`, ms);
+    const key = `${step} ${pluginId}`;
+    this.tookMs.set(key, [...(this.tookMs.get(key) ?? []), ms].slice(-REMEMBERED));
   }
 }

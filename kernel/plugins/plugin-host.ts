@@ -12,6 +12,7 @@ import { AudioStoppedError, type AudioHost } from '../host/audio-host.ts';
 import { TapRing } from '../audio/tap-ring.ts';
 import { Slot } from '../audio/shared-state.ts';
 import { PluginStager, StagingError } from './plugin-staging.ts';
+import type { TrialRequest } from './plugin-trial.ts';
 import { locateError, sourceMapOf, type PluginSourceMap } from './source-map.ts';
 import type vm from 'node:vm';
 import type { ControlDefinition } from '../../plugin-sdk/control.ts';
@@ -34,6 +35,12 @@ import type { ModuleEntry, SchemaRegistry } from '../params/schema-registry.ts';
 import type { SlotSpec } from '../audio/slot-spec.ts';
 import { debuglog } from 'node:util';
 import { StepTimes } from '../base/step-times.ts';
+
+/** Whether a trial of `a` with `aValues` tries what one of `b` with `bValues` would (its slot id aside). */
+function sameTrial(a: SlotSpec, aValues: [number, number][], b: SlotSpec, bValues: [number, number][]): boolean {
+  const key = (s: SlotSpec, values: [number, number][]) => JSON.stringify([{ ...s, slotId: 0, code: s.code.length }, values]);
+  return a.code === b.code && key(a, aValues) === key(b, bValues);
+}
 
 /** NODE_DEBUG=chronus:plugins: how long each step of a load took. */
 const trace = debuglog('chronus:plugins');
@@ -366,9 +373,16 @@ export class PluginHost {
     // The running version's state for the trial, asked for now: the audio thread answers while the new version is evaluated.
     const stateForTrial = staged && previous ? this.audio.call('getState', manifest.id, 'reload') : undefined;
     stateForTrial?.catch(() => undefined);
+    // The module's top level runs in the staging worker first: a loop there must not hang this thread.
+    const staging = staged ? this.stager.evaluate(bundle.code, path.join(folder, entry)) : undefined;
+    staging?.catch(() => undefined);
+    // An edit seldom changes the parameters, modules or sends: right after evaluating it the worker
+    // tries the version as the running one's spec, while this thread evaluates it too.
+    const guess = previous && stateForTrial ? { spec: { ...previous.spec, ...this.specOf(manifest, bundle.code, path.join(folder, entry), modules) }, values: this.valuesOf(previous.spec) } : null;
+    const early = guess && stateForTrial!.then((state) => this.stager.trial(this.trialOf(guess.spec, guess.values, state)));
+    early?.catch(() => undefined);
     try {
-      // The module's top level runs in the staging worker first: a loop there must not hang this thread.
-      if (staged) await this.stager.evaluate(bundle.code, path.join(folder, entry));
+      await staging;
       definition = evaluatePlugin(bundle.code, path.join(folder, entry));
       steps.mark('evaluate');
     } catch (error) {
@@ -398,18 +412,10 @@ export class PluginHost {
     const spec: SlotSpec = {
       slotId,
       pluginId: manifest.id,
-      version: manifest.version,
-      role: manifest.role,
-      order: manifest.order,
-      bus: manifest.bus,
-      code: bundle.code,
-      filename: path.join(folder, entry),
-      modules,
+      ...this.specOf(manifest, bundle.code, path.join(folder, entry), modules),
       params: registered.params,
       gates: registered.gates,
       follows: Object.entries(definition.gateFollows ?? {}).map(([m, source]) => ({ module: modules.indexOf(m), source })).filter((f) => f.module >= 0),
-      config: this.pluginConfig(manifest.id),
-      numVoices: this.config.engine.numVoices,
       // What the control half published stays published across a reload of the audio half.
       shared: previous?.spec.shared,
       ...(sends === undefined ? {} : { sends }),
@@ -420,10 +426,9 @@ export class PluginHost {
       if (staged) {
         // The audio thread evaluates the version while it is tried: its load then only creates it.
         this.audio.prepare?.(spec);
-        const state = await stateForTrial;
-        const values = registered.params.map((p): [number, number] => [p.index, this.registry.values[p.index]]);
-        const { sampleRate, blockSize } = this.audio;
-        await this.stager.trial({ spec, state, values, sampleRate, blockSize, smoothingMs: this.config.engine.smoothingMs, seconds: this.config.engine.stageSeconds });
+        const values = this.valuesOf(spec);
+        const guessed = guess !== null && sameTrial(guess.spec, guess.values, spec, values);
+        await (guessed ? early! : this.stager.trial(this.trialOf(spec, values, await stateForTrial)));
         steps.mark('trial');
       }
       if (current && !current()) throw new Error('its files changed while it loaded; the newer save loads next');
@@ -463,6 +468,22 @@ export class PluginHost {
     this.events.loaded(plugin, previous !== undefined, performance.now() - began);
     if (manifest.role === 'send' || previous?.manifest.role === 'send') await this.syncSends();
     return plugin;
+  }
+
+  /** What a version's spec takes from its manifest, bundle and config (the rest comes from its definition). */
+  private specOf(manifest: Manifest, code: string, filename: string, modules: string[]): Omit<SlotSpec, 'slotId' | 'pluginId' | 'params' | 'gates' | 'follows'> {
+    const { version, role, order, bus } = manifest;
+    return { version, role, order, bus, code, filename, modules, config: this.pluginConfig(manifest.id), numVoices: this.config.engine.numVoices };
+  }
+
+  /** The live base values of a spec's parameters, by index. */
+  private valuesOf(spec: SlotSpec): [number, number][] {
+    return spec.params.map((p): [number, number] => [p.index, this.registry.values[p.index]]);
+  }
+
+  private trialOf(spec: SlotSpec, values: [number, number][], state: unknown): Omit<TrialRequest, 'memoryMb'> {
+    const { sampleRate, blockSize } = this.audio;
+    return { spec, state, values, sampleRate, blockSize, smoothingMs: this.config.engine.smoothingMs, seconds: this.config.engine.stageSeconds };
   }
 
   /** How long after now the block starting at `frame` is heard (0 while the clock is not running). */

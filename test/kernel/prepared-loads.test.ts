@@ -26,7 +26,7 @@ test('a prepared version is taken by its own load once, not by another version o
   assert.equal(loads.take(spec(9, '')), undefined, 'a version that fails to evaluate is left to its load to report');
 });
 
-test('a prepare or load renders ahead the whole lead the first time, then what twice the last one needs beyond the lead', () => {
+test('a prepare or load renders ahead the whole lead the first time, then what twice the longest of the last four needs beyond the lead', () => {
   const loads = new PreparedLoads(BLOCK_MS, 3);
   assert.equal(loads.aheadFor('load', 'p'), 3);
   loads.took('load', 'p', 1);
@@ -35,6 +35,10 @@ test('a prepare or load renders ahead the whole lead the first time, then what t
   assert.equal(loads.aheadFor('load', 'p'), 1, '16 ms: one block more');
   loads.took('load', 'p', 200);
   assert.equal(loads.aheadFor('load', 'p'), 3, 'never more than the lead');
+  for (let i = 0; i < 3; i++) loads.took('load', 'p', 1);
+  assert.equal(loads.aheadFor('load', 'p'), 3, 'a slow load weighs for the next four');
+  loads.took('load', 'p', 1);
+  assert.equal(loads.aheadFor('load', 'p'), 0, 'then it is forgotten');
   assert.equal(loads.aheadFor('prepare', 'p'), 3, 'a prepare is timed on its own');
   const ahead: number[] = [];
   loads.prepare(trialEngine(48000, 256, 20), spec(3, PLUGIN), (blocks) => ahead.push(blocks));
