@@ -4,8 +4,8 @@
  * editor's save) every `--every` ms, `--reloads` times. For each save it takes from the engine's
  * `chronus:plugins` trace when the load began, each of its steps and when the new version's first
  * block is heard (the swap's frame on the output clock, so the output lead is in it), and prints p50 /
- * p99 / max of: the watcher (save → load begins), each step, the lead, and save → heard. Nothing is
- * asserted; the stress bench gives the same figures under load.
+ * p99 / max of: the watcher (save → load begins), each step, the lead, and save → heard, with the
+ * xruns meanwhile. Nothing is asserted; the stress bench gives the same figures under load.
  *
  *   npm run bench -- reload [--reloads 40] [--every 600] [--plugin distortion] [--voices 8] [--config <json>]
  */
@@ -13,6 +13,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { OscClient } from '../cli/osc-client.ts';
+import type { EngineStatus } from '../kernel/status/engine-status.ts';
 import { makeRoot, startEngineProcess } from '../test/helpers/engine-process.ts';
 import { loadsOfSaves, reloadTraces } from './reload-trace.ts';
 
@@ -45,6 +46,8 @@ try {
     send(`/gate/voice${v}`, 1);
   }
   await new Promise((r) => setTimeout(r, 2000));
+  const xruns = async () => ((await client.request(HOST, engine.port, '/engine/status', [], { replyAddress: '/engine/status', timeoutMs: 2000 })).json as EngineStatus).xruns;
+  const xrunsBefore = await xruns();
   const file = path.join(engine.root, 'plugins', values.plugin, 'index.ts');
   const source = await readFile(file, 'utf8');
   let swapped: () => void = () => undefined;
@@ -60,13 +63,14 @@ try {
     await Promise.race([done, new Promise((r) => setTimeout(r, 5000))]);
     await new Promise((r) => setTimeout(r, Number(values.every)));
   }
+  const xrunsDuring = (await xruns()) - xrunsBefore;
   const traces = reloadTraces(engine.output, values.plugin);
   const rows = loadsOfSaves(savedAt, traces);
   const figure = (name: string, xs: number[]) => `${name} ${quantile(xs, 0.5).toFixed(1)} / ${quantile(xs, 0.99).toFixed(1)} / ${Math.max(...xs).toFixed(1)}`;
   const steps = [...new Set(rows.flatMap((r) => [...r.trace.steps.keys()]))];
   process.stdout.write(
     [
-      `reload: ${rows.length} of ${reloads} saves of ${values.plugin} traced, ${voices} voices, null backend (p50 / p99 / max ms)`,
+      `reload: ${rows.length} of ${reloads} saves of ${values.plugin} traced, ${voices} voices, null backend, ${xrunsDuring} xruns meanwhile (p50 / p99 / max ms)`,
       `  save → heard: ${figure('', rows.map((r) => r.trace.heardAt - r.save))}`,
       `  ${[figure('watcher', rows.map((r) => r.trace.beganAt - r.save)), ...steps.map((s) => figure(s, rows.map((r) => r.trace.steps.get(s) ?? 0)))].join(', ')}`,
       '',
