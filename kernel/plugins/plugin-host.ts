@@ -375,11 +375,12 @@ export class PluginHost {
     stateForTrial?.catch(() => undefined);
     // The module's top level runs in the staging worker first: a loop there must not hang this thread.
     const staging = staged ? this.stager.evaluate(bundle.code, path.join(folder, entry)) : undefined;
-    staging?.catch(() => undefined);
+    let refused = false;
+    staging?.catch(() => (refused = true));
     // An edit seldom changes the parameters, modules or sends: right after evaluating it the worker
     // tries the version as the running one's spec, while this thread evaluates it too.
     const guess = previous && stateForTrial ? { spec: { ...previous.spec, ...this.specOf(manifest, bundle.code, path.join(folder, entry), modules) }, values: this.valuesOf(previous.spec) } : null;
-    const early = guess && stateForTrial!.then((state) => this.stager.trial(this.trialOf(guess.spec, guess.values, state)));
+    const early = guess && stateForTrial!.then((state) => (refused ? Promise.reject(new StagingError('refused')) : this.stager.trial(this.trialOf(guess.spec, guess.values, state))));
     early?.catch(() => undefined);
     try {
       await staging;
