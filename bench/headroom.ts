@@ -7,7 +7,7 @@
  * confirmation with xruns steps N down by 4 and confirms again (at most 3 times). Nothing is asserted.
  *
  *   npm run bench -- headroom [--blocks 128,256] [--probe-seconds 20] [--confirm-minutes 2] [--start 32]
- *                             [--lead 3]
+ *                             [--lead 3] [--rt-priority 20]
  *
  * `--lead` sets audio.leadBlocks (blocks rendered ahead of the clock, default 3 as the config's): at
  * 128 frames 3 blocks are 8 ms of margin against a late wake-up, at 256 frames 16 ms; `--lead 6` at
@@ -31,13 +31,14 @@
  * runnable for a CPU in a 50 ms window just before it (bench/run-queue-monitor.ts: time our own code
  * runs — render, GC, event loop — is not waiting).
  */
+import { spawnSync } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { EngineStatus } from '../kernel/status/engine-status.ts';
 import { OscClient } from '../cli/osc-client.ts';
 import { StealMonitor } from './steal-monitor.ts';
-import { RunQueueMonitor } from './run-queue-monitor.ts';
+import { RunQueueMonitor, realtimeThreads } from './run-queue-monitor.ts';
 import { realtimeThreadsPerCpu } from '../kernel/platform/cpu-affinity.ts';
 import { makeRoot, startEngineProcess } from '../test/helpers/engine-process.ts';
 
@@ -48,6 +49,7 @@ const { values } = parseArgs({
     'confirm-minutes': { type: 'string', default: '2' },
     start: { type: 'string', default: '32' },
     lead: { type: 'string', default: '3' },
+    'rt-priority': { type: 'string' },
   },
 });
 const blockSizes = values.blocks.split(',').map(Number);
@@ -75,6 +77,16 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     void (running?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
   });
+}
+
+/**
+ * `--rt-priority`: the engine's real-time threads (its audio thread and standby) raised to this
+ * SCHED_RR priority, above other engines' audio threads on a shared machine (they run at 2, as this
+ * one would): the figure is then the engine's own, not how it shares a CPU with them. Returns how
+ * many threads were raised.
+ */
+function raiseRealtimeThreads(pid: number, priority: number): number {
+  return realtimeThreads(pid).filter(({ tid }) => spawnSync('chrt', ['--rr', '-p', String(priority), tid], { stdio: 'ignore' }).status === 0).length;
 }
 
 /** One engine at `voices` voices and `block` frames, playing the workload for `seconds`; its xruns after a settling time. */
@@ -119,6 +131,7 @@ async function probe(voices: number, block: number, seconds: number): Promise<Pr
       send(`/gate/voice${v}`, 1);
     }
     await new Promise((r) => setTimeout(r, SETTLE_MS));
+    if (values['rt-priority'] !== undefined && raiseRealtimeThreads(engine.proc.pid ?? -1, Number(values['rt-priority'])) === 0) throw new Error('--rt-priority: no real-time thread found in the engine (not root?)');
     const first = await status();
     const queue = new RunQueueMonitor(engine.proc.pid ?? -1);
     const steal = new StealMonitor(async () => (await status()).xruns);
@@ -181,7 +194,7 @@ async function search(block: number): Promise<number> {
 }
 
 const rows: string[] = [];
-process.stdout.write(`headroom: null backend, every plugin of the default config, lead ${values.lead} blocks, probes ${probeSeconds} s, confirmation ${confirmMinutes} min\n`);
+process.stdout.write(`headroom: null backend, every plugin of the default config, lead ${values.lead} blocks, probes ${probeSeconds} s, confirmation ${confirmMinutes} min${values['rt-priority'] === undefined ? '' : `, the engine's real-time threads at SCHED_RR ${values['rt-priority']}`}\n`);
 for (const block of blockSizes) {
   process.stdout.write(`${block}-frame blocks (${((1000 * block) / 48000).toFixed(2)} ms):\n`);
   let n = await search(block);

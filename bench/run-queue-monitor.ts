@@ -8,21 +8,19 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { policyOf } from '../kernel/platform/cpu-affinity.ts';
 
-/** The real-time thread (the audio thread) of process `pid` or of a process it started (`chronus start` supervises the engine), or null. */
-function realtimeThread(pid: number): { pid: number; tid: string } | null {
+/** The real-time threads (SCHED_RR or SCHED_FIFO: the audio thread, the standby) of process `pid` and of the processes it started (`chronus start` supervises the engine). */
+export function realtimeThreads(pid: number): { pid: number; tid: string }[] {
+  const found: { pid: number; tid: string }[] = [];
   try {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       const policy = policyOf(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
-      if (policy === 1 || policy === 2) return { pid, tid };
+      if (policy === 1 || policy === 2) found.push({ pid, tid });
     }
-    for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean)) {
-      const found = realtimeThread(Number(child));
-      if (found !== null) return found;
-    }
+    for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean)) found.push(...realtimeThreads(Number(child)));
   } catch {
     // No /proc, or the process ended.
   }
-  return null;
+  return found;
 }
 
 /** Nanoseconds the thread has waited runnable so far (schedstat's second field), or NaN. */
@@ -43,9 +41,10 @@ export class RunQueueMonitor {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(pid: number, intervalMs = 50) {
-    const thread = realtimeThread(pid);
-    this.found = thread !== null;
-    if (thread === null) return;
+    // The first one: the live audio thread (the standby starts after it).
+    const thread = realtimeThreads(pid).at(0);
+    this.found = thread !== undefined;
+    if (thread === undefined) return;
     let last = waitedNs(thread.pid, thread.tid);
     this.timer = setInterval(() => {
       const now = waitedNs(thread.pid, thread.tid);

@@ -79,11 +79,12 @@ test('--from after two snapshots starts at the last one before it and equals the
   const [id] = (await readdir(path.join(root, 'sessions'))).filter((n) => /^\d{8}_\d{6}/.test(n));
   const dir = path.join(root, 'sessions', id);
   const journal = readJournal(dir);
-  assert.ok(journal.snapshots.length >= 3, `${journal.snapshots.length} snapshots in the journal`);
   const sr = journal.head.sampleRate;
   const recStart = recordingStart(journal);
-  const second = journal.snapshots[1];
-  assert.ok(second.f > recStart, 'the second snapshot is inside the recording');
+  // Snapshots count from the engine's start; how long the recording took to start depends on the machine's load.
+  const inside = journal.snapshots.filter((s) => s.f > recStart);
+  assert.ok(inside.length >= 3, `${inside.length} snapshots in the recording (${journal.snapshots.length} in the journal)`);
+  const second = inside[1];
   const from = second.f + Math.round(0.3 * sr);
   const to = from + sr;
   const used = journal.snapshots.filter((s) => s.f <= from).at(-1)!;
