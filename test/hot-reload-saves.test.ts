@@ -83,8 +83,9 @@ test('an edit saved while the one before it loads is not lost: the last save pla
 test('a plugin folder removed disposes its incremental bundle context', async (t) => {
   const { e, file, source } = await playingTone(t);
   const folder = path.dirname(file);
-  await writeFile(file, scaled(source, '0.5'));
-  await renderUntilIdle(e);
+  // Content no run has bundled before, so the bundle cache on disk cannot answer for esbuild.
+  await writeFile(file, `${scaled(source, '0.5')}\n// ${process.pid} ${process.hrtime.bigint()}\n`);
+  await e.waitFor('/engine/plugin/reloaded', (r) => r.args[0] === 'tone');
   assert.ok(e.engine.plugins.bundles.folders().includes(folder), 'an edited plugin keeps a context');
   await rm(folder, { recursive: true });
   await e.waitFor('/engine/plugin/unloaded', (r) => r.args[0] === 'tone');
