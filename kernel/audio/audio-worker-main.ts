@@ -15,6 +15,7 @@ import type { AudioCall } from '../host/audio-host.ts';
 import type { SlotSpec } from './slot-spec.ts';
 import { StandbyPrime } from './standby-prime.ts';
 import { PreparedLoads } from './prepared-loads.ts';
+import { answerStaging, type StagingAnswer, type StagingRequest } from '../plugins/staging-requests.ts';
 import type { WorkerData } from './worker-data.ts';
 import type { Backend } from './backends/backend.ts';
 import { createNullBackend } from './backends/null-backend.ts';
@@ -43,9 +44,14 @@ export interface Activation {
 }
 const primed = new StandbyPrime(data.sampleRate, data.blockSize, data.smoothingMs);
 const activation = await new Promise<Activation>((resolve) => {
-  const onMessage = (m: Activation | { prime: SlotSpec[] }) => {
+  const onMessage = (m: Activation | { prime: SlotSpec[] } | { staging: StagingRequest }) => {
     if ('prime' in m) {
       primed.prime(m.prime);
+      return;
+    }
+    // The standby tries new versions (kernel/plugins/plugin-staging.ts); one that passes is primed with the module it was tried as.
+    if ('staging' in m) {
+      port.postMessage({ staged: answerStaging(m.staging, (slotId, definition) => primed.keep(slotId, definition)) });
       return;
     }
     port.off('message', onMessage);
@@ -76,9 +82,14 @@ try {
 
 let warmed = false;
 const loads = new PreparedLoads((data.blockSize / data.sampleRate) * 1000, data.leadBlocks);
-port.on('message', async (m: { id: number; method: AudioCall | 'close' | 'run' | 'warmUp'; args: unknown[] } | { prepare: SlotSpec }) => {
+port.on('message', async (m: { id: number; method: AudioCall | 'close' | 'run' | 'warmUp'; args: unknown[] } | { prepare: SlotSpec } | { staging: StagingRequest }) => {
   if ('prepare' in m) {
     loads.prepare(engine, m.prepare, (blocks) => backend.renderAhead?.(blocks));
+    return;
+  }
+  // The audio thread tries nothing: a request sent before the control thread knew goes to the next standby.
+  if ('staging' in m) {
+    port.postMessage({ staged: { id: m.staging.id, ok: false, message: 'the standby became the audio thread', elsewhere: true } satisfies StagingAnswer });
     return;
   }
   if (m.method === 'close') {

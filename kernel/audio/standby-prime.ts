@@ -22,14 +22,21 @@ export class StandbyPrime {
     private readonly smoothingMs: number,
   ) {}
 
-  /** Evaluates and plays `specs` privately; a version that fails here is simply not primed. */
+  /**
+   * Evaluates and plays privately the versions of `specs` that have not run here yet (a version tried
+   * here, or primed before, has: playing every plugin again after each reload only made garbage, the
+   * scratch instances' buffers, for a standby that rarely collects it). A version that fails here
+   * is simply not primed.
+   */
   prime(specs: readonly SlotSpec[]): void {
     const keep = new Set(specs.map((s) => s.slotId));
     for (const id of this.definitions.keys()) if (!keep.has(id)) this.definitions.delete(id);
+    const fresh = specs.filter((s) => !this.definitions.has(s.slotId));
+    if (fresh.length === 0) return;
     const scratch = trialEngine(this.sampleRate, this.blockSize, this.smoothingMs);
-    for (const spec of specs) {
+    for (const spec of fresh) {
       try {
-        const definition = this.definitions.get(spec.slotId) ?? evaluatePlugin(spec.code, spec.filename);
+        const definition = evaluatePlugin(spec.code, spec.filename);
         this.definitions.set(spec.slotId, definition);
         scratch.load(spec, definition);
       } catch {
@@ -42,13 +49,18 @@ export class StandbyPrime {
       scratch.renderBlock(l, r, this.blockSize);
       scratch.housekeeping();
     }
-    for (const spec of specs) {
+    for (const spec of fresh) {
       try {
         scratch.unload(spec.pluginId);
       } catch {
         // A scratch instance that fails to dispose leaves nothing the live graph uses.
       }
     }
+  }
+
+  /** A version's definition evaluated here already (its trial): a prime that lists it does not evaluate it again. */
+  keep(slotId: number, definition: PluginDefinition): void {
+    this.definitions.set(slotId, definition);
   }
 
   /** The primed definition of this version, if any. */

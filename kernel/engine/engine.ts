@@ -198,10 +198,11 @@ export class Engine implements EngineServices {
     // messages are answered or held, never lost), the audio thread with the sound card's probe, and
     // the plugins' bundles and trials.
     const opening = listen ? openTransport(config, log) : null;
-    // The staging worker starts on the first version not tried before (a start whose plugins all
-    // passed before needs none: kernel/plugins/trial-cache.ts).
-    const stager = new PluginStager({ timeoutMs: config.engine.trialTimeoutMs, memoryMb: config.engine.pluginMemoryMb });
     const audio = createAudio(choice, config);
+    // Versions are tried in the standby audio thread (real time), else in a staging worker started on
+    // the first version not tried before (a start whose plugins all passed before needs none:
+    // kernel/plugins/trial-cache.ts).
+    const stager = new PluginStager({ timeoutMs: config.engine.trialTimeoutMs, memoryMb: config.engine.pluginMemoryMb }, audio instanceof WorkerHost ? audio.trials : undefined);
     const engine = new Engine(config, audio, log, stager);
     const audioUp = audio instanceof WorkerHost && choice !== 'offline' ? openAudio(audio, choice, log) : Promise.resolve();
     // Until the audio thread is up its failure is the whole story: the plugins' loads wait on it and are not reported.

@@ -16,6 +16,7 @@ import type { Activation } from '../audio/audio-worker-main.ts';
 import type { SlotSpec } from '../audio/slot-spec.ts';
 import { AudioStoppedError, JOURNAL_CAPACITY, OUTPUT_TAP_FRAMES, RING_CAPACITY, type AudioCall, type AudioCalls, type AudioHost, type CallObserver } from './audio-host.ts';
 import type { AudioOptions, WorkerData } from '../audio/worker-data.ts';
+import type { TrialThreads } from '../plugins/plugin-staging.ts';
 
 export interface RealtimeOptions extends AudioOptions {
   leadBlocks: number;
@@ -43,6 +44,8 @@ export class WorkerHost implements AudioHost {
   private worker: Worker | null = null;
   /** A worker with the code loaded and nothing opened, ready to replace a hung audio thread at once. */
   private standby: Promise<Worker> | null = null;
+  /** The standby once loaded (null while it loads, once taken or ended). */
+  private standbyWorker: Worker | null = null;
   /** The plugin versions the standby should have ready (kernel/audio/standby-prime.ts), the latest only. */
   private primeSpecs: SlotSpec[] | null = null;
   private primeTimer: NodeJS.Timeout | undefined;
@@ -166,15 +169,48 @@ export class WorkerHost implements AudioHost {
   }
 
   /** Keep a standby worker loading (failures only mean the next restart loads one itself). */
-  private prepareStandby(): void {
+  private prepareStandby(): Promise<Worker> {
     const standby = this.load();
     standby.then(
-      () => this.sendPrime(),
+      (worker) => {
+        if (this.standby !== standby) return;
+        this.standbyWorker = worker;
+        // What ended it (a trial out of memory) is the stager's to report; a new standby takes its place.
+        worker.on('error', () => undefined);
+        worker.once('exit', () => this.replaceStandby(worker));
+        this.sendPrime();
+      },
       () => {
         if (this.standby === standby) this.standby = null;
       },
     );
     this.standby = standby;
+    return standby;
+  }
+
+  /**
+   * New versions are tried in the standby (kernel/plugins/plugin-staging.ts): no thread of their own.
+   * One that hangs or takes too much memory costs the standby, never the live audio thread: another
+   * standby loads at once, and a recovery meanwhile activates that one when it is ready (or loads
+   * its own: `spawn`).
+   */
+  readonly trials: TrialThreads = {
+    acquire: () => this.standby ?? this.prepareStandby(),
+    discard: (worker) => {
+      if (worker === this.worker) return;
+      void worker.terminate();
+      this.replaceStandby(worker);
+    },
+    idle: () => undefined,
+    // The standby is closed with the host.
+    close: async () => undefined,
+  };
+
+  /** `worker`, the standby, has ended or is ending: load another in its place. */
+  private replaceStandby(worker: Worker): void {
+    if (this.standbyWorker !== worker) return;
+    this.standbyWorker = null;
+    this.prepareStandby();
   }
 
   /**
@@ -237,6 +273,7 @@ export class WorkerHost implements AudioHost {
   private async spawn(startFrame: number, warmUp: boolean): Promise<void> {
     const standby = await this.standby?.catch(() => null);
     this.standby = null;
+    this.standbyWorker = null;
     try {
       if (!standby) throw new Error('no standby');
       // A standby busy priming a version that loops would never answer: give it a bounded time.
@@ -248,7 +285,8 @@ export class WorkerHost implements AudioHost {
       }
       await this.activate(await this.load(), startFrame, warmUp, this.backend);
     }
-    this.prepareStandby();
+    // A trial may have asked for one meanwhile (kernel/plugins/plugin-staging.ts).
+    if (this.standby === null) this.prepareStandby();
   }
 
   private failPending(): void {
@@ -328,6 +366,7 @@ export class WorkerHost implements AudioHost {
     clearTimeout(this.primeTimer);
     const standby = this.standby;
     this.standby = null;
+    this.standbyWorker = null;
     await standby?.then((w) => w.terminate()).catch(() => undefined);
     await this.output?.close();
     this.output = null;

@@ -36,9 +36,9 @@ import type { SlotSpec } from '../audio/slot-spec.ts';
 import { debuglog } from 'node:util';
 import { StepTimes } from '../base/step-times.ts';
 
-/** Whether a trial of `a` with `aValues` tries what one of `b` with `bValues` would (its slot id aside). */
+/** Whether a trial of `a` with `aValues` tries what one of `b` with `bValues` would. */
 function sameTrial(a: SlotSpec, aValues: [number, number][], b: SlotSpec, bValues: [number, number][]): boolean {
-  const key = (s: SlotSpec, values: [number, number][]) => JSON.stringify([{ ...s, slotId: 0, code: s.code.length }, values]);
+  const key = (s: SlotSpec, values: [number, number][]) => JSON.stringify([{ ...s, code: s.code.length }, values]);
   return a.code === b.code && key(a, aValues) === key(b, bValues);
 }
 
@@ -379,7 +379,9 @@ export class PluginHost {
     staging?.catch(() => (refused = true));
     // An edit seldom changes the parameters, modules or sends: right after evaluating it the worker
     // tries the version as the running one's spec, while this thread evaluates it too.
-    const guess = previous && stateForTrial ? { spec: { ...previous.spec, ...this.specOf(manifest, bundle.code, path.join(folder, entry), modules) }, values: this.valuesOf(previous.spec) } : null;
+    // Its slot id now: the thread that tries a version keeps its definition under that id (a standby's prime).
+    const slotId = this.nextSlotId++;
+    const guess = previous && stateForTrial ? { spec: { ...previous.spec, slotId, ...this.specOf(manifest, bundle.code, path.join(folder, entry), modules) }, values: this.valuesOf(previous.spec) } : null;
     const early = guess && stateForTrial!.then((state) => (refused ? Promise.reject(new StagingError('refused')) : this.stager.trial(this.trialOf(guess.spec, guess.values, state))));
     early?.catch(() => undefined);
     try {
@@ -409,7 +411,6 @@ export class PluginHost {
     }
     const { table: params, sends } = withSends(manifest, definition, declaredSendBuses(this.loaded.values()));
     const registered = this.registry.register(manifest.id, group, modules, params, definition.gates === true, definition.moduleDefaults);
-    const slotId = this.nextSlotId++;
     const spec: SlotSpec = {
       slotId,
       pluginId: manifest.id,

@@ -46,10 +46,13 @@ export function memoryInUse(): number {
   return m.heapUsed + m.arrayBuffers;
 }
 
+/** A version refused for the memory it took (the thread that tried it may keep that memory: end it). */
+export class MemoryLimitError extends Error {}
+
 function checkMemory(base: number, limitMb: number, when: string): number {
   const mb = (memoryInUse() - base) / 1048576;
   if (mb > limitMb) {
-    throw new Error(`uses ${mb.toFixed(0)} MB ${when}, over the limit of ${limitMb} MB per plugin (engine.pluginMemoryMb)`);
+    throw new MemoryLimitError(`uses ${mb.toFixed(0)} MB ${when}, over the limit of ${limitMb} MB per plugin (engine.pluginMemoryMb)`);
   }
   return mb;
 }
