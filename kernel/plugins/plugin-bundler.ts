@@ -25,7 +25,7 @@ export class BundleError extends Error {
 }
 
 /** What besides the input files decides a bundle's text: the esbuild version and our options. */
-const BUNDLER_IDENTITY = `esbuild ${(createRequire(import.meta.url)('esbuild/package.json') as { version: string }).version}; cjs node20 inline-sourcemap confine folder-relative; v2`;
+const BUNDLER_IDENTITY = `esbuild ${(createRequire(import.meta.url)('esbuild/package.json') as { version: string }).version}; cjs node20 inline-sourcemap confine folder-relative ascii; v3`;
 
 /** The plugin's bundle, from the cache when its files have not changed (kernel/plugins/plugin-bundle-cache.ts). */
 export async function bundlePlugin(folder: string, entry: string, contexts?: BundleContexts): Promise<BundleResult> {
@@ -60,7 +60,7 @@ async function buildPlugin(folder: string, entry: string, contexts?: BundleConte
     // esbuild is loaded on the first build only: a start whose bundles are all cached never loads it.
     const result = contexts ? await contexts.rebuild(root, entry, options) : await (await import('esbuild')).build(options);
     const inputs = Object.keys(result.metafile.inputs).map((f) => path.resolve(root, f));
-    return { code: result.outputFiles[0].text, inputs };
+    return { code: latin1Only(result.outputFiles[0].text), inputs };
   } catch (e) {
     const failure = e as esbuild.BuildFailure;
     const first = failure.errors?.[0];
@@ -163,3 +163,13 @@ export class BundleContexts {
 }
 
 const MAX_CONTEXTS = 32;
+
+/**
+ * esbuild escapes non-ASCII characters in code but leaves those of the comments it keeps: one `…`
+ * made the whole bundle a two-byte string, twice its size in every thread that holds it (each
+ * realm keeps its source; every load sends it to the audio thread). Outside comments there are none
+ * left, and inside one an escape is as good.
+ */
+function latin1Only(code: string): string {
+  return code.replace(/[^\x00-\xff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
