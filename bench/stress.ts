@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import type { EngineStatus } from '../kernel/status/engine-status.ts';
 import { OscClient } from '../cli/osc-client.ts';
 import { StealMonitor } from './steal-monitor.ts';
+import { loadsOfSaves, reloadTraces } from './reload-trace.ts';
 import { engineUnder, makeRoot, startEngineProcess } from '../test/helpers/engine-process.ts';
 
 const { values } = parseArgs({
@@ -85,8 +86,10 @@ try {
     }
   };
   let reloads = 0;
+  const savedAt: number[] = [];
   const reloadTimer = setInterval(() => {
     writtenAt = performance.now();
+    savedAt.push(performance.timeOrigin + writtenAt);
     reloads++;
     void appendFile(file, `\n// stress reload ${reloads}\n`);
   }, 2000);
@@ -125,12 +128,14 @@ try {
   const deadline = last.blockMs.deadline;
   const share = (ms: number) => `${ms.toFixed(3)} ms (${((100 * ms) / deadline).toFixed(1)} %)`;
   const leadMs = leadBlocks * deadline;
+  const heard = loadsOfSaves(savedAt, reloadTraces(engine.output, values.plugin)).map((r) => r.trace.heardAt - r.save);
   process.stdout.write(
     [
       `stress: ${minutes} min, ${voices} voices, all effects, a ${values.plugin} reload every 2 s, ~1,000 OSC messages/s (${sent} sent), lead ${leadBlocks} blocks`,
       `  xruns: ${last.xruns - first.xruns}${last.xruns > first.xruns ? ` (the last ${last.xrunDetail.lastLateMs.toFixed(1)} ms late, its block rendered in ${last.xrunDetail.lastRenderMs.toFixed(1)} ms)` : ''}; worst wake-up delay of the audio loop ${last.xrunDetail.maxWakeDelayMs.toFixed(1)} ms (of it past the sleep's timeout ${last.xrunDetail.maxSleepOverrunMs.toFixed(1)} ms); longest call on the audio thread ${last.xrunDetail.maxCallMs.toFixed(1)} ms`,
       `  block render time: p50 ${share(last.blockMs.p50)}, p99 ${share(last.blockMs.p99)}, p99.9 ${share(last.blockMs.p999)}, max ${share(last.blockMs.max)}`,
       `  reloads: ${toSwap.length} of ${reloads} swapped; save-to-swap p50 ${quantile(toSwap, 0.5).toFixed(1)} ms, p99 ${quantile(toSwap, 0.99).toFixed(1)} ms; save-to-audible (+${leadMs.toFixed(1)} ms of output lead) p50 ${(quantile(toSwap, 0.5) + leadMs).toFixed(1)} ms, p99 ${(quantile(toSwap, 0.99) + leadMs).toFixed(1)} ms`,
+      `  save → heard, from the engine's trace (the swap's frame on the output clock, render-ahead included): p50 ${quantile(heard, 0.5).toFixed(1)} ms, p99 ${quantile(heard, 0.99).toFixed(1)} ms (${heard.length} loads)`,
       `  reload steps in the engine (p50 / p99 ms): ${reloadSteps(engine.output, values.plugin)}`,
       `  engine errors: ${last.errors - first.errors}, plugin faults: ${last.pluginFaults}`,
       `  RSS (the engine process, all its threads): ${rssStart.toFixed(1)} MiB at start, ${rssEnd.toFixed(1)} MiB at end; every 10 s: min ${Math.min(...rssSeries).toFixed(1)}, max ${Math.max(...rssSeries).toFixed(1)}, first minute median ${quantile(rssSeries.slice(0, 6), 0.5).toFixed(1)}, last minute median ${quantile(rssSeries.slice(-6), 0.5).toFixed(1)} MiB; its child processes (esbuild) ${childRss.toFixed(1)} MiB more, its supervisor ${supervisorRss.toFixed(1)} MiB`,

@@ -143,23 +143,19 @@ function whatHappened(run: Run, crumb: Breadcrumb, held: Map<string, string>, su
 }
 
 /**
- * The engine process's memory settings, which only its start can make (issue 16; README "Measured"):
- * - glibc gives every thread that mallocs an arena of its own (up to 8 per core), each keeping what
- *   it once held: two arenas for all the engine's threads kept 12–17 MiB less at rest;
- * - the control thread's young generation stays at 1 MiB semi-spaces from the start
- *   (cli/heap-sizing.ts can only stop its growth once the process runs; it had reached 4 MiB).
- * An environment that sets MALLOC_ARENA_MAX itself keeps its own.
+ * The engine process's malloc arenas, which only its start can set (issue 16; README "Measured"):
+ * glibc gives every thread that mallocs an arena of its own (up to 8 per core), each keeping what it
+ * once held; two for all the engine's threads kept 12 MiB less at rest. An environment that sets
+ * MALLOC_ARENA_MAX itself keeps its own.
  */
 const ENGINE_ENV = { MALLOC_ARENA_MAX: '2' };
-const ENGINE_NODE_FLAGS = ['--max-semi-space-size=1'];
 
 /** One engine process; `done` resolves when it has exited. */
 function spawnEngine(argv: string[], extraEnv: Record<string, string>, released: (id: string) => void, listening: (port: string) => void) {
   // Native printf to a pipe is block-buffered; stdbuf makes it line-buffered so underflows count promptly.
   const stdbuf = hasStdbuf();
   const command = stdbuf ? 'stdbuf' : process.execPath;
-  const node = [...process.execArgv, ...ENGINE_NODE_FLAGS, ...argv];
-  const args = stdbuf ? ['-oL', '-eL', process.execPath, ...node] : node;
+  const args = stdbuf ? ['-oL', '-eL', process.execPath, ...process.execArgv, ...argv] : [...process.execArgv, ...argv];
   // A process group of its own: a frozen engine is killed with its helpers (esbuild's service), and
   // what a dead one left behind goes with it. Ctrl-C reaches the supervisor, which passes it on.
   const proc = spawn(command, args, {

@@ -8,19 +8,12 @@ import assert from 'node:assert/strict';
 import { cp, open, readFile, rename, rm, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { FIXTURE_PLUGINS, OfflineEngine } from './helpers/offline-engine.ts';
+import { playingTone } from './helpers/playing-tone.ts';
 
 const TONE = path.join(FIXTURE_PLUGINS, 'tone');
 const peak = (x: Float32Array) => x.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 const maxJump = (x: Float32Array) => x.reduce((m, v, i) => (i === 0 ? 0 : Math.max(m, Math.abs(v - x[i - 1]))), 0);
 
-async function playing(t: { after(fn: () => Promise<void>): void }) {
-  const e = await OfflineEngine.start({ pluginsFrom: FIXTURE_PLUGINS, only: ['tone'], watch: true });
-  t.after(() => e.close());
-  await e.send('/gate/tone1', [1]);
-  e.render(0.2);
-  const file = path.join(e.root, 'plugins/tone/index.ts');
-  return { e, file, source: await readFile(file, 'utf8') };
-}
 
 /** Render in small steps until `address` arrives (a reload lands between two blocks), then a bit more. */
 async function renderUntil(e: OfflineEngine, address: string, match: (args: readonly unknown[]) => boolean = () => true) {
@@ -47,7 +40,7 @@ const halve = (src: string) => src.replace('const s = g * Math.sin(2 * Math.PI *
 
 for (const style of ['write', 'rename-over', 'truncate-then-write'] as const) {
   test(`an edit saved by ${style} is heard after the swap, without a click, and the note goes on`, async (t) => {
-    const { e, file, source } = await playing(t);
+    const { e, file, source } = await playingTone(t);
     assert.ok(Math.abs(peak(e.render(0.05).l) - 0.5) < 0.01, 'the old version plays at 0.5');
     const next = halve(source);
     if (style === 'write') await writeFile(file, next);
@@ -70,7 +63,7 @@ for (const style of ['write', 'rename-over', 'truncate-then-write'] as const) {
 }
 
 test('reloading the same code is sample-identical to not reloading: state handed over, level-steady crossfade', async (t) => {
-  const { e, file, source } = await playing(t);
+  const { e, file, source } = await playingTone(t);
   const reference = await OfflineEngine.start({ pluginsFrom: FIXTURE_PLUGINS, only: ['tone'] });
   t.after(() => reference.close());
   await reference.send('/gate/tone1', [1]);
@@ -94,7 +87,7 @@ const BROKEN: Record<string, { edit: (src: string) => string; expect: RegExp; li
 
 for (const [kind, { edit, expect }] of Object.entries(BROKEN)) {
   test(`${kind}: the old version keeps playing and the error is reported with where it happened`, async (t) => {
-    const { e, file, source } = await playing(t);
+    const { e, file, source } = await playingTone(t);
     await writeFile(file, edit(source));
     const heard = await renderUntil(e, '/engine/error', (a) => a[0] === 'tone');
     const error = e.replies.find((r) => r.address === '/engine/error')!;
@@ -106,7 +99,7 @@ for (const [kind, { edit, expect }] of Object.entries(BROKEN)) {
 }
 
 test('a version that fails live after passing its trial is rolled back within a block', async (t) => {
-  const { e, file, source } = await playing(t);
+  const { e, file, source } = await playingTone(t);
   // Throws once it has rendered 1.5 s: past the 1 s trial, inside the watch.
   const late = source
     .replace('const dt = 1 / ctx.sampleRate;', 'const dt = 1 / ctx.sampleRate; let rendered = 0;')
@@ -126,7 +119,7 @@ test('a version that fails live after passing its trial is rolled back within a 
 });
 
 test('dropping a plugin folder in makes it live; deleting it removes it and its routes', async (t) => {
-  const { e } = await playing(t);
+  const { e } = await playingTone(t);
   const folder = path.join(e.root, 'plugins/dc');
   await cp(path.join(FIXTURE_PLUGINS, 'dc'), folder, { recursive: true });
   await renderUntil(e, '/engine/plugin/loaded', (a) => a[0] === 'dc');
@@ -139,7 +132,7 @@ test('dropping a plugin folder in makes it live; deleting it removes it and its 
 });
 
 test('plugins.<id>.enabled in config/local.json turns a plugin off and on while running', async (t) => {
-  const { e } = await playing(t);
+  const { e } = await playingTone(t);
   const local = path.join(e.root, 'config/local.json');
   await writeFile(local, JSON.stringify({ plugins: { tone: { enabled: false } } }));
   await renderUntil(e, '/engine/plugin/unloaded', (a) => a[0] === 'tone');
@@ -150,7 +143,7 @@ test('plugins.<id>.enabled in config/local.json turns a plugin off and on while 
 });
 
 test('a parameter removed from the table is dropped with a notice; a new one starts at its default', async (t) => {
-  const { e, file, source } = await playing(t);
+  const { e, file, source } = await playingTone(t);
   await e.send('/mod/tone1/freq', [330]);
   const edited = source.replace("amp: param(0, 1, 0.5),", "gain: param(0, 1, 0.5),").replace(/'amp'/g, "'gain'");
   await writeFile(file, edited);

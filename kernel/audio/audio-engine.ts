@@ -37,6 +37,8 @@ export interface LoadResult {
   taps: TapInfo[];
   /** The plugin's level meters (Float32 values on shared memory), if it asked for any. */
   meters: SharedArrayBuffer | null;
+  /** The first frame the new version renders (its block starts there). */
+  frame: number;
 }
 
 export const STAGES = ['controller', 'modulator', 'source', 'effect:main', 'send', 'effect:master', 'sink'] as const;
@@ -272,7 +274,7 @@ export class AudioEngine {
   load(spec: SlotSpec, definition: PluginDefinition = evaluatePlugin(spec.code, spec.filename)): LoadResult {
     for (const p of spec.params) this.bank.define(p.index, p.spec);
     for (const p of spec.params) this.paramAddresses.set(`/mod/${spec.modules[p.module]}/${p.name}`, p.index);
-    const result: LoadResult = { taps: [], meters: null };
+    const result: LoadResult = { taps: [], meters: null, frame: this.frame };
     const made = this.instantiate(spec, definition, result, null);
     const old = this.slots.find((s) => s.spec.pluginId === spec.pluginId);
     if (old !== undefined && made.instance.setState) {
@@ -313,7 +315,7 @@ export class AudioEngine {
   private instantiate(spec: SlotSpec, definition: PluginDefinition, result: LoadResult | null, reuse: Opened | null): { instance: PluginInstance; buses: Bus[]; opened: Opened } {
     const buses: Bus[] = [];
     const opened: Opened = { taps: new Map(), meters: null };
-    const instance = definition.create(this.contextFor(spec, result ?? { taps: [], meters: null }, buses, opened, reuse));
+    const instance = definition.create(this.contextFor(spec, result ?? { taps: [], meters: null, frame: this.frame }, buses, opened, reuse));
     return { instance, buses, opened };
   }
 

@@ -14,6 +14,7 @@ import { TapRing } from './tap-ring.ts';
 import type { AudioCall } from '../host/audio-host.ts';
 import type { SlotSpec } from './slot-spec.ts';
 import { StandbyPrime } from './standby-prime.ts';
+import { PreparedLoads } from './prepared-loads.ts';
 import { answerStaging, type StagingAnswer, type StagingRequest } from '../plugins/staging-requests.ts';
 import type { WorkerData } from './worker-data.ts';
 import type { Backend } from './backends/backend.ts';
@@ -80,7 +81,12 @@ try {
 }
 
 let warmed = false;
-port.on('message', async (m: { id: number; method: AudioCall | 'close' | 'run' | 'warmUp'; args: unknown[] } | { staging: StagingRequest }) => {
+const loads = new PreparedLoads((data.blockSize / data.sampleRate) * 1000, data.leadBlocks);
+port.on('message', async (m: { id: number; method: AudioCall | 'close' | 'run' | 'warmUp'; args: unknown[] } | { prepare: SlotSpec } | { staging: StagingRequest }) => {
+  if ('prepare' in m) {
+    loads.prepare(engine, m.prepare, (blocks) => backend.renderAhead?.(blocks));
+    return;
+  }
   // The audio thread tries nothing: a request sent before the control thread knew goes to the next standby.
   if ('staging' in m) {
     port.postMessage({ staged: { id: m.staging.id, ok: false, message: 'the standby became the audio thread', elsewhere: true } satisfies StagingAnswer });
@@ -105,17 +111,20 @@ port.on('message', async (m: { id: number; method: AudioCall | 'close' | 'run' |
   // A new version's create runs cold code (≈ 3–30 ms), a snapshot copies every plugin's memories:
   // render a lead's worth of blocks first, so the stall it causes is absorbed twice over
   // (kernel/audio/backends/backend.ts).
-  if (m.method === 'load' || m.method === 'setState' || m.method === 'resetPlugin' || m.method === 'snapshot') backend.renderAhead?.(data.leadBlocks);
+  // A load renders ahead only what its plugin's create needs (kernel/audio/prepared-loads.ts).
+  if (m.method === 'load') backend.renderAhead?.(loads.aheadFor('load', (m.args[0] as SlotSpec).pluginId));
+  else if (m.method === 'setState' || m.method === 'resetPlugin' || m.method === 'snapshot') backend.renderAhead?.(data.leadBlocks);
   try {
     const fn = engine[m.method] as (...a: unknown[]) => unknown;
     const began = performance.now();
     // Marked as the plugin's call between blocks, so the watchdog can name a plugin that hangs in it.
     const target = m.args[0];
     const slotId = m.method === 'load' ? (target as SlotSpec).slotId : typeof target === 'string' ? engine.slotIdOf(target) : 0;
-    const definition = m.method === 'load' ? primed.definition(target as SlotSpec) : undefined;
+    const definition = m.method === 'load' ? (loads.take(target as SlotSpec) ?? primed.definition(target as SlotSpec)) : undefined;
     const result = engine.between(slotId, () => (definition ? engine.load(target as SlotSpec, definition) : fn.apply(engine, m.args)));
     const took = performance.now() - began;
     if (took > engine.shared.values[Slot.MaxCallMs]) engine.shared.values[Slot.MaxCallMs] = took;
+    if (m.method === 'load') loads.took('load', (target as SlotSpec).pluginId, took);
     port.postMessage({ id: m.id, result, frame: engine.frame });
   } catch (e) {
     // The message for replies; the stack so the control thread can say where in the plugin it happened.

@@ -10,6 +10,10 @@ export class StepTimes {
     this.parts.push(`${step} ${(now - this.last).toFixed(1)} ms`);
     this.last = now;
   }
+  /** A figure of its own that is not a step (the clock of the steps does not move). */
+  note(name: string, ms: number): void {
+    this.parts.push(`${name} ${ms.toFixed(1)} ms`);
+  }
   done(): string {
     return this.parts.join(', ');
   }

@@ -53,6 +53,8 @@ export interface AudioHost {
   call<K extends AudioCall>(method: K, ...args: Parameters<AudioCalls[K]>): Promise<ReturnType<AudioCalls[K]>>;
   /** The plugin versions live now, for a host that keeps a standby audio thread primed. */
   prime?(specs: SlotSpec[]): void;
+  /** Real-time hosts: evaluate a version on the audio thread ahead of its `load`, without waiting (kernel/audio/prepared-loads.ts). */
+  prepare?(spec: SlotSpec): void;
   /** Real-time hosts: warm the loaded plugins up on the audio thread before the clock starts, without waiting. */
   warmUp?(): void;
   close(): Promise<void>;

@@ -224,6 +224,10 @@ export class WorkerHost implements AudioHost {
     this.primeTimer.unref();
   }
 
+  prepare(spec: SlotSpec): void {
+    this.worker?.postMessage({ prepare: spec });
+  }
+
   private sendPrime(): void {
     const specs = this.primeSpecs;
     if (specs === null) return;

@@ -10,7 +10,9 @@ import { API_VERSION, type ParamTable, type PluginDefinition } from '../../plugi
 import type { LoadResult } from '../audio/audio-engine.ts';
 import { AudioStoppedError, type AudioHost } from '../host/audio-host.ts';
 import { TapRing } from '../audio/tap-ring.ts';
+import { Slot } from '../audio/shared-state.ts';
 import { PluginStager, StagingError } from './plugin-staging.ts';
+import type { TrialRequest } from './plugin-trial.ts';
 import { locateError, sourceMapOf, type PluginSourceMap } from './source-map.ts';
 import type vm from 'node:vm';
 import type { ControlDefinition } from '../../plugin-sdk/control.ts';
@@ -36,9 +38,20 @@ import type { SlotSpec } from '../audio/slot-spec.ts';
 import { debuglog } from 'node:util';
 import { StepTimes } from '../base/step-times.ts';
 
+/** Whether a trial of `a` with `aValues` tries what one of `b` with `bValues` would. */
+function sameTrial(a: SlotSpec, aValues: [number, number][], b: SlotSpec, bValues: [number, number][]): boolean {
+  const key = (s: SlotSpec, values: [number, number][]) => JSON.stringify([{ ...s, code: s.code.length }, values]);
+  return a.code === b.code && key(a, aValues) === key(b, bValues);
+}
+
 /** NODE_DEBUG=chronus:plugins: how long each step of a load took. */
 const trace = debuglog('chronus:plugins');
 
+
+export interface LoadOptions {
+  keepControl?: boolean;
+  current?: () => boolean;
+}
 
 export interface LoadedPlugin {
   manifest: Manifest;
@@ -301,8 +314,9 @@ export class PluginHost {
   /**
    * Load (or reload) the plugin in `folder`. Throws a coded error; the previous version stays in force.
    * `keepControl`: the running control half stays as it is (it asked for its audio half to be made again).
+   * `current`: asked just before the new version goes live; false (its files changed since) abandons it.
    */
-  async load(folder: string, options: { keepControl?: boolean } = {}): Promise<LoadedPlugin | undefined> {
+  async load(folder: string, options: LoadOptions = {}): Promise<LoadedPlugin | undefined> {
     const began = performance.now();
     const label = path.relative(path.dirname(this.pluginsDir), path.join(folder, 'plugin.json'));
     const ahead = await this.ahead.take(folder);
@@ -338,7 +352,7 @@ export class PluginHost {
         return undefined;
       }
       const keepControl = options.keepControl === true && this.controls.has(manifest.id);
-      return await this.loadEnabled(folder, manifest, manifest.entry, previous, label, began, staged, keepControl, ahead);
+      return await this.loadEnabled(folder, manifest, manifest.entry, previous, label, began, staged, keepControl, options.current, ahead);
     } catch (error) {
       if (!this.loaded.has(manifest.id) && !this.controlOnly.has(manifest.id)) this.absent.stand(manifest, folder, 'not-loaded');
       throw error;
@@ -348,6 +362,7 @@ export class PluginHost {
   /** The plugin folder `folder` is gone: what stood in for its routes goes too. */
   forget(folder: string): void {
     this.absent.forgetFolder(folder);
+    void this.bundles.forget(folder);
   }
 
   /** Plugin `id`'s control half asks for its audio half to be made again with the config as it is now (`ctx.audio.reload`). */
@@ -366,6 +381,7 @@ export class PluginHost {
     began: number,
     staged: boolean,
     keepControl: boolean,
+    current: LoadOptions['current'],
     ahead: Prepared<PreparedControl> | null = null,
   ): Promise<LoadedPlugin> {
     if (this.controlOnly.has(manifest.id)) this.controlOnly.delete(manifest.id);
@@ -392,11 +408,22 @@ export class PluginHost {
     // The running version's state for the trial, asked for now: the audio thread answers while the new version is evaluated.
     const stateForTrial = staged && previous ? this.audio.call('getState', manifest.id, 'reload') : undefined;
     stateForTrial?.catch(() => undefined);
+    // The module's top level runs in the staging worker first: a loop there must not hang this thread
+    // (at a start, done already where the load was prepared ahead).
+    const staging = staged && !ahead?.definition ? this.stager.evaluate(bundle.code, path.join(folder, entry)) : undefined;
+    let refused = false;
+    staging?.catch(() => (refused = true));
+    // An edit seldom changes the parameters, modules or sends: right after evaluating it the worker
+    // tries the version as the running one's spec, while this thread evaluates it too.
+    // Its slot id now: the thread that tries a version keeps its definition under that id (a standby's prime).
+    const slotId = this.nextSlotId++;
+    const guess = previous && stateForTrial ? { spec: { ...previous.spec, slotId, ...this.specOf(manifest, bundle.code, path.join(folder, entry), modules) }, values: this.valuesOf(previous.spec) } : null;
+    const early = guess && stateForTrial!.then((state) => (refused ? Promise.reject(new StagingError('refused')) : this.stager.trial(this.trialOf(guess.spec, guess.values, state))));
+    early?.catch(() => undefined);
     try {
-      // The module's top level runs in the staging worker first: a loop there must not hang this thread.
       if (ahead?.definition) definition = valueOf(ahead.definition);
       else {
-        if (staged) await this.stager.evaluate(bundle.code, path.join(folder, entry));
+        await staging;
         definition = evaluatePlugin(bundle.code, path.join(folder, entry), codeCacheFor(bundle.code, path.join(folder, entry), this.engineKind));
       }
       steps.mark('evaluate');
@@ -423,22 +450,13 @@ export class PluginHost {
     }
     const { table: params, sends } = withSends(manifest, definition, declaredSendBuses(this.loaded.values()));
     const registered = this.registry.register(manifest.id, group, modules, params, definition.gates === true, definition.moduleDefaults);
-    const slotId = this.nextSlotId++;
     const spec: SlotSpec = {
       slotId,
       pluginId: manifest.id,
-      version: manifest.version,
-      role: manifest.role,
-      order: manifest.order,
-      bus: manifest.bus,
-      code: bundle.code,
-      filename: path.join(folder, entry),
-      modules,
+      ...this.specOf(manifest, bundle.code, path.join(folder, entry), modules),
       params: registered.params,
       gates: registered.gates,
       follows: Object.entries(definition.gateFollows ?? {}).map(([m, source]) => ({ module: modules.indexOf(m), source })).filter((f) => f.module >= 0),
-      config: this.pluginConfig(manifest.id),
-      numVoices: this.config.engine.numVoices,
       // What the control half published stays published across a reload of the audio half.
       shared: previous?.spec.shared,
       ...(sends === undefined ? {} : { sends }),
@@ -447,14 +465,17 @@ export class PluginHost {
     const sourceMap = sourceMapOf(bundle.code);
     try {
       if (staged) {
-        const state = await stateForTrial;
-        const values = registered.params.map((p): [number, number] => [p.index, this.registry.values[p.index]]);
-        const { sampleRate, blockSize } = this.audio;
-        await this.stager.trial({ spec, state, values, sampleRate, blockSize, smoothingMs: this.config.engine.smoothingMs, seconds: this.config.engine.stageSeconds });
+        // The audio thread evaluates the version while it is tried: its load then only creates it.
+        this.audio.prepare?.(spec);
+        const values = this.valuesOf(spec);
+        const guessed = guess !== null && sameTrial(guess.spec, guess.values, spec, values);
+        await (guessed ? early! : this.stager.trial(this.trialOf(spec, values, await stateForTrial)));
         steps.mark('trial');
       }
+      if (current && !current()) throw new Error('its files changed while it loaded; the newer save loads next');
       opened = await this.audio.call('load', spec);
       steps.mark('live');
+      steps.note('lead', this.leadMs(opened.frame));
     } catch (error) {
       if (previous) this.registry.register(previous.manifest.id, group, previous.modules, previous.params, previous.definition.gates === true, previous.definition.moduleDefaults);
       else this.registry.unregister(manifest.id);
@@ -484,10 +505,33 @@ export class PluginHost {
     if (control) await this.startControl(manifest, folder, modules, control);
     else if (!kept && this.controls.has(manifest.id)) await this.controls.unload(manifest.id);
     for (const notice of removalNotices(registered.removed, previous?.spec.sends, sends, manifest.version)) this.events.notice(manifest.id, notice);
-    trace('%s %s: %s', manifest.id, previous ? 'reloaded' : 'loaded', steps.done());
+    trace('%s %s: %s (began at %s)', manifest.id, previous ? 'reloaded' : 'loaded', steps.done(), (performance.timeOrigin + began).toFixed(1));
     this.events.loaded(plugin, previous !== undefined, performance.now() - began);
     if (manifest.role === 'send' || previous?.manifest.role === 'send') await this.syncSends();
     return plugin;
+  }
+
+  /** What a version's spec takes from its manifest, bundle and config (the rest comes from its definition). */
+  private specOf(manifest: Manifest, code: string, filename: string, modules: string[]): Omit<SlotSpec, 'slotId' | 'pluginId' | 'params' | 'gates' | 'follows'> {
+    const { version, role, order, bus } = manifest;
+    return { version, role, order, bus, code, filename, modules, config: this.pluginConfig(manifest.id), numVoices: this.config.engine.numVoices };
+  }
+
+  /** The live base values of a spec's parameters, by index. */
+  private valuesOf(spec: SlotSpec): [number, number][] {
+    return spec.params.map((p): [number, number] => [p.index, this.registry.values[p.index]]);
+  }
+
+  private trialOf(spec: SlotSpec, values: [number, number][], state: unknown): Omit<TrialRequest, 'memoryMb'> {
+    const { sampleRate, blockSize } = this.audio;
+    return { spec, state, values, sampleRate, blockSize, smoothingMs: this.config.engine.smoothingMs, seconds: this.config.engine.stageSeconds };
+  }
+
+  /** How long after now the block starting at `frame` is heard (0 while the clock is not running). */
+  private leadMs(frame: number): number {
+    const v = this.audio.shared.values;
+    if (v[Slot.Running] !== 1) return 0;
+    return v[Slot.AnchorWallMs] + ((frame - v[Slot.AnchorFrame]) * 1000) / this.audio.sampleRate - (performance.timeOrigin + performance.now());
   }
 
   /**
@@ -596,6 +640,7 @@ export class PluginHost {
     for (const [from] of routerAliases(plugin.manifest, plugin.definition)) this.router.unalias(from);
     this.registry.unregister(pluginId);
     this.loaded.delete(pluginId);
+    void this.bundles.forget(plugin.folder);
     this.primeStandby();
     this.events.unloaded(pluginId);
     if (plugin.manifest.role === 'send') await this.syncSends();

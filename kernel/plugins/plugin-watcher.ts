@@ -7,7 +7,7 @@
  * Only code reloads a plugin (`reloadsCode`): plugin.json, the files its bundles read and source
  * files. Data in the folder (a sampler's WAV files) is the control half's to watch and reload.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { loadConfig, type Config } from '../base/config.ts';
@@ -18,8 +18,13 @@ export interface WatcherEvents {
   configRejected(error: Error): void;
 }
 
-/** A plugin file unchanged in size this long has been written (was 20 ms, plus a 25 ms debounce). */
-const SETTLE_MS = 10;
+/**
+ * A change is loaded at once: chokidar's write-finish wait is kept only for its 1 ms poll (without it
+ * chokidar drops a second change of a file within 50 ms), not to wait for the file to settle. Whether
+ * the save was whole is asked at the end instead (`unchanged`): a version goes live only if none of its
+ * files changed while it was bundled, evaluated and tried — a settle time as long as the load itself.
+ */
+const POLL_MS = 1;
 
 /** Files the bundler may read (esbuild's loaders for code): a new one may be about to be imported. */
 const SOURCE_FILE = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
@@ -36,6 +41,20 @@ export function reloadsCode(event: string, file: string, folder: string, host: P
   const loaded = [...host.loaded.values()].find((p) => p.folder === folder);
   if (!loaded) return true;
   return SOURCE_FILE.test(file) || loaded.inputs.includes(path.resolve(file));
+}
+
+/** Size, modification time and inode of each file: any write or replacement changes it. */
+function stampOf(files: readonly string[]): string {
+  return files
+    .map((f) => {
+      try {
+        const s = statSync(f, { bigint: true });
+        return `${s.size}:${s.mtimeNs}:${s.ino}`;
+      } catch {
+        return '-';
+      }
+    })
+    .join('|');
 }
 
 export class PluginWatcher {
@@ -57,14 +76,13 @@ export class PluginWatcher {
   static async start(host: PluginHost, config: Config, root: string | null, events: WatcherEvents): Promise<PluginWatcher> {
     const w = new PluginWatcher(host, root, config, events);
     const dir = config.paths.plugins;
-    // A save is reloaded as soon as the file has settled (no debounce after that: save-to-audible is
-    // what a player feels). Settling is needed: editors write in steps (truncate, then write), and
-    // chokidar drops a second change of a file within 50 ms unless it waits for the write to finish.
-    // A step that still fails to load is reported only if nothing follows it within the debounce
-    // (`reload`); a change during a reload loads again after it.
+    // A save is loaded at once (save-to-audible is what a player feels). Editors write in steps
+    // (truncate, then write): a step caught half way fails to load, or is abandoned before it goes live
+    // when the next step arrives during its load (`reload`); a failure is reported only if nothing
+    // follows it within the debounce; a change during a reload loads again after it.
     const plugins = watch(dir, {
       ignoreInitial: true,
-      awaitWriteFinish: { stabilityThreshold: SETTLE_MS, pollInterval: 2 },
+      awaitWriteFinish: { stabilityThreshold: 0, pollInterval: POLL_MS },
       ignored: (p) => /(^|[/\\])(\.|node_modules)|~$|\.swp$/.test(path.relative(dir, p)),
     });
     plugins.on('all', (event, file) => {
@@ -122,18 +140,31 @@ export class PluginWatcher {
   private async reload(folder: string): Promise<void> {
     const loaded = this.host.inFolder(folder);
     const began = performance.now();
+    const files = [path.join(folder, 'plugin.json'), ...(loaded?.inputs ?? [])];
+    const stamp = stampOf(files);
+    const changedSince = () => (this.changedAt.get(folder) ?? 0) > began;
+    // Its files as they were when this load began, and no change seen since (an event on its way is
+    // caught by the stamp: a write in the last millisecond has not been reported yet).
+    const current = (): boolean => {
+      if (changedSince()) return false;
+      if (stampOf(files) === stamp) return true;
+      this.now(folder);
+      return false;
+    };
     try {
       if (!existsSync(path.join(folder, 'plugin.json'))) {
         if (loaded) await this.host.unload(loaded.manifest.id);
         this.host.forget(folder);
         return;
       }
-      await this.host.load(folder);
+      await this.host.load(folder, { current });
     } catch (error) {
       // Loaded at once, a save may have been caught half written (a truncated file): a failure is
-      // reported only if no change follows within the debounce, else the next load has the last word.
+      // reported only if no change follows within the debounce, else the next load has the last word
+      // (at once when the change came already).
+      if (changedSince()) return;
       await new Promise((r) => setTimeout(r, this.config.engine.reloadDebounceMs));
-      if ((this.changedAt.get(folder) ?? 0) > began) return;
+      if (changedSince()) return;
       this.events.failed(folder, error as Error);
     }
   }
