@@ -10,6 +10,7 @@ import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { debuglog } from 'node:util';
+import v8 from 'node:v8';
 import vm from 'node:vm';
 
 const trace = debuglog('chronus:startup');
@@ -36,7 +37,16 @@ export function runWithCodeCache(file, tag) {
   return module.exports;
 }
 
+/**
+ * V8 flags the engine changes while it runs (cli/heap-sizing.ts, kernel/host/worker-host.ts), at their
+ * defaults again. V8 stamps a code cache with a hash of every flag not at its default and rejects it
+ * under other flags: written with these changed, a start's cache was rejected by every next start.
+ */
+const RUN_TIME_FLAGS_AT_DEFAULT = '--semi-space-growth-factor=2 --memory-reducer';
+
 function writeCache(script, cacheFile) {
+  // The process is exiting: the flags no longer matter to it, only to the cache's stamp.
+  v8.setFlagsFromString(RUN_TIME_FLAGS_AT_DEFAULT);
   const tmp = `${cacheFile}.${process.pid}.tmp`;
   try {
     writeFileSync(tmp, script.createCachedData());

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { sourcesHash } from '../scripts/sources-hash.mjs';
 import { PROJECT_ROOT } from './helpers/offline-engine.ts';
+import { startEngineProcess } from './helpers/engine-process.ts';
 
 const BIN = path.join(PROJECT_ROOT, 'bin/chronus.mjs');
 
@@ -97,4 +98,27 @@ test('the prebuilt dist/ runs when current and renders the same samples as the T
   assert.match(damaged.stderr, /code cache chronus\.cjs\.render\.v8cache: rejected/);
   assert.ok((await readFile(path.join(dir, 'damaged.wav'))).equals(x), 'a damaged code cache changes nothing');
   assert.ok(!readFileSync(cache).equals(garbage), 'and is written again');
+});
+
+test("a start's code cache is used by the next start (the engine's run-time V8 flags do not spoil it)", { timeout: 180_000 }, async (t) => {
+  const build = await run(path.join(PROJECT_ROOT, 'scripts/build.mjs'), []);
+  assert.equal(build.code, 0, build.stderr);
+  const cache = path.join(PROJECT_ROOT, 'dist/chronus.cjs.start.v8cache');
+  rmSync(cache, { force: true });
+  // The engine itself, without the supervisor: what is tested is its exit and its next start, not a
+  // supervisor that may end a slow stop on a busy machine with SIGKILL.
+  const traced = { NODE_DEBUG: 'chronus:startup', CHRONUS_SUPERVISED: '1' };
+  const first = await startEngineProcess({ env: traced });
+  t.after(() => first.stop());
+  assert.ok(first.output.some((l) => /code cache chronus\.cjs\.start\.v8cache: none/.test(l)), first.output.join('\n'));
+  // Stopped cleanly (the cache is written as the engine exits), however long that takes on a busy machine:
+  // the helper's stop() ends it with SIGKILL after 5 s.
+  const exited = new Promise((resolve) => first.proc.once('exit', resolve));
+  first.proc.kill('SIGTERM');
+  await exited;
+  assert.ok(existsSync(cache), `the first start wrote its code cache as it stopped (exit ${first.proc.exitCode} ${first.proc.signalCode}):\n${first.output.join('\n')}`);
+  // Written after the engine had set --semi-space-growth-factor and --no-memory-reducer: V8 rejected it at every start.
+  const second = await startEngineProcess({ env: traced });
+  t.after(() => second.stop());
+  assert.ok(second.output.some((l) => /code cache chronus\.cjs\.start\.v8cache: used/.test(l)), second.output.join('\n'));
 });

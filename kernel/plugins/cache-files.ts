@@ -7,15 +7,15 @@ import { readdirSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../package-root.ts';
 
-export function cacheDir(kind: 'plugins' | 'trials'): string {
+export function cacheDir(kind: 'plugins' | 'trials' | 'code'): string {
   const base = process.env.CHRONUS_CACHE_DIR;
   if (base) return kind === 'plugins' ? base : path.join(base, kind);
   return path.join(PACKAGE_ROOT, 'node_modules', '.cache', 'chronus', kind);
 }
 
-/** Removes the least recently written `.json` entries of `dir` beyond `max`. */
-export function pruneOldest(dir: string, max: number): void {
-  const names = readdirSync(dir).filter((n) => n.endsWith('.json'));
+/** Removes the least recently written entries (`extension`) of `dir` beyond `max`. */
+export function pruneOldest(dir: string, max: number, extension = '.json'): void {
+  const names = readdirSync(dir).filter((n) => n.endsWith(extension));
   if (names.length <= max) return;
   const byAge = names.map((n) => ({ file: path.join(dir, n), at: statSync(path.join(dir, n)).mtimeMs })).sort((a, b) => a.at - b.at);
   for (const { file } of byAge.slice(0, names.length - max)) unlinkSync(file);

@@ -15,11 +15,11 @@
  * reconnect to the new one), and the socket is closed when no version holds it any more — also when a
  * new version fails to start, so the old one keeps its server.
  */
-import http from 'node:http';
+import type * as http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import { debuglog } from 'node:util';
-import { WebSocketServer, WebSocket, type RawData } from 'ws';
+import type { WebSocketServer, WebSocket, RawData } from 'ws';
 import type { HttpOptions, HttpRequest, HttpResponse, PluginHttpServer, PluginWebSocket } from '../../plugin-sdk/control.ts';
 import { ChronusError, ErrorCode } from '../base/errors.ts';
 import { isLoopback, SenderAllowList } from '../osc/osc-allow-list.ts';
@@ -95,8 +95,11 @@ function requestOf(req: http.IncomingMessage): HttpRequest {
   return { method: req.method === 'HEAD' ? 'HEAD' : 'GET', url: req.url ?? '/', headers, remoteAddress: req.socket.remoteAddress ?? '' };
 }
 
-function refuseUpgrade(socket: import('node:stream').Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+/** The reason phrases of the statuses an upgrade is refused with. */
+const UPGRADE_REFUSALS: Readonly<Record<number, string>> = { 403: 'Forbidden', 503: 'Service Unavailable' };
+
+function refuseUpgrade(socket: import('node:stream').Duplex, status: 403 | 503, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${UPGRADE_REFUSALS[status]}\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
 }
 
 function withTimeout<T>(p: PromiseLike<T>, ms: number): Promise<T> {
@@ -160,7 +163,9 @@ export class ControlHttp {
       }
       allow = SenderAllowList.from(this.allow);
     }
-    const server = http.createServer();
+    // Loaded with the first server: a render or a start without one loads neither (with ws come https, tls and zlib).
+    const [{ createServer }, { WebSocketServer }] = await Promise.all([import('node:http'), import('ws')]);
+    const server = createServer();
     const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD, perMessageDeflate: false });
     const holders: Holder[] = [];
     server.maxConnections = MAX_CONNECTIONS;
@@ -265,7 +270,7 @@ export class ControlHttp {
         return ws.bufferedAmount;
       },
       send: (data) => {
-        if (ws.readyState !== WebSocket.OPEN || ws.bufferedAmount > MAX_BUFFERED) return false;
+        if (ws.readyState !== ws.OPEN || ws.bufferedAmount > MAX_BUFFERED) return false;
         if (typeof data === 'string') ws.send(data);
         else if (data instanceof Uint8Array) ws.send(data, { binary: true });
         else return false;

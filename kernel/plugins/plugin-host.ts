@@ -27,6 +27,8 @@ import { paramTableSchema } from '../params/param-table.ts';
 import { BundleContexts, bundlePlugin } from './plugin-bundler.ts';
 import { declaredSendBuses, declaresSend, feedsExactly, removalNotices, withSends } from './send-buses.ts';
 import { evaluateControl, evaluatePlugin } from './plugin-runtime.ts';
+import { codeCacheFor } from './code-cache.ts';
+import { LoadAhead, outcomeOf, valueOf, type Outcome, type Prepared } from './load-ahead.ts';
 import { inPlugin } from './breadcrumb.ts';
 import { ControlHalves, type ControlPorts, type ControlVersion } from './control-halves.ts';
 import { routerAliases } from './plugin-aliases.ts';
@@ -234,7 +236,10 @@ export class PluginHost {
     this.deferSendSync = true;
     try {
       // Send plugins first: the sources after them get every send at once, not by a reload.
-      for (const folder of [...folders.filter(declaresSend), ...folders.filter((f) => !declaresSend(f))]) {
+      const ordered = [...folders.filter(declaresSend), ...folders.filter((f) => !declaresSend(f))];
+      // A real-time audio thread starts meanwhile: what the loads need of this thread is done ahead.
+      if (this.audio.backend !== 'offline') this.ahead.start(ordered, (folder) => this.prepareAhead(folder));
+      for (const folder of ordered) {
         try {
           await this.load(folder);
         } catch (error) {
@@ -243,6 +248,7 @@ export class PluginHost {
       }
     } finally {
       this.deferSendSync = false;
+      this.ahead.clear();
     }
     await this.syncSends();
     // The audio thread warms the audio halves up while the control halves start here.
@@ -262,6 +268,33 @@ export class PluginHost {
       this.startingControls.delete(id);
     }
     await playing;
+  }
+
+  /** Which code caches this engine's evaluations use (kernel/plugins/code-cache.ts). */
+  private get engineKind(): 'offline' | 'real-time' {
+    return this.audio.backend === 'offline' ? 'offline' : 'real-time';
+  }
+
+  /** While `loadAll` runs: each folder's manifest, bundles and evaluated halves, prepared ahead of its load. */
+  private readonly ahead = new LoadAhead<PreparedControl>();
+
+  /** `loadAll`'s preparation of a folder's load (kernel/plugins/load-ahead.ts): the steps its load would take before the audio thread. */
+  private async prepareAhead(folder: string): Promise<Prepared<PreparedControl>> {
+    const manifest = await readManifest(folder, API_VERSION, path.relative(path.dirname(this.pluginsDir), path.join(folder, 'plugin.json')));
+    if (!this.enabled(manifest) || this.heldOut.has(manifest.id)) return { manifest, bundle: null, definition: null, control: null };
+    const staged = this.config.engine.stageSeconds > 0;
+    const entry = manifest.entry;
+    const bundle = entry === undefined ? null : await bundlePlugin(folder, entry, this.bundles);
+    const definition =
+      bundle && entry !== undefined
+        ? await outcomeOf(async () => {
+            const filename = path.join(folder, entry);
+            if (staged) await this.stager.evaluate(bundle.code, filename);
+            return evaluatePlugin(bundle.code, filename, codeCacheFor(bundle.code, filename, this.engineKind));
+          })
+        : null;
+    const control = manifest.control === undefined ? null : await outcomeOf(() => this.prepareControl(manifest, folder, staged));
+    return { manifest, bundle, definition, control };
   }
 
   /** While `loadAll` runs: control halves to start after every plugin's audio half. */
@@ -286,7 +319,8 @@ export class PluginHost {
   async load(folder: string, options: LoadOptions = {}): Promise<LoadedPlugin | undefined> {
     const began = performance.now();
     const label = path.relative(path.dirname(this.pluginsDir), path.join(folder, 'plugin.json'));
-    const manifest = await readManifest(folder, API_VERSION, label);
+    const ahead = await this.ahead.take(folder);
+    const manifest = ahead?.manifest ?? (await readManifest(folder, API_VERSION, label));
     const previous = [...this.loaded.values()].find((p) => p.folder === folder);
     const before = this.inFolder(folder);
     if (before && before.manifest.id !== manifest.id) {
@@ -314,11 +348,11 @@ export class PluginHost {
     const staged = this.config.engine.stageSeconds > 0;
     try {
       if (manifest.entry === undefined) {
-        await this.loadControlOnly(manifest, folder, staged, began);
+        await this.loadControlOnly(manifest, folder, staged, began, ahead?.control ?? null);
         return undefined;
       }
       const keepControl = options.keepControl === true && this.controls.has(manifest.id);
-      return await this.loadEnabled(folder, manifest, manifest.entry, previous, label, began, staged, keepControl, options.current);
+      return await this.loadEnabled(folder, manifest, manifest.entry, previous, label, began, staged, keepControl, options.current, ahead);
     } catch (error) {
       if (!this.loaded.has(manifest.id) && !this.controlOnly.has(manifest.id)) this.absent.stand(manifest, folder, 'not-loaded');
       throw error;
@@ -348,6 +382,7 @@ export class PluginHost {
     staged: boolean,
     keepControl: boolean,
     current: LoadOptions['current'],
+    ahead: Prepared<PreparedControl> | null = null,
   ): Promise<LoadedPlugin> {
     if (this.controlOnly.has(manifest.id)) this.controlOnly.delete(manifest.id);
     const steps = new StepTimes(began);
@@ -357,12 +392,12 @@ export class PluginHost {
     let definition: PluginDefinition;
     let bundle: Awaited<ReturnType<typeof bundlePlugin>>;
     try {
-      bundle = await bundlePlugin(folder, entry, this.bundles);
+      bundle = ahead?.bundle ?? (await bundlePlugin(folder, entry, this.bundles));
       steps.mark('bundle');
     } catch (error) {
       throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}" failed to build: ${(error as Error).message}`, { cause: error });
     }
-    const control = manifest.control === undefined || keepControl ? null : await this.prepareControl(manifest, folder, staged);
+    const control = manifest.control === undefined || keepControl ? null : ahead?.control ? valueOf(ahead.control) : await this.prepareControl(manifest, folder, staged);
     if (control && previous && this.audioUnchanged(previous, manifest, bundle.code, modules)) {
       // Only the control half changed: the audio half plays on untouched.
       await this.startControl(manifest, folder, modules, control);
@@ -373,8 +408,9 @@ export class PluginHost {
     // The running version's state for the trial, asked for now: the audio thread answers while the new version is evaluated.
     const stateForTrial = staged && previous ? this.audio.call('getState', manifest.id, 'reload') : undefined;
     stateForTrial?.catch(() => undefined);
-    // The module's top level runs in the staging worker first: a loop there must not hang this thread.
-    const staging = staged ? this.stager.evaluate(bundle.code, path.join(folder, entry)) : undefined;
+    // The module's top level runs in the staging worker first: a loop there must not hang this thread
+    // (at a start, done already where the load was prepared ahead).
+    const staging = staged && !ahead?.definition ? this.stager.evaluate(bundle.code, path.join(folder, entry)) : undefined;
     let refused = false;
     staging?.catch(() => (refused = true));
     // An edit seldom changes the parameters, modules or sends: right after evaluating it the worker
@@ -385,8 +421,11 @@ export class PluginHost {
     const early = guess && stateForTrial!.then((state) => (refused ? Promise.reject(new StagingError('refused')) : this.stager.trial(this.trialOf(guess.spec, guess.values, state))));
     early?.catch(() => undefined);
     try {
-      await staging;
-      definition = evaluatePlugin(bundle.code, path.join(folder, entry));
+      if (ahead?.definition) definition = valueOf(ahead.definition);
+      else {
+        await staging;
+        definition = evaluatePlugin(bundle.code, path.join(folder, entry), codeCacheFor(bundle.code, path.join(folder, entry), this.engineKind));
+      }
       steps.mark('evaluate');
     } catch (error) {
       const where = locateError(String((error as Error)?.stack ?? error), path.join(folder, entry), sourceMapOf(bundle.code), folder);
@@ -622,8 +661,8 @@ export class PluginHost {
     return [...this.loaded.values(), ...this.controlOnly.values()];
   }
 
-  private async loadControlOnly(manifest: Manifest, folder: string, staged: boolean, began: number): Promise<void> {
-    const control = await this.prepareControl(manifest, folder, staged);
+  private async loadControlOnly(manifest: Manifest, folder: string, staged: boolean, began: number, ahead: Outcome<PreparedControl> | null): Promise<void> {
+    const control = ahead ? valueOf(ahead) : await this.prepareControl(manifest, folder, staged);
     // A plugin that lost its audio half: the audio half goes (its control half is replaced below).
     if (this.loaded.has(manifest.id)) await this.unload(manifest.id);
     this.absent.clear(manifest.id);
@@ -649,7 +688,7 @@ export class PluginHost {
     try {
       if (staged) await this.stager.evaluate(built.code, filename, 'control');
       // Its top level runs here, on the control thread: the supervisor's breadcrumb names it meanwhile.
-      const evaluated = inPlugin(manifest.id, () => evaluateControl(built.code, filename));
+      const evaluated = inPlugin(manifest.id, () => evaluateControl(built.code, filename, codeCacheFor(built.code, filename, this.engineKind)));
       return { code: built.code, inputs: built.inputs, filename, sourceMap, ...evaluated };
     } catch (error) {
       const where = locateError(String((error as Error)?.stack ?? error), filename, sourceMap, folder);

@@ -72,24 +72,45 @@ const BUILT_INS = [
 ];
 const MODULE_PARAMS = ['exports', 'module', 'require'];
 
-/** The module function of a bundle in `realm`: with the built-ins as parameters, unless the bundle declares one of those names itself. */
-function compileModule(code: string, filename: string, realm: vm.Context): (...args: unknown[]) => void {
+/**
+ * A V8 code cache for one evaluation (kernel/plugins/code-cache.ts): `data` to compile from (V8 checks
+ * it and rejects data made for other code, flags or versions), and `store` to keep what V8 makes when
+ * there was none or it was rejected (control thread; the audio thread only reads).
+ */
+export interface CodeCache {
+  readonly data?: Uint8Array;
+  readonly store?: (data: Buffer) => void;
+}
+
+/**
+ * The module function of a bundle in `realm`: with the built-ins as parameters, unless the bundle
+ * declares one of those names itself. A `vm.Script` of the function (its head on the bundle's first
+ * line, so line numbers stay the bundle's) rather than `vm.compileFunction`, which has no code cache
+ * of what runs after it is compiled.
+ */
+function compileModule(code: string, filename: string, realm: vm.Context, cache: CodeCache | undefined): { fn: (...args: unknown[]) => void; script: vm.Script } {
+  const compile = (params: string[]) => {
+    const script = new vm.Script(`(function (${params.join(', ')}) {${code}\n})`, { filename, cachedData: cache?.data });
+    return { fn: script.runInContext(realm) as (...args: unknown[]) => void, script };
+  };
   try {
-    return vm.compileFunction(code, [...MODULE_PARAMS, ...BUILT_INS], { filename, parsingContext: realm }) as (...args: unknown[]) => void;
+    return compile([...MODULE_PARAMS, ...BUILT_INS]);
   } catch (e) {
     // `const Math = …` at a bundle's top level clashes with the parameter: compile it as it is.
     if (!(e instanceof SyntaxError)) throw e;
-    return vm.compileFunction(code, MODULE_PARAMS, { filename, parsingContext: realm }) as (...args: unknown[]) => void;
+    return compile(MODULE_PARAMS);
   }
 }
 
 /** Runs a bundle's top level in a fresh realm; its default export (or its exports) and the realm. */
-function evaluateModule(code: string, filename: string): { exported: unknown; realm: vm.Context } {
+function evaluateModule(code: string, filename: string, cache?: CodeCache): { exported: unknown; realm: vm.Context } {
   const realm = pluginRealm();
   const module = { exports: {} as Record<string, unknown> };
-  const fn = compileModule(code, filename, realm);
+  const { fn, script } = compileModule(code, filename, realm, cache);
   const builtIns = vm.runInContext(`[${BUILT_INS.join(', ')}]`, realm) as unknown[];
   fn(module.exports, module, pluginRequire, ...builtIns);
+  // After the top level ran: the functions it called are compiled by now and go into the cache too.
+  if (cache?.store && (cache.data === undefined || script.cachedDataRejected === true)) cache.store(script.createCachedData());
   return { exported: module.exports.default ?? module.exports, realm };
 }
 
@@ -101,9 +122,9 @@ function evaluateModule(code: string, filename: string): { exported: unknown; re
  */
 let last: { code: string; filename: string; definition: PluginDefinition } | null = null;
 
-export function evaluatePlugin(code: string, filename: string): PluginDefinition {
+export function evaluatePlugin(code: string, filename: string, cache?: CodeCache): PluginDefinition {
   if (last !== null && last.code === code && last.filename === filename) return last.definition;
-  const def = evaluateModule(code, filename).exported as Partial<PluginDefinition>;
+  const def = evaluateModule(code, filename, cache).exported as Partial<PluginDefinition>;
   if (typeof def !== 'object' || def === null || typeof def.create !== 'function' || typeof def.params !== 'object' || def.params === null) {
     throw new PluginCodeError(`${filename}: the default export must be definePlugin({ params, create })`);
   }
@@ -112,8 +133,8 @@ export function evaluatePlugin(code: string, filename: string): PluginDefinition
 }
 
 /** A control half's definition and the realm it runs in (calls into it are time-limited there: kernel/plugins/control-call.ts). */
-export function evaluateControl(code: string, filename: string): { definition: ControlDefinition; realm: vm.Context } {
-  const { exported, realm } = evaluateModule(code, filename);
+export function evaluateControl(code: string, filename: string, cache?: CodeCache): { definition: ControlDefinition; realm: vm.Context } {
+  const { exported, realm } = evaluateModule(code, filename, cache);
   const def = exported as Partial<ControlDefinition>;
   if (typeof def !== 'object' || def === null || typeof def.create !== 'function') {
     throw new PluginCodeError(`${filename}: the default export must be defineControl({ create })`);

@@ -1,10 +1,10 @@
 /** The plugin bundle cache: hits only while every input file is unchanged, wherever the folder is. */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { cpSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundlePlugin } from '../../kernel/plugins/plugin-bundler.ts';
+import { tempCache } from '../helpers/temp-cache.ts';
 
 const MARK = '/* served from the cache */';
 
@@ -31,22 +31,8 @@ function markEntries(cache: string): void {
   }
 }
 
-/** A temp folder whose `cache/` is the bundle cache for this test; both restored/removed after. */
-function tempCache(t: TestContext): { dir: string; cache: string } {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'chronus-bundle-cache-'));
-  const cache = path.join(dir, 'cache');
-  const saved = process.env.CHRONUS_CACHE_DIR;
-  process.env.CHRONUS_CACHE_DIR = cache;
-  t.after(() => {
-    if (saved === undefined) delete process.env.CHRONUS_CACHE_DIR;
-    else process.env.CHRONUS_CACHE_DIR = saved;
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return { dir, cache };
-}
-
 test('a bundle is cached by content: unchanged and copied folders hit, an edited import misses', async (t) => {
-  const { dir, cache } = tempCache(t);
+  const { dir, cache } = tempCache(t, 'bundle-cache');
   const a = path.join(dir, 'a');
   writePlugin(a, 0.5);
 
@@ -86,7 +72,7 @@ test('a bundle is cached by content: unchanged and copied folders hit, an edited
 });
 
 test('a build error is reported with the plugin file and line, and nothing is cached', async (t) => {
-  const { dir, cache } = tempCache(t);
+  const { dir, cache } = tempCache(t, 'bundle-cache');
   const a = path.join(dir, 'a');
   writePlugin(a, 1);
   writeFileSync(path.join(a, 'gain.ts'), 'export const GAIN = ;\n');

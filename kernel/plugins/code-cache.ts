@@ -1,0 +1,65 @@
+/**
+ * V8 code caches of plugin bundles (control thread), so an unchanged plugin's code is not parsed and
+ * compiled again at every start and render. An entry is keyed by the bundle's content and file name
+ * (V8 keeps the name the code was compiled under: a copy of the folder elsewhere must not report its
+ * errors at the first one's path) and holds what `vm.Script#createCachedData` made of it; V8 itself
+ * rejects data made by another V8 version or under other flags. A file is used only when it names the
+ * same key and its data is intact (both SHA-256 in its first 64 bytes), so a damaged or foreign file
+ * is ignored and written again, never fatal.
+ * Files sit beside the bundle cache (node_modules/.cache/chronus/code/), written by rename.
+ *
+ * Each kind of engine keeps its own entries (`kind`): V8 checks data against the flags of the process
+ * that uses it, and a real-time engine changes flags (heap sizing, the audio thread's memory reducer)
+ * that a render leaves alone, so each would reject, and write again, what the other wrote.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { cacheDir, pruneOldest } from './cache-files.ts';
+import type { CodeCache } from './plugin-runtime.ts';
+
+/** As many as the bundle cache keeps. */
+const MAX_ENTRIES = 256;
+const HASH_BYTES = 32;
+
+const sha256 = (data: string | Uint8Array): Buffer => createHash('sha256').update(data).digest();
+
+/** The key of an entry: the engine kind, the bundle's file name and its code. */
+const keyOf = (code: string, filename: string, kind: string): Buffer => sha256(`${kind}\0${filename}\0${code}`);
+
+function entryFile(key: Buffer): string {
+  return path.join(cacheDir('code'), `${key.toString('hex', 0, 16)}.v8cache`);
+}
+
+/** The cached data for `code` compiled as `filename`, or undefined (none, damaged, or made for other code). */
+export function readCodeCache(code: string, filename: string, kind: string): Buffer | undefined {
+  try {
+    const key = keyOf(code, filename, kind);
+    const file = readFileSync(entryFile(key));
+    const data = file.subarray(2 * HASH_BYTES);
+    const intact = file.subarray(0, HASH_BYTES).equals(key) && file.subarray(HASH_BYTES, 2 * HASH_BYTES).equals(sha256(data));
+    return intact ? data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Stores `data` for `code` compiled as `filename`; a folder that cannot be written only means no cache. */
+export function writeCodeCache(code: string, filename: string, kind: string, data: Uint8Array): void {
+  const key = keyOf(code, filename, kind);
+  const file = entryFile(key);
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(tmp, Buffer.concat([key, sha256(data), data]));
+    renameSync(tmp, file);
+    pruneOldest(path.dirname(file), MAX_ENTRIES, '.v8cache');
+  } catch {
+    rmSync(tmp, { force: true });
+  }
+}
+
+/** The cache of `code` compiled as `filename`, for one evaluation on the control thread of an engine of `kind`: read now, written if V8 had none it could use. */
+export function codeCacheFor(code: string, filename: string, kind: 'offline' | 'real-time'): CodeCache {
+  return { data: readCodeCache(code, filename, kind), store: (data) => writeCodeCache(code, filename, kind, data) };
+}
