@@ -1,7 +1,7 @@
 /**
  * Loads of new plugin versions on the audio thread, made short (issue 16, save-to-audible): a version
  * is evaluated here while the control thread still tries it (`prepare`, between blocks: the module's
- * top level, which already ran to its end in the staging worker), so its `load` only runs `create`; and
+ * top level, which already ran to its end in the standby's trial), so its `load` only runs `create`; and
  * each renders ahead only as many blocks as its plugin's last one here needs, not a whole lead —
  * every block rendered ahead of a load is heard before the new version.
  */

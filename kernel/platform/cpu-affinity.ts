@@ -1,8 +1,8 @@
 /**
  * A CPU of its own for the audio thread (Linux): every other thread of the process — the control
- * thread, libuv's pool, V8's helpers, the staging worker, esbuild started from here — is confined to
- * the other CPUs the process may use, and the audio thread to the one that services the fewest
- * device interrupts.
+ * thread, libuv's pool, V8's helpers, the standby audio thread until it is activated, esbuild
+ * started from here — is confined to the other CPUs the process may use, and the audio thread to
+ * the one that services the fewest device interrupts.
  *
  * Why: the kernels this runs on are often built without preemption of kernel code (PREEMPT_NONE,
  * as on this project's VMs), so an audio thread woken on a CPU where another thread is inside a

@@ -5,7 +5,7 @@
  * halves' top levels evaluated, in the same order, so each load finds its part done and goes
  * straight to the audio thread. What is prepared is taken once, by the load of its folder. A
  * manifest or bundle that fails here is left for the load to meet again; an evaluation that fails (a
- * top level that throws, or hangs until the staging worker gives up on it) is handed to the load as
+ * top level that throws, or hangs until its trial thread is given up on) is handed to the load as
  * it failed, so it is not tried twice. Nothing here changes what loads or in which order: slots,
  * parameters and what they render stay the same.
  */

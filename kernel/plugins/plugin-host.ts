@@ -408,7 +408,7 @@ export class PluginHost {
     // The running version's state for the trial, asked for now: the audio thread answers while the new version is evaluated.
     const stateForTrial = staged && previous ? this.audio.call('getState', manifest.id, 'reload') : undefined;
     stateForTrial?.catch(() => undefined);
-    // The module's top level runs in the staging worker first: a loop there must not hang this thread
+    // The module's top level runs in the trial thread (the standby) first: a loop there must not hang this thread
     // (at a start, done already where the load was prepared ahead).
     const staging = staged && !ahead?.definition ? this.stager.evaluate(bundle.code, path.join(folder, entry)) : undefined;
     let refused = false;
@@ -674,7 +674,7 @@ export class PluginHost {
     this.events.loaded(plugin, reloaded, performance.now() - began);
   }
 
-  /** Bundles and evaluates a control half (its top level tried in the staging worker first). Throws PLUGIN_LOAD_FAILED. */
+  /** Bundles and evaluates a control half (its top level tried in the trial thread first). Throws PLUGIN_LOAD_FAILED. */
   private async prepareControl(manifest: Manifest, folder: string, staged: boolean): Promise<PreparedControl> {
     const entry = manifest.control as string;
     const filename = path.join(folder, entry);

@@ -1,5 +1,5 @@
 /**
- * The trial of a plugin version (staging worker, never the audio thread): construct it in a private
+ * The trial of a plugin version (the standby audio thread, or an offline engine's staging worker; never the live audio thread): construct it in a private
  * engine with the live parameter values and state, feed its buses with noise, render some audio, and
  * refuse it if it throws, makes non-finite or runaway audio, is too slow, or takes more memory than
  * it may. Throws a plain Error with the reason.

@@ -1,5 +1,5 @@
 /**
- * Verdicts of the staging worker that do not change between starts (control thread). A plugin
+ * Verdicts of trials that do not change between starts (control thread). A plugin
  * version whose code, spec and starting values are byte for byte those of a version that passed its
  * evaluation or trial before, under the same engine build, passes again: the start and the render
  * take the recorded pass instead of playing the trial again (≈ 0.1 s of a core per plugin). Only
