@@ -19,6 +19,8 @@ export { spectrum, bandLevels, legacyBandLevels, logBandEdges, FFT_SIZE as SPECT
 // For control halves (they allocate): decode a WAV file, convert a signal's sample rate.
 export { readWav, type WavData, type WavReadLimits } from './wav-read.ts';
 export { resample } from './resample.ts';
+// For control halves: data derived from files, kept on disk by the hash of what it is made from.
+export { derivedKey, readDerived, writeDerived } from './derived-cache.ts';
 
 /** Declare a plugin. Identity at run time; gives the definition its type. */
 export function definePlugin<const D extends PluginDefinition>(definition: D): D {

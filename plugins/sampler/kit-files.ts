@@ -4,9 +4,10 @@
  * A drum's sample is `samples/drum<N>.wav` or `samples/drum<N>-<anything>.wav` (`drum1-kick.wav`),
  * case aside. Two files for one drum: the first by name plays, the other is reported as ignored.
  */
-import { CodedError, readWav, resample, type PluginFolder } from 'plugin-sdk';
-import { octavesOf } from './octaves.ts';
-import type { SharedSample } from './sample.ts';
+import { CodedError, readDerived, readWav, resample, writeDerived, type PluginFolder } from 'plugin-sdk';
+import { OCTAVES_RECIPE, octavesOf } from './octaves.ts';
+import type { DecodedSample, SharedSample } from './sample.ts';
+import { fromCache, sampleKey, toCache } from './sample-cache.ts';
 
 /** The samples' folder, inside the plugin folder. */
 export const SAMPLES_DIR = 'samples';
@@ -55,25 +56,23 @@ export interface LoadedSample {
   readonly scaledBy?: number;
 }
 
-/**
- * Reads `file` from the plugin folder and makes it a sample at `sampleRate`: mono or stereo, finite,
- * within ±1 (a louder float file is scaled down, never clipped), in Float32Arrays over one
- * SharedArrayBuffer. Throws a CodedError (WAV_INVALID, WAV_UNSUPPORTED, WAV_TOO_LARGE, SAMPLE_GONE).
- */
-export async function loadSample(folder: PluginFolder, file: string, sampleRate: number, limits: SampleLimits): Promise<LoadedSample> {
-  const stat = await folder.stat(file);
-  if (!stat?.isFile) throw new CodedError('SAMPLE_GONE', 'the file is gone');
-  // A file larger than the longest sample can be (stereo, 64-bit float at 192 kHz, 1 MiB of other chunks) is not read at all.
-  const maxBytes = Math.ceil(limits.maxSeconds * 192000 * 2 * 8) + 1024 * 1024;
-  if (stat.size > maxBytes) throw new CodedError('WAV_TOO_LARGE', `${stat.size} bytes, more than a ${limits.maxSeconds} s sample can take`);
-  const wav = readWav(await folder.readFile(file), { maxBytes, maxChannels: 2 });
-  const seconds = wav.frames / wav.sampleRate;
+function checkSeconds(seconds: number, limits: SampleLimits): void {
   if (seconds > limits.maxSeconds) {
     throw new CodedError('WAV_TOO_LARGE', `${seconds.toFixed(2)} s long, more than the ${limits.maxSeconds} s a sample may last (plugins.sampler.maxSeconds)`);
   }
+}
+
+/**
+ * Decodes a WAV file's bytes into a sample at `sampleRate`: mono or stereo, finite, within ±1 (a
+ * louder float file is scaled down, never clipped), with its octaves, every array over one
+ * SharedArrayBuffer. What it computes is part of the sample cache's key (sample-cache.ts).
+ */
+export function decodeSample(bytes: Uint8Array, sampleRate: number, limits: SampleLimits, maxBytes: number): DecodedSample {
+  const wav = readWav(bytes, { maxBytes, maxChannels: 2 });
+  const seconds = wav.frames / wav.sampleRate;
+  checkSeconds(seconds, limits);
   const converted = wav.channels.map((c) => (wav.sampleRate === sampleRate ? c : resample(c, wav.sampleRate, sampleRate)));
   const frames = converted[0].length;
-  const stereo = converted.length === 2;
   let peak = 0;
   for (const c of converted) for (let i = 0; i < frames; i++) peak = Math.max(peak, Math.abs(c[i]));
   const scale = peak > 1 ? 1 / peak : 1;
@@ -96,16 +95,40 @@ export async function loadSample(folder: PluginFolder, file: string, sampleRate:
       at += 4 * a.length;
       return view;
     });
-  const [left, ...octavesLeft] = place(sides[0]);
-  const [right, ...octavesRight] = stereo ? place(sides[1]) : [left, ...octavesLeft];
+  return { sides: sides.map(place), seconds, source: `${wav.format}, ${wav.sampleRate} Hz`, scale };
+}
+
+/** What a cached sample was made by (its key): decodeSample's text and the octaves'; the SDK's readWav and resample are the engine build's. */
+const SAMPLE_RECIPE = `${String(decodeSample)}\n${OCTAVES_RECIPE}`;
+
+/**
+ * Reads `file` from the plugin folder and makes it a sample at `sampleRate` (decodeSample), or takes
+ * what an earlier start made of the same bytes from the sample cache (sample-cache.ts). Throws a
+ * CodedError (WAV_INVALID, WAV_UNSUPPORTED, WAV_TOO_LARGE, SAMPLE_GONE).
+ */
+export async function loadSample(folder: PluginFolder, file: string, sampleRate: number, limits: SampleLimits): Promise<LoadedSample> {
+  const stat = await folder.stat(file);
+  if (!stat?.isFile) throw new CodedError('SAMPLE_GONE', 'the file is gone');
+  // A file larger than the longest sample can be (stereo, 64-bit float at 192 kHz, 1 MiB of other chunks) is not read at all.
+  const maxBytes = Math.ceil(limits.maxSeconds * 192000 * 2 * 8) + 1024 * 1024;
+  if (stat.size > maxBytes) throw new CodedError('WAV_TOO_LARGE', `${stat.size} bytes, more than a ${limits.maxSeconds} s sample can take`);
+  const bytes = await folder.readFile(file);
+  const key = await sampleKey(bytes, sampleRate, SAMPLE_RECIPE);
+  let decoded = fromCache(await readDerived(key));
+  if (decoded) checkSeconds(decoded.seconds, limits);
+  else {
+    decoded = decodeSample(bytes, sampleRate, limits, maxBytes);
+    await writeDerived(key, toCache(decoded));
+  }
+  const [[left, ...octavesLeft], [right, ...octavesRight] = [left, ...octavesLeft]] = decoded.sides;
   return {
     file,
     sample: { file, left, right, octavesLeft, octavesRight },
-    frames,
-    channels: converted.length,
-    source: `${wav.format}, ${wav.sampleRate} Hz`,
+    frames: left.length,
+    channels: decoded.sides.length,
+    source: decoded.source,
     size: stat.size,
     mtimeMs: stat.mtimeMs,
-    ...(scale < 1 ? { scaledBy: scale } : {}),
+    ...(decoded.scale < 1 ? { scaledBy: decoded.scale } : {}),
   };
 }

@@ -75,3 +75,6 @@ export function octavesOf(x: Float32Array): Float32Array[] {
   }
   return levels;
 }
+
+/** What the octaves are made by (the sample cache's key: sample-cache.ts): the functions' text, their constants and taps. */
+export const OCTAVES_RECIPE = [octaveDown, octavesOf, halfBandTaps, besselI0].map(String).join('\n') + `\n${OCTAVE_LEVELS} ${HALF_TAPS} ${KAISER_BETA} ${CENTRE_TAP} ${ODD_TAPS.join(' ')}`;

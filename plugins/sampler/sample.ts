@@ -21,6 +21,17 @@ export interface SharedSample {
   readonly octavesRight: readonly Float32Array[];
 }
 
+/** A sample decoded and in shared memory: each side with its octaves (`sides[0]` left, `sides[1]` right when stereo). */
+export interface DecodedSample {
+  readonly sides: readonly (readonly Float32Array[])[];
+  /** Its length at the file's own rate (what `maxSeconds` limits). */
+  readonly seconds: number;
+  /** The file's format and rate, e.g. `16-bit int, 44100 Hz`. */
+  readonly source: string;
+  /** Below 1 when the file peaked above full scale and was scaled down to peak at 1. */
+  readonly scale: number;
+}
+
 /** What the audio half plays: each side with its octaves (level L at index L). */
 export interface PlayableSample {
   left: Float32Array[];
