@@ -7,13 +7,6 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../kernel/base/config.ts';
 import { isChronusError } from '../kernel/base/errors.ts';
 import { PACKAGE_ROOT, PACKAGE_VERSION } from '../kernel/package-root.ts';
-import { startCommand } from './start.ts';
-import { renderCommand } from './render.ts';
-import { sessionsCommand } from './sessions.ts';
-import { sendCommand } from './send.ts';
-import { schemaCommand } from './schema.ts';
-import { docsCommand } from './docs.ts';
-import { newPluginCommand } from './new-plugin.ts';
 
 const USAGE = `usage: chronus <command> [options]
 
@@ -70,21 +63,24 @@ async function main(argv: string[]): Promise<number> {
   }
   const root = path.resolve(values.root ?? PACKAGE_ROOT);
   const config = loadConfig({ root });
+  // Each command's modules are loaded (and their top levels run) only when it runs: a render does not
+  // set up the session journal, the supervisor or the OSC client (in dist/ they are in the one bundle,
+  // initialised on first import).
   switch (command) {
     case 'start':
-      return startCommand(config, root);
+      return (await import('./start.ts')).startCommand(config, root);
     case 'render':
-      return renderCommand(config, rest, values);
+      return (await import('./render.ts')).renderCommand(config, rest, values);
     case 'sessions':
-      return sessionsCommand(config, rest);
+      return (await import('./sessions.ts')).sessionsCommand(config, rest);
     case 'send':
-      return sendCommand(config, rest, values);
+      return (await import('./send.ts')).sendCommand(config, rest, values);
     case 'schema':
-      return schemaCommand(config);
+      return (await import('./schema.ts')).schemaCommand(config);
     case 'docs':
-      return docsCommand(root, { check: values.check, out: values.out });
+      return (await import('./docs.ts')).docsCommand(root, { check: values.check, out: values.out });
     case 'new-plugin':
-      return newPluginCommand(root, config, rest, values.role);
+      return (await import('./new-plugin.ts')).newPluginCommand(root, config, rest, values.role);
     default:
       process.stderr.write(`chronus: unknown command '${command}'\n${USAGE}\n`);
       return 2;

@@ -7,7 +7,6 @@ import { Logger } from '../kernel/base/logger.ts';
 import { renderScore } from './render/render-score.ts';
 import { readScore } from './render/score.ts';
 import type { WavSampleFormat } from '../plugin-sdk/wav/index.ts';
-import { renderSession } from './render-session.ts';
 
 const FORMATS = ['int16', 'int24', 'float32'];
 /** `NODE_DEBUG=chronus:render`: the render loop's own time (wall and CPU), without the process's start-up. */
@@ -28,7 +27,8 @@ function splitTimes(onProgress: (done: number, total: number) => void, sampleRat
 
 export async function renderCommand(config: Config, args: string[], values: { out?: string; seconds?: string; format?: string; session?: string; from?: string; to?: string }): Promise<number> {
   if (values.format !== undefined && !FORMATS.includes(values.format)) throw new Error(`--format must be one of ${FORMATS.join(', ')} (found '${values.format}')`);
-  if (values.session !== undefined) return renderSession(config, values);
+  // A session's replay (its journal reader, zlib, snapshots) is loaded only for a session.
+  if (values.session !== undefined) return (await import('./render-session.ts')).renderSession(config, values);
   if (values.from !== undefined || values.to !== undefined) throw new Error('--from and --to go with --session: chronus render --session <id> -o out.wav --from 12:00');
   const [scoreFile] = args;
   if (!scoreFile || !values.out) throw new Error('render needs a score and an output file: chronus render score.json -o out.wav');
