@@ -112,6 +112,14 @@ test('loadSample: a cached sample is bit for bit the decoded one; a damaged entr
   await writeFile(entry, written.subarray(0, 100));
   assert.deepEqual(contents(await load()), fresh, 'a truncated entry: decoded again, the same');
   assert.ok((await readFile(entry)).equals(written));
+  // Whole and under its key, but not a sample (octaves of the wrong lengths): not used either.
+  const header = new TextEncoder().encode(JSON.stringify({ lengths: [[4, 3, 1]], seconds: 1, source: 'x', scale: 1 }));
+  const notASample = new Uint8Array(Math.ceil((4 + header.length) / 4) * 4 + 4 * 8);
+  new DataView(notASample.buffer).setUint32(0, header.length, true);
+  notASample.set(header, 4);
+  await writeDerived(key, notASample);
+  assert.deepEqual(contents(await load()), fresh, 'an entry that is not a sample: decoded again, the same');
+  assert.ok((await readFile(entry)).equals(written));
 
   // The entry of another file under this file's key is not used.
   await load('samples/drum1-kick.wav');
