@@ -24,7 +24,7 @@
  *
  * Thread: the constructor allocates (create); every other method is allocation-free.
  */
-import { RAMP_CHUNK, skipParam, WAVE_SAW, type Bus, type Send } from 'plugin-sdk';
+import { ADSR_IDLE, RAMP_CHUNK, skipParam, WAVE_SAW, type Bus, type Send } from 'plugin-sdk';
 import type { VoiceBank } from './bank.ts';
 import { bigGlide, spanCutoff } from './bank-cutoff.ts';
 import { addTo, addToSend, addToSends } from './mix.ts';
@@ -35,10 +35,14 @@ const { freq: FREQ, amp: AMP, 'osc/type': TYPE, 'filter/freq': CUTOFF, 'filter/q
 const M_FREQ = bit('freq');
 const M_AMP = bit('amp');
 const M_CUTOFF = bit('filter/freq');
+// The SDK's values, copied once: a plugin's read of an SDK export is a call into the engine's realm.
+const SAW = WAVE_SAW;
+const CHUNK = RAMP_CHUNK;
+const IDLE = ADSR_IDLE;
 
 /** Whether `type` selects the saw (as Oscillator.setWaveform rounds it). */
 function isSaw(type: number): boolean {
-  return Math.round(type) === WAVE_SAW;
+  return Math.round(type) === SAW;
 }
 
 export class BankScheduler {
@@ -231,7 +235,7 @@ export class BankScheduler {
         const rem = segLeft[members[m]];
         if (rem > 0 && rem < len) len = rem;
       }
-      if (moving && len > RAMP_CHUNK) len = RAMP_CHUNK;
+      if (moving && len > CHUNK) len = CHUNK;
       // A fresh span's first chunk was set up by `prepare`, unless something moves.
       if (!fresh || moving || perVoice) {
         for (let m = m0; m < m1; m++) {
@@ -247,11 +251,12 @@ export class BankScheduler {
         const pk = b.peak(v);
         if (pk > meters[v]) meters[v] = pk;
         const env = envs[v];
-        env.skip(len);
-        segLeft[v] = env.remaining;
+        // Fields rather than methods where the Adsr allows (its calls cross into the SDK's realm).
+        if (env.remain > 0) env.skip(len);
+        segLeft[v] = env.remain;
       }
     }
-    for (let m = m0; m < m1; m++) if (envs[members[m]].isIdle()) this.release(members[m]);
+    for (let m = m0; m < m1; m++) if (envs[members[m]].stage === IDLE) this.release(members[m]);
   }
 
   /**
@@ -276,7 +281,7 @@ export class BankScheduler {
     }
     const env = this.voices.envs[v];
     const level = env.level;
-    const inc = env.increment;
+    const inc = env.remain > 0 ? env.inc : 0;
     const amp = ps[i + AMP];
     const a0 = amp.value;
     let step = inc * a0;

@@ -83,11 +83,11 @@ describe('VoiceBank', () => {
         while (pos < BLOCK) {
           let n = BLOCK - pos;
           for (let v = 4 * g; v < Math.min(N, 4 * g + 4); v++) {
-            const r = own[v].env.remaining;
+            const r = own[v].env.remain;
             if (inBank[v] && r > 0 && r < n) n = r;
           }
           for (let v = 4 * g; v < Math.min(N, 4 * g + 4); v++) {
-            if (inBank[v]) bank.setGain(v, nums(own[v].env.level * 0.2, own[v].env.increment * 0.2), 0);
+            if (inBank[v]) bank.setGain(v, nums(own[v].env.level * 0.2, (own[v].env.remain > 0 ? own[v].env.inc : 0) * 0.2), 0);
           }
           bank.render(g, pos, pos + n, false);
           pos += n;
