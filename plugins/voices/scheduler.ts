@@ -24,7 +24,7 @@
  *
  * Thread: the constructor allocates (create); every other method is allocation-free.
  */
-import { ADSR_IDLE, RAMP_CHUNK, skipParam, WAVE_SAW, type Bus, type Send } from 'plugin-sdk';
+import { RAMP_CHUNK, skipParam, WAVE_SAW, type Bus, type Send } from 'plugin-sdk';
 import type { VoiceBank } from './bank.ts';
 import { bigGlide, spanCutoff } from './bank-cutoff.ts';
 import { addTo, addToSend, addToSends } from './mix.ts';
@@ -38,7 +38,6 @@ const M_CUTOFF = bit('filter/freq');
 // The SDK's values, copied once: a plugin's read of an SDK export is a call into the engine's realm.
 const SAW = WAVE_SAW;
 const CHUNK = RAMP_CHUNK;
-const IDLE = ADSR_IDLE;
 
 /** Whether `type` selects the saw (as Oscillator.setWaveform rounds it). */
 function isSaw(type: number): boolean {
@@ -99,7 +98,7 @@ export class BankScheduler {
     this.n = 0;
   }
 
-  /** Idle voice v leaves the bank (if it was there). */
+  /** Idle voice v leaves the bank (if it was there: its envelope came to rest in an earlier span). */
   drop(v: number): void {
     if (this.inBank[v] !== 0) this.release(v);
   }
@@ -213,8 +212,10 @@ export class BankScheduler {
 
   /**
    * The group of bank voices `members[m0..m1)` over [start, end), in chunks: up to the group's first
-   * envelope segment end, and at most RAMP_CHUNK while one of them moves. Voices whose envelope came
-   * to rest leave the bank after.
+   * envelope segment end, and at most RAMP_CHUNK while one of them moves. A voice whose envelope
+   * came to rest stays in its lane until the next span's `drop` (nothing renders the lane before it),
+   * so a note that starts where the last one's release ends keeps its lane: no hand-over to its
+   * VoiceDsp and back, which would restore the same state.
    */
   private renderGroup(m0: number, m1: number, start: number, end: number): void {
     const b = this.bank;
@@ -256,7 +257,6 @@ export class BankScheduler {
         segLeft[v] = env.remain;
       }
     }
-    for (let m = m0; m < m1; m++) if (envs[members[m]].stage === IDLE) this.release(members[m]);
   }
 
   /**
