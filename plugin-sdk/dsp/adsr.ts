@@ -227,6 +227,16 @@ export class Adsr {
     }
   }
 
+  /** `inc` while a segment runs, else 0: for plugins written against it before the fields were public. */
+  get increment(): number {
+    return this.remain > 0 ? this.inc : 0;
+  }
+
+  /** `remain`: for plugins written against it before the field was public. */
+  get remaining(): number {
+    return this.remain;
+  }
+
   /**
    * Advances `n` samples without writing anything, landing exactly where `process` over the same `n`
    * samples would (stage changes included; the level inside a segment is `level + k·inc` instead of
