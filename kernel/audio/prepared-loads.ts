@@ -8,7 +8,7 @@
 import type { PluginDefinition } from '../../plugin-sdk/types.ts';
 import { evaluatePlugin } from '../plugins/plugin-runtime.ts';
 import type { AudioEngine } from './audio-engine.ts';
-import type { SlotSpec } from './slot-spec.ts';
+import type { PrepareSpec, SlotSpec } from './slot-spec.ts';
 
 /** The stall a load may cause, as a multiple of the longest of its plugin's last loads here. */
 const STALL_MARGIN = 2;
@@ -30,7 +30,7 @@ export class PreparedLoads {
    * Evaluate `spec` now (marked as its plugin's call, for the watchdog); a failure is the load's to
    * report. Blocks rendered ahead for it are heard before its load comes, the trial being longer.
    */
-  prepare(engine: AudioEngine, spec: SlotSpec, renderAhead: (blocks: number) => void): void {
+  prepare(engine: AudioEngine, spec: PrepareSpec, renderAhead: (blocks: number) => void): void {
     this.prepared.delete(spec.pluginId);
     renderAhead(this.aheadFor('prepare', spec.pluginId));
     const began = performance.now();
