@@ -32,10 +32,9 @@ export class StandbyPrime {
   prime(specs: readonly SlotSpec[]): number[] {
     const keep = new Set(specs.map((s) => s.slotId));
     for (const id of this.definitions.keys()) if (!keep.has(id)) this.definitions.delete(id);
-    const fresh = specs.filter((s) => !this.definitions.has(s.slotId));
-    const missing = fresh.filter((s) => s.codeByReference).map((s) => s.slotId);
-    if (missing.length > 0) return missing;
-    if (fresh.length === 0) return [];
+    const missing = specs.filter((s) => s.codeByReference && !this.definitions.has(s.slotId)).map((s) => s.slotId);
+    const fresh = specs.filter((s) => !s.codeByReference && !this.definitions.has(s.slotId));
+    if (fresh.length === 0) return missing;
     const scratch = trialEngine(this.sampleRate, this.blockSize, this.smoothingMs);
     for (const spec of fresh) {
       try {
@@ -59,7 +58,7 @@ export class StandbyPrime {
         // A scratch instance that fails to dispose leaves nothing the live graph uses.
       }
     }
-    return [];
+    return missing;
   }
 
   /** A version's definition evaluated here already (its trial): a prime that lists it does not evaluate it again. */
