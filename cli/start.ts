@@ -51,12 +51,15 @@ export async function startCommand(config: Config, root: string): Promise<number
     counted = m.underflows;
   });
   engine.log.info(`${audio.backend} backend, ${audio.sampleRate} Hz, ${audio.blockSize}-frame blocks; ${engine.plugins.loaded.size} plugins`);
-  // The one machine-readable line: tests and scripts wait for it to learn the port.
-  process.stdout.write(`chronus: listening on ${transport?.host}:${transport?.port}\n`);
-  await new Promise<void>((resolve) => {
+  // Handled before the line below is out: a script that stops the engine as soon as it reads the line
+  // would otherwise, on a busy machine, find SIGTERM's default action still in place (no clean stop).
+  const stopAsked = new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  // The one machine-readable line: tests and scripts wait for it to learn the port.
+  process.stdout.write(`chronus: listening on ${transport?.host}:${transport?.port}\n`);
+  await stopAsked;
   engine.log.info('stopping');
   // Whatever the audio thread or a file is doing, the engine is gone within a second; a second
   // signal ends it at once.

@@ -57,14 +57,31 @@ async function allocatedByPlugin(blocks: number): Promise<Map<string, number>> {
   }
 }
 
+const FOLDERS = ['lfo', 'limiter'] as const;
+
+/**
+ * Each plugin's bytes in the least of up to three windows of `blocks`: a per-block allocation shows in
+ * every window, a transient one does not. On a busy machine a function now and then deoptimises and is
+ * optimised again a few calls later, boxing a few numbers in that window (≈ 1,000 bytes of the
+ * limiter's once, beside three CPU hogs). Stops at the first window where every plugin is within `bound`.
+ */
+async function leastAllocated(blocks: number, bound: Record<(typeof FOLDERS)[number], number>): Promise<Record<(typeof FOLDERS)[number], number>> {
+  const least = { lfo: Infinity, limiter: Infinity };
+  for (let window = 0; window < 3; window++) {
+    const bytes = await allocatedByPlugin(blocks);
+    for (const folder of FOLDERS) least[folder] = Math.min(least[folder], bytes.get(folder) ?? 0);
+    if (FOLDERS.every((folder) => least[folder] <= bound[folder])) break;
+  }
+  return least;
+}
+
 test('the LFOs and the limiter allocate nothing per block once warm', async () => {
-  const bytes = await allocatedByPlugin(MEASURED_BLOCKS);
   // Before: the LFOs ≈ 62,000 bytes and the limiter ≈ 32,000 in these blocks. What is left is the
   // LFO's period start (a new sample & hold value, a few times a second): a branch that cold runs
   // unoptimised now and then and boxes a few numbers (400–1,000 bytes here, more when a period
-  // start lands in a deoptimised stretch), so the bound is four bytes per block, not zero.
-  const lfo = bytes.get('lfo') ?? 0;
-  const limiter = bytes.get('limiter') ?? 0;
-  assert.ok(lfo <= 4 * MEASURED_BLOCKS, `lfo allocated ${lfo} bytes in ${MEASURED_BLOCKS} blocks`);
-  assert.ok(limiter <= 128, `limiter allocated ${limiter} bytes in ${MEASURED_BLOCKS} blocks`);
+  // start lands in a deoptimised stretch), so its bound is four bytes per block, not zero.
+  const bound = { lfo: 4 * MEASURED_BLOCKS, limiter: 128 };
+  const { lfo, limiter } = await leastAllocated(MEASURED_BLOCKS, bound);
+  assert.ok(lfo <= bound.lfo, `lfo allocated ${lfo} bytes in ${MEASURED_BLOCKS} blocks`);
+  assert.ok(limiter <= bound.limiter, `limiter allocated ${limiter} bytes in ${MEASURED_BLOCKS} blocks`);
 });

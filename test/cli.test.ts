@@ -108,6 +108,26 @@ test('chronus send prints the reply of a running engine', async (t) => {
   assert.match(bad.stderr, /^chronus: OSC_UNKNOWN_ADDRESS: \/engine\/routes lists every address\.$/m, 'the code\'s default hint, for people');
 });
 
+test('chronus start handles SIGINT and SIGTERM before it prints "listening" (a script that stops it on that line gets a clean stop)', async (t) => {
+  // As the line is written, prints how many listeners each signal has (on stdout, so just before it):
+  // 0 means the default action, the process killed and nothing cleaned up, for a signal sent the
+  // moment the line is read (seen under load: the test below found its engine killed by SIGTERM).
+  const probe = `const write = process.stdout.write.bind(process.stdout);
+process.stdout.write = (chunk, ...rest) => {
+  if (String(chunk).includes('listening on')) write('at the line: SIGINT ' + process.listenerCount('SIGINT') + ' SIGTERM ' + process.listenerCount('SIGTERM') + '\\n');
+  return write(chunk, ...rest);
+};`;
+  const engine = await startEngineProcess({ env: { CHRONUS_SUPERVISED: '1', NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(probe)}` } });
+  t.after(() => engine.stop());
+  const line = engine.output.find((l) => l.startsWith('at the line:'));
+  assert.ok(line, engine.output.join('\n'));
+  const [, sigint, sigterm] = /SIGINT (\d+) SIGTERM (\d+)/.exec(line)!.map(Number);
+  assert.ok(sigint > 0 && sigterm > 0, line);
+  const exited = new Promise<number | null>((resolve) => engine.proc.once('exit', (code) => resolve(code)));
+  engine.proc.kill('SIGTERM');
+  assert.equal(await exited, 0, engine.output.join('\n'));
+});
+
 test('chronus send with no engine says so and exits non-zero; a message that answers nothing exits 0 when the engine is there', async (t) => {
   const { freeUdpPort } = await import('./helpers/liblo.ts');
   const port = await freeUdpPort();
