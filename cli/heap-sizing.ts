@@ -30,7 +30,11 @@ export function keepYoungGenerationSmall(): void {
   process.on('worker', (worker: Worker) => worker.once('online', noGrowth).once('exit', noGrowth));
 }
 
-/** Full collections come after the heap grew by HEAP_GROWING_PERCENT of what the last one kept (read at each collection). */
+/**
+ * Full collections come after the heap grew by HEAP_GROWING_PERCENT of what the last one kept (read at
+ * each collection), unless node was given a value of its own (a bench trying others; 0 is V8's own).
+ */
 export function boundHeapGrowth(): void {
+  if (process.execArgv.some((a) => /^--heap[-_]growing[-_]percent/.test(a))) return;
   v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
 }
