@@ -121,9 +121,11 @@ port.on('message', async (m: { id: number; method: AudioCall | 'close' | 'run' |
     // Marked as the plugin's call between blocks, so the watchdog can name a plugin that hangs in it.
     const target = m.args[0];
     const slotId = m.method === 'load' ? (target as SlotSpec).slotId : typeof target === 'string' ? engine.slotIdOf(target) : 0;
-    const definition = m.method === 'load' ? (loads.take(target as SlotSpec) ?? primed.definition(target as SlotSpec)) : undefined;
-    if (m.method === 'load' && definition === undefined && (target as SlotSpec).codeByReference) throw Object.assign(new Error('the code of this version is not here'), { code: CODE_NOT_HERE });
-    const result = engine.between(slotId, () => (definition ? engine.load(target as SlotSpec, definition) : fn.apply(engine, m.args)));
+    const prepared = m.method === 'load' ? loads.take(target as SlotSpec) : undefined;
+    const spec = prepared?.spec ?? (target as SlotSpec);
+    if (m.method === 'load' && prepared === undefined && spec.codeByReference) throw Object.assign(new Error('the code of this version is not here'), { code: CODE_NOT_HERE });
+    const definition = m.method === 'load' ? (prepared?.definition ?? primed.definition(spec)) : undefined;
+    const result = engine.between(slotId, () => (definition ? engine.load(spec, definition) : fn.apply(engine, m.args)));
     const took = performance.now() - began;
     if (took > engine.shared.values[Slot.MaxCallMs]) engine.shared.values[Slot.MaxCallMs] = took;
     if (m.method === 'load') loads.took('load', (target as SlotSpec).pluginId, took);

@@ -115,7 +115,9 @@ test('a load the audio thread prepared goes by reference and plays; one whose pr
     post(m);
   };
   const observed: { method: string; code: string; failed: boolean }[] = [];
-  host.onCall = (method, args, _frame, failed) => observed.push({ method, code: (args[0] as SlotSpec).code, failed });
+  host.onCall = (method, args, _frame, failed) => {
+    if (method === 'load') observed.push({ method, code: (args[0] as SlotSpec).code, failed });
+  };
   await host.run();
 
   const a = spec(1, DC(0.25));
@@ -123,6 +125,9 @@ test('a load the audio thread prepared goes by reference and plays; one whose pr
   await host.call('load', a);
   assert.deepEqual(loads, [{ code: '' }], 'prepared: loaded by reference');
   assert.equal(await levelHeard(host, 0.25), 0.25, 'and it plays');
+  // A snapshot (what a session replay starts from) holds the version's code all the same.
+  const snapshot = await host.call('snapshot');
+  assert.equal(snapshot?.slots.find((s) => s.spec.pluginId === 'dc')?.spec.code, a.code);
 
   // Prepared as a version that fails to evaluate there, loaded with code that works: the reference names nothing held.
   const b = spec(2, DC(0.5));
