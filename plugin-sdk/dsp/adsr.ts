@@ -47,8 +47,15 @@ export class Adsr {
   level = 0;
   /** Whether the gate is open. */
   gate = false;
-  private inc = 0;
-  private remain = 0;
+  /**
+   * Per-sample step of the current linear segment, and samples left in it (0 while holding sustain
+   * or idle; read the step only while `remain > 0`). For renderers that apply the envelope
+   * themselves as linear ramps (split at `remain`, advanced with `skip`). Read-only outside this
+   * class. Fields, not getters: a plugin runs in a realm of its own, and V8 does not inline a call
+   * into another realm, so a getter read per voice and span costs a real call.
+   */
+  inc = 0;
+  remain = 0;
   private target = 0;
   private attackSamples: number;
   private decaySamples: number;
@@ -220,12 +227,12 @@ export class Adsr {
     }
   }
 
-  /** Per-sample step of the current linear segment (0 while holding sustain or idle). */
+  /** `inc` while a segment runs, else 0: for plugins written against it before the fields were public. */
   get increment(): number {
     return this.remain > 0 ? this.inc : 0;
   }
 
-  /** Samples left in the current linear segment (0 while holding sustain or idle). */
+  /** `remain`: for plugins written against it before the field was public. */
   get remaining(): number {
     return this.remain;
   }
@@ -234,7 +241,7 @@ export class Adsr {
    * Advances `n` samples without writing anything, landing exactly where `process` over the same `n`
    * samples would (stage changes included; the level inside a segment is `level + k·inc` instead of
    * k additions, equal to rounding). For renderers that apply the envelope themselves as linear
-   * ramps (`level`, `increment`, split at `remaining`). Allocation-free.
+   * ramps (`level`, `inc`, split at `remain`). Allocation-free.
    */
   skip(n: number): void {
     while (n > 0) {

@@ -35,10 +35,13 @@ const { freq: FREQ, amp: AMP, 'osc/type': TYPE, 'filter/freq': CUTOFF, 'filter/q
 const M_FREQ = bit('freq');
 const M_AMP = bit('amp');
 const M_CUTOFF = bit('filter/freq');
+// The SDK's values, copied once: a plugin's read of an SDK export is a call into the engine's realm.
+const SAW = WAVE_SAW;
+const CHUNK = RAMP_CHUNK;
 
 /** Whether `type` selects the saw (as Oscillator.setWaveform rounds it). */
 function isSaw(type: number): boolean {
-  return Math.round(type) === WAVE_SAW;
+  return Math.round(type) === SAW;
 }
 
 export class BankScheduler {
@@ -95,7 +98,7 @@ export class BankScheduler {
     this.n = 0;
   }
 
-  /** Idle voice v leaves the bank (if it was there). */
+  /** Idle voice v leaves the bank (if it was there: its envelope came to rest in an earlier span). */
   drop(v: number): void {
     if (this.inBank[v] !== 0) this.release(v);
   }
@@ -209,8 +212,10 @@ export class BankScheduler {
 
   /**
    * The group of bank voices `members[m0..m1)` over [start, end), in chunks: up to the group's first
-   * envelope segment end, and at most RAMP_CHUNK while one of them moves. Voices whose envelope came
-   * to rest leave the bank after.
+   * envelope segment end, and at most RAMP_CHUNK while one of them moves. A voice whose envelope
+   * came to rest stays in its lane until the next span's `drop` (nothing renders the lane before it),
+   * so a note that starts where the last one's release ends keeps its lane: no hand-over to its
+   * VoiceDsp and back, which would restore the same state.
    */
   private renderGroup(m0: number, m1: number, start: number, end: number): void {
     const b = this.bank;
@@ -231,7 +236,7 @@ export class BankScheduler {
         const rem = segLeft[members[m]];
         if (rem > 0 && rem < len) len = rem;
       }
-      if (moving && len > RAMP_CHUNK) len = RAMP_CHUNK;
+      if (moving && len > CHUNK) len = CHUNK;
       // A fresh span's first chunk was set up by `prepare`, unless something moves.
       if (!fresh || moving || perVoice) {
         for (let m = m0; m < m1; m++) {
@@ -247,11 +252,11 @@ export class BankScheduler {
         const pk = b.peak(v);
         if (pk > meters[v]) meters[v] = pk;
         const env = envs[v];
-        env.skip(len);
-        segLeft[v] = env.remaining;
+        // Fields rather than methods where the Adsr allows (its calls cross into the SDK's realm).
+        if (env.remain > 0) env.skip(len);
+        segLeft[v] = env.remain;
       }
     }
-    for (let m = m0; m < m1; m++) if (envs[members[m]].isIdle()) this.release(members[m]);
   }
 
   /**
@@ -276,7 +281,7 @@ export class BankScheduler {
     }
     const env = this.voices.envs[v];
     const level = env.level;
-    const inc = env.increment;
+    const inc = env.remain > 0 ? env.inc : 0;
     const amp = ps[i + AMP];
     const a0 = amp.value;
     let step = inc * a0;

@@ -5,12 +5,14 @@
  *
  * Thread: the constructor allocates (create); every method is allocation-free.
  */
-import type { Adsr, PluginContext } from 'plugin-sdk';
+import { ADSR_IDLE, type Adsr, type PluginContext } from 'plugin-sdk';
 import { NP, P } from './params.ts';
 import { VoiceParams } from './voice-params.ts';
 import { findTaps, makeSlot, type VoiceSlot } from './voice-slot.ts';
 
 const { freq: FREQ, 'osc/type': TYPE, slide_time: SLIDE } = P;
+/** The SDK's value, copied once: a plugin's read of an SDK export is a call into the engine's realm. */
+const IDLE = ADSR_IDLE;
 const { 'adsr/attack': ATTACK, 'adsr/decay': DECAY, 'adsr/sustain': SUSTAIN, 'adsr/release': RELEASE } = P;
 
 export class VoiceSet {
@@ -59,11 +61,14 @@ export class VoiceSet {
     }
   }
 
-  /** At a span start: which voices are idle, and the parameters and envelopes of the others. */
+  /**
+   * At a span start: which voices are idle, and the parameters and envelopes of the others. The
+   * envelopes' fields are read, not their methods called: the Adsr objects belong to the SDK's realm.
+   */
   gather(): void {
     const envs = this.envs;
     const idle = this.idle;
-    for (let v = 0; v < this.count; v++) idle[v] = envs[v].isIdle() ? 1 : 0;
+    for (let v = 0; v < this.count; v++) idle[v] = envs[v].stage === IDLE ? 1 : 0;
     for (let v = 0; v < this.count; v++) {
       if (idle[v] !== 0) continue;
       this.params.read(v);
@@ -81,9 +86,10 @@ export class VoiceSet {
   readEnv(v: number): void {
     const env = this.envs[v];
     const envNow = this.envNow;
+    const remain = env.remain;
     envNow[3 * v] = env.level;
-    envNow[3 * v + 1] = env.increment;
-    envNow[3 * v + 2] = env.remaining;
+    envNow[3 * v + 1] = remain > 0 ? env.inc : 0;
+    envNow[3 * v + 2] = remain;
   }
 
   /** Voice v's per-block controls (envelope times, slide) from the span's values; nothing to do when unchanged. */

@@ -143,3 +143,17 @@ describe('Adsr retrigger and sustain changes', () => {
     assert.ok(Number.isFinite(c.next()));
   });
 });
+
+test('a segment as a renderer reads it: the step and samples left as fields, and through the older getters', () => {
+  const env = new Adsr(FS);
+  env.setTimes(0.01, 0.1, 0.5, 0.2);
+  env.gateOn();
+  assert.equal(env.remain, 480, 'the attack: 10 ms');
+  assert.ok(env.inc > 0);
+  assert.equal(env.increment, env.inc);
+  assert.equal(env.remaining, env.remain);
+  env.skip(480 + 4800);
+  assert.equal(env.stage, ADSR_SUSTAIN);
+  assert.equal(env.remaining, 0);
+  assert.equal(env.increment, 0, 'no step while sustaining, whatever the field holds');
+});
