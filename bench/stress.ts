@@ -6,7 +6,7 @@
  * trial, live: NODE_DEBUG=chronus:plugins), and the engine process's RSS (not its supervisor's: both are printed, and esbuild's) at start, every 10 s (min, max, the last
  * minute's median against the first's) and at the end. Nothing is asserted.
  *
- *   npm run bench -- stress [--minutes 5] [--voices 64] [--plugin distortion] [--lead-blocks 3]
+ *   npm run bench -- stress [--minutes 5] [--voices 64] [--plugin distortion] [--lead-blocks 3] [--node-args='<V8 flags>'] [--engine-log <file>]
  *
  * `--lead-blocks` sets audio.leadBlocks (config/local.json of the bench's root): output latency
  * traded for margin against the audio thread not being scheduled.
@@ -26,6 +26,10 @@ const { values } = parseArgs({
     voices: { type: 'string', default: '64' },
     plugin: { type: 'string', default: 'distortion' },
     'lead-blocks': { type: 'string', default: '3' },
+    /** Node/V8 options for the engine process, space-separated (e.g. '--heap-growing-percent=50'). */
+    'node-args': { type: 'string', default: '' },
+    /** Where to write everything the engine printed (e.g. with --node-args=--trace-gc). */
+    'engine-log': { type: 'string' },
   },
 });
 const minutes = Number(values.minutes);
@@ -52,7 +56,7 @@ const leadBlocks = Number(values['lead-blocks']);
 const root = await makeRoot();
 await writeFile(path.join(root, 'config/local.json'), JSON.stringify({ audio: { leadBlocks } }));
 // The engine traces each load's steps (kernel/plugins/plugin-host.ts): where a reload's time goes.
-const engine = await startEngineProcess({ root, env: { CHRONUS_NUM_VOICES: String(voices), NODE_DEBUG: 'chronus:plugins' } });
+const engine = await startEngineProcess({ root, env: { CHRONUS_NUM_VOICES: String(voices), NODE_DEBUG: 'chronus:plugins' }, nodeArgs: values['node-args'].split(' ').filter(Boolean) });
 const client = await OscClient.open();
 const status = async () => (await client.request(HOST, engine.port, '/engine/status', [], { replyAddress: '/engine/status', timeoutMs: 2000 })).json as EngineStatus;
 try {
@@ -146,5 +150,6 @@ try {
 } finally {
   await client.close();
   await engine.stop();
+  if (values['engine-log']) await writeFile(values['engine-log'], engine.output.join('\n'));
   await rm(root, { recursive: true, force: true });
 }

@@ -42,7 +42,7 @@ export function runWithCodeCache(file, tag) {
  * defaults again. V8 stamps a code cache with a hash of every flag not at its default and rejects it
  * under other flags: written with these changed, a start's cache was rejected by every next start.
  */
-const RUN_TIME_FLAGS_AT_DEFAULT = '--semi-space-growth-factor=2 --memory-reducer';
+const RUN_TIME_FLAGS_AT_DEFAULT = '--semi-space-growth-factor=2 --memory-reducer --heap-growing-percent=0';
 
 function writeCache(script, cacheFile) {
   // The process is exiting: the flags no longer matter to it, only to the cache's stamp.

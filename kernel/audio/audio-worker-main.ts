@@ -12,7 +12,7 @@ import { SharedState, Slot } from './shared-state.ts';
 import { blepTable } from '../../plugin-sdk/dsp/index.ts';
 import { TapRing } from './tap-ring.ts';
 import type { AudioCall } from '../host/audio-host.ts';
-import type { SlotSpec } from './slot-spec.ts';
+import { CODE_NOT_HERE, type PrepareSpec, type SlotSpec } from './slot-spec.ts';
 import { StandbyPrime } from './standby-prime.ts';
 import { PreparedLoads } from './prepared-loads.ts';
 import { answerStaging, type StagingAnswer, type StagingRequest } from '../plugins/staging-requests.ts';
@@ -46,7 +46,8 @@ const primed = new StandbyPrime(data.sampleRate, data.blockSize, data.smoothingM
 const activation = await new Promise<Activation>((resolve) => {
   const onMessage = (m: Activation | { prime: SlotSpec[] } | { staging: StagingRequest }) => {
     if ('prime' in m) {
-      primed.prime(m.prime);
+      const missing = primed.prime(m.prime);
+      if (missing.length > 0) port.postMessage({ primeMissing: missing });
       return;
     }
     // The standby tries new versions (kernel/plugins/plugin-staging.ts); one that passes is primed with the module it was tried as.
@@ -82,7 +83,7 @@ try {
 
 let warmed = false;
 const loads = new PreparedLoads((data.blockSize / data.sampleRate) * 1000, data.leadBlocks);
-port.on('message', async (m: { id: number; method: AudioCall | 'close' | 'run' | 'warmUp'; args: unknown[] } | { prepare: SlotSpec } | { staging: StagingRequest }) => {
+port.on('message', async (m: { id: number; method: AudioCall | 'close' | 'run' | 'warmUp'; args: unknown[] } | { prepare: PrepareSpec } | { staging: StagingRequest }) => {
   if ('prepare' in m) {
     loads.prepare(engine, m.prepare, (blocks) => backend.renderAhead?.(blocks));
     return;
@@ -120,8 +121,11 @@ port.on('message', async (m: { id: number; method: AudioCall | 'close' | 'run' |
     // Marked as the plugin's call between blocks, so the watchdog can name a plugin that hangs in it.
     const target = m.args[0];
     const slotId = m.method === 'load' ? (target as SlotSpec).slotId : typeof target === 'string' ? engine.slotIdOf(target) : 0;
-    const definition = m.method === 'load' ? (loads.take(target as SlotSpec) ?? primed.definition(target as SlotSpec)) : undefined;
-    const result = engine.between(slotId, () => (definition ? engine.load(target as SlotSpec, definition) : fn.apply(engine, m.args)));
+    const prepared = m.method === 'load' ? loads.take(target as SlotSpec) : undefined;
+    const spec = prepared?.spec ?? (target as SlotSpec);
+    if (m.method === 'load' && prepared === undefined && spec.codeByReference) throw Object.assign(new Error('the code of this version is not here'), { code: CODE_NOT_HERE });
+    const definition = m.method === 'load' ? (prepared?.definition ?? primed.definition(spec)) : undefined;
+    const result = engine.between(slotId, () => (definition ? engine.load(spec, definition) : fn.apply(engine, m.args)));
     const took = performance.now() - began;
     if (took > engine.shared.values[Slot.MaxCallMs]) engine.shared.values[Slot.MaxCallMs] = took;
     if (m.method === 'load') loads.took('load', (target as SlotSpec).pluginId, took);

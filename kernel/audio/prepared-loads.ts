@@ -8,7 +8,7 @@
 import type { PluginDefinition } from '../../plugin-sdk/types.ts';
 import { evaluatePlugin } from '../plugins/plugin-runtime.ts';
 import type { AudioEngine } from './audio-engine.ts';
-import type { SlotSpec } from './slot-spec.ts';
+import type { PrepareSpec, SlotSpec } from './slot-spec.ts';
 
 /** The stall a load may cause, as a multiple of the longest of its plugin's last loads here. */
 const STALL_MARGIN = 2;
@@ -16,8 +16,8 @@ const STALL_MARGIN = 2;
 const REMEMBERED = 4;
 
 export class PreparedLoads {
-  /** The version evaluated ahead of its load, the latest per plugin. */
-  private readonly prepared = new Map<string, { slotId: number; definition: PluginDefinition }>();
+  /** The version evaluated ahead of its load, the latest per plugin, with its code. */
+  private readonly prepared = new Map<string, { slotId: number; definition: PluginDefinition; code: string }>();
   /** How long each plugin's last prepares and loads took here (ms), by `<step> <plugin id>`, the latest last. */
   private readonly tookMs = new Map<string, number[]>();
 
@@ -30,25 +30,30 @@ export class PreparedLoads {
    * Evaluate `spec` now (marked as its plugin's call, for the watchdog); a failure is the load's to
    * report. Blocks rendered ahead for it are heard before its load comes, the trial being longer.
    */
-  prepare(engine: AudioEngine, spec: SlotSpec, renderAhead: (blocks: number) => void): void {
+  prepare(engine: AudioEngine, spec: PrepareSpec, renderAhead: (blocks: number) => void): void {
     this.prepared.delete(spec.pluginId);
     renderAhead(this.aheadFor('prepare', spec.pluginId));
     const began = performance.now();
     try {
       const definition = engine.between(spec.slotId, () => evaluatePlugin(spec.code, spec.filename));
-      this.prepared.set(spec.pluginId, { slotId: spec.slotId, definition });
+      this.prepared.set(spec.pluginId, { slotId: spec.slotId, definition, code: spec.code });
     } catch {
       // Evaluated again by its load, which says what is wrong.
     }
     this.took('prepare', spec.pluginId, performance.now() - began);
   }
 
-  /** The definition prepared for this version, if any (taken: a version loads once). */
-  take(spec: SlotSpec): PluginDefinition | undefined {
+  /**
+   * The definition prepared for this version, if any (taken: a version loads once), and its spec with
+   * the code it was prepared from: a load sent by reference carries none, and the slot keeps its spec
+   * (a snapshot holds it, and a session replay evaluates it).
+   */
+  take(spec: SlotSpec): { definition: PluginDefinition; spec: SlotSpec } | undefined {
     const p = this.prepared.get(spec.pluginId);
     if (p?.slotId !== spec.slotId) return undefined;
     this.prepared.delete(spec.pluginId);
-    return p.definition;
+    const { codeByReference: _sent, ...rest } = spec;
+    return { definition: p.definition, spec: { ...rest, code: p.code } };
   }
 
   /**

@@ -9,7 +9,14 @@ export interface SlotSpec {
   role: string;
   order: number;
   bus?: string;
+  /** The bundle's text; '' in a message sent with `codeByReference`. */
   code: string;
+  /**
+   * The code is not in this message: the thread it goes to evaluated it already for this slot id (a
+   * load prepared ahead, a version tried or primed in the standby). A thread that no longer holds it
+   * answers CODE_NOT_HERE and is sent the code (kernel/host/worker-host.ts).
+   */
+  codeByReference?: true;
   filename: string;
   modules: string[];
   params: { module: number; name: string; index: number; spec: ParamSpec }[];
@@ -26,4 +33,15 @@ export interface SlotSpec {
   numVoices: number;
   /** Values the plugin's control half published (`ctx.audio.share`): what `ctx.shared(name)` returns. */
   shared?: Record<string, unknown>;
+}
+
+/** What the audio thread evaluates ahead of a version's load (kernel/audio/prepared-loads.ts). */
+export type PrepareSpec = Pick<SlotSpec, 'slotId' | 'pluginId' | 'code' | 'filename'>;
+
+/** A thread's answer to a spec sent by reference whose code it does not hold (it is sent again with the code). */
+export const CODE_NOT_HERE = 'CODE_NOT_HERE';
+
+/** `spec` as sent to a thread that holds its code already: every copy of a bundle is ≈ 20–110 KB on that thread's heap. */
+export function byReference<S extends Pick<SlotSpec, 'code'>>(spec: S): S {
+  return { ...spec, code: '', codeByReference: true };
 }

@@ -26,13 +26,15 @@ export class StandbyPrime {
    * Evaluates and plays privately the versions of `specs` that have not run here yet (a version tried
    * here, or primed before, has: playing every plugin again after each reload only made garbage, the
    * scratch instances' buffers, for a standby that rarely collects it). A version that fails here
-   * is simply not primed.
+   * is simply not primed. Specs come by reference (`codeByReference`: no code): returns the slot ids
+   * of those it has not evaluated, whose code it needs (an empty list: done).
    */
-  prime(specs: readonly SlotSpec[]): void {
+  prime(specs: readonly SlotSpec[]): number[] {
     const keep = new Set(specs.map((s) => s.slotId));
     for (const id of this.definitions.keys()) if (!keep.has(id)) this.definitions.delete(id);
-    const fresh = specs.filter((s) => !this.definitions.has(s.slotId));
-    if (fresh.length === 0) return;
+    const missing = specs.filter((s) => s.codeByReference && !this.definitions.has(s.slotId)).map((s) => s.slotId);
+    const fresh = specs.filter((s) => !s.codeByReference && !this.definitions.has(s.slotId));
+    if (fresh.length === 0) return missing;
     const scratch = trialEngine(this.sampleRate, this.blockSize, this.smoothingMs);
     for (const spec of fresh) {
       try {
@@ -56,6 +58,7 @@ export class StandbyPrime {
         // A scratch instance that fails to dispose leaves nothing the live graph uses.
       }
     }
+    return missing;
   }
 
   /** A version's definition evaluated here already (its trial): a prime that lists it does not evaluate it again. */

@@ -9,7 +9,7 @@ import { TapRing } from '../audio/tap-ring.ts';
 import { ControlRing } from '../audio/control-ring.ts';
 import { SharedState } from '../audio/shared-state.ts';
 import type { StatePurpose } from '../../plugin-sdk/types.ts';
-import type { SlotSpec } from '../audio/slot-spec.ts';
+import type { PrepareSpec, SlotSpec } from '../audio/slot-spec.ts';
 import type { AudioOptions } from '../audio/worker-data.ts';
 import type { AudioSnapshot } from '../audio/audio-snapshot.ts';
 
@@ -53,8 +53,11 @@ export interface AudioHost {
   call<K extends AudioCall>(method: K, ...args: Parameters<AudioCalls[K]>): Promise<ReturnType<AudioCalls[K]>>;
   /** The plugin versions live now, for a host that keeps a standby audio thread primed. */
   prime?(specs: SlotSpec[]): void;
-  /** Real-time hosts: evaluate a version on the audio thread ahead of its `load`, without waiting (kernel/audio/prepared-loads.ts). */
-  prepare?(spec: SlotSpec): void;
+  /**
+   * Real-time hosts: evaluate a version on the audio thread ahead of its `load`, without waiting
+   * (kernel/audio/prepared-loads.ts); its `load` then goes without the code.
+   */
+  prepare?(spec: PrepareSpec): void;
   /** Real-time hosts: warm the loaded plugins up on the audio thread before the clock starts, without waiting. */
   warmUp?(): void;
   close(): Promise<void>;

@@ -13,7 +13,7 @@ import { TapRing } from '../audio/tap-ring.ts';
 import { reserveAudioCpu, type AudioCpu } from '../platform/cpu-affinity.ts';
 import { DeviceOutput } from './device-output.ts';
 import type { Activation } from '../audio/audio-worker-main.ts';
-import type { SlotSpec } from '../audio/slot-spec.ts';
+import { byReference, CODE_NOT_HERE, type PrepareSpec, type SlotSpec } from '../audio/slot-spec.ts';
 import { AudioStoppedError, JOURNAL_CAPACITY, OUTPUT_TAP_FRAMES, RING_CAPACITY, type AudioCall, type AudioCalls, type AudioHost, type CallObserver } from './audio-host.ts';
 import type { AudioOptions, WorkerData } from '../audio/worker-data.ts';
 import type { TrialThreads } from '../plugins/plugin-staging.ts';
@@ -48,6 +48,8 @@ export class WorkerHost implements AudioHost {
   private standbyWorker: Worker | null = null;
   /** The plugin versions the standby should have ready (kernel/audio/standby-prime.ts), the latest only. */
   private primeSpecs: SlotSpec[] | null = null;
+  /** The version last evaluated ahead on an audio thread (`prepare`), by plugin id: its `load` goes there without the code. */
+  private readonly prepared = new Map<string, { slotId: number; worker: Worker }>();
   private primeTimer: NodeJS.Timeout | undefined;
   /** Standbys given up on (too slow to activate): if one answers late, it is not taken. */
   private readonly abandoned = new WeakSet<Worker>();
@@ -175,6 +177,10 @@ export class WorkerHost implements AudioHost {
       (worker) => {
         if (this.standby !== standby) return;
         this.standbyWorker = worker;
+        // A prime names versions by reference: those the standby has not evaluated yet are sent again with their code.
+        worker.on('message', (m: { primeMissing?: number[] }) => {
+          if (m.primeMissing !== undefined && worker === this.standbyWorker) this.sendPrime(new Set(m.primeMissing));
+        });
         // What ended it (a trial out of memory) is the stager's to report; a new standby takes its place.
         worker.on('error', () => undefined);
         worker.once('exit', () => this.replaceStandby(worker));
@@ -224,14 +230,38 @@ export class WorkerHost implements AudioHost {
     this.primeTimer.unref();
   }
 
-  prepare(spec: SlotSpec): void {
-    this.worker?.postMessage({ prepare: spec });
+  prepare(spec: PrepareSpec): void {
+    if (this.worker === null) return;
+    this.worker.postMessage({ prepare: spec });
+    this.prepared.set(spec.pluginId, { slotId: spec.slotId, worker: this.worker });
   }
 
-  private sendPrime(): void {
+  /**
+   * Primes the standby with the versions live now: by reference (it tried most of them itself, and
+   * keeps what it evaluated by slot id), with the code only for `withCode` (those it said it lacks).
+   */
+  private sendPrime(withCode: ReadonlySet<number> = new Set()): void {
     const specs = this.primeSpecs;
     if (specs === null) return;
-    void this.standby?.then((w) => w.postMessage({ prime: specs })).catch(() => undefined);
+    const prime = specs.map((s) => (withCode.has(s.slotId) ? s : byReference(s)));
+    void this.standby?.then((w) => w.postMessage({ prime })).catch(() => undefined);
+  }
+
+  /**
+   * A version's load: without its code where this audio thread evaluated it ahead (`prepare`), with it
+   * otherwise or when the thread answers that it no longer holds it.
+   */
+  private async loadVersion(spec: SlotSpec): Promise<unknown> {
+    const prepared = this.prepared.get(spec.pluginId);
+    this.prepared.delete(spec.pluginId);
+    if (prepared?.slotId === spec.slotId && prepared.worker === this.worker) {
+      try {
+        return await this.send('load', [spec], [byReference(spec)]);
+      } catch (e) {
+        if ((e as { code?: unknown }).code !== CODE_NOT_HERE) throw e;
+      }
+    }
+    return this.send('load', [spec]);
   }
 
   /** Make a loaded worker the audio thread: it opens the backend and answers calls from now on. */
@@ -253,7 +283,8 @@ export class WorkerHost implements AudioHost {
       if (m.id === undefined) return;
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);
-      if (p !== undefined && m.frame !== undefined) this.onCall?.(p.method as AudioCall, p.args, m.frame, m.error !== undefined, m.result);
+      // A load by reference that is sent again with its code is one call.
+      if (p !== undefined && m.frame !== undefined && m.code !== CODE_NOT_HERE) this.onCall?.(p.method as AudioCall, p.args, m.frame, m.error !== undefined, m.result);
       if (m.error !== undefined) {
         const error = Object.assign(new Error(m.error), m.code === undefined ? {} : { code: m.code });
         if (m.stack) error.stack = m.stack;
@@ -333,18 +364,19 @@ export class WorkerHost implements AudioHost {
   }
 
   call<K extends AudioCall>(method: K, ...args: Parameters<AudioCalls[K]>): Promise<ReturnType<AudioCalls[K]>> {
-    return this.send(method, args) as Promise<ReturnType<AudioCalls[K]>>;
+    return (method === 'load' ? this.loadVersion(args[0] as SlotSpec) : this.send(method, args)) as Promise<ReturnType<AudioCalls[K]>>;
   }
 
-  private send(method: string, args: unknown[]): Promise<unknown> {
+  /** `sent`: what goes to the thread, when not `args` as they are (a spec by reference); observers see `args`. */
+  private send(method: string, args: unknown[], sent: unknown[] = args): Promise<unknown> {
     const worker = this.worker;
     // Not up yet (still opening): the call goes once it is.
-    if (worker === null && this.opening && !this.opened) return this.opening.then(() => this.send(method, args));
+    if (worker === null && this.opening && !this.opened) return this.opening.then(() => this.send(method, args, sent));
     if (worker === null) return Promise.reject(new AudioStoppedError());
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: never) => void, reject, method, args });
-      worker.postMessage({ id, method, args });
+      worker.postMessage({ id, method, args: sent });
       this.notify();
     });
   }

@@ -420,11 +420,20 @@ export class PluginHost {
     const guess = previous && stateForTrial ? { spec: { ...previous.spec, slotId, ...this.specOf(manifest, bundle.code, path.join(folder, entry), modules) }, values: this.valuesOf(previous.spec) } : null;
     const early = guess && stateForTrial!.then((state) => (refused ? Promise.reject(new StagingError('refused')) : this.stager.trial(this.trialOf(guess.spec, guess.values, state))));
     early?.catch(() => undefined);
+    // A reload's code cache is made and written after its swap (a fresh load's at once: a render may end right after).
+    const cacheWrites: (() => void)[] = [];
+    let prepared = false;
     try {
       if (ahead?.definition) definition = valueOf(ahead.definition);
       else {
         await staging;
-        definition = evaluatePlugin(bundle.code, path.join(folder, entry), codeCacheFor(bundle.code, path.join(folder, entry), this.engineKind));
+        if (staging) {
+          // Passed in the standby: the audio thread evaluates it too, on its own CPU, while this thread does.
+          this.audio.prepare?.({ slotId, pluginId: manifest.id, code: bundle.code, filename: path.join(folder, entry) });
+          prepared = true;
+        }
+        const later = previous ? (write: () => void) => cacheWrites.push(write) : undefined;
+        definition = evaluatePlugin(bundle.code, path.join(folder, entry), codeCacheFor(bundle.code, path.join(folder, entry), this.engineKind, later));
       }
       steps.mark('evaluate');
     } catch (error) {
@@ -466,7 +475,7 @@ export class PluginHost {
     try {
       if (staged) {
         // The audio thread evaluates the version while it is tried: its load then only creates it.
-        this.audio.prepare?.(spec);
+        if (!prepared) this.audio.prepare?.(spec);
         const values = this.valuesOf(spec);
         const guessed = guess !== null && sameTrial(guess.spec, guess.values, spec, values);
         await (guessed ? early! : this.stager.trial(this.trialOf(spec, values, await stateForTrial)));
@@ -506,6 +515,7 @@ export class PluginHost {
     else if (!kept && this.controls.has(manifest.id)) await this.controls.unload(manifest.id);
     for (const notice of removalNotices(registered.removed, previous?.spec.sends, sends, manifest.version)) this.events.notice(manifest.id, notice);
     trace('%s %s: %s (began at %s)', manifest.id, previous ? 'reloaded' : 'loaded', steps.done(), (performance.timeOrigin + began).toFixed(1));
+    if (cacheWrites.length > 0) setImmediate(() => cacheWrites.forEach((write) => write()));
     this.events.loaded(plugin, previous !== undefined, performance.now() - began);
     if (manifest.role === 'send' || previous?.manifest.role === 'send') await this.syncSends();
     return plugin;

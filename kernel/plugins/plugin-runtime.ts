@@ -75,11 +75,12 @@ const MODULE_PARAMS = ['exports', 'module', 'require'];
 /**
  * A V8 code cache for one evaluation (kernel/plugins/code-cache.ts): `data` to compile from (V8 checks
  * it and rejects data made for other code, flags or versions), and `store` to keep what V8 makes when
- * there was none or it was rejected (control thread; the audio thread only reads).
+ * there was none or it was rejected (control thread; the audio thread only reads). `store` gets a
+ * function that makes the data, so that a caller may make and write it later (a reload: after the swap).
  */
 export interface CodeCache {
   readonly data?: Uint8Array;
-  readonly store?: (data: Buffer) => void;
+  readonly store?: (make: () => Buffer) => void;
 }
 
 /**
@@ -110,7 +111,7 @@ function evaluateModule(code: string, filename: string, cache?: CodeCache): { ex
   const builtIns = vm.runInContext(`[${BUILT_INS.join(', ')}]`, realm) as unknown[];
   fn(module.exports, module, pluginRequire, ...builtIns);
   // After the top level ran: the functions it called are compiled by now and go into the cache too.
-  if (cache?.store && (cache.data === undefined || script.cachedDataRejected === true)) cache.store(script.createCachedData());
+  if (cache?.store && (cache.data === undefined || script.cachedDataRejected === true)) cache.store(() => script.createCachedData());
   return { exported: module.exports.default ?? module.exports, realm };
 }
 

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { StagingAnswer, StagingRequest } from './staging-requests.ts';
 import type { StagingReport, TrialRequest } from './plugin-trial.ts';
 import { codeHash, passedBefore, recordPass } from './trial-cache.ts';
+import { byReference as byReferenceSpec } from '../audio/slot-spec.ts';
 
 export type { StagingReport } from './plugin-trial.ts';
 
@@ -103,6 +104,11 @@ type Request = StagingRequest extends infer R ? (R extends { id: number } ? Omit
 
 export class PluginStager {
   private readonly pending = new Map<number, { worker: Worker; resolve: (a: StagingAnswer) => void; reject: (e: Error) => void }>();
+  /**
+   * The audio half whose evaluation was the last request sent to each thread: a trial of that code,
+   * which comes next, goes by reference (the thread keeps the code of the evaluation just before).
+   */
+  private readonly evaluatedLast = new WeakMap<Worker, string>();
   /** Threads this stager listens to (each once). */
   private readonly heard = new WeakSet<Worker>();
   private nextId = 1;
@@ -166,21 +172,25 @@ export class PluginStager {
   private async ask(request: Request, what: string): Promise<StagingAnswer> {
     try {
       // A thread that has stopped taking requests (a standby made the audio thread) sends it on to the next.
+      let byReference = true;
       for (let tries = 0; ; tries++) {
-        const answer = await this.askOnce(request, what);
+        const answer = await this.askOnce(request, what, byReference);
         if (answer.ok) return answer;
-        if (answer.elsewhere === true && tries < 2) continue;
-        throw new StagingError(answer.message);
+        if (answer.codeNeeded === true && byReference) byReference = false;
+        else if (answer.elsewhere !== true || tries >= 2) throw new StagingError(answer.message);
       }
     } finally {
       if (this.pending.size === 0) this.threads.idle();
     }
   }
 
-  private async askOnce(request: Request, what: string): Promise<StagingAnswer> {
+  private async askOnce(request: Request, what: string, byReference: boolean): Promise<StagingAnswer> {
     const worker = await this.threads.acquire();
     this.listen(worker);
     const id = this.nextId++;
+    const sent = byReference && request.kind === 'trial' && this.evaluatedLast.get(worker) === request.spec.code ? { ...request, spec: byReferenceSpec(request.spec) } : request;
+    if (request.kind === 'evaluate' && request.half !== 'control') this.evaluatedLast.set(worker, request.code);
+    else this.evaluatedLast.delete(worker);
     return new Promise<StagingAnswer>((resolve, reject) => {
       const timer = setTimeout(() => {
         if (!this.pending.has(id)) return;
@@ -201,7 +211,7 @@ export class PluginStager {
           reject(e);
         },
       });
-      worker.postMessage({ staging: { id, ...request } as StagingRequest });
+      worker.postMessage({ staging: { id, ...sent } as StagingRequest });
     });
   }
 }

@@ -165,6 +165,9 @@ export class PluginWatcher {
       if (changedSince()) return;
       await new Promise((r) => setTimeout(r, this.config.engine.reloadDebounceMs));
       if (changedSince()) return;
+      // A write whose event never came (chokidar drops a file's change within 5 ms of its last, as an
+      // editor's truncate-then-write): what is there now loads, and has the last word.
+      if (stampOf(files) !== stamp) return this.now(folder);
       this.events.failed(folder, error as Error);
     }
   }

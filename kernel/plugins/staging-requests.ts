@@ -18,6 +18,8 @@ export type StagingAnswer = { id: number } & (
       spent?: boolean;
       /** Not run: this thread no longer takes requests (a standby that has become the audio thread); ask another. */
       elsewhere?: boolean;
+      /** Not run: a trial by reference of code this thread has not just evaluated; send it with the code. */
+      codeNeeded?: boolean;
     }
 );
 
@@ -37,6 +39,12 @@ export function answerStaging(m: StagingRequest, passed?: (slotId: number, defin
       if (m.half === 'control') evaluateControl(m.code, m.filename);
       else last = evaluateAudio(m.code, m.filename);
       return { id: m.id, ok: true };
+    }
+    // By reference: the code is that of the evaluation just before (kernel/plugins/plugin-staging.ts).
+    if (m.spec.codeByReference) {
+      if (last === null) return { id: m.id, ok: false, message: 'the code of this version is not here', codeNeeded: true };
+      const { codeByReference: _sent, ...spec } = m.spec;
+      m = { ...m, spec: { ...spec, code: last.code } };
     }
     const evaluated = last?.code === m.spec.code ? last : undefined;
     last = null;

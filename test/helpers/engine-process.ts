@@ -33,9 +33,10 @@ export async function makeRoot(pluginsFrom = path.join(PROJECT_ROOT, 'plugins'))
   return root;
 }
 
-export async function startEngineProcess(options: { root?: string; env?: Record<string, string> } = {}): Promise<EngineProcess> {
+/** `nodeArgs`: Node options for the supervisor, which passes them on to the engine (benches trying V8 flags). */
+export async function startEngineProcess(options: { root?: string; env?: Record<string, string>; nodeArgs?: string[] } = {}): Promise<EngineProcess> {
   const root = options.root ?? (await makeRoot());
-  const proc = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin/chronus.mjs'), 'start', '--root', root], {
+  const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(PROJECT_ROOT, 'bin/chronus.mjs'), 'start', '--root', root], {
     env: { ...process.env, CHRONUS_AUDIO: 'null', CHRONUS_OSC_PORT: '0', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

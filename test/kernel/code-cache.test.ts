@@ -23,7 +23,7 @@ test('an entry is used only for the code it was made of, and only while intact',
   const codeDir = codeCacheDir(t);
   const code = CONTROL(1);
   let stored: Buffer | undefined;
-  evaluateControl(code, 'a/control.js', { store: (d) => (stored = d) });
+  evaluateControl(code, 'a/control.js', { store: (make) => (stored = make()) });
   assert.ok(stored && stored.length > 0, 'no cache yet: V8 made one');
   writeCodeCache(code, 'a/control.js', 'offline', stored);
   assert.ok(readCodeCache(code, 'a/control.js', 'offline')?.equals(stored), 'read back as written');
@@ -34,7 +34,7 @@ test('an entry is used only for the code it was made of, and only while intact',
   // Accepted by V8: nothing to store again. (Another file name: V8 would otherwise take the code it
   // compiled above from its own in-memory cache, without looking at the data.)
   let again: Buffer | undefined;
-  const { definition } = evaluateControl(code, 'a2/control.js', { data: readCodeCache(code, 'a/control.js', 'offline'), store: (d) => (again = d) });
+  const { definition } = evaluateControl(code, 'a2/control.js', { data: readCodeCache(code, 'a/control.js', 'offline'), store: (make) => (again = make()) });
   assert.equal((definition.create as () => unknown)(), 1);
   assert.equal(again, undefined, 'a cache V8 used is not written again');
 
@@ -51,11 +51,11 @@ test('an entry is used only for the code it was made of, and only while intact',
 
   // Intact by its own hashes but made of other code: V8 rejects it, the code still runs, and a new one is made.
   let other: Buffer | undefined;
-  evaluateControl(CONTROL(22), 'b/control.js', { store: (d) => (other = d) });
+  evaluateControl(CONTROL(22), 'b/control.js', { store: (make) => (other = make()) });
   const fresh = CONTROL(3);
   writeCodeCache(fresh, 'c/control.js', 'offline', other!);
   let remade: Buffer | undefined;
-  const rejected = evaluateControl(fresh, 'c/control.js', { data: readCodeCache(fresh, 'c/control.js', 'offline'), store: (d) => (remade = d) });
+  const rejected = evaluateControl(fresh, 'c/control.js', { data: readCodeCache(fresh, 'c/control.js', 'offline'), store: (make) => (remade = make()) });
   assert.equal((rejected.definition.create as () => unknown)(), 3, 'the code as written runs, not the cached one');
   assert.ok(remade && remade.length > 0, 'a rejected cache is made again');
 });

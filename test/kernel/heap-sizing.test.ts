@@ -101,3 +101,39 @@ test('the control thread keeps its young generation small after a worker starts'
   assert.ok(grown >= 16, `without it V8 grows the new space to its maximum (${grown} MiB)`);
   assert.ok(kept <= 4, `new space ${kept} MiB`);
 });
+
+/** The old space's largest size against what stays live, in a fresh Node process that starts a worker and then makes promoted garbage. */
+function oldSpaceGrowth(bounded: boolean): number {
+  const script = `
+    import v8 from 'node:v8';
+    import { Worker } from 'node:worker_threads';
+    import { boundHeapGrowth, keepYoungGenerationSmall } from ${JSON.stringify(path.join(PROJECT_ROOT, 'cli/heap-sizing.ts'))};
+    keepYoungGenerationSmall();
+    if (${bounded}) boundHeapGrowth();
+    const worker = new Worker('', { eval: true });
+    await new Promise((resolve) => worker.once('exit', resolve));
+    const oldSpace = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'old_space');
+    const kept = Array.from({ length: 300_000 }, (_, i) => ({ i, a: [i, i + 1] }));
+    globalThis.gc();
+    const live = oldSpace().space_used_size;
+    // Objects that outlive a few young collections, then die: garbage only a full collection frees.
+    const ring = new Array(50_000);
+    let max = 0;
+    for (let n = 0; n < 8e6; n++) {
+      ring[n % ring.length] = { n, a: [n, n + 1] };
+      if (n % 20000 === 0) max = Math.max(max, oldSpace().space_size);
+    }
+    process.stdout.write(String(kept.length > 0 && max / live));
+  `;
+  const run = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  return Number(run.stdout);
+}
+
+test('full collections come before a heap grows by much more than half of what stays live', () => {
+  const grown = oldSpaceGrowth(false);
+  const bounded = oldSpaceGrowth(true);
+  // Measured here: 5.0 and 1.85 times what stays live (about 32 MiB).
+  assert.ok(grown >= 3, `without it V8 lets the old space grow to ${grown.toFixed(2)} times what stays live`);
+  assert.ok(bounded <= 2.5, `old space up to ${bounded.toFixed(2)} times what stays live`);
+});

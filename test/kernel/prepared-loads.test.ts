@@ -20,7 +20,9 @@ test('a prepared version is taken by its own load once, not by another version o
   const engine = trialEngine(48000, 256, 20);
   loads.prepare(engine, spec(7, PLUGIN), () => undefined);
   assert.equal(loads.take(spec(8, PLUGIN)), undefined, 'another version is evaluated by its load');
-  assert.equal(typeof loads.take(spec(7, PLUGIN))?.create, 'function');
+  const taken = loads.take({ ...spec(7, ''), codeByReference: true });
+  assert.equal(typeof taken?.definition.create, 'function');
+  assert.deepEqual(taken?.spec, spec(7, PLUGIN), 'a load sent by reference gets the code it was prepared from');
   assert.equal(loads.take(spec(7, PLUGIN)), undefined, 'taken once');
   loads.prepare(engine, spec(9, 'throw new Error("top level")'), () => undefined);
   assert.equal(loads.take(spec(9, '')), undefined, 'a version that fails to evaluate is left to its load to report');
