@@ -178,31 +178,43 @@ describe('VoiceBank', () => {
   });
 });
 
-/** Renders `seconds` of the voices plugin (8 voices, plus lfo) with a fixed score. */
-async function renderScore(bank: boolean, moving: boolean, seconds: number, jumps = false): Promise<Float32Array> {
+/** An offline engine with only the voices (bank on or off) and the LFOs, the LFOs aimed at nothing. */
+async function voicesEngine(bank: boolean, numVoices: number): Promise<OfflineEngine> {
   const e = await OfflineEngine.start({
     pluginsFrom: PLUGINS,
     only: ['voices', 'lfo'],
     configure: (c) => {
       c.plugins.voices = { bank };
-      c.engine.numVoices = 8;
+      c.engine.numVoices = numVoices;
     },
   });
+  await e.send('/mod/lfo1/target', ['none']);
+  await e.send('/mod/lfo2/target', ['none']);
+  return e;
+}
+
+/** Sets voice `v`'s sound at frame 0; each value in `p` goes to `/mod/voice<v>/<key>`. */
+async function setVoice(e: OfflineEngine, v: number, p: Record<string, number>): Promise<void> {
+  for (const [key, value] of Object.entries(p)) await e.send(`/mod/voice${v}/${key}`, [value], 0);
+}
+
+/** Renders `seconds` of the voices plugin (8 voices, plus lfo) with a fixed score. */
+async function renderScore(bank: boolean, moving: boolean, seconds: number, jumps = false): Promise<Float32Array> {
+  const e = await voicesEngine(bank, 8);
   try {
     const at = (s: number) => Math.round(s * FS);
-    await e.send('/mod/lfo1/target', ['none']);
-    await e.send('/mod/lfo2/target', ['none']);
     for (let v = 1; v <= 7; v++) {
-      const m = `/mod/voice${v}`;
-      await e.send(`${m}/osc/type`, [v === 7 ? 0 : 1], 0);
-      await e.send(`${m}/freq`, [80 * 2 ** (v * 0.6)], 0);
-      await e.send(`${m}/amp`, [0.15], 0);
-      await e.send(`${m}/filter/freq`, [700 + 250 * v], 0);
-      await e.send(`${m}/filter/q`, [1 + v / 3], 0);
-      await e.send(`${m}/adsr/attack`, [0.003 + 0.001 * v], 0);
-      await e.send(`${m}/adsr/decay`, [0.05], 0);
-      await e.send(`${m}/adsr/sustain`, [0.5], 0);
-      await e.send(`${m}/adsr/release`, [0.06 + 0.01 * v], 0);
+      await setVoice(e, v, {
+        'osc/type': v === 7 ? 0 : 1,
+        freq: 80 * 2 ** (v * 0.6),
+        amp: 0.15,
+        'filter/freq': 700 + 250 * v,
+        'filter/q': 1 + v / 3,
+        'adsr/attack': 0.003 + 0.001 * v,
+        'adsr/decay': 0.05,
+        'adsr/sustain': 0.5,
+        'adsr/release': 0.06 + 0.01 * v,
+      });
     }
     for (let k = 0; k < seconds / 0.3; k++) {
       for (let v = 1; v <= 7; v++) {
@@ -239,29 +251,21 @@ async function renderScore(bank: boolean, moving: boolean, seconds: number, jump
  * every voice idle for whole spans.
  */
 async function renderBackToBack(bank: boolean): Promise<Float32Array> {
-  const e = await OfflineEngine.start({
-    pluginsFrom: PLUGINS,
-    only: ['voices', 'lfo'],
-    configure: (c) => {
-      c.plugins.voices = { bank };
-      c.engine.numVoices = 4;
-    },
-  });
+  const e = await voicesEngine(bank, 4);
   try {
     const at = (s: number) => Math.round(s * FS);
-    await e.send('/mod/lfo1/target', ['none']);
-    await e.send('/mod/lfo2/target', ['none']);
     for (let v = 1; v <= 4; v++) {
-      const m = `/mod/voice${v}`;
-      await e.send(`${m}/osc/type`, [1], 0);
-      await e.send(`${m}/freq`, [90 * 2 ** (v * 0.7)], 0);
-      await e.send(`${m}/amp`, [0.2], 0);
-      await e.send(`${m}/filter/freq`, [900 + 400 * v], 0);
-      await e.send(`${m}/filter/q`, [1.5], 0);
-      await e.send(`${m}/adsr/attack`, [0.004], 0);
-      await e.send(`${m}/adsr/decay`, [0.08], 0);
-      await e.send(`${m}/adsr/sustain`, [0.6], 0);
-      await e.send(`${m}/adsr/release`, [0.05], 0);
+      await setVoice(e, v, {
+        'osc/type': 1,
+        freq: 90 * 2 ** (v * 0.7),
+        amp: 0.2,
+        'filter/freq': 900 + 400 * v,
+        'filter/q': 1.5,
+        'adsr/attack': 0.004,
+        'adsr/decay': 0.08,
+        'adsr/sustain': 0.6,
+        'adsr/release': 0.05,
+      });
     }
     let t0 = 0.05;
     for (let phrase = 0; phrase < 3; phrase++) {
