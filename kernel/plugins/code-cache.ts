@@ -12,17 +12,12 @@
  * that uses it, and a real-time engine changes flags (heap sizing, the audio thread's memory reducer)
  * that a render leaves alone, so each would reject, and write again, what the other wrote.
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { cacheDir, pruneOldest } from './cache-files.ts';
+import { cacheDir, readSealed, sha256, writeSealed } from '../../plugin-sdk/cache-files.ts';
 import type { CodeCache } from './plugin-runtime.ts';
 
 /** As many as the bundle cache keeps. */
 const MAX_ENTRIES = 256;
-const HASH_BYTES = 32;
-
-const sha256 = (data: string | Uint8Array): Buffer => createHash('sha256').update(data).digest();
 
 /** The key of an entry: the engine kind, the bundle's file name and its code. */
 const keyOf = (code: string, filename: string, kind: string): Buffer => sha256(`${kind}\0${filename}\0${code}`);
@@ -33,30 +28,14 @@ function entryFile(key: Buffer): string {
 
 /** The cached data for `code` compiled as `filename`, or undefined (none, damaged, or made for other code). */
 export function readCodeCache(code: string, filename: string, kind: string): Buffer | undefined {
-  try {
-    const key = keyOf(code, filename, kind);
-    const file = readFileSync(entryFile(key));
-    const data = file.subarray(2 * HASH_BYTES);
-    const intact = file.subarray(0, HASH_BYTES).equals(key) && file.subarray(HASH_BYTES, 2 * HASH_BYTES).equals(sha256(data));
-    return intact ? data : undefined;
-  } catch {
-    return undefined;
-  }
+  const key = keyOf(code, filename, kind);
+  return readSealed(entryFile(key), key);
 }
 
 /** Stores `data` for `code` compiled as `filename`; a folder that cannot be written only means no cache. */
 export function writeCodeCache(code: string, filename: string, kind: string, data: Uint8Array): void {
   const key = keyOf(code, filename, kind);
-  const file = entryFile(key);
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(tmp, Buffer.concat([key, sha256(data), data]));
-    renameSync(tmp, file);
-    pruneOldest(path.dirname(file), MAX_ENTRIES, '.v8cache');
-  } catch {
-    rmSync(tmp, { force: true });
-  }
+  writeSealed(entryFile(key), key, data, MAX_ENTRIES);
 }
 
 /**

@@ -11,10 +11,10 @@
  * or write the cache only means a build: the folder can be deleted at any time.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { cacheDir, pruneOldest } from './cache-files.ts';
+import { cacheDir, writeCacheFile } from '../../plugin-sdk/cache-files.ts';
 
 /** Plenty for every plugin a user has, in a few versions each. */
 const MAX_ENTRIES = 256;
@@ -67,12 +67,7 @@ export function writeCachedBundle(folder: string, entry: string, identity: strin
   try {
     if (bundle.inputs.some((file) => statSync(file).mtimeMs >= builtFrom - MTIME_MARGIN_MS)) return;
     const inputs = bundle.inputs.map((file) => ({ file: path.relative(folder, file), sha256: sha256(readFileSync(file)) }));
-    const file = entryFile(folder, entry, identity);
-    mkdirSync(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ inputs, code: bundle.code }));
-    renameSync(tmp, file);
-    pruneOldest(path.dirname(file), MAX_ENTRIES);
+    writeCacheFile(entryFile(folder, entry, identity), JSON.stringify({ inputs, code: bundle.code }), MAX_ENTRIES);
   } catch {
     // Read-only node_modules or a full disk: the next start builds again.
   }

@@ -12,9 +12,9 @@
  * any failure to read or write only means the trial runs. The folder can be deleted at any time.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { cacheDir, pruneOldest } from './cache-files.ts';
+import { cacheDir, writeCacheFile } from '../../plugin-sdk/cache-files.ts';
 
 /** Plenty for every plugin a user has, in a few versions and configurations each. */
 const MAX_ENTRIES = 512;
@@ -54,13 +54,5 @@ export function passedBefore<T>(kind: string, request: unknown): T | undefined {
 export function recordPass(kind: string, request: unknown, result: unknown): void {
   const file = entryFile(kind, request);
   if (!file) return;
-  try {
-    mkdirSync(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ passed: result ?? null }));
-    renameSync(tmp, file);
-    pruneOldest(path.dirname(file), MAX_ENTRIES);
-  } catch {
-    // Read-only node_modules or a full disk: the next start tries again.
-  }
+  writeCacheFile(file, JSON.stringify({ passed: result ?? null }), MAX_ENTRIES);
 }
