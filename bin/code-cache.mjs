@@ -41,8 +41,10 @@ export function runWithCodeCache(file, tag) {
  * V8 flags the engine changes while it runs (cli/heap-sizing.ts, kernel/host/worker-host.ts), at their
  * defaults again. V8 stamps a code cache with a hash of every flag not at its default and rejects it
  * under other flags: written with these changed, a start's cache was rejected by every next start.
+ * Flags the process was started with (the engine's --max-semi-space-size, from its supervisor) stay:
+ * every next start has them too.
  */
-const RUN_TIME_FLAGS_AT_DEFAULT = '--semi-space-growth-factor=2 --memory-reducer --heap-growing-percent=0';
+const RUN_TIME_FLAGS_AT_DEFAULT = '--memory-reducer --heap-growing-percent=0';
 
 function writeCache(script, cacheFile) {
   // The process is exiting: the flags no longer matter to it, only to the cache's stamp.

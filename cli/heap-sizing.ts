@@ -1,14 +1,8 @@
 /**
- * The control thread's young generation stays at V8's initial size (two 1 MiB semi-spaces) while the
- * engine plays. Under a steady stream of OSC (1,000 messages a second in the stress bench) V8 grows
- * it to its 32 MiB maximum and keeps it: a third of the engine's heap memory, for a thread whose
- * garbage is short-lived. It can only be capped when the process starts (`--max-semi-space-size`),
- * but how far it grows is read at each growth: a growth factor of 1 means never. V8 puts the factor
- * back to 2 whenever it sets up another isolate (a worker), so it is said again once each is up.
- * Workers size their own heaps (`resourceLimits`).
+ * How the engine process sizes its V8 heaps (issue 16: RSS through the stress bench). Workers size
+ * their own young generations (`resourceLimits`, kernel/host/worker-host.ts).
  */
 import v8 from 'node:v8';
-import type { Worker } from 'node:worker_threads';
 
 /**
  * How far past what its last full collection kept a heap may grow before the next one, in percent,
@@ -22,13 +16,15 @@ import type { Worker } from 'node:worker_threads';
  */
 const HEAP_GROWING_PERCENT = 50;
 
-const noGrowth = () => v8.setFlagsFromString('--semi-space-growth-factor=1');
-
-export function keepYoungGenerationSmall(): void {
-  noGrowth();
-  // Said again when the worker is up, or gone if it failed before that (its isolate may exist by then).
-  process.on('worker', (worker: Worker) => worker.once('online', noGrowth).once('exit', noGrowth));
-}
+/**
+ * Node flags of the engine process, given by its supervisor (cli/supervisor.ts) before its own.
+ * `--max-semi-space-size=1`: the control thread's young generation stays at V8's initial size (two
+ * 1 MiB semi-spaces). Under a steady stream of OSC (1,000 messages a second in the stress bench) V8
+ * grew it to 8–32 MiB and kept it, for a thread whose garbage is short-lived; a growth factor of 1
+ * set at run time did not hold it, since V8 sets the factor back whenever a worker's isolate is set
+ * up. Only the process's start can cap it. (A start's code cache is stamped with it: bin/code-cache.mjs.)
+ */
+export const ENGINE_NODE_FLAGS = ['--max-semi-space-size=1'];
 
 /**
  * Full collections come after the heap grew by HEAP_GROWING_PERCENT of what the last one kept (read at

@@ -6,7 +6,7 @@ import { keepCarryOver, restoreCarryOver } from './carry-over.ts';
 import { installLastResort } from './last-resort.ts';
 import { supervise, type EngineReport, type HeldOut, type UnderflowReport } from './supervisor.ts';
 import { SessionJournal } from './session/journal.ts';
-import { boundHeapGrowth, keepYoungGenerationSmall } from './heap-sizing.ts';
+import { boundHeapGrowth } from './heap-sizing.ts';
 
 const STOP_DEADLINE_MS = 1000;
 /** A message to a supervisor that is going away is dropped (an unhandled send 'error' would be an uncaught exception). */
@@ -21,8 +21,7 @@ export async function startCommand(config: Config, root: string): Promise<number
     );
   }
   if (process.env.CHRONUS_SUPERVISED !== '1') return supervise(process.argv.slice(1));
-  // The engine plays for hours on this thread: its garbage is short-lived (cli/heap-sizing.ts).
-  keepYoungGenerationSmall();
+  // The engine plays for hours on this thread (cli/heap-sizing.ts; its young generation is capped by the supervisor).
   boundHeapGrowth();
   const stopBeating = beatForSupervisor(config);
   const heldOut = readHeldOut();

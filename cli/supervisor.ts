@@ -20,6 +20,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { TEMP_SUFFIX } from '../kernel/base/atomic-file.ts';
 import { parseBreadcrumb, type Breadcrumb } from '../kernel/plugins/breadcrumb.ts';
+import { ENGINE_NODE_FLAGS } from './heap-sizing.ts';
 
 const NATIVE_STDOUT = /^(PortAudio V|Input |Output |AudioIO: |Finishing (input|output)|NAPI )/;
 const NATIVE_STDERR = /^(ALSA lib |Cannot connect to server|jack server is not running|JackShmReadWritePtr|Cannot connect to|connect\(2\) call to)/;
@@ -155,7 +156,9 @@ function spawnEngine(argv: string[], extraEnv: Record<string, string>, released:
   // Native printf to a pipe is block-buffered; stdbuf makes it line-buffered so underflows count promptly.
   const stdbuf = hasStdbuf();
   const command = stdbuf ? 'stdbuf' : process.execPath;
-  const args = stdbuf ? ['-oL', '-eL', process.execPath, ...process.execArgv, ...argv] : [...process.execArgv, ...argv];
+  // The engine's heap flags first: node flags the supervisor was given (a bench's) come after and win.
+  const node = [...ENGINE_NODE_FLAGS, ...process.execArgv, ...argv];
+  const args = stdbuf ? ['-oL', '-eL', process.execPath, ...node] : node;
   // A process group of its own: a frozen engine is killed with its helpers (esbuild's service), and
   // what a dead one left behind goes with it. Ctrl-C reaches the supervisor, which passes it on.
   const proc = spawn(command, args, {

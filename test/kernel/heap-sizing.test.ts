@@ -1,18 +1,22 @@
 /**
  * Memory the engine's threads keep (issue 16): each version is evaluated once in the staging worker,
  * for its evaluation and its trial; the audio threads run with V8's smallest young generation; the
- * control thread's young generation does not grow while `chronus start` runs (cli/heap-sizing.ts).
+ * control thread's young generation does not grow while `chronus start` runs (the supervisor starts
+ * the engine process with a cap: cli/heap-sizing.ts).
  * Asserted on what V8 and the workers report, never on RSS or time.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { PluginStager } from '../../kernel/plugins/plugin-staging.ts';
 import { WorkerHost } from '../../kernel/host/worker-host.ts';
 import type { SlotSpec } from '../../kernel/audio/slot-spec.ts';
 import { PROJECT_ROOT } from '../helpers/offline-engine.ts';
+import { engineUnder, startEngineProcess } from '../helpers/engine-process.ts';
+import { ENGINE_NODE_FLAGS } from '../../cli/heap-sizing.ts';
 
 // The plugin-sdk object is the same for every realm of a thread: the top level counts its own
 // evaluations there, and create() refuses to run in any but the first.
@@ -74,13 +78,11 @@ test('the audio thread and its standby run with the smallest young generation', 
   }
 });
 
-/** The new space (MiB) of a fresh Node process that starts a worker and then makes short-lived garbage, survivors among it. */
-function newSpaceAfterGarbage(keepSmall: boolean): number {
+/** The new space (MiB) of a fresh Node process (with `flags`) that starts a worker and then makes short-lived garbage, survivors among it. */
+function newSpaceAfterGarbage(flags: string[]): number {
   const script = `
     import v8 from 'node:v8';
     import { Worker } from 'node:worker_threads';
-    import { keepYoungGenerationSmall } from ${JSON.stringify(path.join(PROJECT_ROOT, 'cli/heap-sizing.ts'))};
-    if (${keepSmall}) keepYoungGenerationSmall();
     const worker = new Worker('', { eval: true });
     await new Promise((resolve) => worker.once('exit', resolve));
     let kept = [];
@@ -90,16 +92,23 @@ function newSpaceAfterGarbage(keepSmall: boolean): number {
     }
     process.stdout.write(String(v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 1048576));
   `;
-  const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+  const run = spawnSync(process.execPath, [...flags, '--input-type=module', '-e', script], { encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
   return Number(run.stdout);
 }
 
-test('the control thread keeps its young generation small after a worker starts', () => {
-  const grown = newSpaceAfterGarbage(false);
-  const kept = newSpaceAfterGarbage(true);
-  assert.ok(grown >= 16, `without it V8 grows the new space to its maximum (${grown} MiB)`);
+test("the engine process's flags keep the control thread's young generation small after a worker starts", () => {
+  const grown = newSpaceAfterGarbage([]);
+  const kept = newSpaceAfterGarbage(ENGINE_NODE_FLAGS);
+  assert.ok(grown >= 16, `without them V8 grows the new space to its maximum (${grown} MiB)`);
   assert.ok(kept <= 4, `new space ${kept} MiB`);
+});
+
+test('the engine process under `chronus start` runs with those flags', async (t) => {
+  const engine = await startEngineProcess();
+  t.after(() => engine.stop());
+  const args = readFileSync(`/proc/${engineUnder(engine.proc.pid!)}/cmdline`, 'utf8').split('\0');
+  for (const flag of ENGINE_NODE_FLAGS) assert.ok(args.includes(flag), `${flag} in ${args.join(' ')}`);
 });
 
 /** The old space's largest size against what stays live, in a fresh Node process that starts a worker and then makes promoted garbage. */
@@ -107,8 +116,7 @@ function oldSpaceGrowth(bounded: boolean): number {
   const script = `
     import v8 from 'node:v8';
     import { Worker } from 'node:worker_threads';
-    import { boundHeapGrowth, keepYoungGenerationSmall } from ${JSON.stringify(path.join(PROJECT_ROOT, 'cli/heap-sizing.ts'))};
-    keepYoungGenerationSmall();
+    import { boundHeapGrowth } from ${JSON.stringify(path.join(PROJECT_ROOT, 'cli/heap-sizing.ts'))};
     if (${bounded}) boundHeapGrowth();
     const worker = new Worker('', { eval: true });
     await new Promise((resolve) => worker.once('exit', resolve));
@@ -125,7 +133,7 @@ function oldSpaceGrowth(bounded: boolean): number {
     }
     process.stdout.write(String(kept.length > 0 && max / live));
   `;
-  const run = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+  const run = spawnSync(process.execPath, [...ENGINE_NODE_FLAGS, '--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script], { cwd: PROJECT_ROOT, encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
   return Number(run.stdout);
 }
