@@ -6,12 +6,13 @@
 // `vm.Script` with `cachedData`. V8 checks a cache against the source, its own version and flags and
 // rejects one that does not match; a rejected or missing cache is written again. A folder that cannot
 // be written (a read-only install) just means no cache.
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { debuglog } from 'node:util';
-import v8 from 'node:v8';
-import vm from 'node:vm';
+// Built-ins through process.getBuiltinModule, as in bin/chronus.mjs (no ES module facades).
+const { readFileSync, renameSync, rmSync, writeFileSync } = process.getBuiltinModule('node:fs');
+const { createRequire } = process.getBuiltinModule('node:module');
+const path = process.getBuiltinModule('node:path');
+const { debuglog } = process.getBuiltinModule('node:util');
+const v8 = process.getBuiltinModule('node:v8');
+const vm = process.getBuiltinModule('node:vm');
 
 const trace = debuglog('chronus:startup');
 
