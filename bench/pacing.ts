@@ -35,9 +35,9 @@ function wallMs(): number {
 }
 
 /** The worker: null-backend.ts's tick loop around a spin. */
-function pace(s: Setup): void {
-  const pinned = s.cpu !== null && pinThisThread(s.cpu);
-  const priority = raiseAudioThreadPriority();
+async function pace(s: Setup): Promise<void> {
+  const pinned = s.cpu !== null && (await pinThisThread(s.cpu));
+  const priority = await raiseAudioThreadPriority();
   const wake = new Int32Array(new SharedArrayBuffer(4));
   const blockMs = (s.block / 48000) * 1000;
   const late = THRESHOLDS_MS.map(() => 0);
@@ -77,7 +77,7 @@ function pace(s: Setup): void {
 }
 
 if (!isMainThread) {
-  pace(workerData as Setup);
+  await pace(workerData as Setup);
 } else {
   const { values } = parseArgs({
     options: {

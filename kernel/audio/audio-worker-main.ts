@@ -63,8 +63,9 @@ const activation = await new Promise<Activation>((resolve) => {
 });
 
 if (activation.output) data = { ...data, ...activation.output };
-if (data.audioCpu !== null) pinThisThread(data.audioCpu);
-raiseAudioThreadPriority();
+// Its CPU and real-time priority are set by child processes (taskset, chrt: 10–40 ms together), which
+// run while the plugins load and warm up; the clock starts once both are done.
+const scheduled = Promise.all([data.audioCpu !== null && pinThisThread(data.audioCpu), raiseAudioThreadPriority()]);
 const engine = new AudioEngine(data.sampleRate, data.blockSize, data.smoothingMs, new ControlRing(data.ring), new ControlRing(data.reports), new SharedState(data.shared));
 const wake = new Int32Array(data.wake);
 engine.equalPowerFades = data.equalPowerFades ?? false;
@@ -105,7 +106,10 @@ port.on('message', async (m: { id: number; method: AudioCall | 'close' | 'run' |
     // audio halves are in, while the control thread starts the control halves).
     if (activation.warmUp && !warmed) warmUp(engine, data.smoothingMs, WARM_UP_SECONDS);
     warmed = true;
-    if (m.method === 'run') backend.start();
+    if (m.method === 'run') {
+      await scheduled;
+      backend.start();
+    }
     port.postMessage({ id: m.id, result: null });
     return;
   }

@@ -18,6 +18,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { succeeds } from './run-tool.ts';
 
 /** CPUs this process may run on ("0-3,6" in /proc/self/status), or [] where that cannot be read. */
 export function allowedCpus(): number[] {
@@ -144,12 +145,13 @@ export function reserveAudioCpu(): AudioCpu | null {
   return { cpu: audio, restore: () => void setProcessCpus(cpus) };
 }
 
-/** Audio thread: runs the calling thread on `cpu` only. */
-export function pinThisThread(cpu: number): boolean {
+/** Audio thread: runs the calling thread on `cpu` only (`taskset` as a child process: the thread goes on meanwhile). */
+export async function pinThisThread(cpu: number): Promise<boolean> {
+  let tid: string | undefined;
   try {
-    const tid = readlinkSync('/proc/thread-self').split('/').pop();
-    return tid !== undefined && spawnSync('taskset', ['--pid', '--cpu-list', String(cpu), tid], { stdio: 'ignore' }).status === 0;
+    tid = readlinkSync('/proc/thread-self').split('/').pop();
   } catch {
     return false;
   }
+  return tid !== undefined && (await succeeds('taskset', ['--pid', '--cpu-list', String(cpu), tid]));
 }

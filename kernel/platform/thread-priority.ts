@@ -2,22 +2,24 @@
  * Give the calling thread (the audio worker) the scheduling an audio thread needs, where the system
  * allows it: real-time round-robin (SCHED_RR, as JACK does) or else a raised nice value. On Linux
  * both act on the one thread: its task id comes from /proc/thread-self. Without the privilege
- * (not root, no CAP_SYS_NICE) the thread keeps normal scheduling. Never throws.
+ * (not root, no CAP_SYS_NICE) the thread keeps normal scheduling. Never rejects.
  */
-import { spawnSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import os from 'node:os';
+import { succeeds } from './run-tool.ts';
 
 // Above every normal thread, below JACK's own real-time threads (when the device is JACK).
 const RT_PRIORITY = '2';
 
-export function raiseAudioThreadPriority(): 'realtime' | 'nice' | 'normal' {
+/** Runs `chrt` as a child process (≈ 10–40 ms): the thread goes on with its work meanwhile. */
+export async function raiseAudioThreadPriority(): Promise<'realtime' | 'nice' | 'normal'> {
+  let tid: string | undefined;
   try {
-    const tid = readlinkSync('/proc/thread-self').split('/').pop();
-    if (tid && spawnSync('chrt', ['--rr', '-p', RT_PRIORITY, tid], { stdio: 'ignore' }).status === 0) return 'realtime';
+    tid = readlinkSync('/proc/thread-self').split('/').pop();
   } catch {
-    // No /proc/thread-self or no chrt: try nice below.
+    // No /proc/thread-self: try nice below.
   }
+  if (tid && (await succeeds('chrt', ['--rr', '-p', RT_PRIORITY, tid]))) return 'realtime';
   try {
     // A task id of 0 is the calling thread.
     os.setPriority(-11);

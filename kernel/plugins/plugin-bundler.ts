@@ -27,13 +27,18 @@ export class BundleError extends Error {
 /** What besides the input files decides a bundle's text: the esbuild version and our options. */
 const BUNDLER_IDENTITY = `esbuild ${(createRequire(import.meta.url)('esbuild/package.json') as { version: string }).version}; cjs node20 inline-sourcemap confine folder-relative ascii; v3`;
 
-/** The plugin's bundle, from the cache when its files have not changed (kernel/plugins/plugin-bundle-cache.ts). */
-export async function bundlePlugin(folder: string, entry: string, contexts?: BundleContexts): Promise<BundleResult> {
+/**
+ * The plugin's bundle, from the cache when its files have not changed (kernel/plugins/plugin-bundle-cache.ts).
+ * A fresh bundle is written to the cache at once, or handed to `later` (a reload writes it after its swap).
+ */
+export async function bundlePlugin(folder: string, entry: string, contexts?: BundleContexts, later?: (write: () => void) => void): Promise<BundleResult> {
   const cached = readCachedBundle(folder, entry, BUNDLER_IDENTITY);
   if (cached) return cached;
   const builtFrom = Date.now();
   const bundle = await buildPlugin(folder, entry, contexts);
-  writeCachedBundle(folder, entry, BUNDLER_IDENTITY, bundle, builtFrom);
+  const write = () => writeCachedBundle(folder, entry, BUNDLER_IDENTITY, bundle, builtFrom);
+  if (later) later(write);
+  else write();
   return bundle;
 }
 

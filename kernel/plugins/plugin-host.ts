@@ -391,8 +391,11 @@ export class PluginHost {
 
     let definition: PluginDefinition;
     let bundle: Awaited<ReturnType<typeof bundlePlugin>>;
+    // A reload's caches (its bundle, its code) are written after its swap (a fresh load's at once: a render may end right after).
+    const cacheWrites: (() => void)[] = [];
+    const later = previous ? (write: () => void) => cacheWrites.push(write) : undefined;
     try {
-      bundle = ahead?.bundle ?? (await bundlePlugin(folder, entry, this.bundles));
+      bundle = ahead?.bundle ?? (await bundlePlugin(folder, entry, this.bundles, later));
       steps.mark('bundle');
     } catch (error) {
       throw new ChronusError(ErrorCode.PLUGIN_LOAD_FAILED, `plugin "${manifest.id}" failed to build: ${(error as Error).message}`, { cause: error });
@@ -420,8 +423,6 @@ export class PluginHost {
     const guess = previous && stateForTrial ? { spec: { ...previous.spec, slotId, ...this.specOf(manifest, bundle.code, path.join(folder, entry), modules) }, values: this.valuesOf(previous.spec) } : null;
     const early = guess && stateForTrial!.then((state) => (refused ? Promise.reject(new StagingError('refused')) : this.stager.trial(this.trialOf(guess.spec, guess.values, state))));
     early?.catch(() => undefined);
-    // A reload's code cache is made and written after its swap (a fresh load's at once: a render may end right after).
-    const cacheWrites: (() => void)[] = [];
     let prepared = false;
     try {
       if (ahead?.definition) definition = valueOf(ahead.definition);
@@ -432,7 +433,6 @@ export class PluginHost {
           this.audio.prepare?.({ slotId, pluginId: manifest.id, code: bundle.code, filename: path.join(folder, entry) });
           prepared = true;
         }
-        const later = previous ? (write: () => void) => cacheWrites.push(write) : undefined;
         definition = evaluatePlugin(bundle.code, path.join(folder, entry), codeCacheFor(bundle.code, path.join(folder, entry), this.engineKind, later));
       }
       steps.mark('evaluate');

@@ -12,8 +12,8 @@ import { Logger } from '../../kernel/base/logger.ts';
 import { FIXTURE_PLUGINS, PROJECT_ROOT, writeTestConfig } from '../helpers/offline-engine.ts';
 
 /** Each thread of this process → the CPUs it may run on. */
-const threadCpus = () =>
-  readdirSync('/proc/self/task').map((tid) => /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/self/task/${tid}/status`, 'utf8'))?.[1] ?? '');
+const threadCpusOf = (tid: string) => /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/self/task/${tid}/status`, 'utf8'))?.[1] ?? '';
+const threadCpus = () => readdirSync('/proc/self/task').map(threadCpusOf);
 
 test('cpu affinity: CPU lists as Linux writes them', () => {
   assert.deepEqual(parseCpuList('0-1'), [0, 1]);
@@ -79,6 +79,11 @@ test('cpu affinity: while the engine plays, the audio thread has a CPU that no o
   assert.ok(last !== null && cpus.includes(last), `audio CPU ${last} of ${cpus.join(',')}`);
   const running = threadCpus();
   assert.equal(running.filter((c) => c === String(last)).length, 1, `one thread on CPU ${last}: ${running.join(' ')}`);
+  if (process.getuid?.() === 0) {
+    // taskset and chrt run as child processes while the plugins load: both are done before the clock starts.
+    const audioTid = readdirSync('/proc/self/task').find((tid) => threadCpusOf(tid) === String(last));
+    assert.equal(policyOf(readFileSync(`/proc/self/task/${audioTid}/stat`, 'utf8')), 2, 'the audio thread runs SCHED_RR (root may set it)');
+  }
   for (const c of running.filter((x) => x !== String(last))) assert.ok(!parseCpuList(c).includes(last), `a control-side thread may use CPU ${last}: ${running.join(' ')}`);
   await engine.stop();
   stopped = true;

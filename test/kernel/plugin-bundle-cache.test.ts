@@ -5,6 +5,7 @@ import { cpSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync
 import path from 'node:path';
 import { bundlePlugin } from '../../kernel/plugins/plugin-bundler.ts';
 import { tempCache } from '../helpers/temp-cache.ts';
+import { FIXTURE_PLUGINS, OfflineEngine } from '../helpers/offline-engine.ts';
 
 const MARK = '/* served from the cache */';
 
@@ -83,4 +84,35 @@ test('a build error is reported with the plugin file and line, and nothing is ca
     return true;
   });
   assert.deepEqual(readdirSync(dir).includes('cache') ? readdirSync(cache) : [], []);
+});
+
+test('a write handed to `later` is held until it runs', async (t) => {
+  const { dir, cache } = tempCache(t, 'bundle-cache');
+  const a = path.join(dir, 'a');
+  writePlugin(a, 0.75);
+  const held: (() => void)[] = [];
+  const built = await bundlePlugin(a, 'index.ts', undefined, (write) => held.push(write));
+  assert.match(built.code, /0\.75/);
+  assert.equal(held.length, 1, 'the write was handed over');
+  assert.deepEqual(readdirSync(dir).includes('cache') ? readdirSync(cache) : [], [], 'nothing written yet');
+  held[0]();
+  assert.equal(readdirSync(cache).length, 1, 'written when it ran');
+  markEntries(cache);
+  assert.ok((await bundlePlugin(a, 'index.ts')).code.startsWith(MARK), 'and the next build is served from it');
+});
+
+test("a hot reload's bundle and code cache are written once it is live", async (t) => {
+  const { cache } = tempCache(t, 'reload-caches');
+  const box = await OfflineEngine.start({ pluginsFrom: FIXTURE_PLUGINS, only: ['tone'] });
+  t.after(() => box.close());
+  const folder = path.join(box.root, 'plugins/tone');
+  const entry = path.join(folder, 'index.ts');
+  writeFileSync(entry, `${readFileSync(entry, 'utf8')}\nexport const reloadMark = 'reloaded-${process.pid}';\n`);
+  ageFiles(folder);
+  await box.engine.plugins.load(folder);
+  await new Promise((resolve) => setImmediate(resolve));
+  const bundles = readdirSync(cache).filter((f) => f.endsWith('.json'));
+  assert.ok(bundles.some((f) => readFileSync(path.join(cache, f), 'utf8').includes(`reloaded-${process.pid}`)), 'the new bundle is in the cache');
+  const codeEntries = readdirSync(path.join(cache, 'code'));
+  assert.ok(codeEntries.length >= 2, `a code cache entry for each version (${codeEntries.length})`);
 });

@@ -233,6 +233,28 @@ describe('OSCQuery over WebSocket', () => {
       await rm(folder, { recursive: true, force: true });
     }
   });
+  test('with no client connected, the namespace answered after a plugin comes or goes is the new one', async () => {
+    const folder = path.join(web.root, 'plugins', 'tone');
+    // Bounded waits for the watcher's load: the answer is asserted, not how soon it comes.
+    const statusBecomes = async (url: string, status: number) => {
+      const until = Date.now() + 15_000;
+      while ((await httpGet(web.webPort, url)).status !== status) {
+        assert.ok(Date.now() < until, `${url} did not answer ${status} within 15 s`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    try {
+      assert.equal((await httpGet(web.webPort, '/mod/tone1')).status, 404);
+      await cp(path.join(FIXTURE_PLUGINS, 'tone'), folder, { recursive: true });
+      await statusBecomes('/mod/tone1', 200);
+      const root = (await getJson(web.webPort, '/')) as Node;
+      assert.ok(root.CONTENTS?.mod?.CONTENTS?.tone2, 'the whole namespace has it too');
+      await rm(folder, { recursive: true, force: true });
+      await statusBecomes('/mod/tone1', 404);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('the page beside OSCQuery', () => {

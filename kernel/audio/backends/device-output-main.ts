@@ -46,7 +46,8 @@ const blockMs = (n / data.sampleRate) * 1000;
 const ring = new OutputRing(n, data.ringSlots, data.ring);
 const v = new SharedState(data.shared).values;
 const wake = new Int32Array(data.wake);
-raiseAudioThreadPriority();
+// Real-time priority arrives while the stream opens (chrt runs as a child process).
+void raiseAudioThreadPriority();
 let stream: ReturnType<Naudiodon['AudioIO']>;
 try {
   const portAudio = createRequire(import.meta.url)('naudiodon') as Naudiodon;
