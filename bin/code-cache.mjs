@@ -13,6 +13,7 @@ const path = process.getBuiltinModule('node:path');
 const { debuglog } = process.getBuiltinModule('node:util');
 const v8 = process.getBuiltinModule('node:v8');
 const vm = process.getBuiltinModule('node:vm');
+const { isAscii } = process.getBuiltinModule('node:buffer');
 
 const trace = debuglog('chronus:startup');
 
@@ -29,7 +30,11 @@ export function runWithCodeCache(file, tag) {
     cachedData = undefined;
   }
   // The same wrapper as Node's own for CommonJS, on the first line, so line numbers stay those of the file.
-  const source = `(function (exports, require, module, __filename, __dirname) {${readFileSync(file, 'utf8')}\n})`;
+  // The build makes the bundle ASCII (scripts/build.mjs): read as Latin-1 it needs no UTF-8 decoding
+  // (1.8 MB: 1–2.5 ms less); anything else is read as UTF-8.
+  const bytes = readFileSync(file);
+  const text = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
+  const source = `(function (exports, require, module, __filename, __dirname) {${text}\n})`;
   const script = new vm.Script(source, { filename: file, cachedData });
   trace('code cache %s: %s', path.basename(cacheFile), cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'used');
   if (cachedData === undefined || script.cachedDataRejected) process.once('exit', () => writeCache(script, cacheFile));
