@@ -87,7 +87,9 @@ class Bytes {
   }
 }
 
+/** Constants' little-endian bytes are written here, then appended at once. */
 const scratch = new DataView(new ArrayBuffer(16));
+const scratchBytes = new Uint8Array(scratch.buffer);
 
 /** A function body under construction. */
 export class Code {
@@ -117,7 +119,8 @@ export class Code {
   /** An opcode byte and an unsigned LEB128 immediate (an index or depth). */
   private opIndex(b: number, index: number): this {
     this.out.byte(b);
-    this.out.uleb(index);
+    if (index < 0x80) this.out.byte(index);
+    else this.out.uleb(index);
     return this;
   }
 
@@ -212,40 +215,34 @@ export class Code {
     return this;
   }
   f32Const(v: number): this {
-    scratch.setFloat32(0, v, true);
     this.out.byte(0x43);
-    for (let i = 0; i < 4; i++) this.out.byte(scratch.getUint8(i));
+    scratch.setFloat32(0, v, true);
+    this.out.append(scratchBytes.subarray(0, 4));
     return this;
   }
   f64Const(v: number): this {
-    scratch.setFloat64(0, v, true);
     this.out.byte(0x44);
-    for (let i = 0; i < 8; i++) this.out.byte(scratch.getUint8(i));
+    scratch.setFloat64(0, v, true);
+    this.out.append(scratchBytes.subarray(0, 8));
     return this;
   }
   /** A v128 of four f32 lanes. */
   f32x4Const(a: number, b: number, c: number, d: number): this {
     this.simd(0x0c);
-    this.lanesF32(a);
-    this.lanesF32(b);
-    this.lanesF32(c);
-    this.lanesF32(d);
+    scratch.setFloat32(0, a, true);
+    scratch.setFloat32(4, b, true);
+    scratch.setFloat32(8, c, true);
+    scratch.setFloat32(12, d, true);
+    this.out.append(scratchBytes);
     return this;
   }
   /** A v128 of two f64 lanes. */
   f64x2Const(a: number, b: number): this {
     this.simd(0x0c);
-    this.lanesF64(a);
-    this.lanesF64(b);
+    scratch.setFloat64(0, a, true);
+    scratch.setFloat64(8, b, true);
+    this.out.append(scratchBytes);
     return this;
-  }
-  private lanesF32(v: number): void {
-    scratch.setFloat32(0, v, true);
-    for (let i = 0; i < 4; i++) this.out.byte(scratch.getUint8(i));
-  }
-  private lanesF64(v: number): void {
-    scratch.setFloat64(0, v, true);
-    for (let i = 0; i < 8; i++) this.out.byte(scratch.getUint8(i));
   }
 
   // ── i32 ──

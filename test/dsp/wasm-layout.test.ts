@@ -50,3 +50,12 @@ test('a module is laid out as the binary format says: types, functions, memory, 
   const { exports } = m.instantiate();
   assert.equal((exports.add as (a: number, b: number) => number)(1, 2), 3 + 60 * 300);
 });
+
+test('v128 constants are their lanes little-endian after the opcode', () => {
+  const f32 = Buffer.alloc(16);
+  [1, -2, 0.1, 3e38].forEach((v, i) => f32.writeFloatLE(v, i * 4));
+  const f64 = Buffer.alloc(16);
+  [1.5, -0.1].forEach((v, i) => f64.writeDoubleLE(v, i * 8));
+  const c = new Code().f32x4Const(1, -2, 0.1, 3e38).f64x2Const(1.5, -0.1).f64Const(-0.1);
+  assert.deepEqual(c.bytes, [0xfd, 0x0c, ...f32, 0xfd, 0x0c, ...f64, 0x44, ...f64.subarray(8)]);
+});
