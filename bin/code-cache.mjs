@@ -6,12 +6,14 @@
 // `vm.Script` with `cachedData`. V8 checks a cache against the source, its own version and flags and
 // rejects one that does not match; a rejected or missing cache is written again. A folder that cannot
 // be written (a read-only install) just means no cache.
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { debuglog } from 'node:util';
-import v8 from 'node:v8';
-import vm from 'node:vm';
+// Built-ins through process.getBuiltinModule, as in bin/chronus.mjs (no ES module facades).
+const { readFileSync, renameSync, rmSync, writeFileSync } = process.getBuiltinModule('node:fs');
+const { createRequire } = process.getBuiltinModule('node:module');
+const path = process.getBuiltinModule('node:path');
+const { debuglog } = process.getBuiltinModule('node:util');
+const v8 = process.getBuiltinModule('node:v8');
+const vm = process.getBuiltinModule('node:vm');
+const { isAscii } = process.getBuiltinModule('node:buffer');
 
 const trace = debuglog('chronus:startup');
 
@@ -28,7 +30,11 @@ export function runWithCodeCache(file, tag) {
     cachedData = undefined;
   }
   // The same wrapper as Node's own for CommonJS, on the first line, so line numbers stay those of the file.
-  const source = `(function (exports, require, module, __filename, __dirname) {${readFileSync(file, 'utf8')}\n})`;
+  // The build makes the bundle ASCII (scripts/build.mjs): read as Latin-1 it needs no UTF-8 decoding
+  // (1.8 MB: 1–2.5 ms less); anything else is read as UTF-8.
+  const bytes = readFileSync(file);
+  const text = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
+  const source = `(function (exports, require, module, __filename, __dirname) {${text}\n})`;
   const script = new vm.Script(source, { filename: file, cachedData });
   trace('code cache %s: %s', path.basename(cacheFile), cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'used');
   if (cachedData === undefined || script.cachedDataRejected) process.once('exit', () => writeCache(script, cacheFile));

@@ -7,6 +7,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { lazyBuiltins } from './lazy-builtins.mjs';
 import { sourcesHash } from './sources-hash.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -43,6 +44,7 @@ await esbuild.build({
   format: 'cjs',
   define: { 'import.meta.url': '__chronusUrl' },
   supported: { 'dynamic-import': false },
+  plugins: [lazyBuiltins],
   banner: { js: "const __chronusUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
 /**

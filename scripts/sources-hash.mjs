@@ -2,9 +2,11 @@
 // file the prebuilt bundle is made from (stat only: reading them all would cost a start ~25 ms).
 // bin/chronus.mjs runs dist/ only while this matches what the build recorded, so an edited kernel
 // file is never shadowed by a stale bundle.
-import { createHash } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
-import path from 'node:path';
+// Built-ins through process.getBuiltinModule: bin/chronus.mjs imports this at every start (an ES
+// module's `import` of a built-in makes a module facade for it).
+const { createHash } = process.getBuiltinModule('node:crypto');
+const { readdirSync, statSync } = process.getBuiltinModule('node:fs');
+const path = process.getBuiltinModule('node:path');
 
 const SOURCE_DIRS = ['kernel', 'cli', 'plugin-sdk'];
 const SOURCE_FILES = ['package.json', 'package-lock.json', 'tsconfig.json'];

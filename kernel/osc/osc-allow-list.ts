@@ -31,7 +31,7 @@ export function parseAllowEntry(entry: string): AllowEntry | null {
 /** 127.0.0.0/8, ::1, an IPv4-mapped loopback address, or "localhost". */
 export function isLoopback(address: string): boolean {
   const a = address.toLowerCase();
-  if (a === 'localhost' || a === '::1' || a === '0:0:0:0:0:0:0:1') return true;
+  if (a === '127.0.0.1' || a === 'localhost' || a === '::1' || a === '0:0:0:0:0:0:0:1') return true;
   const v4 = a.startsWith('::ffff:') ? a.slice(7) : a;
   return net.isIPv4(v4) && v4.startsWith('127.');
 }

@@ -19,8 +19,11 @@ import type { CodeCache } from './plugin-runtime.ts';
 /** As many as the bundle cache keeps. */
 const MAX_ENTRIES = 256;
 
-/** The key of an entry: the engine kind, the bundle's file name and its code. */
-const keyOf = (code: string, filename: string, kind: string): Buffer => sha256(`${kind}\0${filename}\0${code}`);
+/**
+ * The key of an entry: the engine kind, the bundle's file name and its code. `2`: an offline engine's
+ * entries are made as it exits (writeAtExit); those made before, of the top level only, are not used.
+ */
+const keyOf = (code: string, filename: string, kind: string): Buffer => sha256(`2\0${kind}\0${filename}\0${code}`);
 
 function entryFile(key: Buffer): string {
   return path.join(cacheDir('code'), `${key.toString('hex', 0, 16)}.v8cache`);
@@ -39,8 +42,24 @@ export function writeCodeCache(code: string, filename: string, kind: string, dat
 }
 
 /**
+ * Writes an offline engine puts off until its process exits, so that each entry holds the code its run
+ * compiled too (`create`, the first blocks), not only the top level: a render from an entry made
+ * right after the top level still parsed and compiled ≈ 500 of the plugins' functions lazily
+ * (`--log-function-events`). Bounded: beyond it (an offline engine reloading for long) at once.
+ */
+const atExit: (() => void)[] = [];
+const MAX_AT_EXIT = 64;
+
+function writeAtExit(write: () => void): void {
+  if (atExit.length >= MAX_AT_EXIT) return write();
+  if (atExit.length === 0) process.once('exit', () => atExit.splice(0).forEach((w) => w()));
+  atExit.push(write);
+}
+
+/**
  * The cache of `code` compiled as `filename`, for one evaluation on the control thread of an engine of
- * `kind`: read now, written if V8 had none it could use — at once, or handed to `later` (a reload
+ * `kind`: read now, written if V8 had none it could use — as the process exits for an offline engine
+ * (writeAtExit), at once for a real-time one (which may run for hours), or handed to `later` (a reload
  * writes it after its swap: making and writing it took 1–40 ms of the save-to-audible time).
  */
 export function codeCacheFor(code: string, filename: string, kind: 'offline' | 'real-time', later?: (write: () => void) => void): CodeCache {
@@ -49,6 +68,7 @@ export function codeCacheFor(code: string, filename: string, kind: 'offline' | '
     store: (make) => {
       const write = () => writeCodeCache(code, filename, kind, make());
       if (later) later(write);
+      else if (kind === 'offline') writeAtExit(write);
       else write();
     },
   };

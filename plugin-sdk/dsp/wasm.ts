@@ -32,128 +32,174 @@ export type ValType = typeof I32 | typeof I64 | typeof F32 | typeof F64 | typeof
 const EMPTY = 0x40;
 const SIMD = 0xfd;
 
-function uleb(out: number[], value: number): void {
-  let v = value >>> 0;
-  do {
-    let byte = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (v !== 0);
-}
+/**
+ * A growable byte buffer with wasm's integer encodings. Kernels are assembled once per `create`, in
+ * code V8 has not optimised yet: there an array push per byte, rest arguments and `for…of` cost about
+ * a microsecond a byte (the voices' 7.7 KB kernel took 6 ms to lay out); indexed writes into a
+ * Uint8Array and `set` for whole runs take a small fraction of that.
+ */
+class Bytes {
+  buf = new Uint8Array(256);
+  length = 0;
 
-function sleb(out: number[], value: number): void {
-  let v = value | 0;
-  for (;;) {
-    const byte = v & 0x7f;
-    v >>= 7;
-    if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return;
+  byte(b: number): void {
+    if (this.length === this.buf.length) this.reserve(1);
+    this.buf[this.length++] = b;
+  }
+
+  uleb(value: number): void {
+    let v = value >>> 0;
+    while (v >= 0x80) {
+      this.byte((v & 0x7f) | 0x80);
+      v >>>= 7;
     }
-    out.push(byte | 0x80);
+    this.byte(v);
+  }
+
+  sleb(value: number): void {
+    let v = value | 0;
+    for (;;) {
+      const byte = v & 0x7f;
+      v >>= 7;
+      if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) {
+        this.byte(byte);
+        return;
+      }
+      this.byte(byte | 0x80);
+    }
+  }
+
+  append(bytes: Uint8Array | readonly number[]): void {
+    if (this.length + bytes.length > this.buf.length) this.reserve(bytes.length);
+    this.buf.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+
+  /** The bytes so far (no copy). */
+  view(): Uint8Array {
+    return this.buf.subarray(0, this.length);
+  }
+
+  private reserve(extra: number): void {
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + extra));
+    next.set(this.view());
+    this.buf = next;
   }
 }
 
+/** Constants' little-endian bytes are written here, then appended at once. */
 const scratch = new DataView(new ArrayBuffer(16));
+const scratchBytes = new Uint8Array(scratch.buffer);
 
 /** A function body under construction. */
 export class Code {
-  readonly bytes: number[] = [];
+  private readonly out = new Bytes();
+
+  /** The body so far, as a copy. */
+  get bytes(): number[] {
+    return Array.from(this.out.view());
+  }
+
+  /** The body so far, not copied: valid until the next instruction is added. */
+  view(): Uint8Array {
+    return this.out.view();
+  }
 
   emit(...bytes: number[]): this {
-    for (const b of bytes) this.bytes.push(b);
+    for (let i = 0; i < bytes.length; i++) this.out.byte(bytes[i]);
+    return this;
+  }
+
+  /** One opcode byte. */
+  private op(b: number): this {
+    this.out.byte(b);
+    return this;
+  }
+
+  /** An opcode byte and an unsigned LEB128 immediate (an index or depth). */
+  private opIndex(b: number, index: number): this {
+    this.out.byte(b);
+    if (index < 0x80) this.out.byte(index);
+    else this.out.uleb(index);
     return this;
   }
 
   private simd(op: number): this {
-    this.bytes.push(SIMD);
-    uleb(this.bytes, op);
+    this.out.byte(SIMD);
+    this.out.uleb(op);
     return this;
   }
 
   private memarg(offset: number, align: number): this {
-    uleb(this.bytes, align);
-    uleb(this.bytes, offset);
+    this.out.uleb(align);
+    this.out.uleb(offset);
     return this;
   }
 
   // ── control ──
   block(): this {
-    return this.emit(0x02, EMPTY);
+    return this.op(0x02).op(EMPTY);
   }
   loop(): this {
-    return this.emit(0x03, EMPTY);
+    return this.op(0x03).op(EMPTY);
   }
   if(): this {
-    return this.emit(0x04, EMPTY);
+    return this.op(0x04).op(EMPTY);
   }
   else(): this {
-    return this.emit(0x05);
+    return this.op(0x05);
   }
   end(): this {
-    return this.emit(0x0b);
+    return this.op(0x0b);
   }
   br(depth: number): this {
-    this.emit(0x0c);
-    uleb(this.bytes, depth);
-    return this;
+    return this.opIndex(0x0c, depth);
   }
   brIf(depth: number): this {
-    this.emit(0x0d);
-    uleb(this.bytes, depth);
-    return this;
+    return this.opIndex(0x0d, depth);
   }
   return(): this {
-    return this.emit(0x0f);
+    return this.op(0x0f);
   }
   call(func: number): this {
-    this.emit(0x10);
-    uleb(this.bytes, func);
-    return this;
+    return this.opIndex(0x10, func);
   }
   drop(): this {
-    return this.emit(0x1a);
+    return this.op(0x1a);
   }
   select(): this {
-    return this.emit(0x1b);
+    return this.op(0x1b);
   }
 
   // ── locals ──
   localGet(i: number): this {
-    this.emit(0x20);
-    uleb(this.bytes, i);
-    return this;
+    return this.opIndex(0x20, i);
   }
   localSet(i: number): this {
-    this.emit(0x21);
-    uleb(this.bytes, i);
-    return this;
+    return this.opIndex(0x21, i);
   }
   localTee(i: number): this {
-    this.emit(0x22);
-    uleb(this.bytes, i);
-    return this;
+    return this.opIndex(0x22, i);
   }
 
   // ── memory ──
   i32Load(offset = 0, align = 2): this {
-    return this.emit(0x28).memarg(offset, align);
+    return this.op(0x28).memarg(offset, align);
   }
   f32Load(offset = 0, align = 2): this {
-    return this.emit(0x2a).memarg(offset, align);
+    return this.op(0x2a).memarg(offset, align);
   }
   f64Load(offset = 0, align = 3): this {
-    return this.emit(0x2b).memarg(offset, align);
+    return this.op(0x2b).memarg(offset, align);
   }
   i32Store(offset = 0, align = 2): this {
-    return this.emit(0x36).memarg(offset, align);
+    return this.op(0x36).memarg(offset, align);
   }
   f32Store(offset = 0, align = 2): this {
-    return this.emit(0x38).memarg(offset, align);
+    return this.op(0x38).memarg(offset, align);
   }
   f64Store(offset = 0, align = 3): this {
-    return this.emit(0x39).memarg(offset, align);
+    return this.op(0x39).memarg(offset, align);
   }
   v128Load(offset = 0, align = 4): this {
     return this.simd(0x00).memarg(offset, align);
@@ -164,154 +210,158 @@ export class Code {
 
   // ── constants ──
   i32Const(v: number): this {
-    this.emit(0x41);
-    sleb(this.bytes, v);
+    this.out.byte(0x41);
+    this.out.sleb(v);
     return this;
   }
   f32Const(v: number): this {
+    this.out.byte(0x43);
     scratch.setFloat32(0, v, true);
-    return this.emit(0x43, scratch.getUint8(0), scratch.getUint8(1), scratch.getUint8(2), scratch.getUint8(3));
+    this.out.append(scratchBytes.subarray(0, 4));
+    return this;
   }
   f64Const(v: number): this {
+    this.out.byte(0x44);
     scratch.setFloat64(0, v, true);
-    this.emit(0x44);
-    for (let i = 0; i < 8; i++) this.bytes.push(scratch.getUint8(i));
+    this.out.append(scratchBytes.subarray(0, 8));
     return this;
   }
   /** A v128 of four f32 lanes. */
   f32x4Const(a: number, b: number, c: number, d: number): this {
     this.simd(0x0c);
-    for (const v of [a, b, c, d]) {
-      scratch.setFloat32(0, v, true);
-      for (let i = 0; i < 4; i++) this.bytes.push(scratch.getUint8(i));
-    }
+    scratch.setFloat32(0, a, true);
+    scratch.setFloat32(4, b, true);
+    scratch.setFloat32(8, c, true);
+    scratch.setFloat32(12, d, true);
+    this.out.append(scratchBytes);
     return this;
   }
   /** A v128 of two f64 lanes. */
   f64x2Const(a: number, b: number): this {
     this.simd(0x0c);
-    for (const v of [a, b]) {
-      scratch.setFloat64(0, v, true);
-      for (let i = 0; i < 8; i++) this.bytes.push(scratch.getUint8(i));
-    }
+    scratch.setFloat64(0, a, true);
+    scratch.setFloat64(8, b, true);
+    this.out.append(scratchBytes);
     return this;
   }
 
   // ── i32 ──
   i32Eqz(): this {
-    return this.emit(0x45);
+    return this.op(0x45);
   }
   i32Eq(): this {
-    return this.emit(0x46);
+    return this.op(0x46);
   }
   i32Ne(): this {
-    return this.emit(0x47);
+    return this.op(0x47);
   }
   i32LtS(): this {
-    return this.emit(0x48);
+    return this.op(0x48);
   }
   i32GtS(): this {
-    return this.emit(0x4a);
+    return this.op(0x4a);
   }
   i32LeS(): this {
-    return this.emit(0x4c);
+    return this.op(0x4c);
   }
   i32GeS(): this {
-    return this.emit(0x4e);
+    return this.op(0x4e);
   }
   i32Add(): this {
-    return this.emit(0x6a);
+    return this.op(0x6a);
   }
   i32Sub(): this {
-    return this.emit(0x6b);
+    return this.op(0x6b);
   }
   i32Mul(): this {
-    return this.emit(0x6c);
+    return this.op(0x6c);
   }
   i32And(): this {
-    return this.emit(0x71);
+    return this.op(0x71);
   }
   i32Or(): this {
-    return this.emit(0x72);
+    return this.op(0x72);
   }
   i32Shl(): this {
-    return this.emit(0x74);
+    return this.op(0x74);
   }
   i32ShrU(): this {
-    return this.emit(0x76);
+    return this.op(0x76);
   }
   /** Count of trailing zero bits (32 for 0). */
   i32Ctz(): this {
-    return this.emit(0x68);
+    return this.op(0x68);
   }
 
   // ── f32 / f64 scalar ──
   f32Add(): this {
-    return this.emit(0x92);
+    return this.op(0x92);
   }
   f32Sub(): this {
-    return this.emit(0x93);
+    return this.op(0x93);
   }
   f32Mul(): this {
-    return this.emit(0x94);
+    return this.op(0x94);
   }
   f32Min(): this {
-    return this.emit(0x96);
+    return this.op(0x96);
   }
   f32Max(): this {
-    return this.emit(0x97);
+    return this.op(0x97);
   }
   f32Div(): this {
-    return this.emit(0x95);
+    return this.op(0x95);
   }
   i32TruncF32S(): this {
-    return this.emit(0xa8);
+    return this.op(0xa8);
   }
   f32ConvertI32S(): this {
-    return this.emit(0xb2);
+    return this.op(0xb2);
   }
   f64Lt(): this {
-    return this.emit(0x63);
+    return this.op(0x63);
   }
   f64Ge(): this {
-    return this.emit(0x66);
+    return this.op(0x66);
   }
   f64Add(): this {
-    return this.emit(0xa0);
+    return this.op(0xa0);
   }
   f64Sub(): this {
-    return this.emit(0xa1);
+    return this.op(0xa1);
   }
   f64Mul(): this {
-    return this.emit(0xa2);
+    return this.op(0xa2);
   }
   f64Div(): this {
-    return this.emit(0xa3);
+    return this.op(0xa3);
   }
   f64Min(): this {
-    return this.emit(0xa4);
+    return this.op(0xa4);
   }
   f64Max(): this {
-    return this.emit(0xa5);
+    return this.op(0xa5);
   }
   f64Floor(): this {
-    return this.emit(0x9c);
+    return this.op(0x9c);
   }
   i32TruncF64S(): this {
-    return this.emit(0xaa);
+    return this.op(0xaa);
   }
   /** Saturating truncation (no trap: NaN → 0, out of range → the nearest i32). */
   i32TruncSatF64S(): this {
-    return this.emit(0xfc, 0x02);
+    this.out.byte(0xfc);
+    this.out.byte(0x02);
+    return this;
   }
   f32DemoteF64(): this {
-    return this.emit(0xb6);
+    return this.op(0xb6);
   }
   f64ConvertI32S(): this {
-    return this.emit(0xb7);
+    return this.op(0xb7);
   }
   f64PromoteF32(): this {
-    return this.emit(0xbb);
+    return this.op(0xbb);
   }
 
   // ── SIMD: lanes ──
@@ -322,27 +372,36 @@ export class Code {
     return this.simd(0x14);
   }
   f32x4ExtractLane(lane: number): this {
-    return this.simd(0x1f).emit(lane);
+    return this.simd(0x1f).op(lane);
   }
   f32x4ReplaceLane(lane: number): this {
-    return this.simd(0x20).emit(lane);
+    return this.simd(0x20).op(lane);
   }
   f64x2ExtractLane(lane: number): this {
-    return this.simd(0x21).emit(lane);
+    return this.simd(0x21).op(lane);
   }
   f64x2ReplaceLane(lane: number): this {
-    return this.simd(0x22).emit(lane);
+    return this.simd(0x22).op(lane);
   }
   /** `i8x16.shuffle` with 16 byte-lane indices (0–15 first operand, 16–31 second). */
   i8x16Shuffle(lanes: readonly number[]): this {
     if (lanes.length !== 16) throw new Error('i8x16.shuffle needs 16 lane indices');
-    return this.simd(0x0d).emit(...lanes);
+    this.simd(0x0d);
+    this.out.append(lanes);
+    return this;
   }
   /** `i8x16.shuffle` by 32-bit lanes (0–3 first operand, 4–7 second). */
   i32x4Shuffle(a: number, b: number, c: number, d: number): this {
-    const lanes: number[] = [];
-    for (const l of [a, b, c, d]) for (let i = 0; i < 4; i++) lanes.push(l * 4 + i);
-    return this.i8x16Shuffle(lanes);
+    this.simd(0x0d);
+    this.laneBytes(a);
+    this.laneBytes(b);
+    this.laneBytes(c);
+    this.laneBytes(d);
+    return this;
+  }
+  /** The four byte lanes of 32-bit lane `l`. */
+  private laneBytes(l: number): void {
+    for (let i = 0; i < 4; i++) this.out.byte(l * 4 + i);
   }
 
   // ── SIMD: bitwise ──
@@ -485,89 +544,66 @@ export class WasmModule {
 
   /** The module's binary. */
   build(): Uint8Array {
-    const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-    const section = (id: number, body: number[]) => {
-      out.push(id);
-      uleb(out, body.length);
-      for (const b of body) out.push(b);
-    };
-    const vec = (items: number[][]): number[] => {
-      const b: number[] = [];
-      uleb(b, items.length);
-      for (const item of items) for (const x of item) b.push(x);
-      return b;
-    };
-    const name = (s: string): number[] => {
-      const b: number[] = [];
-      const bytes = new TextEncoder().encode(s);
-      uleb(b, bytes.length);
-      for (const x of bytes) b.push(x);
-      return b;
-    };
+    const out = new Bytes();
+    out.append(HEADER);
     // Types: one per function (duplicates are allowed).
-    section(
-      1,
-      vec(
-        this.funcs.map((f) => {
-          const t = [0x60];
-          uleb(t, f.params.length);
-          t.push(...f.params);
-          uleb(t, f.results.length);
-          t.push(...f.results);
-          return t;
-        }),
-      ),
-    );
-    section(
-      3,
-      vec(
-        this.funcs.map((_, i) => {
-          const b: number[] = [];
-          uleb(b, i);
-          return b;
-        }),
-      ),
-    );
-    if (this.pages > 0) {
-      const m = [0x00];
-      uleb(m, this.pages);
-      section(5, vec([m]));
+    const types = new Bytes();
+    types.uleb(this.funcs.length);
+    for (const f of this.funcs) {
+      types.byte(0x60);
+      types.uleb(f.params.length);
+      types.append(f.params);
+      types.uleb(f.results.length);
+      types.append(f.results);
     }
-    const exports: number[][] = this.funcs.map((f, i) => {
-      const b = name(f.name);
-      b.push(0x00);
-      uleb(b, i);
-      return b;
-    });
-    if (this.pages > 0) exports.push([...name('memory'), 0x02, 0x00]);
-    section(7, vec(exports));
-    section(
-      10,
-      vec(
-        this.funcs.map((f) => {
-          const body: number[] = [];
-          // Locals, run-length encoded.
-          const runs: [number, number][] = [];
-          for (const t of f.locals) {
-            const last = runs[runs.length - 1];
-            if (last && last[1] === t) last[0]++;
-            else runs.push([1, t]);
-          }
-          uleb(body, runs.length);
-          for (const [n, t] of runs) {
-            uleb(body, n);
-            body.push(t);
-          }
-          for (const b of f.code.bytes) body.push(b);
-          body.push(0x0b);
-          const sized: number[] = [];
-          uleb(sized, body.length);
-          for (const b of body) sized.push(b);
-          return sized;
-        }),
-      ),
-    );
-    return Uint8Array.from(out);
+    section(out, 1, types);
+    const funcs = new Bytes();
+    funcs.uleb(this.funcs.length);
+    for (let i = 0; i < this.funcs.length; i++) funcs.uleb(i);
+    section(out, 3, funcs);
+    if (this.pages > 0) {
+      const memory = new Bytes();
+      memory.uleb(1);
+      memory.byte(0x00);
+      memory.uleb(this.pages);
+      section(out, 5, memory);
+    }
+    const exports = new Bytes();
+    exports.uleb(this.funcs.length + (this.pages > 0 ? 1 : 0));
+    for (let i = 0; i < this.funcs.length; i++) {
+      name(exports, this.funcs[i].name);
+      exports.byte(0x00);
+      exports.uleb(i);
+    }
+    if (this.pages > 0) {
+      name(exports, 'memory');
+      exports.byte(0x02);
+      exports.byte(0x00);
+    }
+    section(out, 7, exports);
+    const code = new Bytes();
+    code.uleb(this.funcs.length);
+    for (const f of this.funcs) {
+      // Locals, run-length encoded.
+      const locals = new Bytes();
+      let runs = 0;
+      for (let i = 0; i < f.locals.length; i++) if (i === 0 || f.locals[i] !== f.locals[i - 1]) runs++;
+      locals.uleb(runs);
+      for (let i = 0; i < f.locals.length; ) {
+        let n = 1;
+        while (i + n < f.locals.length && f.locals[i + n] === f.locals[i]) n++;
+        locals.uleb(n);
+        locals.byte(f.locals[i]);
+        i += n;
+      }
+      const body = f.code.view();
+      code.uleb(locals.length + body.length + 1);
+      code.append(locals.view());
+      code.append(body);
+      code.byte(0x0b);
+    }
+    section(out, 10, code);
+    return out.view().slice();
   }
 
   /**
@@ -582,6 +618,21 @@ export class WasmModule {
     const memory = (instance.exports.memory as WasmMemory | undefined) ?? null;
     return { exports: instance.exports, memory };
   }
+}
+
+const HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+const utf8 = new TextEncoder();
+
+function section(out: Bytes, id: number, body: Bytes): void {
+  out.byte(id);
+  out.uleb(body.length);
+  out.append(body.view());
+}
+
+function name(out: Bytes, s: string): void {
+  const bytes = utf8.encode(s);
+  out.uleb(bytes.length);
+  out.append(bytes);
 }
 
 /** Compiled modules by content, most recently used last; a handful of kernels per plugin version. */

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { readCodeCache, writeCodeCache } from '../../kernel/plugins/code-cache.ts';
+import { codeCacheFor, readCodeCache, writeCodeCache } from '../../kernel/plugins/code-cache.ts';
 import { evaluateControl } from '../../kernel/plugins/plugin-runtime.ts';
 import { PROJECT_ROOT, writeTestConfig } from '../helpers/offline-engine.ts';
 import { tempCache } from '../helpers/temp-cache.ts';
@@ -101,4 +101,35 @@ test('a damaged or foreign code cache changes no rendered sample, and is written
     assert.ok(again.subarray(0, 32).equals(before.subarray(0, 32)), `${path.basename(p)} written again for its own code`);
     assert.ok(again.subarray(32, 64).equals(createHash('sha256').update(again.subarray(64)).digest()), `${path.basename(p)} intact`);
   }
+});
+
+test("an offline engine's entry is written as its process exits, with the code its run compiled", (t) => {
+  const codeDir = codeCacheDir(t);
+  // create() is compiled only when it runs (V8 compiles functions lazily): a cache made right after the
+  // top level holds none of it.
+  const body = Array.from({ length: 200 }, (_, i) => `s += Math.sqrt(${i} + s) * ${i % 7};`).join(' ');
+  const code = `"use strict";\nmodule.exports = { default: { create() { let s = 0; ${body} return s; } } };\n`;
+  const child = `
+    import { readdirSync } from 'node:fs';
+    import { codeCacheFor } from ${JSON.stringify(path.join(PROJECT_ROOT, 'kernel/plugins/code-cache.ts'))};
+    import { evaluateControl } from ${JSON.stringify(path.join(PROJECT_ROOT, 'kernel/plugins/plugin-runtime.ts'))};
+    const code = ${JSON.stringify(code)};
+    const { definition } = evaluateControl(code, 'x/control.js', codeCacheFor(code, 'x/control.js', 'offline'));
+    definition.create();
+    let files = [];
+    try { files = readdirSync(${JSON.stringify(codeDir)}); } catch {}
+    process.stdout.write(String(files.length));
+  `;
+  const before = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', child], { env: { ...process.env }, encoding: 'utf8' });
+  assert.equal(before, '0', 'nothing written while the process ran');
+  const atExit = readCodeCache(code, 'x/control.js', 'offline');
+  assert.ok(atExit, 'written as it exited');
+  let topLevel: Buffer | undefined;
+  evaluateControl(code, 'y/control.js', { store: (make) => (topLevel = make()) });
+  assert.ok(topLevel);
+  assert.ok(atExit.length > topLevel.length + 1000, `holds create() too (${atExit.length} bytes against ${topLevel.length} of the top level)`);
+  // A real-time engine's is written at once (it may run for hours).
+  const cache = codeCacheFor(CONTROL(9), 'z/control.js', 'real-time');
+  evaluateControl(CONTROL(9), 'z/control.js', cache);
+  assert.ok(readCodeCache(CONTROL(9), 'z/control.js', 'real-time'), 'a real-time entry at once');
 });
