@@ -22,7 +22,8 @@ const CarriedSchema = z.object({
  * Keeps `file` up to date with the engine; the returned function stops it. Values and states change
  * only through messages (OSC, a control half's `ctx.engine.send`) and plugin loads: once neither has
  * happened for a whole tick (what a message set off in the tick before has landed by then), the
- * audio thread is not asked for its plugins' states again.
+ * audio thread is not asked for its plugins' states again. Call the returned function before the
+ * engine stops.
  */
 export function keepCarryOver(engine: SnapshotSources & { router: Pick<OscRouter, 'counters'> }, file: string, warn: (text: string) => void): () => void {
   let written = '';
@@ -30,6 +31,7 @@ export function keepCarryOver(engine: SnapshotSources & { router: Pick<OscRouter
   let warned = false;
   let seen = '';
   let quietTicks = 0;
+  let stopped = false;
   const timer = setInterval(() => {
     const now = `${engine.router.counters.messages} ${[...engine.plugins.loaded.values()].map((p) => p.slotId).join(',')}`;
     quietTicks = now === seen ? quietTicks + 1 : 0;
@@ -46,14 +48,18 @@ export function keepCarryOver(engine: SnapshotSources & { router: Pick<OscRouter
       })
       .catch((e: Error) => {
         // A capture during an audio thread restart fails: the next tick tries again; a full disk is said once.
+        // One under way as the engine stops fails as its audio thread goes: nothing to say then.
         seen = '';
-        if (!warned) warn(`carry-over for a restart not written: ${e.message}`);
+        if (!warned && !stopped) warn(`carry-over for a restart not written: ${e.message}`);
         warned = true;
       })
       .finally(() => (busy = false));
   }, CARRY_EVERY_MS);
   timer.unref();
-  return () => clearInterval(timer);
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+  };
 }
 
 /** Puts `file` back into a freshly started engine: a line saying what came back, or why nothing did. */

@@ -69,11 +69,12 @@ export async function startCommand(config: Config, root: string): Promise<number
   }, STOP_DEADLINE_MS);
   process.once('SIGINT', () => process.exit(130));
   process.once('SIGTERM', () => process.exit(143));
+  // Before the audio thread goes: a capture it could no longer answer would be reported as a failure.
+  stopCarrying();
   await engine.stop();
   await session.journal?.close().catch((e: Error) => engine.log.error(`session journal: ${e.message}`));
   clearTimeout(deadline);
   removeLastResort();
-  stopCarrying();
   stopBeating();
   process.disconnect?.();
   return 0;

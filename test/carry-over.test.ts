@@ -57,3 +57,43 @@ test('values, states and a playing sequencer come back in a fresh engine; a bad 
   assert.notEqual(fresh.engine.registry.values[fresh.engine.registry.param('voice1', 'filter/freq')!.index], 1234);
   assert.match(await restoreCarryOver(fresh.engine, path.join(dir, 'missing.json')), /none had been written yet/);
 });
+
+test('a capture under way when the carry-over stops fails quietly; one that fails while it runs is said once', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'chronus-carry-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  /** An engine whose audio thread answers a capture only when the test says so. */
+  const fakeEngine = () => {
+    const asked: ((e: Error) => void)[] = [];
+    const engine = {
+      registry: { modules: new Map(), values: [] as number[] },
+      plugins: { loaded: new Map([['synth', { definition: {} }]]) },
+      audio: { call: () => new Promise<never>((_resolve, reject) => asked.push(reject)) },
+      control: { set: () => undefined },
+      router: { counters: { messages: 0 } },
+    } as unknown as Parameters<typeof keepCarryOver>[0];
+    return { engine, asked };
+  };
+  const captureAsked = async (asked: unknown[]) => {
+    // The first tick comes a second after the start; bounded, not timed.
+    for (let tries = 0; asked.length === 0; tries++) {
+      assert.ok(tries < 300, 'a capture was asked for');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+
+  const running = fakeEngine();
+  const warnings: string[] = [];
+  const stopRunning = keepCarryOver(running.engine, path.join(dir, 'a.json'), (text) => warnings.push(text));
+  t.after(stopRunning);
+  await captureAsked(running.asked);
+  running.asked[0](new Error('the audio thread is restarting'));
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(warnings, ['carry-over for a restart not written: the audio thread is restarting']);
+
+  const stopping = fakeEngine();
+  const stop = keepCarryOver(stopping.engine, path.join(dir, 'b.json'), (text) => assert.fail(`said at a stop: ${text}`));
+  await captureAsked(stopping.asked);
+  stop();
+  stopping.asked[0](new Error('the audio thread has stopped'));
+  await new Promise((r) => setImmediate(r));
+});
