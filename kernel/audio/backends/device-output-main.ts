@@ -46,8 +46,8 @@ const blockMs = (n / data.sampleRate) * 1000;
 const ring = new OutputRing(n, data.ringSlots, data.ring);
 const v = new SharedState(data.shared).values;
 const wake = new Int32Array(data.wake);
-// Real-time priority arrives while the stream opens (chrt runs as a child process).
-void raiseAudioThreadPriority();
+// Real-time priority before the stream opens: the card's first callbacks must not wait behind the control side.
+await raiseAudioThreadPriority();
 let stream: ReturnType<Naudiodon['AudioIO']>;
 try {
   const portAudio = createRequire(import.meta.url)('naudiodon') as Naudiodon;
