@@ -4,7 +4,7 @@
  */
 import { raiseAudioThreadPriority } from '../platform/thread-priority.ts';
 import { pinThisThread } from '../platform/cpu-affinity.ts';
-import { readlinkSync } from 'node:fs';
+import { thisTaskId } from '../platform/thread-tools.ts';
 import { parentPort, workerData } from 'node:worker_threads';
 import { AudioEngine } from './audio-engine.ts';
 import { ControlRing } from './control-ring.ts';
@@ -71,7 +71,7 @@ const wake = new Int32Array(data.wake);
 engine.equalPowerFades = data.equalPowerFades ?? false;
 // A fresh audio thread after a hang carries on the timeline where the hung one stopped.
 engine.frame = activation.startFrame;
-engine.shared.values[Slot.AudioTid] = threadId();
+engine.shared.values[Slot.AudioTid] = thisTaskId();
 engine.outputTap = new TapRing(data.outputTap, 0, 2);
 engine.journal = new ControlRing(data.journal);
 let backend: Backend;
@@ -143,12 +143,3 @@ port.on('message', async (m: { id: number; method: AudioCall | 'close' | 'run' |
 });
 
 port.postMessage({ ready: true });
-
-/** This thread's Linux task id (for the watchdog's CPU-time check), or 0. */
-function threadId(): number {
-  try {
-    return Number(readlinkSync('/proc/thread-self').split('/').pop()) || 0;
-  } catch {
-    return 0;
-  }
-}

@@ -17,8 +17,8 @@
  * allowed CPUs or where it fails. Never throws.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { succeeds } from './run-tool.ts';
+import { readdirSync, readFileSync } from 'node:fs';
+import { succeeds, thisTaskId } from './thread-tools.ts';
 
 /** CPUs this process may run on ("0-3,6" in /proc/self/status), or [] where that cannot be read. */
 export function allowedCpus(): number[] {
@@ -147,11 +147,6 @@ export function reserveAudioCpu(): AudioCpu | null {
 
 /** Audio thread: runs the calling thread on `cpu` only (`taskset` as a child process: the thread goes on meanwhile). */
 export async function pinThisThread(cpu: number): Promise<boolean> {
-  let tid: string | undefined;
-  try {
-    tid = readlinkSync('/proc/thread-self').split('/').pop();
-  } catch {
-    return false;
-  }
-  return tid !== undefined && (await succeeds('taskset', ['--pid', '--cpu-list', String(cpu), tid]));
+  const tid = thisTaskId();
+  return tid !== 0 && (await succeeds('taskset', ['--pid', '--cpu-list', String(cpu), String(tid)]));
 }

@@ -4,22 +4,16 @@
  * both act on the one thread: its task id comes from /proc/thread-self. Without the privilege
  * (not root, no CAP_SYS_NICE) the thread keeps normal scheduling. Never rejects.
  */
-import { readlinkSync } from 'node:fs';
 import os from 'node:os';
-import { succeeds } from './run-tool.ts';
+import { succeeds, thisTaskId } from './thread-tools.ts';
 
 // Above every normal thread, below JACK's own real-time threads (when the device is JACK).
 const RT_PRIORITY = '2';
 
 /** Runs `chrt` as a child process (≈ 10–40 ms): the thread goes on with its work meanwhile. */
 export async function raiseAudioThreadPriority(): Promise<'realtime' | 'nice' | 'normal'> {
-  let tid: string | undefined;
-  try {
-    tid = readlinkSync('/proc/thread-self').split('/').pop();
-  } catch {
-    // No /proc/thread-self: try nice below.
-  }
-  if (tid && (await succeeds('chrt', ['--rr', '-p', RT_PRIORITY, tid]))) return 'realtime';
+  const tid = thisTaskId();
+  if (tid !== 0 && (await succeeds('chrt', ['--rr', '-p', RT_PRIORITY, String(tid)]))) return 'realtime';
   try {
     // A task id of 0 is the calling thread.
     os.setPriority(-11);
